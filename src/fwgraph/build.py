@@ -1,0 +1,156 @@
+"""Build the distribution: validated dumps (Turtle, N-Triples, JSON-LD), gzip copies and a VoID/DCAT description."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
+
+from fwgraph.errors import BuildError
+from fwgraph.graph import Sources, load_files, parse_file, stamp_version
+from fwgraph.jsonld import context_bytes, to_jsonld
+from fwgraph.namespace import BASE, CONTEXT_IRI, DATASET_IRI, SPDX, bind_prefixes
+from fwgraph.validation import ValidationReport, validate_graph
+
+#: The files a build writes, with their media types (the server serves them from /download/).
+DUMPS = {
+    "fwgraph.ttl": "text/turtle",
+    "fwgraph.nt": "application/n-triples",
+    "fwgraph.jsonld": "application/ld+json",
+    "fwgraph.context.jsonld": "application/ld+json",
+    "ontology.ttl": "text/turtle",
+    "shapes.ttl": "text/turtle",
+}
+COMPRESSED = ("fwgraph.ttl", "fwgraph.nt", "fwgraph.jsonld")
+VOID_FILE = "void.ttl"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote and the report of the validation that allowed it."""
+
+    out: Path
+    files: dict[str, Path]
+    triples: int
+    report: ValidationReport
+
+
+def _canonical_nt(graph: Graph) -> bytes:
+    """N-Triples with canonical blank node labels, lines sorted: identical bytes for identical graphs."""
+    canon = to_canonical_graph(graph)
+    lines = sorted(line for line in canon.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+                   if line.strip())
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _turtle(graph: Graph) -> bytes:
+    canon = bind_prefixes(Graph())
+    canon += to_canonical_graph(graph)
+    return canon.serialize(format="turtle", encoding="utf-8")
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) -> Graph:
+    """VoID + DCAT for the dataset: statistics, distributions with checksums, endpoint and URI space."""
+    from fwgraph import __version__
+
+    dataset = URIRef(base + "dataset") if base != BASE else DATASET_IRI
+    void = bind_prefixes(Graph())
+    for triple in graph.triples((DATASET_IRI, None, None)):
+        void.add((dataset, triple[1], triple[2]))
+    void.add((dataset, RDF.type, VOID.Dataset))
+    void.add((dataset, RDF.type, DCAT.Dataset))
+    void.set((dataset, URIRef(str(DCAT) + "version"), Literal(__version__)))
+    void.set((dataset, OWL.versionInfo, Literal(__version__)))
+    void.set((dataset, VOID.triples, Literal(len(graph), datatype=XSD.integer)))
+    void.set((dataset, VOID.entities, Literal(len({s for s in graph.subjects() if isinstance(s, URIRef)
+                                                   and str(s).startswith(BASE)}), datatype=XSD.integer)))
+    void.set((dataset, VOID.classes, Literal(len(set(graph.objects(None, RDF.type))), datatype=XSD.integer)))
+    void.set((dataset, VOID.properties, Literal(len(set(graph.predicates())), datatype=XSD.integer)))
+    void.set((dataset, VOID.distinctSubjects, Literal(len(set(graph.subjects())), datatype=XSD.integer)))
+    void.set((dataset, VOID.distinctObjects, Literal(len(set(graph.objects())), datatype=XSD.integer)))
+    void.set((dataset, VOID.uriSpace, Literal(base)))
+    void.set((dataset, VOID.sparqlEndpoint, URIRef(base + "sparql")))
+    void.set((dataset, VOID.rootResource, URIRef(base + "framework/flask")))
+    for example in ("framework/flask", "framework/fastapi", "interface/asgi"):
+        void.add((dataset, VOID.exampleResource, URIRef(base + example)))
+    for vocab in ("http://usefulinc.com/ns/doap#", "http://purl.org/dc/terms/", "http://www.w3.org/2004/02/skos/core#",
+                  "http://www.w3.org/ns/prov#", "https://schema.org/", base + "ns#"):
+        void.add((dataset, VOID.vocabulary, URIRef(vocab)))
+    service = URIRef(base + "sparql#service")
+    void.add((dataset, DCAT.accessService, service))
+    void.add((service, RDF.type, DCAT.DataService))
+    void.add((service, DCAT.endpointURL, URIRef(base + "sparql")))
+    void.add((service, DCAT.endpointDescription, URIRef(base + "sparql")))
+    void.add((service, DCAT.servesDataset, dataset))
+    void.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+    for name in sorted(files):
+        data = files[name]
+        media = DUMPS.get(name.removesuffix(".gz"), "application/octet-stream")
+        dist = URIRef(f"{base}download/{name}")
+        void.add((dataset, DCAT.distribution, dist))
+        if name in ("fwgraph.ttl", "fwgraph.nt", "fwgraph.jsonld") or name.endswith(".gz"):
+            void.add((dataset, VOID.dataDump, dist))
+        void.add((dist, RDF.type, DCAT.Distribution))
+        void.add((dist, DCTERMS.title, Literal(name)))
+        void.add((dist, DCAT.downloadURL, dist))
+        void.add((dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media}")))
+        void.add((dist, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)))
+        if name.endswith(".gz"):
+            void.add((dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
+        checksum = BNode(f"checksum-{name}")
+        void.add((dist, SPDX.checksum, checksum))
+        void.add((checksum, RDF.type, SPDX.Checksum))
+        void.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        void.add((checksum, SPDX.checksumValue, Literal(hashlib.sha256(data).hexdigest(), datatype=XSD.hexBinary)))
+    return void
+
+
+def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResult:
+    """Validate the sources and write the distribution into ``out``; raise BuildError if they do not conform.
+
+    Two builds of the same sources write identical bytes.
+    """
+    src = Sources.at(root)
+    loaded = load_files([src.ontology, *src.data])
+    graph = stamp_version(loaded.graph)
+    shapes = stamp_version(parse_file(src.shapes))
+    report = validate_graph(graph, shapes=shapes, origin=loaded.origin)
+    if not report.conforms:
+        raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ontology = stamp_version(parse_file(src.ontology))
+    files: dict[str, bytes] = {
+        "fwgraph.ttl": _turtle(graph),
+        "fwgraph.nt": _canonical_nt(graph),
+        "fwgraph.jsonld": to_jsonld(to_canonical_graph(graph)),
+        "fwgraph.context.jsonld": context_bytes(),
+        "ontology.ttl": _turtle(ontology),
+        "shapes.ttl": _turtle(shapes),
+    }
+    for name in COMPRESSED:
+        files[name + ".gz"] = _gzip(files[name])
+    files[VOID_FILE] = _turtle(void_description(graph, files))
+    written = {}
+    for name, data in files.items():
+        _write(out / name, data)
+        written[name] = out / name
+    return BuildResult(out=out, files=written, triples=len(graph), report=report)
+
+
+__all__ = ["BuildResult", "build", "DUMPS", "COMPRESSED", "VOID_FILE", "CONTEXT_IRI"]

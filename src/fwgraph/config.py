@@ -1,0 +1,56 @@
+"""Configuration defaults for the server and the limits it enforces; overridden by FWGRAPH_* variables."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from fwgraph.namespace import BASE
+
+#: Every setting with its default. The server reads these, then FWGRAPH_<NAME> environment
+#: variables, then the mapping passed to ``create_app`` (tests) or the ``serve`` options.
+DEFAULTS: dict[str, Any] = {
+    "BASE_IRI": BASE,  # the public base IRI the data uses; paths below it are served at the same paths
+    "DATA_DIR": None,  # a directory with ontology/ and data/; None = the shipped sources
+    "DIST_DIR": None,  # a built distribution (fwgraph build); None = build into a cache directory
+    "STORE_URL": None,  # an external SPARQL endpoint to query instead of the embedded engine
+    "HOST": "127.0.0.1",
+    "PORT": 8000,
+    "QUERY_TIMEOUT": 10.0,  # seconds a query may run before it is stopped
+    "MAX_ROWS": 10_000,  # result rows (or triples) returned at most; truncation is signalled
+    "MAX_QUERY_BYTES": 64 * 1024,  # longest query text accepted
+    "MAX_BODY_BYTES": 1024 * 1024,  # largest request body (queries, contributions) accepted
+    "QUERY_WORKERS": 2,  # processes that evaluate queries (each can be killed on timeout)
+    "CACHE_ENTRIES": 2048,  # result cache size (entries); the cache key includes the data version
+    "CACHE_MAX_AGE": 300,  # seconds clients and proxies may cache query results and pages
+}
+
+_INT = {"PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES", "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE"}
+_FLOAT = {"QUERY_TIMEOUT"}
+
+
+def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings given as FWGRAPH_<NAME> environment variables, converted to their types."""
+    environ = dict(os.environ if environ is None else environ)
+    settings: dict[str, Any] = {}
+    for name in DEFAULTS:
+        raw = environ.get(f"FWGRAPH_{name}")
+        if raw is None or raw == "":
+            continue
+        if name in _INT:
+            settings[name] = int(raw)
+        elif name in _FLOAT:
+            settings[name] = float(raw)
+        else:
+            settings[name] = raw
+    return settings
+
+
+def resolve(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Defaults, then environment, then ``overrides`` (entries whose value is None are ignored)."""
+    settings = dict(DEFAULTS)
+    settings.update(from_env(environ))
+    settings.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    if not str(settings["BASE_IRI"]).endswith("/"):
+        settings["BASE_IRI"] = str(settings["BASE_IRI"]) + "/"
+    return settings

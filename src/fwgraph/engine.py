@@ -1,0 +1,147 @@
+"""Query engines behind one small interface: Oxigraph in memory (serving), rdflib (reference), a remote store."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+from rdflib import BNode as RBNode
+from rdflib import Graph
+from rdflib import Literal as RLiteral
+from rdflib import URIRef
+
+from fwgraph.errors import QueryError
+from fwgraph.sparql import PreparedQuery, prepare
+
+Term = Any  # a pyoxigraph NamedNode, BlankNode or Literal
+
+
+@dataclass
+class QueryResult:
+    """A query's result in engine-neutral form (pyoxigraph terms), capped at a row limit."""
+
+    form: str  # select | ask | construct | describe
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def is_graph(self) -> bool:
+        return self.form in ("construct", "describe")
+
+    def __len__(self) -> int:
+        return len(self.triples) if self.is_graph else len(self.rows)
+
+
+class Engine(Protocol):
+    """What the server and the CLI need of a query engine."""
+
+    version: str
+
+    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult: ...
+
+
+def _capped(iterable: Any, max_rows: int) -> tuple[list[Any], bool]:
+    items = list(itertools.islice(iterable, max_rows + 1))
+    if len(items) > max_rows:
+        return items[:max_rows], True
+    return items, False
+
+
+def _syntax_error(exc: SyntaxError) -> QueryError:
+    import re
+
+    text = str(exc)
+    m = re.search(r"error at (\d+):(\d+): (.*)", text, re.S)
+    if m:
+        return QueryError(f"syntax error: {m.group(3)}", line=int(m.group(1)), column=int(m.group(2)))
+    return QueryError(f"syntax error: {text}")
+
+
+class OxigraphEngine:
+    """pyoxigraph's in-memory store: the fast engine the server uses."""
+
+    def __init__(self, store: ox.Store, version: str = "") -> None:
+        self.store = store
+        self.version = version
+
+    @classmethod
+    def from_file(cls, path: Path | str, version: str = "") -> OxigraphEngine:
+        store = ox.Store()
+        path = Path(path)
+        fmt = ox.RdfFormat.N_TRIPLES if path.suffix == ".nt" else ox.RdfFormat.TURTLE
+        store.bulk_load(path=str(path), format=fmt)
+        return cls(store, version)
+
+    @classmethod
+    def from_graph(cls, graph: Graph, version: str = "") -> OxigraphEngine:
+        store = ox.Store()
+        store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        return cls(store, version)
+
+    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+        try:
+            result = self.store.query(query.text)
+        except SyntaxError as exc:
+            raise _syntax_error(exc) from None
+        if isinstance(result, ox.QueryBoolean):
+            return QueryResult(form="ask", boolean=bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            rows, truncated = _capped((tuple(s[i] for i in range(len(variables))) for s in result), max_rows)
+            return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
+        triples, truncated = _capped(result, max_rows)
+        return QueryResult(form=query.form, triples=triples, truncated=truncated)
+
+
+def to_ox(term: Any) -> Term | None:
+    """Convert an rdflib term to the pyoxigraph term with the same value."""
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, RBNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, RLiteral):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+class RdflibEngine:
+    """rdflib's SPARQL engine over an rdflib graph: slow, kept as the reference the tests compare with.
+
+    SERVICE and FROM are refused by ``prepare`` before rdflib sees the query; rdflib would follow both.
+    """
+
+    def __init__(self, graph: Graph, version: str = "") -> None:
+        self.graph = graph
+        self.version = version
+
+    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+        try:
+            result = self.graph.query(query.text)
+        except Exception as exc:  # rdflib raises pyparsing errors and plain exceptions
+            raise QueryError(f"syntax error: {exc}") from None
+        if result.type == "ASK":
+            return QueryResult(form="ask", boolean=bool(result.askAnswer))
+        if result.type == "SELECT":
+            variables = [str(v) for v in result.vars]
+            rows, truncated = _capped((tuple(to_ox(t) for t in row) for row in result), max_rows)
+            return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
+        triples, truncated = _capped(
+            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.graph), max_rows)
+        return QueryResult(form=query.form, triples=triples, truncated=truncated)
+
+
+def run(engine: Engine, text: str, *, max_rows: int = 10_000, max_bytes: int | None = None) -> QueryResult:
+    """Check ``text`` and run it on ``engine``."""
+    return engine.query(prepare(text, max_bytes=max_bytes), max_rows=max_rows)

@@ -1,0 +1,43 @@
+"""Exceptions the library raises, each carrying what a user needs to fix the problem."""
+
+from __future__ import annotations
+
+
+class FwgraphError(Exception):
+    """Base class of fwgraph's errors."""
+
+
+class InputError(FwgraphError):
+    """An input (Turtle, JSON-LD, a query) cannot be read or parsed; says where."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        self.message = message
+        self.source = source
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.source or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"error": "parse error", "message": self.message, "source": self.source,
+                "line": self.line, "column": self.column}
+
+
+class QueryError(InputError):
+    """A SPARQL query is malformed or asks for something this service refuses."""
+
+
+class RefusedQuery(QueryError):
+    """A well-formed query that the read-only public service refuses (update, SERVICE, FROM)."""
+
+
+class BuildError(FwgraphError):
+    """The sources do not validate, so no distribution is written."""

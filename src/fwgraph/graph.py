@@ -1,0 +1,219 @@
+"""Locate and load the fwgraph sources (ontology, shapes, data) and parse contributions safely."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF
+
+from fwgraph.errors import InputError
+from fwgraph.namespace import BASE, CONTEXT_IRI, ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
+
+TURTLE_SUFFIXES = {".ttl", ".turtle"}
+JSONLD_SUFFIXES = {".jsonld", ".json"}
+
+
+def source_root() -> Path:
+    """The directory holding ontology/, data/ and queries/: packaged with the wheel, else the source tree."""
+    packaged = Path(__file__).parent / "_sources"
+    if (packaged / "ontology").is_dir():
+        return packaged
+    tree = Path(__file__).resolve().parents[2]
+    if (tree / "ontology").is_dir():
+        return tree
+    raise FileNotFoundError("fwgraph sources not found: neither packaged nor in a source tree")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The files that make up one fwgraph graph."""
+
+    root: Path
+    ontology: Path
+    shapes: Path
+    data: tuple[Path, ...]
+    queries: Path
+
+    @classmethod
+    def at(cls, root: Path | str | None = None) -> Sources:
+        root = Path(root) if root is not None else source_root()
+        ontology = root / "ontology" / "fwgraph.ttl"
+        shapes = root / "ontology" / "shapes.ttl"
+        if not ontology.is_file():
+            raise FileNotFoundError(f"{ontology} not found (expected ontology/ and data/ under {root})")
+        data = tuple(sorted((root / "data").rglob("*.ttl")))
+        queries = root / "queries"
+        if not queries.is_dir():
+            queries = source_root() / "queries"
+        return cls(root=root, ontology=ontology, shapes=shapes, data=data, queries=queries)
+
+
+# --------------------------------------------------------------------------- parsing
+
+_JSON_LINE_COL = re.compile(r"line (\d+) column (\d+)")
+
+
+def local_context() -> dict[str, Any]:
+    """The fwgraph JSON-LD context (the same one `fwgraph build` writes), as a dict."""
+    from fwgraph.jsonld import context  # local import: jsonld imports this module
+
+    return context()
+
+
+def _check_contexts(node: Any, source: str) -> Any:
+    """Replace references to the fwgraph context by its content; refuse every other remote context.
+
+    rdflib would fetch a remote ``@context`` (or read a local file) by itself; a contribution must
+    never make the service open a connection or a file, so only inline contexts are accepted.
+    """
+    if isinstance(node, list):
+        return [_check_contexts(item, source) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "@context":
+            out[key] = _inline_context(value, source)
+        else:
+            out[key] = _check_contexts(value, source)
+    return out
+
+
+def _inline_context(value: Any, source: str) -> Any:
+    if isinstance(value, list):
+        return [_inline_context(v, source) for v in value]
+    if isinstance(value, str):
+        if value in (CONTEXT_IRI, "fwgraph.context.jsonld", "context.jsonld"):
+            return local_context()["@context"]
+        raise InputError(
+            f"remote JSON-LD @context {value!r} is not fetched; inline the context or use {CONTEXT_IRI}",
+            source=source)
+    if isinstance(value, dict):
+        if "@import" in value:
+            raise InputError("JSON-LD @import is not fetched; inline the imported context", source=source)
+        return {k: _check_contexts(v, source) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    return value
+
+
+def parse_bytes(data: bytes, fmt: str, source: str = "<input>", base: str = BASE) -> Graph:
+    """Parse Turtle or JSON-LD ``data`` into a new graph; raise InputError with line and column.
+
+    Nothing is fetched: JSON-LD contexts must be inline or the fwgraph context.
+    """
+    graph = bind_prefixes(Graph())
+    if fmt == "turtle":
+        try:  # pyoxigraph gives exact positions; rdflib builds the graph that pySHACL needs
+            for _ in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base):
+                pass
+        except SyntaxError as exc:
+            raise InputError(_ox_message(exc), source=source, line=getattr(exc, "lineno", None),
+                             column=getattr(exc, "offset", None)) from None
+        graph.parse(data=data, format="turtle", publicID=base)
+        return graph
+    if fmt == "json-ld":
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8: {exc.reason} at byte {exc.start}", source=source) from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno,
+                             column=exc.colno) from None
+        doc = _check_contexts(doc, source)
+        try:
+            graph.parse(data=json.dumps(doc), format="json-ld", publicID=base)
+        except Exception as exc:  # rdflib's JSON-LD errors are plain exceptions with a message
+            raise InputError(f"invalid JSON-LD: {exc}", source=source) from None
+        return graph
+    raise InputError(f"unsupported format {fmt!r}; use Turtle or JSON-LD", source=source)
+
+
+def _ox_message(exc: SyntaxError) -> str:
+    text = str(exc)
+    return re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", text)
+
+
+def format_for(name: str, content_type: str | None = None) -> str:
+    """The parser format for a file name or media type: 'turtle' or 'json-ld'."""
+    if content_type:
+        media = content_type.split(";")[0].strip().lower()
+        if media in ("text/turtle", "application/x-turtle"):
+            return "turtle"
+        if media in ("application/ld+json", "application/json"):
+            return "json-ld"
+    suffix = Path(name).suffix.lower()
+    if suffix in JSONLD_SUFFIXES:
+        return "json-ld"
+    if suffix in TURTLE_SUFFIXES or not content_type:
+        return "turtle"
+    raise InputError(f"unsupported media type {content_type!r}; send text/turtle or application/ld+json",
+                     source=name)
+
+
+def parse_file(path: Path | str) -> Graph:
+    """Parse one Turtle or JSON-LD file; raise InputError (with file, line and column) if it cannot be read."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    return parse_bytes(data, format_for(path.name), source=str(path))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class LoadedGraph:
+    """A graph plus the file each subject was stated in (for readable validation reports)."""
+
+    graph: Graph
+    origin: dict[Any, str] = field(default_factory=dict)
+
+
+def load_files(paths: list[Path] | tuple[Path, ...], graph: Graph | None = None) -> LoadedGraph:
+    """Parse ``paths`` into one graph, remembering which file stated each subject."""
+    loaded = LoadedGraph(graph if graph is not None else bind_prefixes(Graph()))
+    for path in paths:
+        part = parse_file(path)
+        for subject in set(part.subjects()):
+            loaded.origin.setdefault(subject, str(path))
+        loaded.graph += part
+    return loaded
+
+
+def stamp_version(graph: Graph, version: str | None = None) -> Graph:
+    """Write owl:versionInfo and owl:versionIRI on the ontology and shapes headers present in ``graph``."""
+    from fwgraph import __version__
+
+    version = version or __version__
+    for header in (ONTOLOGY_IRI, SHAPES_IRI):
+        if (header, RDF.type, OWL.Ontology) in graph:
+            graph.set((header, OWL.versionInfo, Literal(version)))
+            graph.set((header, OWL.versionIRI, URIRef(f"{header}/{version}")))
+    return graph
+
+
+def load(root: Path | str | None = None, *, shapes: bool = False) -> Graph:
+    """Load the ontology and all data (and the shapes if asked) into one rdflib graph.
+
+    >>> g = load()
+    >>> len(g) > 500
+    True
+    """
+    src = Sources.at(root)
+    files = [src.ontology, *([src.shapes] if shapes and src.shapes.is_file() else []), *src.data]
+    return stamp_version(load_files(files).graph)
+
+
+@lru_cache(maxsize=4)
+def load_shapes(root: str | None = None) -> Graph:
+    """The SHACL shapes graph (cached; treat as read-only)."""
+    src = Sources.at(root)
+    return stamp_version(parse_file(src.shapes))

@@ -1,0 +1,106 @@
+"""The fwgraph IRI scheme and namespaces, with prefix bindings in one place."""
+
+from rdflib import Graph, Namespace
+from rdflib.namespace import DCAT, DCTERMS, DOAP, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, VOID, XSD, DefinedNamespace
+from rdflib.term import URIRef
+
+#: The canonical base of every fwgraph IRI. Resources are ``BASE + kind + "/" + slug``.
+BASE = "https://w3id.org/fwgraph/"
+
+
+class FW(DefinedNamespace):
+    """The fwgraph vocabulary (ontology/fwgraph.ttl); a typo in a term raises at import time."""
+
+    _NS = Namespace(BASE + "ns#")
+    _fail = True
+
+    WebFramework: URIRef
+    ServerInterface: URIRef
+    Feature: URIRef
+    AsyncSupport: URIRef
+    PerformanceTier: URIRef
+    MaintenanceStatus: URIRef
+    ExecutionModel: URIRef
+    Synchrony: URIRef
+    ChartRow: URIRef
+    Correction: URIRef
+
+    interface: URIRef
+    usedBy: URIRef
+    asyncSupport: URIRef
+    asyncSince: URIRef
+    performanceTier: URIRef
+    feature: URIRef
+    extensionFeature: URIRef
+    maintenanceStatus: URIRef
+    firstReleaseYear: URIRef
+    latestRelease: URIRef
+    pypiDistribution: URIRef
+    buildsOn: URIRef
+    reimplementsApiOf: URIRef
+    synchrony: URIRef
+    supportsLongLivedConnections: URIRef
+    executionModel: URIRef
+    performanceNote: URIRef
+    concurrency: URIRef
+    statefulness: URIRef
+    scalability: URIRef
+    modernUse: URIRef
+    typicalUsers: URIRef
+    extends: URIRef
+    specification: URIRef
+    providedBy: URIRef
+    claimAbout: URIRef
+    rowNumber: URIRef
+    onProperty: URIRef
+    chartValue: URIRef
+    currentValue: URIRef
+
+
+FWSH = Namespace(BASE + "shapes#")
+ONTOLOGY_IRI = URIRef(BASE + "ns")
+SHAPES_IRI = URIRef(BASE + "shapes")
+DATASET_IRI = URIRef(BASE + "dataset")
+CONTEXT_IRI = BASE + "context.jsonld"
+WD = Namespace("http://www.wikidata.org/entity/")
+DBR = Namespace("http://dbpedia.org/resource/")
+SPDX = Namespace("http://spdx.org/licenses/")
+
+#: Prefixes used in serialisations, query editors and the JSON-LD context.
+PREFIXES: dict[str, str] = {
+    "fw": str(FW),
+    "fwsh": str(FWSH),
+    "framework": BASE + "framework/",
+    "iface": BASE + "interface/",
+    "feature": BASE + "feature/",
+    "async": BASE + "async/",
+    "tier": BASE + "tier/",
+    "status": BASE + "status/",
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "doap": str(DOAP),
+    "prov": str(PROV),
+    "schema": str(SDO),
+    "void": str(VOID),
+    "dcat": str(DCAT),
+    "sh": str(SH),
+    "wd": str(WD),
+    "dbr": str(DBR),
+    "spdx": str(SPDX),
+}
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    """Bind the fwgraph prefixes on ``graph`` (replacing rdflib's defaults) and return it."""
+    for prefix, iri in PREFIXES.items():
+        graph.bind(prefix, iri, override=True, replace=True)
+    return graph
+
+
+def sparql_prologue() -> str:
+    """The PREFIX lines for every fwgraph prefix, for query editors and examples."""
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())

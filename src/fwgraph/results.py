@@ -1,0 +1,176 @@
+"""Serialise query results: SPARQL JSON, XML, CSV, TSV and text tables; RDF formats for graph results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from fwgraph.engine import QueryResult, Term
+from fwgraph.namespace import bind_prefixes
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+#: Media types of SELECT/ASK results, and of CONSTRUCT/DESCRIBE results, with their short names.
+RESULT_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GRAPH_TYPES = {
+    "turtle": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+}
+
+
+def _json_term(term: Term) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def to_json(result: QueryResult) -> bytes:
+    """application/sparql-results+json (SPARQL 1.1 Query Results JSON Format)."""
+    if result.form == "ask":
+        doc: dict[str, Any] = {"head": {}, "boolean": bool(result.boolean)}
+    else:
+        bindings = [{v: _json_term(t) for v, t in zip(result.variables, row) if t is not None}
+                    for row in result.rows]
+        doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
+    if result.truncated:
+        doc["head"]["link"] = ["urn:fwgraph:truncated"]
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _xml_term(term: Term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+    if term.datatype.value != XSD_STRING:
+        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+    return f"<literal>{escape(term.value)}</literal>"
+
+
+def to_xml(result: QueryResult) -> bytes:
+    """application/sparql-results+xml (SPARQL Query Results XML Format)."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+    for v in result.variables:
+        out.append(f"<variable name={quoteattr(v)}/>")
+    if result.truncated:
+        out.append('<link href="urn:fwgraph:truncated"/>')
+    out.append("</head>\n")
+    if result.form == "ask":
+        out.append(f"<boolean>{'true' if result.boolean else 'false'}</boolean>\n")
+    else:
+        out.append("<results>\n")
+        for row in result.rows:
+            out.append("<result>")
+            for v, t in zip(result.variables, row):
+                if t is not None:
+                    out.append(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
+            out.append("</result>\n")
+        out.append("</results>\n")
+    out.append("</sparql>\n")
+    return "".join(out).encode("utf-8")
+
+
+def _plain(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def to_csv(result: QueryResult) -> bytes:
+    """text/csv (SPARQL 1.1 Query Results CSV): plain values, CRLF line ends."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    if result.form == "ask":
+        writer.writerow(["_askResult"])
+        writer.writerow(["true" if result.boolean else "false"])
+    else:
+        writer.writerow(result.variables)
+        for row in result.rows:
+            writer.writerow([_plain(t) for t in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def _tsv_term(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value}>"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term)  # pyoxigraph renders literals in N-Triples/Turtle syntax, as TSV requires
+
+
+def to_tsv(result: QueryResult) -> bytes:
+    """text/tab-separated-values (SPARQL 1.1 Query Results TSV): terms in Turtle syntax."""
+    if result.form == "ask":
+        return b"?_askResult\n" + (b"true\n" if result.boolean else b"false\n")
+    lines = ["\t".join(f"?{v}" for v in result.variables)]
+    lines += ["\t".join(_tsv_term(t) for t in row) for row in result.rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+SELECT_WRITERS = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv}
+
+
+def to_rdflib(triples: list[ox.Triple]) -> Graph:
+    """The triples as an rdflib graph (for JSON-LD compaction)."""
+    graph = bind_prefixes(Graph())
+    if triples:
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    return graph
+
+
+def graph_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
+    """Serialise graph results: turtle, nt, rdfxml by Oxigraph; compact JSON-LD with the fwgraph context."""
+    if fmt == "jsonld":
+        from fwgraph.jsonld import to_jsonld
+
+        return to_jsonld(to_rdflib(triples))
+    from fwgraph.namespace import PREFIXES
+
+    ox_format = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}[fmt]
+    prefixes = PREFIXES if fmt != "nt" else None
+    return ox.serialize(triples, format=ox_format, prefixes=prefixes) if prefixes else ox.serialize(
+        triples, format=ox_format)
+
+
+def table(result: QueryResult, width: int | None = None) -> str:
+    """A plain-text table for the terminal (graph results print as Turtle)."""
+    if result.form == "ask":
+        return "yes\n" if result.boolean else "no\n"
+    if result.is_graph:
+        return graph_bytes(result.triples, "turtle").decode("utf-8")
+    cells = [[_plain(t) for t in row] for row in result.rows]
+    widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(result.variables)]
+    sep = "  "
+    out = [sep.join(v.ljust(w) for v, w in zip(result.variables, widths)).rstrip(),
+           sep.join("-" * w for w in widths)]
+    out += [sep.join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    footer = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''}"
+    footer += ", truncated)" if result.truncated else ")"
+    return "\n".join(out + [footer]) + "\n"

@@ -1,0 +1,105 @@
+"""Check SPARQL query text before evaluation: its form, and what a read-only public service refuses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fwgraph.errors import QueryError, RefusedQuery
+
+# Comments, strings and IRIs are blanked out before keywords are looked for, so that a keyword
+# inside a literal or an IRI is not mistaken for one. Order matters: long strings first.
+_LEXEMES = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|#[^\n]*",
+)
+_WORD = re.compile(r"(?<![\w:?$\-])([A-Za-z_]+)(?![\w:\-])")
+# SPARQL lets \uXXXX / \UXXXXXXXX escapes appear anywhere in a query and decodes them before parsing
+# (SPARQL 1.1 Query, 19.2), so they are decoded here too: "\u0053ERVICE" is SERVICE.
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "construct", "DESCRIBE": "describe"}
+_UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+
+
+def _blank(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if text.startswith("<"):
+        return "<" + " " * (len(text) - 2) + ">" if len(text) > 1 else text
+    return re.sub(r"[^\n]", " ", text)
+
+
+def decode_codepoints(text: str) -> str:
+    """Decode SPARQL codepoint escapes the way the query parser does before it tokenises."""
+    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+def keywords(text: str) -> list[tuple[str, int]]:
+    """Bare words of ``text`` outside comments, strings and IRIs, upper-cased, with their offsets."""
+    stripped = _LEXEMES.sub(_blank, decode_codepoints(text))
+    return [(m.group(1).upper(), m.start(1)) for m in _WORD.finditer(stripped)]
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query that passed the checks: its text and its form (select, ask, construct, describe)."""
+
+    text: str
+    form: str
+
+    @property
+    def is_graph(self) -> bool:
+        return self.form in ("construct", "describe")
+
+
+def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = False) -> PreparedQuery:
+    """Check ``text``: one SPARQL query, not an update, no SERVICE, no FROM (unless allowed).
+
+    Raises RefusedQuery for what the service refuses and QueryError for what is not a query;
+    the engine's own parser reports syntax errors with line and column afterwards.
+    """
+    if max_bytes is not None and len(text.encode("utf-8")) > max_bytes:
+        raise RefusedQuery(f"query is longer than the limit of {max_bytes} bytes")
+    if not text.strip():
+        raise QueryError("empty query")
+    words = keywords(text)
+    form = None
+    for word, offset in words:
+        if word in ("PREFIX", "BASE"):
+            continue
+        line, col = _line_col(text, offset)
+        if word in _UPDATES:
+            raise RefusedQuery(
+                f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint", line=line, column=col)
+        if word in _FORMS:
+            form = _FORMS[word]
+        break
+    if form is None:
+        raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue")
+    for word, offset in words:
+        line, col = _line_col(text, offset)
+        if word == "SERVICE":
+            raise RefusedQuery("SERVICE (federated query) is disabled: this endpoint never contacts other "
+                               "services", line=line, column=col)
+        if word == "FROM" and not allow_dataset:
+            raise RefusedQuery("FROM / FROM NAMED are not supported: the dataset has one default graph and "
+                               "remote graphs are never loaded", line=line, column=col)
+        if word in _UPDATES and word not in ("WITH",) and _looks_like_update(words, word):
+            raise RefusedQuery(f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint",
+                               line=line, column=col)
+    return PreparedQuery(text=text, form=form)
+
+
+def _looks_like_update(words: list[tuple[str, int]], word: str) -> bool:
+    # A second operation after ';' (e.g. "SELECT ... ; INSERT DATA") is rejected by the parser anyway;
+    # only LOAD/CLEAR/DROP/CREATE as bare words are unambiguous update keywords in query text.
+    return word in ("LOAD", "CLEAR", "DROP", "CREATE")
