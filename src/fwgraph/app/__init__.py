@@ -1,0 +1,63 @@
+"""The Flask application factory: a thin web layer over the fwgraph library (Service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from fwgraph.config import resolve
+from fwgraph.service import Service
+
+
+def create_app(test_config: dict[str, Any] | None = None, service: Service | None = None) -> Flask:
+    """Build the app: defaults, then FWGRAPH_* environment variables, then ``test_config``.
+
+    The graph is loaded once here; nothing is created at import time.
+    """
+    app = Flask(__name__)
+    settings = resolve(test_config)
+    app.config.update({f"FWGRAPH_{k}": v for k, v in settings.items()})
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["fwgraph"] = service or Service.load(settings)
+
+    from fwgraph.app import http
+
+    http.init_app(app)
+    _register_blueprints(app)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # every error says what went wrong, in the client's format
+        return http.error_response(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return http.error_response(500, "internal error; the request was not processed")
+
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for name in ("sparql", "linkeddata", "contribute", "pages", "compare"):
+        try:
+            module = importlib.import_module(f"fwgraph.app.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"fwgraph.app.{name}":
+                raise
+            continue
+        app.register_blueprint(module.bp)
+
+
+def service() -> Service:
+    """The Service of the current app."""
+    from flask import current_app
+
+    return current_app.extensions["fwgraph"]
+
+
+__all__ = ["create_app", "service", "jsonify", "request"]

@@ -1,0 +1,150 @@
+"""The `fwgraph` command line: build, validate, query, serve (and chart); exit codes as documented in README."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from fwgraph.errors import BuildError, InputError
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fwgraph")
+def cli() -> None:
+    """fwgraph: a Linked Data knowledge graph of Python web frameworks."""
+
+
+@cli.command()
+@click.option("--out", "out", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the distribution into.")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/ and data/ (default: the shipped sources).")
+def build(out: Path, data: Path | None) -> None:
+    """Validate the sources and write the dumps, gzip copies and the VoID description."""
+    from fwgraph.build import build as do_build
+
+    try:
+        result = do_build(out, root=data)
+    except BuildError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_INVALID)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    for name, path in sorted(result.files.items()):
+        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
+    click.echo(f"{result.triples} triples; {len(result.report.warnings)} warning(s)")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/ and data/ (default: the shipped sources).")
+def validate(files: tuple[Path, ...], fmt: str, data: Path | None) -> None:
+    """Validate contribution FILES (Turtle or JSON-LD) with the existing data, or the shipped data.
+
+    Exit 0 when it conforms (warnings are printed but allowed), 1 on violations, 2 when an input
+    cannot be read or parsed. Nothing is written.
+    """
+    from fwgraph.validation import validate as do_validate
+
+    try:
+        report = do_validate(list(files) or None, root=data)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if fmt == "json":
+        click.echo(report.to_json())
+    elif fmt == "turtle":
+        click.echo(report.to_turtle())
+    else:
+        click.echo(report.to_text(), nl=False)
+    sys.exit(EXIT_OK if report.conforms else EXIT_INVALID)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "jsonld", "nt"]),
+              default="table", show_default=True)
+@click.option("--endpoint", default=None, help="Send the query to this SPARQL endpoint instead (SPARQLWrapper).")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--max-rows", default=10_000, show_default=True, type=int)
+def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_rows: int) -> None:
+    """Run QUERY (SPARQL text or a .rq file) on the graph, or on any endpoint with --endpoint.
+
+    Exit 0 on success, 2 on a malformed or refused query or an unreachable endpoint.
+    """
+    from fwgraph import results as res
+    from fwgraph.engine import OxigraphEngine, run
+    from fwgraph.graph import load
+
+    text = query
+    if query.endswith(".rq") or (len(query) < 4096 and Path(query).is_file()):
+        try:
+            text = Path(query).read_text(encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"error: cannot read {query}: {exc.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
+    try:
+        if endpoint:
+            from fwgraph.remote import RemoteEngine
+
+            result = run(RemoteEngine(endpoint, timeout=60, allow_any=True), text, max_rows=max_rows)
+        else:
+            result = run(OxigraphEngine.from_graph(load(data)), text, max_rows=max_rows)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if fmt == "table":
+        click.echo(res.table(result), nl=False)
+    elif result.is_graph:
+        graph_fmt = fmt if fmt in ("turtle", "jsonld", "nt") else "turtle"
+        sys.stdout.buffer.write(res.graph_bytes(result.triples, graph_fmt))
+    else:
+        writer = res.SELECT_WRITERS.get(fmt, res.to_json)
+        sys.stdout.buffer.write(writer(result))
+        if fmt in ("json", "xml"):
+            sys.stdout.write("\n")
+    if result.truncated:
+        click.echo(f"warning: result truncated at {max_rows} rows", err=True)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: loopback only).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.option("--base-iri", default=None, help="Public base IRI of the data (default https://w3id.org/fwgraph/).")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/ and data/ to serve instead of the shipped sources.")
+@click.option("--dist", "dist", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A distribution written by `fwgraph build` to serve as is.")
+@click.option("--store", "store", default=None, help="Query this SPARQL endpoint instead of the embedded engine.")
+@click.option("--timeout", default=None, type=float, help="Query time limit in seconds (default 10).")
+@click.option("--max-rows", default=None, type=int, help="Result row cap (default 10000).")
+def serve(host, port, base_iri, data, dist, store, timeout, max_rows) -> None:  # noqa: ANN001
+    """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only)."""
+    from fwgraph.server import serve as do_serve
+
+    try:
+        do_serve({"HOST": host, "PORT": port, "BASE_IRI": base_iri, "DATA_DIR": str(data) if data else None,
+                  "DIST_DIR": str(dist) if dist else None, "STORE_URL": store, "QUERY_TIMEOUT": timeout,
+                  "MAX_ROWS": max_rows})
+    except (BuildError, InputError, FileNotFoundError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    try:
+        cli.main(args=argv, prog_name="fwgraph", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

@@ -1,0 +1,120 @@
+"""The serving state: a built distribution, its query engine and validation context, loaded once and immutable."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+
+from fwgraph.build import VOID_FILE, build
+from fwgraph.engine import Engine, OxigraphEngine
+from fwgraph.graph import Sources, parse_file, stamp_version
+from fwgraph.query import ExampleQuery, examples
+from fwgraph.validation import ValidationReport, contribution_focus, validate_graph
+
+_GRAPH_DUMP = "fwgraph.nt"
+
+
+def _sources_digest(src: Sources) -> str:
+    from fwgraph import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for path in [src.ontology, src.shapes, *src.data]:
+        h.update(str(path.relative_to(src.root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def ensure_dist(data_dir: Path | str | None = None, dist_dir: Path | str | None = None) -> Path:
+    """A built distribution: ``dist_dir`` as given, or a build of ``data_dir`` cached by source digest."""
+    if dist_dir is not None:
+        dist = Path(dist_dir)
+        if not (dist / _GRAPH_DUMP).is_file():
+            raise FileNotFoundError(f"{dist} holds no {_GRAPH_DUMP}: run `fwgraph build --out {dist}` first")
+        return dist
+    src = Sources.at(data_dir)
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fwgraph" / _sources_digest(src)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        cache = Path(tempfile.mkdtemp(prefix="fwgraph-dist-"))
+    if not (cache / VOID_FILE).is_file():
+        build(cache, root=src.root)
+    return cache
+
+
+@dataclass
+class Service:
+    """Everything the web layer serves, loaded once: the distribution, the engine, examples, validation context."""
+
+    dist: Path
+    engine: Engine
+    version: str
+    etag: str
+    root: Path | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, settings: dict[str, Any]) -> Service:
+        from fwgraph import __version__
+
+        data_dir = settings.get("DATA_DIR")
+        dist = ensure_dist(data_dir, settings.get("DIST_DIR"))
+        digest = hashlib.sha256((dist / _GRAPH_DUMP).read_bytes()).hexdigest()[:20]
+        engine: Engine
+        if settings.get("STORE_URL"):
+            from fwgraph.remote import RemoteEngine
+
+            engine = RemoteEngine(settings["STORE_URL"], timeout=float(settings.get("QUERY_TIMEOUT", 10)),
+                                  version=digest)
+        else:
+            engine = OxigraphEngine.from_file(dist / _GRAPH_DUMP, version=digest)
+        return cls(dist=dist, engine=engine, version=__version__, etag=digest,
+                   root=Path(data_dir) if data_dir else None, settings=settings)
+
+    @cached_property
+    def examples(self) -> list[ExampleQuery]:
+        return examples(self.root)
+
+    @cached_property
+    def void(self) -> Graph:
+        return parse_file(self.dist / VOID_FILE)
+
+    @cached_property
+    def ontology(self) -> Graph:
+        """The vocabulary plus the shared concepts (not the framework records): the base of every validation."""
+        return parse_file(self.dist / "ontology.ttl")
+
+    @cached_property
+    def shapes(self) -> Graph:
+        return stamp_version(parse_file(self.dist / "shapes.ttl"))
+
+    def neighbourhood(self, contribution: Graph) -> Graph:
+        """The stored triples about every IRI the contribution mentions (their types, labels, ...)."""
+        from fwgraph.engine import to_ox  # noqa: F401  (kept for engines that need conversion)
+        from fwgraph.results import to_rdflib
+        from fwgraph.sparql import prepare
+
+        iris = sorted({t for triple in contribution for t in triple if isinstance(t, URIRef)}, key=str)
+        out = Graph()
+        for start in range(0, len(iris), 500):
+            values = " ".join(f"<{i}>" for i in iris[start:start + 500])
+            q = prepare(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
+            result = self.engine.query(q, max_rows=1_000_000)
+            out += to_rdflib(result.triples)
+        return out
+
+    def validate(self, contribution: Graph, origin: dict[Any, str] | None = None) -> ValidationReport:
+        """Validate a contribution against the shapes, with the stored data it refers to; writes nothing."""
+        data = Graph()
+        data += self.ontology
+        data += self.neighbourhood(contribution)
+        data += contribution
+        return validate_graph(data, shapes=self.shapes, focus_nodes=contribution_focus(contribution),
+                              origin=origin)
