@@ -148,3 +148,41 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
+
+
+@cli.command()
+@click.option("--framework", "frameworks", multiple=True, metavar="SLUG",
+              help="Only this framework (repeatable; default: all). Slugs as in /framework/<slug>.")
+@click.option("--columns", default=None, metavar="C1,C2",
+              help="Columns, comma-separated: framework, interface, performance, async, features, homepage, "
+                   "licence, first-release, maintenance (default: the chart's, plus the last three for today).")
+@click.option("--as-of", "as_of", type=click.Choice(["chart", "today"]), default="today", show_default=True,
+              help="chart: the seed chart's own claims (13 rows); today: current facts, chart disputes footnoted.")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "html", "json"]), default="table",
+              show_default=True)
+@click.option("--interfaces", is_flag=True, help="Compare the server interfaces (WSGI, ASGI, Twisted, CGI, ...).")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
+def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str, interfaces: bool,
+          data: Path | None) -> None:
+    """Print the framework comparison chart (or, with --interfaces, the interface comparison).
+
+    Exit 2 for an unknown framework slug or column.
+    """
+    from fwgraph import chart as ch
+    from fwgraph.engine import OxigraphEngine
+    from fwgraph.graph import load
+
+    try:
+        engine = OxigraphEngine.from_graph(load(data))
+        if interfaces:
+            if frameworks or columns:
+                raise ch.ChartError("--interfaces takes no --framework or --columns")
+            table = ch.interface_table(engine)
+            if fmt in ("table", "markdown"):
+                table = table.transposed()  # aspects as rows, one column per interface, as in the chart
+        else:
+            table = ch.framework_table(engine, list(frameworks) or None, [columns] if columns else None, as_of)
+    except (ch.ChartError, InputError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(ch.render(table, fmt), nl=False)
