@@ -20,7 +20,7 @@ _TERMS: dict[str, tuple[str, str | None]] = {
     "source": ("dcterms:source", "@id"),
     "license": ("doap:license", "@id"),
     "homepage": ("doap:homepage", "@id"),
-    "repository": ("doap:repository", "@id"),
+    "repository": ("doap:repository", None),  # values are embedded blank nodes: no @id coercion
     "browse": ("doap:browse", "@id"),
     "codeRepository": ("schema:codeRepository", "@id"),
     "downloadPage": ("doap:download-page", "@id"),
@@ -43,7 +43,7 @@ _TERMS: dict[str, tuple[str, str | None]] = {
     "extensionFeature": ("fw:extensionFeature", "@id"),
     "maintenanceStatus": ("fw:maintenanceStatus", "@id"),
     "firstReleaseYear": ("fw:firstReleaseYear", "xsd:gYear"),
-    "latestRelease": ("fw:latestRelease", "@id"),
+    "latestRelease": ("fw:latestRelease", None),  # embedded blank node
     "pypiDistribution": ("fw:pypiDistribution", None),
     "buildsOn": ("fw:buildsOn", "@id"),
     "reimplementsApiOf": ("fw:reimplementsApiOf", "@id"),

@@ -16,7 +16,7 @@ from fwgraph.build import VOID_FILE, build
 from fwgraph.engine import Engine, OxigraphEngine
 from fwgraph.graph import Sources, parse_file, stamp_version
 from fwgraph.query import ExampleQuery, examples
-from fwgraph.validation import ValidationReport, contribution_focus, validate_graph
+from fwgraph.validation import ValidationReport, validate_contribution
 
 _GRAPH_DUMP = "fwgraph.nt"
 
@@ -73,6 +73,13 @@ class Service:
 
             engine = RemoteEngine(settings["STORE_URL"], timeout=float(settings.get("QUERY_TIMEOUT", 10)),
                                   version=digest)
+        elif int(settings.get("QUERY_WORKERS") or 0) > 0:
+            # Queries run in killable worker processes forked from one zygote holding the store
+            # (fwgraph.pool): the only way to stop a pyoxigraph query at the time limit.
+            from fwgraph.pool import PooledEngine
+
+            engine = PooledEngine.start(dist / _GRAPH_DUMP, workers=int(settings["QUERY_WORKERS"]),
+                                        timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=digest)
         else:
             engine = OxigraphEngine.from_file(dist / _GRAPH_DUMP, version=digest)
         return cls(dist=dist, engine=engine, version=__version__, etag=digest,
@@ -95,26 +102,17 @@ class Service:
     def shapes(self) -> Graph:
         return stamp_version(parse_file(self.dist / "shapes.ttl"))
 
-    def neighbourhood(self, contribution: Graph) -> Graph:
-        """The stored triples about every IRI the contribution mentions (their types, labels, ...)."""
-        from fwgraph.engine import to_ox  # noqa: F401  (kept for engines that need conversion)
+    def describe(self, iris: list[URIRef]) -> Graph:
+        """The stored concise bounded descriptions of ``iris`` (DESCRIBE on the engine)."""
         from fwgraph.results import to_rdflib
         from fwgraph.sparql import prepare
 
-        iris = sorted({t for triple in contribution for t in triple if isinstance(t, URIRef)}, key=str)
         out = Graph()
-        for start in range(0, len(iris), 500):
-            values = " ".join(f"<{i}>" for i in iris[start:start + 500])
-            q = prepare(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
-            result = self.engine.query(q, max_rows=1_000_000)
-            out += to_rdflib(result.triples)
+        for start in range(0, len(iris), 200):
+            q = prepare("DESCRIBE " + " ".join(f"<{i}>" for i in iris[start:start + 200]))
+            out += to_rdflib(self.engine.query(q, max_rows=1_000_000).triples)
         return out
 
     def validate(self, contribution: Graph, origin: dict[Any, str] | None = None) -> ValidationReport:
         """Validate a contribution against the shapes, with the stored data it refers to; writes nothing."""
-        data = Graph()
-        data += self.ontology
-        data += self.neighbourhood(contribution)
-        data += contribution
-        return validate_graph(data, shapes=self.shapes, focus_nodes=contribution_focus(contribution),
-                              origin=origin)
+        return validate_contribution(contribution, self.describe, self.ontology, shapes=self.shapes, origin=origin)

@@ -1,0 +1,1 @@
+"""fwgraph tests: real parts, real servers, generated from files."""

@@ -1,0 +1,89 @@
+"""`fwgraph build`: refuses invalid sources, writes every dump, is deterministic, and its JSON-LD round-trips."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+
+import pytest
+from pyld import jsonld
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, VOID
+
+from fwgraph.build import COMPRESSED, DUMPS, build
+from fwgraph.errors import BuildError
+from fwgraph.namespace import CONTEXT_IRI, DATASET_IRI, SPDX
+
+from .conftest import ROOT
+
+
+def test_writes_every_file(dist):
+    for name in [*DUMPS, *(n + ".gz" for n in COMPRESSED), "void.ttl"]:
+        assert (dist / name).stat().st_size > 0, name
+
+
+def test_two_builds_are_identical(dist, tmp_path):
+    build(tmp_path)
+    for path in dist.iterdir():
+        assert path.read_bytes() == (tmp_path / path.name).read_bytes(), path.name
+
+
+def test_gzip_copies_match(dist):
+    for name in COMPRESSED:
+        assert gzip.decompress((dist / (name + ".gz")).read_bytes()) == (dist / name).read_bytes()
+
+
+def test_turtle_and_ntriples_agree(dist):
+    assert isomorphic(Graph().parse(dist / "fwgraph.ttl"), Graph().parse(dist / "fwgraph.nt"))
+
+
+def _pyld_loader(context_path):
+    context = json.loads(context_path.read_text(encoding="utf-8"))
+
+    def load(url, options=None):
+        if url != CONTEXT_IRI:
+            raise RuntimeError(f"refusing to fetch {url}")
+        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url, "document": context}
+
+    return load
+
+
+def test_jsonld_is_isomorphic_to_turtle_with_pyld_and_rdflib(dist):
+    turtle = Graph().parse(dist / "fwgraph.ttl")
+    doc = json.loads((dist / "fwgraph.jsonld").read_text(encoding="utf-8"))
+    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads",
+                                 "documentLoader": _pyld_loader(dist / "fwgraph.context.jsonld")})
+    assert isomorphic(Graph().parse(data=nquads, format="nt"), turtle)
+    assert isomorphic(Graph().parse(dist / "fwgraph.jsonld", format="json-ld"), turtle)
+
+
+def test_context_is_readable(dist):
+    context = json.loads((dist / "fwgraph.context.jsonld").read_text())["@context"]
+    assert context["label"] == "rdfs:label"
+    assert context["interface"] == {"@id": "fw:interface", "@type": "@id"}
+
+
+def test_void_counts_and_checksums(dist):
+    void = Graph().parse(dist / "void.ttl")
+    triples = int(void.value(DATASET_IRI, VOID.triples))
+    assert triples == len(Graph().parse(dist / "fwgraph.nt"))
+    dumps = set(void.objects(DATASET_IRI, VOID.dataDump))
+    assert URIRef("https://w3id.org/fwgraph/download/fwgraph.ttl.gz") in dumps
+    for dist_iri in void.objects(DATASET_IRI, DCAT.distribution):
+        name = str(dist_iri).rsplit("/", 1)[1]
+        checksum = void.value(void.value(dist_iri, SPDX.checksum), SPDX.checksumValue)
+        assert str(checksum) == hashlib.sha256((dist / name).read_bytes()).hexdigest(), name
+
+
+def test_refuses_to_build_invalid_sources(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "ontology", src / "ontology")
+    shutil.copytree(ROOT / "data", src / "data")
+    flask = src / "data" / "frameworks" / "flask.ttl"
+    flask.write_text(flask.read_text().replace('rdfs:label "Flask" ;', ""), encoding="utf-8")
+    with pytest.raises(BuildError, match="rdfs:label"):
+        build(tmp_path / "out", root=src)
+    assert not (tmp_path / "out" / "fwgraph.ttl").exists()
