@@ -36,7 +36,15 @@ class QueryError(InputError):
 
 
 class RefusedQuery(QueryError):
-    """A well-formed query that the read-only public service refuses (update, SERVICE, FROM)."""
+    """A well-formed query that the read-only public service refuses (update, SERVICE, FROM).
+
+    ``reason`` says which rule refused it: "update", "service", "dataset", "too-long" (or "refused"),
+    so that the HTTP layer can choose the status code (403 for update, 413/414 for length, 400 else).
+    """
+
+    def __init__(self, message: str, *, reason: str = "refused", **kwargs: object) -> None:
+        self.reason = reason
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
 class BuildError(FwgraphError):

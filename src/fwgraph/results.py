@@ -174,3 +174,86 @@ def table(result: QueryResult, width: int | None = None) -> str:
     footer = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''}"
     footer += ", truncated)" if result.truncated else ")"
     return "\n".join(out + [footer]) + "\n"
+
+
+#: Content-Type sent for each output format (short name).
+CONTENT_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "turtle": "text/turtle; charset=utf-8",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+}
+SELECT_FORMATS = ("json", "xml", "csv", "tsv", "html")
+GRAPH_FORMATS = ("turtle", "jsonld", "nt", "rdfxml")
+
+
+def _html_cell(term: Term | None) -> str:
+    from html import escape as hesc
+
+    if term is None:
+        return "<td></td>"
+    if isinstance(term, ox.NamedNode):
+        v = hesc(term.value)
+        if term.value.startswith(("http://", "https://")):
+            return f'<td><a href="{v}">{v}</a></td>'
+        return f"<td>{v}</td>"
+    if isinstance(term, ox.BlankNode):
+        return f"<td>_:{hesc(term.value)}</td>"
+    extra = ""
+    if term.language:
+        extra = f' <small lang="">@{hesc(term.language)}</small>'
+    elif term.datatype.value != XSD_STRING:
+        extra = f" <small>^^{hesc(term.datatype.value)}</small>"
+    return f"<td>{hesc(term.value)}{extra}</td>"
+
+
+def to_html(result: QueryResult, query: str = "", max_rows: int | None = None) -> bytes:
+    """A standalone HTML page with the result table (every value escaped)."""
+    from html import escape as hesc
+
+    out = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPARQL results</title>'
+           '<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}'
+           'td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}'
+           '.note{background:#fff3cd;padding:.5em;border:1px solid #e0c060}</style></head><body>',
+           '<h1>SPARQL results</h1>']
+    if query:
+        out.append(f"<details><summary>Query</summary><pre>{hesc(query)}</pre></details>")
+    if result.truncated:
+        out.append(f'<p class="note" id="truncated">The result was truncated to the first {len(result)} rows '
+                   f"(the row limit of this endpoint{'' if max_rows is None else f' is {max_rows}'}).</p>")
+    if result.form == "ask":
+        out.append(f"<p>Answer: <strong>{'true' if result.boolean else 'false'}</strong></p>")
+    else:
+        out.append("<table><thead><tr>" + "".join(f"<th>{hesc(v)}</th>" for v in result.variables)
+                   + "</tr></thead><tbody>")
+        for row in result.rows:
+            out.append("<tr>" + "".join(_html_cell(t) for t in row) + "</tr>")
+        out.append("</tbody></table>")
+        out.append(f"<p>{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}</p>")
+    out.append('<p><a href="/">Back to the query editor</a></p></body></html>')
+    return "".join(out).encode("utf-8")
+
+
+def serialise(result: QueryResult, fmt: str, *, query: str = "", max_rows: int | None = None) -> tuple[str, bytes]:
+    """``result`` in output format ``fmt`` (a short name): (Content-Type, body).
+
+    Graph results that were truncated say so in a comment (Turtle, N-Triples); every format also
+    gets the truncation headers from the web layer.
+    """
+    if result.is_graph:
+        if fmt not in GRAPH_FORMATS:
+            raise ValueError(f"format {fmt!r} is not available for {result.form.upper()} results")
+        body = graph_bytes(result.triples, fmt)
+        if result.truncated and fmt in ("turtle", "nt"):
+            body = (f"# truncated: only the first {len(result.triples)} triples (row limit)\n").encode() + body
+        return CONTENT_TYPES[fmt], body
+    if fmt == "html":
+        return CONTENT_TYPES[fmt], to_html(result, query, max_rows)
+    if fmt not in SELECT_WRITERS:
+        raise ValueError(f"format {fmt!r} is not available for {result.form.upper()} results")
+    return CONTENT_TYPES[fmt], SELECT_WRITERS[fmt](result)

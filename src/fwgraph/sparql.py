@@ -68,7 +68,7 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
     the engine's own parser reports syntax errors with line and column afterwards.
     """
     if max_bytes is not None and len(text.encode("utf-8")) > max_bytes:
-        raise RefusedQuery(f"query is longer than the limit of {max_bytes} bytes")
+        raise RefusedQuery(f"query is longer than the limit of {max_bytes} bytes", reason="too-long")
     if not text.strip():
         raise QueryError("empty query")
     words = keywords(text)
@@ -79,7 +79,8 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
         line, col = _line_col(text, offset)
         if word in _UPDATES:
             raise RefusedQuery(
-                f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint", line=line, column=col)
+                f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint", line=line, column=col,
+                reason="update")
         if word in _FORMS:
             form = _FORMS[word]
         break
@@ -89,13 +90,13 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
         line, col = _line_col(text, offset)
         if word == "SERVICE":
             raise RefusedQuery("SERVICE (federated query) is disabled: this endpoint never contacts other "
-                               "services", line=line, column=col)
+                               "services", line=line, column=col, reason="service")
         if word == "FROM" and not allow_dataset:
             raise RefusedQuery("FROM / FROM NAMED are not supported: the dataset has one default graph and "
-                               "remote graphs are never loaded", line=line, column=col)
+                               "remote graphs are never loaded", line=line, column=col, reason="dataset")
         if word in _UPDATES and word not in ("WITH",) and _looks_like_update(words, word):
             raise RefusedQuery(f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint",
-                               line=line, column=col)
+                               line=line, column=col, reason="update")
     return PreparedQuery(text=text, form=form)
 
 

@@ -1,0 +1,474 @@
+"""Query evaluation in worker processes that can be killed: the time limit that pyoxigraph itself lacks.
+
+Design
+------
+pyoxigraph has no timeout and no cancellation, and a Python thread cannot interrupt it, so every query
+runs in a separate process that the web process can SIGKILL.
+
+* A **zygote** is started with ``subprocess`` (fork + exec, so it is safe whatever threads the web
+  process already runs) when the app is created. It imports the serialisers, loads the store once
+  from the N-Triples dump, and stays single-threaded. It only ever does one thing: fork a worker on
+  request. Workers therefore start in about a millisecond and share the loaded store copy-on-write.
+* The web process and the zygote talk over a Unix socket pair (``spawn`` requests); for each worker
+  the zygote creates a socket pair, forks, and hands the web process its end with SCM_RIGHTS, plus
+  the worker's pid.
+* A worker isolates itself first (network namespace when the kernel allows it, an audit hook that
+  denies sockets, urllib, subprocesses; an address-space limit), then answers requests in a loop:
+  (query text, max rows, output format) in, (status, content type, truncated, body bytes) out. The
+  result is serialised in the worker, so only bytes cross the process boundary.
+* The web process keeps idle workers in a queue. A request takes one, sends the query and waits for
+  the answer with a socket timeout equal to the time limit. On timeout it SIGKILLs the worker
+  (the zygote reaps it) and forks a replacement; a worker that died is replaced the same way; a
+  zygote that died is restarted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fwgraph.errors import FwgraphError, QueryError
+
+_FRAME = struct.Struct("!II")  # header length, body length
+_WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
+
+
+class QueryTimeout(FwgraphError):
+    """A query ran past the time limit and was stopped."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        super().__init__(f"query exceeded the time limit of {limit:g} s and was stopped")
+
+
+class ServiceBusy(FwgraphError):
+    """No query worker became free in time."""
+
+
+class WorkerFailed(FwgraphError):
+    """The worker evaluating the query died (e.g. it ran out of its memory allowance)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised query answer: what the web layer sends as is (and caches)."""
+
+    status: int
+    content_type: str
+    body: bytes
+    truncated: bool = False
+    message: str | None = None  # for errors (status >= 400)
+    line: int | None = None
+    column: int | None = None
+
+
+# ---------------------------------------------------------------------------------------------- framing
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:], n - got)
+        if k == 0:
+            raise EOFError("peer closed the connection")
+        got += k
+    return bytes(buf)
+
+
+def _send(sock: socket.socket, header: dict[str, Any], body: bytes = b"") -> None:
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    sock.sendall(_FRAME.pack(len(head), len(body)) + head + body)
+
+
+def _recv(sock: socket.socket) -> tuple[dict[str, Any], bytes]:
+    hlen, blen = _FRAME.unpack(_recv_exact(sock, _FRAME.size))
+    head = json.loads(_recv_exact(sock, hlen))
+    body = _recv_exact(sock, blen) if blen else b""
+    return head, body
+
+
+# ---------------------------------------------------------------------------------------------- worker
+
+def isolate() -> dict[str, bool]:
+    """Defence in depth for a worker process: no network, no subprocesses, bounded memory.
+
+    The query text has already been checked (no SERVICE, no FROM, no update); this guards what the
+    checks might miss. Each step is best effort: where the kernel refuses, the others still apply.
+    """
+    done = {"netns": False, "audit": False, "rlimit": False}
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        clone_newnet, clone_newuser = 0x40000000, 0x10000000
+        if libc.unshare(clone_newnet) == 0 or libc.unshare(clone_newuser | clone_newnet) == 0:
+            done["netns"] = True  # a fresh network namespace: no interface is up, not even loopback
+    except Exception:  # noqa: BLE001  (ctypes missing, seccomp, ...)
+        pass
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (_WORKER_MEMORY, _WORKER_MEMORY))
+        done["rlimit"] = True
+    except (ImportError, ValueError, OSError):
+        pass
+
+    denied = ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request",
+              "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.fork")
+
+    def _hook(event: str, args: tuple[Any, ...]) -> None:
+        if event in denied:
+            raise PermissionError(f"{event} is not allowed in a query worker")
+
+    sys.addaudithook(_hook)
+    done["audit"] = True
+    return done
+
+
+def _evaluate(engine: Any, text: str, max_rows: int, fmt: str) -> tuple[dict[str, Any], bytes]:
+    from fwgraph.results import serialise
+    from fwgraph.sparql import PreparedQuery, prepare
+
+    try:
+        prepared: PreparedQuery = prepare(text)
+        result = engine.query(prepared, max_rows=max_rows)
+        ctype, body = serialise(result, fmt, query=text, max_rows=max_rows)
+    except QueryError as exc:
+        return {"s": 400, "m": exc.message, "l": exc.line, "c": exc.column}, b""
+    except MemoryError:
+        return {"s": 500, "m": "the query needed more memory than a query worker may use"}, b""
+    except Exception as exc:  # noqa: BLE001  (an engine error must not kill the worker)
+        return {"s": 500, "m": f"query evaluation failed: {type(exc).__name__}: {exc}"}, b""
+    return {"s": 200, "t": ctype, "tr": result.truncated}, body
+
+
+def _worker_loop(sock: socket.socket, engine: Any) -> None:
+    isolation = isolate()
+    while True:
+        try:
+            head, _ = _recv(sock)
+        except (EOFError, OSError):
+            os._exit(0)
+        if head.get("op") == "status":
+            _send(sock, {"s": 200, "isolation": isolation, "pid": os.getpid()})
+            continue
+        reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"])
+        try:
+            _send(sock, reply, body)
+        except OSError:
+            os._exit(0)
+
+
+def _zygote_main(dump: str, fd: int) -> None:
+    """Load the store once, then fork a worker for every ``spawn`` request on the control socket."""
+    ctrl = socket.socket(fileno=fd)
+    from fwgraph.engine import OxigraphEngine
+    import fwgraph.results  # noqa: F401  (imported once here, shared by every worker)
+    import fwgraph.jsonld  # noqa: F401
+
+    engine = OxigraphEngine.from_file(dump)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the web process's business
+    ctrl.sendall(b"R")
+    while True:
+        try:
+            cmd = ctrl.recv(1)
+        except OSError:
+            cmd = b""
+        if not cmd:  # the web process is gone: so are we (workers see EOF on their sockets)
+            os._exit(0)
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ctrl.close()
+                parent_end.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _set_pdeathsig()
+                _worker_loop(child_end, engine)
+            finally:
+                os._exit(0)
+        child_end.close()
+        socket.send_fds(ctrl, [struct.pack("!I", pid)], [parent_end.fileno()])
+        parent_end.close()
+
+
+def _set_pdeathsig() -> None:
+    """Die with the zygote (Linux): no orphaned worker keeps running a query."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001
+        pass
+
+
+# ---------------------------------------------------------------------------------------------- parent
+
+@dataclass
+class _Worker:
+    pid: int
+    sock: socket.socket
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class WorkerPool:
+    """``size`` killable query workers forked from one zygote that holds the loaded store."""
+
+    def __init__(self, dump: Path | str, size: int = 2, *, timeout: float = 10.0,
+                 startup_timeout: float = 120.0) -> None:
+        self.dump = str(dump)
+        self.size = max(1, int(size))
+        self.timeout = float(timeout)
+        self.startup_timeout = startup_timeout
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._ctrl_lock = threading.Lock()
+        self._ready = threading.Event()
+        self._closed = False
+        self._start_error: BaseException | None = None
+        self._zygote: subprocess.Popen[bytes] | None = None
+        self._ctrl: socket.socket | None = None
+        self.stats = {"spawned": 0, "killed": 0, "died": 0, "zygote_starts": 0}
+        self._handles: dict[str, Any] = {}  # what the finalizer closes (kept current across restarts)
+        self._launch_zygote()
+        threading.Thread(target=self._fill, name="fwgraph-pool-start", daemon=True).start()
+        self._finalizer = weakref.finalize(self, WorkerPool._shutdown, self._handles)
+
+    # -- lifecycle
+
+    def _start_zygote(self) -> None:
+        self._launch_zygote()
+        self._await_zygote()
+
+    def _launch_zygote(self) -> None:
+        """Start the zygote process (it loads the store in the background of this process)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(os.environ)
+        self._zygote = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from fwgraph.pool import _zygote_main; "
+             "_zygote_main(sys.argv[1], int(sys.argv[2]))", self.dump, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env, close_fds=True)
+        theirs.close()
+        self._ctrl = ours
+        self._handles.update(ctrl=ours, zygote=self._zygote)
+        self.stats["zygote_starts"] += 1
+
+    def _await_zygote(self) -> None:
+        ours = self._ctrl
+        assert ours is not None and self._zygote is not None
+        ours.settimeout(self.startup_timeout)
+        try:
+            ready = ours.recv(1)
+        finally:
+            ours.settimeout(None)
+        if ready != b"R":
+            raise RuntimeError(f"the query worker zygote failed to start (exit code {self._zygote.poll()})")
+
+    def _fill(self) -> None:
+        try:
+            self._await_zygote()
+            for _ in range(self.size):
+                self._idle.put(self._spawn())
+        except BaseException as exc:  # noqa: BLE001  (reported to the first request that waits)
+            self._start_error = exc
+        finally:
+            self._ready.set()
+
+    def _spawn(self) -> _Worker:
+        with self._ctrl_lock:
+            for attempt in range(2):
+                try:
+                    assert self._ctrl is not None
+                    self._ctrl.sendall(b"S")
+                    msg, fds, _flags, _addr = socket.recv_fds(self._ctrl, 4, 1)
+                    if len(msg) != 4 or not fds:
+                        raise EOFError("zygote closed")
+                    self.stats["spawned"] += 1
+                    return _Worker(pid=struct.unpack("!I", msg)[0], sock=socket.socket(fileno=fds[0]))
+                except (OSError, EOFError):
+                    if attempt:
+                        raise
+                    self._restart_zygote()
+        raise RuntimeError("unreachable")
+
+    def _restart_zygote(self) -> None:
+        if self._zygote is not None:
+            self._zygote.kill()
+            self._zygote.wait()
+        if self._ctrl is not None:
+            self._ctrl.close()
+        self._start_zygote()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        if self._closed:
+            return
+        try:
+            self._idle.put(self._spawn())
+        except (OSError, EOFError, RuntimeError):
+            # Try again on the next request rather than shrinking the pool for good.
+            threading.Thread(target=self._retry_spawn, daemon=True).start()
+
+    def _retry_spawn(self) -> None:
+        for _ in range(10):
+            time.sleep(0.5)
+            try:
+                self._idle.put(self._spawn())
+                return
+            except (OSError, EOFError, RuntimeError):
+                continue
+
+    @staticmethod
+    def _shutdown(handles: dict[str, Any]) -> None:
+        ctrl, zygote = handles.get("ctrl"), handles.get("zygote")
+        if ctrl is not None:
+            try:
+                ctrl.close()  # the zygote sees EOF and exits; its workers die with it (PDEATHSIG)
+            except OSError:
+                pass
+        if zygote is not None:
+            try:
+                zygote.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                zygote.kill()
+
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                break
+        self._finalizer()
+
+    # -- requests
+
+    def _acquire(self, wait: float) -> _Worker:
+        if not self._ready.wait(self.startup_timeout):
+            raise ServiceBusy("the query workers are still starting")
+        if self._start_error is not None and self._idle.empty():
+            raise WorkerFailed(f"the query workers could not be started: {self._start_error}")
+        try:
+            return self._idle.get(timeout=wait)
+        except queue.Empty:
+            raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
+
+    def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
+                wait: float | None = None) -> Answer:
+        """Evaluate ``text`` in a worker and return the serialised answer, or raise QueryTimeout."""
+        limit = self.timeout if timeout is None else timeout
+        worker = self._acquire(limit + 1.0 if wait is None else wait)
+        request = {"q": text, "n": max_rows, "f": fmt}
+        try:
+            _send(worker.sock, request)
+        except OSError:  # the idle worker had died: replace it and try once more on a fresh one
+            self.stats["died"] += 1
+            self._replace(worker)
+            worker = self._acquire(limit + 1.0 if wait is None else wait)
+            try:
+                _send(worker.sock, request)
+            except OSError:
+                self.stats["died"] += 1
+                self._replace(worker)
+                raise WorkerFailed("the query worker could not be reached") from None
+        try:
+            worker.sock.settimeout(limit)
+            head, body = _recv(worker.sock)
+            worker.sock.settimeout(None)
+        except TimeoutError:
+            self.stats["killed"] += 1
+            self._replace(worker)
+            raise QueryTimeout(limit) from None
+        except (OSError, EOFError, ValueError):
+            self.stats["died"] += 1
+            self._replace(worker)
+            raise WorkerFailed("the query worker stopped while evaluating the query (it may have run out "
+                               "of memory)") from None
+        self._idle.put(worker)
+        status = int(head["s"])
+        if status != 200:
+            return Answer(status=status, content_type="", body=b"", message=head.get("m"),
+                          line=head.get("l"), column=head.get("c"))
+        return Answer(status=200, content_type=head["t"], body=body, truncated=bool(head.get("tr")))
+
+    def worker_status(self) -> dict[str, Any]:
+        """Ask one worker how it is isolated (for tests and diagnostics)."""
+        worker = self._acquire(self.timeout)
+        try:
+            _send(worker.sock, {"op": "status"})
+            worker.sock.settimeout(self.timeout)
+            head, _ = _recv(worker.sock)
+            worker.sock.settimeout(None)
+        except (OSError, EOFError, ValueError):
+            self._replace(worker)
+            raise
+        self._idle.put(worker)
+        return head
+
+
+class PooledEngine:
+    """The Engine interface over a WorkerPool, plus ``execute``: the fast path that returns bytes."""
+
+    def __init__(self, pool: WorkerPool, version: str = "") -> None:
+        self.pool = pool
+        self.version = version
+
+    @classmethod
+    def start(cls, dump: Path | str, *, workers: int = 2, timeout: float = 10.0,
+              version: str = "") -> PooledEngine:
+        return cls(WorkerPool(dump, workers, timeout=timeout), version=version)
+
+    @property
+    def timeout(self) -> float:
+        return self.pool.timeout
+
+    def execute(self, query: Any, *, max_rows: int, fmt: str) -> Answer:
+        return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt)
+
+    def query(self, query: Any, *, max_rows: int) -> Any:
+        """Run ``query`` in a worker and rebuild a QueryResult (pyoxigraph terms) from its answer."""
+        import io
+
+        import pyoxigraph as ox
+
+        from fwgraph.engine import QueryResult
+
+        fmt = "nt" if query.is_graph else "json"
+        answer = self.pool.execute(query.text, max_rows=max_rows, fmt=fmt)
+        if answer.status != 200:
+            raise QueryError(answer.message or "query failed", line=answer.line, column=answer.column)
+        if query.is_graph:
+            triples = [ox.Triple(q.subject, q.predicate, q.object)
+                       for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+            return QueryResult(form=query.form, triples=triples, truncated=answer.truncated)
+        parsed = ox.parse_query_results(io.BytesIO(answer.body), format=ox.QueryResultsFormat.JSON)
+        if isinstance(parsed, ox.QueryBoolean):
+            return QueryResult(form="ask", boolean=bool(parsed))
+        variables = [v.value for v in parsed.variables]
+        rows = [tuple(s[i] for i in range(len(variables))) for s in parsed]
+        return QueryResult(form="select", variables=variables, rows=rows, truncated=answer.truncated)
+
+    def close(self) -> None:
+        self.pool.close()
