@@ -1,0 +1,161 @@
+"""POST /validate over real HTTP: reports in JSON, Turtle and HTML, parse errors, limits, no fetching, no writing."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+from rdflib import Graph, Literal
+from rdflib.namespace import RDF, SH
+
+from fwgraph.namespace import BASE
+from tests.live import ROOT, live_server
+
+CONTRIBUTIONS = ROOT / "tests" / "fixtures" / "contributions"
+TURTLE = {"Content-Type": "text/turtle"}
+JSONLD = {"Content-Type": "application/ld+json"}
+
+
+@pytest.fixture(scope="module")
+def server():
+    return live_server()
+
+
+def post(server, data: bytes | str, headers: dict[str, str]) -> requests.Response:
+    return requests.post(server("validate"), data=data, headers=headers, timeout=60)
+
+
+def test_valid_turtle_contribution_conforms(server):
+    r = post(server, (CONTRIBUTIONS / "new-framework-valid.ttl").read_bytes(), TURTLE)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("application/json")
+    report = r.json()
+    assert report["conforms"] is True
+    assert report["violations"] == 0
+
+
+def test_valid_jsonld_contribution_conforms(server):
+    r = post(server, (CONTRIBUTIONS / "new-framework-valid.jsonld").read_bytes(), JSONLD)
+    assert r.status_code == 200
+    assert r.json()["conforms"] is True
+
+
+@pytest.mark.parametrize("path", [CONTRIBUTIONS / "new-framework-valid.ttl", CONTRIBUTIONS / "broken-framework-invalid.ttl",
+                                  ROOT / "data" / "frameworks" / "flask.ttl"], ids=lambda p: p.stem)
+def test_same_report_as_cli(server, path):
+    """The service validates exactly as `fwgraph validate` does: same verdict, same results."""
+    cli = subprocess.run([sys.executable, "-m", "fwgraph", "validate", "--format", "json", str(path)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert cli.returncode in (0, 1), cli.stderr
+    expected = json.loads(cli.stdout)
+    r = post(server, path.read_bytes(), TURTLE)
+    assert r.status_code == 200
+    got = r.json()
+    assert got["conforms"] is expected["conforms"] is (cli.returncode == 0)
+
+    def strip(results):
+        return sorted(json.dumps({k: v for k, v in x.items() if k != "file"}, sort_keys=True) for x in results)
+
+    assert strip(got["results"]) == strip(expected["results"])
+
+
+def test_broken_contribution_reports_paths(server):
+    r = post(server, (CONTRIBUTIONS / "broken-framework-invalid.ttl").read_bytes(), TURTLE)
+    assert r.status_code == 200
+    report = r.json()
+    assert report["conforms"] is False
+    violations = {(v["path"], v["value"]) for v in report["results"] if v["severity"] == "Violation"}
+    paths = {p for p, _ in violations}
+    assert {"rdfs:label", "fw:interface", "owl:sameAs"} <= paths
+    assert ("fw:interface", "iface:fastcgi") in violations
+    assert ("owl:sameAs", "https://www.wikidata.org/wiki/Q42") in violations
+    assert all(v["focusNode"] == "framework:broken-fw" for v in report["results"] if v["severity"] == "Violation")
+
+
+def test_report_as_turtle(server):
+    r = post(server, (CONTRIBUTIONS / "broken-framework-invalid.ttl").read_bytes(),
+             {**TURTLE, "Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
+    g = Graph().parse(data=r.text, format="turtle")
+    report = next(g.subjects(RDF.type, SH.ValidationReport))
+    assert g.value(report, SH.conforms) == Literal(False)
+    assert len(list(g.subjects(RDF.type, SH.ValidationResult))) >= 3
+
+
+def test_syntax_error_gives_400_with_line_and_column(server):
+    r = post(server, (CONTRIBUTIONS / "syntax-error.ttl").read_bytes(), TURTLE)
+    assert r.status_code == 400
+    body = r.json()
+    assert body["line"] == 5
+    assert isinstance(body["column"], int) and body["column"] > 0
+    assert body["message"]
+
+
+def test_invalid_json_gives_400_with_line_and_column(server):
+    r = post(server, b'{\n  "@id": "x",\n  "label": \n}', JSONLD)
+    assert r.status_code == 400
+    assert r.json()["line"] == 4
+
+
+def test_remote_context_is_refused_and_never_fetched(server):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        port = listener.getsockname()[1]
+        doc = {"@context": f"http://127.0.0.1:{port}/context.jsonld",
+               "@id": BASE + "framework/remote-ctx", "label": "Remote"}
+        r = post(server, json.dumps(doc), JSONLD)
+        assert r.status_code == 400
+        assert "context" in r.json()["message"]
+        scoped = {"@context": {"x": {"@id": "http://example.org/x", "@context": f"http://127.0.0.1:{port}/s"}},
+                  "@id": BASE + "framework/remote-ctx", "x": {"label": "y"}}
+        assert post(server, json.dumps(scoped), JSONLD).status_code == 400
+        listener.settimeout(1.0)
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody connected
+
+
+def test_oversized_contribution_gives_413(server):
+    limit = 1024 * 1024  # the default FWGRAPH_MAX_BODY_BYTES
+    body = b"# padding\n" * (limit // 10 + 1)
+    r = post(server, body, TURTLE)
+    assert r.status_code == 413
+
+
+def test_other_media_type_gives_415(server):
+    r = post(server, "<a> <b> <c> .", {"Content-Type": "text/plain"})
+    assert r.status_code == 415
+
+
+def test_html_form_and_report(server):
+    form = requests.get(server("validate"), headers={"Accept": "text/html"}, timeout=10)
+    assert form.status_code == 200
+    assert 'enctype="multipart/form-data"' in form.text and 'name="file"' in form.text
+    files = {"file": ("broken.ttl", (CONTRIBUTIONS / "broken-framework-invalid.ttl").read_bytes(), "text/turtle")}
+    r = requests.post(server("validate"), files=files, headers={"Accept": "text/html"}, timeout=60)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert "Does not conform" in r.text and "iface:fastcgi" in r.text
+    pasted = {"data": (CONTRIBUTIONS / "new-framework-valid.ttl").read_text(), "format": "turtle"}
+    r = requests.post(server("validate"), files={k: (None, v) for k, v in pasted.items()},
+                      headers={"Accept": "text/html"}, timeout=60)
+    assert r.status_code == 200 and "Conforms" in r.text
+
+
+def test_nothing_is_written(server):
+    new = BASE + "framework/example-fw"
+    page = server("framework/example-fw")
+    before = requests.get(page, headers={"Accept": "text/turtle"}, timeout=10)
+    dump_etag = requests.get(server("download/fwgraph.nt"), timeout=10).headers["ETag"]
+    flask_etag = requests.get(server("interface/asgi"), headers={"Accept": "text/turtle"}, timeout=10).headers["ETag"]
+    r = post(server, (CONTRIBUTIONS / "new-framework-valid.ttl").read_bytes(), TURTLE)
+    assert r.status_code == 200 and r.json()["conforms"] is True
+    after = requests.get(page, headers={"Accept": "text/turtle"}, timeout=10)
+    assert before.status_code == after.status_code == 404
+    asgi = requests.get(server("interface/asgi"), headers={"Accept": "text/turtle"}, timeout=10)
+    assert asgi.headers["ETag"] == flask_etag
+    assert new not in asgi.text
+    assert requests.get(server("download/fwgraph.nt"), timeout=10).headers["ETag"] == dump_etag
