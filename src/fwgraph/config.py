@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_WORKERS": 2,  # processes that evaluate queries (each can be killed on timeout)
     "CACHE_ENTRIES": 2048,  # result cache size (entries); the cache key includes the data version
     "CACHE_MAX_AGE": 300,  # seconds clients and proxies may cache query results and pages
+    "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
 }
 
 _INT = {"PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES", "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE"}
@@ -37,7 +38,9 @@ def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(f"FWGRAPH_{name}")
         if raw is None or raw == "":
             continue
-        if name in _INT:
+        if name == "NETWORK_GUARD":
+            settings[name] = raw.lower() not in ("0", "false", "no", "off")
+        elif name in _INT:
             settings[name] = int(raw)
         elif name in _FLOAT:
             settings[name] = float(raw)

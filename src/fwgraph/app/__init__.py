@@ -21,6 +21,10 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     app.config.update({f"FWGRAPH_{k}": v for k, v in settings.items()})
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if settings.get("NETWORK_GUARD", True):
+        from fwgraph import guard
+
+        guard.install([settings["STORE_URL"]] if settings.get("STORE_URL") else [])
     app.extensions["fwgraph"] = service or Service.load(settings)
 
     from fwgraph.app import http
