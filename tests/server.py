@@ -1,0 +1,97 @@
+"""Real `fwgraph serve` subprocesses for the SPARQL protocol tests (no mocks, real HTTP on loopback).
+
+A distribution is built once per session with `fwgraph build`; each distinct set of serve options
+gets one server, started on first use and stopped at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_dist: Path | None = None
+_servers: dict[tuple[str, ...], "Server"] = {}
+
+
+@dataclass
+class Server:
+    url: str  # root, ending in "/"
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "sparql"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dist() -> Path:
+    global _dist
+    if _dist is None:
+        out = Path(tempfile.mkdtemp(prefix="fwgraph-sparql-dist-"))
+        subprocess.run([sys.executable, "-m", "fwgraph", "build", "--out", str(out)], check=True,
+                       capture_output=True, cwd=ROOT)
+        _dist = out
+    return _dist
+
+
+def server(*options: str, env: dict[str, str] | None = None) -> Server:
+    """A running server with these `serve` options (e.g. "--timeout", "2"), started once."""
+    key = options + tuple(sorted((env or {}).items()))
+    if key in _servers and _servers[key].process.poll() is None:
+        return _servers[key]
+    port = free_port()
+    cmd = [sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--dist", str(dist()), *options]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FWGRAPH_")}
+    environ.update(env or {})
+    log = Path(tempfile.mkstemp(prefix="fwgraph-sparql-server-", suffix=".log")[1])
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
+    srv = Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
+    probe = srv.sparql + "?" + urllib.parse.urlencode({"query": "ASK {}"})
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(probe, timeout=5) as response:
+                if response.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            srv.stop()
+            raise RuntimeError(f"server did not answer within 90 s:\n{log.read_text()}")
+        time.sleep(0.1)
+    _servers[key] = srv
+    return srv
+
+
+@atexit.register
+def _stop_all() -> None:
+    for srv in _servers.values():
+        srv.stop()

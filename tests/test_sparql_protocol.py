@@ -1,0 +1,495 @@
+"""The SPARQL 1.1 Protocol at /sparql, over real HTTP against `fwgraph serve` subprocesses.
+
+Covers: GET / POST form / POST sparql-query, the protocol's status codes, content negotiation,
+refusals (update, SERVICE, FROM, dataset parameters) with a listener that must see no connection,
+limits (body, query length, rows, time), CORS, the service description, ETag/304.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS, VOID
+
+from tests.server import server
+
+FLASK = "https://w3id.org/fwgraph/framework/flask"
+LABEL = f"SELECT ?label WHERE {{ <{FLASK}> <http://www.w3.org/2000/01/rdf-schema#label> ?label }}"
+CONSTRUCT = (f"CONSTRUCT {{ <{FLASK}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }} "
+             f"WHERE {{ <{FLASK}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}")
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = "http://www.w3.org/ns/formats/"
+SELECT_JSON = "application/sparql-results+json"
+
+
+@pytest.fixture(scope="module")
+def url() -> str:
+    return server().sparql
+
+
+@pytest.fixture(scope="module")
+def limited() -> str:
+    """A second server with a 2 s time limit and a 5-row cap."""
+    return server("--timeout", "2", "--max-rows", "5").sparql
+
+
+def labels(response: requests.Response) -> list[str]:
+    return [b["label"]["value"] for b in response.json()["results"]["bindings"]]
+
+
+def assert_cors(response: requests.Response) -> None:
+    assert response.headers.get("Access-Control-Allow-Origin") == "*", response.headers
+    assert "X-Fwgraph-Truncated" in response.headers.get("Access-Control-Expose-Headers", "")
+
+
+class Listener:
+    """A TCP listener on loopback that counts the connections it receives."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        time.sleep(0.5)  # give a (wrong) outgoing connection time to arrive
+        self._stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    lst = Listener()
+    yield lst
+    lst.close()
+
+
+# ---------------------------------------------------------------------------------------------- the three ways to query
+
+def test_get_post_form_and_post_query_agree(url):
+    by_get = requests.get(url, params={"query": LABEL})
+    by_form = requests.post(url, data={"query": LABEL})
+    by_body = requests.post(url, data=LABEL.encode(), headers={"Content-Type": "application/sparql-query"})
+    for response in (by_get, by_form, by_body):
+        assert response.status_code == 200, response.text
+        assert response.headers["Content-Type"].startswith(SELECT_JSON)
+        assert labels(response) == ["Flask"]
+        assert "Accept" in response.headers["Vary"]
+
+
+def test_sparql_query_body_with_charset_parameter(url):
+    text = 'SELECT ?x WHERE { BIND("Kärnten ✓" AS ?x) }'
+    ok = requests.post(url, data=text.encode("utf-8"),
+                       headers={"Content-Type": "application/sparql-query; charset=UTF-8"})
+    assert ok.status_code == 200
+    assert ok.json()["results"]["bindings"][0]["x"]["value"] == "Kärnten ✓"
+    latin = requests.post(url, data=text.replace(" ✓", "").encode("latin-1"),
+                          headers={"Content-Type": "application/sparql-query; charset=ISO-8859-1"})
+    assert latin.status_code == 200
+    assert latin.json()["results"]["bindings"][0]["x"]["value"] == "Kärnten"
+    bad = requests.post(url, data=b"SELECT ?x WHERE { BIND(\"\xff\" AS ?x) }",
+                        headers={"Content-Type": "application/sparql-query"})
+    assert bad.status_code == 400
+
+
+def test_two_query_parameters_are_400(url):
+    r = requests.get(url, params=[("query", LABEL), ("query", "ASK {}")])
+    assert r.status_code == 400 and "exactly one" in r.json()["message"]
+    r = requests.post(url, data=[("query", LABEL), ("query", "ASK {}")])
+    assert r.status_code == 400
+    assert_cors(r)
+
+
+def test_query_in_url_and_body_is_400(url):
+    r = requests.post(url, params={"query": LABEL}, data={"query": LABEL})
+    assert r.status_code == 400 and "both" in r.json()["message"]
+    r = requests.post(url, params={"query": LABEL}, data=LABEL.encode(),
+                      headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 400 and "both" in r.json()["message"]
+
+
+def test_post_without_query_is_400(url):
+    r = requests.post(url, data={"format": "json"})
+    assert r.status_code == 400 and "query" in r.json()["message"]
+
+
+def test_malformed_query_is_400_with_line_and_column(url):
+    r = requests.get(url, params={"query": "SELECT *\nWHERE { ?s ?p }"})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["line"] == 2 and isinstance(body["column"], int) and body["column"] > 1
+    assert "line 2, column" in body["message"] and "syntax error" in body["message"]
+    assert_cors(r)
+    plain = requests.get(url, params={"query": "SELECT *\nWHERE { ?s ?p }"}, headers={"Accept": "text/plain"})
+    assert plain.status_code == 400 and plain.text.startswith("line 2, column")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", "multipart/form-data; boundary=x", None])
+def test_unsupported_request_media_type_is_415(url, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    r = requests.post(url, data=LABEL.encode(), headers=headers)
+    assert r.status_code == 415, r.text
+    assert "application/sparql-query" in r.json()["message"]
+    assert_cors(r)
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+
+@pytest.mark.parametrize("request_kwargs", [
+    {"method": "GET", "params": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+    {"method": "POST", "data": {"query": "DELETE WHERE { ?s ?p ?o }"}},
+    {"method": "POST", "data": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}},
+    {"method": "GET", "params": {"update": "DROP ALL"}},
+    {"method": "POST", "data": b"CLEAR ALL", "headers": {"Content-Type": "application/sparql-update"}},
+    {"method": "POST", "data": b"LOAD <http://127.0.0.1:9/x>", "headers": {"Content-Type": "application/sparql-query"}},
+])
+def test_update_is_403(url, request_kwargs):
+    kwargs = dict(request_kwargs)
+    r = requests.request(kwargs.pop("method"), url, **kwargs)
+    assert r.status_code == 403, r.text
+    assert "read-only" in r.json()["message"]
+    assert_cors(r)
+    # and nothing was changed
+    assert labels(requests.get(url, params={"query": LABEL})) == ["Flask"]
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE SILENT <http://127.0.0.1:{port}/sparql> {{ ?s ?q ?r }} }} }}",
+    "SELECT * WHERE {{ \\u0053ERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * FROM <http://127.0.0.1:{port}/graph.ttl> WHERE {{ ?s ?p ?o }}",
+    "SELECT * FROM NAMED <http://127.0.0.1:{port}/graph.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "ASK FROM <file:///etc/passwd> {{ ?s ?p ?o }}",
+])
+def test_service_and_from_are_refused_without_any_connection(url, listener, template):
+    query = template.format(port=listener.port)
+    for r in (requests.get(url, params={"query": query}),
+              requests.post(url, data=query.encode(), headers={"Content-Type": "application/sparql-query"})):
+        assert r.status_code == 400, r.text
+        message = r.json()["message"]
+        assert "SERVICE" in message or "FROM" in message
+        assert "line 1, column" in message
+        assert_cors(r)
+    listener.close()
+    assert listener.connections == 0
+
+
+@pytest.mark.parametrize("param", ["default-graph-uri", "named-graph-uri"])
+def test_dataset_parameters_are_400_without_any_connection(url, listener, param):
+    remote = f"http://127.0.0.1:{listener.port}/graph.ttl"
+    r = requests.get(url, params={"query": LABEL, param: remote})
+    assert r.status_code == 400 and "one default graph" in r.json()["message"]
+    r = requests.post(url, data={"query": LABEL, param: remote})
+    assert r.status_code == 400 and "default-graph-uri" in r.json()["message"]
+    listener.close()
+    assert listener.connections == 0
+
+
+# ---------------------------------------------------------------------------------------------- content negotiation
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    (None, SELECT_JSON),
+    ("*/*", SELECT_JSON),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+    ("application/sparql-results+json;q=0.1, text/csv", "text/csv"),
+    ("application/sparql-results+json; charset=utf-8", SELECT_JSON),
+    ("application/json", SELECT_JSON),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("image/png, */*;q=0.1", SELECT_JSON),
+    ("text/*", "text/csv"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ("application/sparql-results+json,text/turtle", SELECT_JSON),
+    ("text/turtle, application/sparql-results+xml;q=0.2", "application/sparql-results+xml"),
+])
+def test_select_conneg(url, accept, expected):
+    headers = {"Accept": accept} if accept is not None else {"Accept": ""}
+    r = requests.get(url, params={"query": LABEL}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].split(";")[0] == expected
+    assert "Flask" in r.text
+    if expected == SELECT_JSON:
+        assert labels(r) == ["Flask"]
+    if expected == "text/csv":
+        assert r.text.split("\r\n")[:2] == ["label", "Flask"]
+    if expected == "text/tab-separated-values":
+        assert r.text.splitlines() == ["?label", '"Flask"']
+
+
+@pytest.mark.parametrize(("accept", "expected", "rdflib_format"), [
+    (None, "text/turtle", "turtle"),
+    ("*/*", "text/turtle", "turtle"),
+    ("application/json", "application/ld+json", "json-ld"),
+    ("application/ld+json;q=0.5, application/n-triples", "application/n-triples", "nt"),
+    ("application/rdf+xml", "application/rdf+xml", "xml"),
+    ("text/turtle; charset=utf-8", "text/turtle", "turtle"),
+    ("text/html,application/xhtml+xml,*/*;q=0.8", "text/turtle", "turtle"),
+])
+def test_construct_conneg(url, accept, expected, rdflib_format):
+    r = requests.get(url, params={"query": CONSTRUCT}, headers={"Accept": accept or ""})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].split(";")[0] == expected
+    graph = Graph().parse(data=r.content, format=rdflib_format)
+    assert set(graph) == {(URIRef(FLASK), RDFS.label, Literal("Flask"))}
+
+
+@pytest.mark.parametrize(("query", "fmt", "expected"), [
+    (LABEL, "csv", "text/csv"),
+    (LABEL, "tsv", "text/tab-separated-values"),
+    (LABEL, "xml", "application/sparql-results+xml"),
+    (LABEL, "html", "text/html"),
+    (LABEL, "application/sparql-results+xml", "application/sparql-results+xml"),
+    (CONSTRUCT, "json", "application/ld+json"),
+    (CONSTRUCT, "nt", "application/n-triples"),
+    (CONSTRUCT, "rdfxml", "application/rdf+xml"),
+    (CONSTRUCT, "text/turtle", "text/turtle"),
+])
+def test_format_parameter_overrides_accept(url, query, fmt, expected):
+    r = requests.get(url, params={"query": query, "format": fmt}, headers={"Accept": SELECT_JSON})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].split(";")[0] == expected
+    r = requests.post(url, data={"query": query, "format": fmt})
+    assert r.headers["Content-Type"].split(";")[0] == expected
+
+
+@pytest.mark.parametrize(("query", "headers", "params"), [
+    (LABEL, {"Accept": "image/png"}, {}),
+    (LABEL, {"Accept": "text/turtle"}, {}),
+    (CONSTRUCT, {"Accept": SELECT_JSON}, {}),
+    (CONSTRUCT, {"Accept": "text/html"}, {}),
+    (LABEL, {}, {"format": "pdf"}),
+    (LABEL, {"Accept": "application/sparql-results+json;q=0"}, {}),
+])
+def test_nothing_acceptable_is_406(url, query, headers, params):
+    r = requests.get(url, params={"query": query, **params}, headers=headers)
+    assert r.status_code == 406, r.text
+    assert_cors(r)
+
+
+def test_html_results_escape_everything(url):
+    evil = '<script>alert("x")</script>'
+    query = f"SELECT ?x WHERE {{ BIND('{evil}' AS ?x) }}"
+    r = requests.get(url, params={"query": query}, headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert "<script>" not in r.text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in r.text
+    assert "<table>" in r.text
+
+
+# ---------------------------------------------------------------------------------------------- limits
+
+def test_oversized_bodies_are_413(url):
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * (2 * 1024 * 1024)
+    r = requests.post(url, data=big.encode(), headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 413 and "limit of 1048576 bytes" in r.json()["message"]
+    assert_cors(r)
+    r = requests.post(url, data={"query": big})
+    assert r.status_code == 413
+    assert_cors(r)
+
+    def chunks():  # no Content-Length: chunked transfer encoding
+        for _ in range(40):
+            yield b"#" + b"y" * 65535
+
+    r = requests.post(url, data=chunks(), headers={"Content-Type": "application/sparql-query"})
+    assert "Content-Length" not in r.request.headers
+    assert r.status_code == 413, r.text
+    assert_cors(r)
+
+
+def test_query_text_longer_than_the_limit_is_refused(url):
+    long_query = "SELECT * WHERE { ?s ?p ?o } #" + "z" * 70_000  # > 64 KiB, < body limit
+    r = requests.post(url, data=long_query.encode(), headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 413 and "65536 bytes" in r.json()["message"]
+
+
+def test_truncation_is_signalled(limited):
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    r = requests.get(limited, params={"query": query})
+    assert r.status_code == 200
+    assert r.headers["X-Fwgraph-Truncated"] == "true" and r.headers["X-SPARQL-MaxRows"] == "5"
+    body = r.json()
+    assert len(body["results"]["bindings"]) == 5 and body["head"]["link"]
+    r = requests.get(limited, params={"query": query}, headers={"Accept": "application/sparql-results+xml"})
+    assert r.headers["X-Fwgraph-Truncated"] == "true" and "<link href=" in r.text
+    r = requests.get(limited, params={"query": query, "format": "csv"})
+    assert r.headers["X-Fwgraph-Truncated"] == "true" and len(r.text.strip().split("\r\n")) == 6
+    r = requests.get(limited, params={"query": query}, headers={"Accept": "text/html"})
+    assert 'id="truncated"' in r.text and r.text.count("<tr>") == 6
+    r = requests.get(limited, params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"})
+    assert r.headers["X-Fwgraph-Truncated"] == "true"
+    assert len(Graph().parse(data=r.content, format="turtle")) == 5
+    r = requests.get(limited, params={"query": LABEL})  # a small result is not flagged
+    assert "X-Fwgraph-Truncated" not in r.headers and "link" not in r.json()["head"]
+
+
+def test_slow_query_is_stopped_while_others_are_served(limited):
+    outcome: dict[str, object] = {}
+
+    def slow() -> None:
+        start = time.monotonic()
+        r = requests.get(limited, params={"query": SLOW, "nonce": uuid.uuid4().hex})
+        outcome["elapsed"] = time.monotonic() - start
+        outcome["response"] = r
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.4)
+    # Another client, another (uncached) query: answered while the slow one runs.
+    start = time.monotonic()
+    fast = requests.get(limited, params={"query": f'SELECT ?x WHERE {{ BIND("{uuid.uuid4()}" AS ?x) }}'})
+    fast_elapsed = time.monotonic() - start
+    assert fast.status_code == 200
+    assert fast_elapsed < 1.0
+    assert "response" not in outcome  # the slow query was still running
+    thread.join(timeout=10)
+    r = outcome["response"]
+    assert isinstance(r, requests.Response)
+    assert r.status_code == 503, r.text
+    assert "time limit of 2 s" in r.json()["message"]
+    assert r.headers.get("Retry-After")
+    assert_cors(r)
+    assert 2.0 <= float(outcome["elapsed"]) <= 2.0 + 1.5  # type: ignore[arg-type]
+    # The stopped worker was replaced: the pool serves queries again, repeatedly.
+    for i in range(4):
+        r = requests.get(limited, params={"query": f"ASK {{ FILTER({i} = {i}) }}"})
+        assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+# ---------------------------------------------------------------------------------------------- CORS and caching
+
+def test_options_preflight(url):
+    r = requests.options(url, headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST",
+                                       "Access-Control-Request-Headers": "Content-Type"})
+    assert r.status_code in (200, 204)
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in r.headers["Access-Control-Allow-Methods"]
+    assert "content-type" in r.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_cors_on_method_not_allowed(url):
+    r = requests.put(url, data=b"x")
+    assert r.status_code == 405
+    assert_cors(r)
+
+
+def test_etag_and_304_on_repeated_get(url):
+    params = {"query": f"SELECT ?x WHERE {{ BIND('{uuid.uuid4()}' AS ?x) }}"}
+    first = requests.get(url, params=params)
+    second = requests.get(url, params=params)
+    assert first.status_code == second.status_code == 200
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and etag == second.headers["ETag"]
+    assert first.content == second.content
+    assert first.headers["Cache-Control"] == "public, max-age=300"
+    r = requests.get(url, params=params, headers={"If-None-Match": etag})
+    assert r.status_code == 304 and r.content == b""
+    assert r.headers["ETag"] == etag
+    assert_cors(r)
+    other = requests.get(url, params={**params, "format": "csv"})
+    assert other.headers["ETag"] != etag
+    assert requests.get(url, params=params, headers={"If-None-Match": '"other"'}).status_code == 200
+    # a conditional request for a result never computed yet is answered from the ETag alone
+    fresh = {"query": f"SELECT ?x WHERE {{ BIND('{uuid.uuid4()}' AS ?x) }}"}
+    tag = requests.get(url, params=fresh).headers["ETag"]
+    assert requests.get(url, params=fresh, headers={"If-None-Match": f'"x", {tag}'}).status_code == 304
+
+
+# ---------------------------------------------------------------------------------------------- service description
+
+def test_service_description(url):
+    r = requests.get(url, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
+    assert_cors(r)
+    g = Graph().parse(data=r.text, format="turtle")
+    service = next(g.subjects(RDF.type, SD.Service))
+    assert (service, SD.endpoint, URIRef(url)) in g
+    assert (service, SD.supportedLanguage, SD.SPARQL11Query) in g
+    formats = {str(o) for o in g.objects(service, SD.resultFormat)}
+    assert formats == {FORMATS + name for name in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
+                                                  "SPARQL_Results_TSV", "Turtle", "JSON-LD", "N-Triples",
+                                                  "RDF_XML")}
+    assert SD.BasicFederatedQuery not in set(g.objects(service, SD.feature))
+    assert (None, None, SD.BasicFederatedQuery) not in g
+    limits = {p.split("#")[-1]: o.toPython() for p, o in g.predicate_objects(service) if str(p).endswith(
+        ("#queryTimeout", "#maxRows", "#maxQueryBytes", "#maxRequestBytes"))}
+    assert float(limits["queryTimeout"]) == 10.0 and limits["maxRows"] == 10_000
+    for prop in g.predicates(service):
+        if str(prop).endswith("#maxRows"):
+            assert (prop, RDFS.comment, None) in g  # the limit properties are described
+    dataset = g.value(service, SD.defaultDataset)
+    graph = g.value(dataset, SD.defaultGraph)
+    triples = int(g.value(graph, VOID.triples))
+    count = requests.get(url, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}).json()
+    assert triples == int(count["results"]["bindings"][0]["n"]["value"])
+
+
+@pytest.mark.parametrize(("accept", "rdflib_format"), [
+    ("application/ld+json", "json-ld"), ("application/n-triples", "nt"), ("application/rdf+xml", "xml"),
+    (None, "turtle"),
+])
+def test_service_description_formats(url, accept, rdflib_format):
+    r = requests.get(url, headers={"Accept": accept or "*/*"})
+    assert r.status_code == 200
+    g = Graph().parse(data=r.content, format=rdflib_format)
+    assert len(set(g.subjects(RDF.type, SD.Service))) == 1
+    assert len(set(g.objects(None, SD.resultFormat))) == 8
+
+
+def test_service_description_sends_browsers_to_the_editor(url):
+    r = requests.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}, allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"].endswith("/")
+
+
+# ---------------------------------------------------------------------------------------------- the worker pool itself
+
+def test_pool_workers_are_isolated_and_replaced():
+    from fwgraph.pool import PooledEngine, QueryTimeout
+    from fwgraph.sparql import prepare
+    from tests.server import dist
+
+    engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=1.0)
+    try:
+        status = engine.pool.worker_status()
+        assert status["isolation"]["audit"] is True
+        first_pid = status["pid"]
+        start = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            engine.execute(prepare(SLOW), max_rows=10, fmt="json")
+        assert time.monotonic() - start < 2.0
+        assert engine.pool.worker_status()["pid"] != first_pid  # killed and replaced
+        result = engine.query(prepare(LABEL), max_rows=10)
+        assert [row[0].value for row in result.rows] == ["Flask"]
+        graph = engine.query(prepare(CONSTRUCT), max_rows=10)
+        assert len(graph.triples) == 1 and graph.triples[0].object.value == "Flask"
+    finally:
+        engine.close()
+
+
+def test_json_error_bodies_are_json(url):
+    r = requests.get(url, params={"query": "SELEC"})
+    assert r.status_code == 400
+    assert json.loads(r.text)["status"] == 400
