@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from fwgraph.namespace import BASE, sparql_prologue
+from fwgraph.namespace import BASE, PREFIXES
 
 #: Interfaces in the order the chart names them ("WSGI/Twisted", "WSGI/ASGI").
 INTERFACE_ORDER = ["wsgi", "asgi", "rsgi", "twisted", "cgi", "own-server"]
@@ -97,6 +97,12 @@ INTERFACE_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("specification", "Specification"),
     Column("frameworks", "Frameworks"),
 ]}
+
+
+def sparql_prologue() -> str:
+    """The PREFIX lines the chart's queries use (only those, to keep the queries short)."""
+    names = ("fw", "framework", "iface", "rdfs", "skos", "dcterms", "doap", "spdx")
+    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in names)
 
 
 class ChartError(ValueError):
@@ -359,9 +365,14 @@ def _values_clause(iris: list[str] | None, var: str = "framework") -> str:
     return f"VALUES ?{var} {{ {' '.join(f'<{i}>' for i in iris)} }}"
 
 
+def corrections_query(frameworks: list[str] | None = None) -> str:
+    """CORRECTIONS_QUERY restricted to the frameworks with these IRIs (None = all)."""
+    return CORRECTIONS_QUERY.replace("#VALUES#", _values_clause(frameworks))
+
+
 def corrections(engine: Any, frameworks: list[str] | None = None) -> dict[tuple[str, str], list[Dispute]]:
     """(framework IRI, property IRI) → the disputes about it."""
-    text = CORRECTIONS_QUERY.replace("#VALUES#", _values_clause(frameworks))
+    text = corrections_query(frameworks)
     res = _query(engine, text)
     idx = {v: i for i, v in enumerate(res.variables)}
     out: dict[tuple[str, str], list[Dispute]] = {}

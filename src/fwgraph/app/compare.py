@@ -1,0 +1,112 @@
+"""The comparison chart on the web: /compare (frameworks) and /compare/interfaces, with CSV and Markdown downloads.
+
+Server-rendered from a GET form (works without JavaScript); the tables come from ``fwgraph.chart``, whose
+SPARQL queries the page shows and links to the query editor. Every value links to its resource page on
+this server (IRIs under the public or the canonical base map to the same path here).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from fwgraph import chart
+from fwgraph.app import service
+from fwgraph.namespace import BASE
+
+bp = Blueprint("compare", __name__)
+
+
+def _link(iri: str) -> str:
+    """The local path for an IRI under the configured public base or the canonical base; others unchanged."""
+    for base in dict.fromkeys([str(current_app.config.get("FWGRAPH_BASE_IRI") or BASE), BASE]):
+        if iri.startswith(base):
+            return f"{request.script_root}/{iri[len(base):]}"
+    return iri
+
+
+def _view() -> dict[str, Any]:
+    """The requested view: as-of, frameworks (slugs; empty = all) and column keys, checked against the graph."""
+    as_of = request.args.get("as_of", "today")
+    if as_of not in chart.AS_OF:
+        abort(400, f"unknown as_of {as_of!r}; choose one of: {', '.join(chart.AS_OF)}")
+    frameworks = [s for s in request.args.getlist("framework") if s.strip()]
+    columns = [c for c in request.args.getlist("column") if c.strip()]
+    try:
+        keys = chart.resolve_columns(columns, "today")  # names are checked against every column
+    except chart.ChartError as exc:
+        abort(400, str(exc))
+    if as_of == "chart":
+        keys = [k for k in keys if k in chart.CHART_COLUMNS]  # the chart has no licence, release or status
+    try:
+        table = chart.framework_table(service().engine, frameworks or None, keys if columns else None, as_of)
+    except chart.ChartError as exc:
+        abort(400, str(exc))
+    return {"as_of": as_of, "frameworks": frameworks, "columns": [c.key for c in table.columns], "table": table}
+
+
+def _download(body: str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _queries(table: chart.Table, extra: list[tuple[str, str]] = ()) -> list[dict[str, str]]:
+    items = [("The table", table.query), *extra]
+    return [{"title": title, "text": text, **chart.editor_links(text)} for title, text in items]
+
+
+@bp.get("/compare")
+def compare() -> str:
+    view = _view()
+    table: chart.Table = view["table"]
+    all_frameworks = chart.framework_slugs(service().engine)
+    extra = []
+    if view["as_of"] == "today":
+        iris = [f"{BASE}framework/{s}" for s in view["frameworks"]] if view["frameworks"] else None
+        extra.append(("The chart's disputed claims (fw:Correction)",
+                      chart.corrections_query(iris)))
+    qs = request.query_string.decode("ascii", "replace")
+    return render_template(
+        "compare.html", table=table, table_html=chart.render_html(table, _link, sortable=True),
+        as_of=view["as_of"], selected=set(view["frameworks"]) or set(all_frameworks),
+        all_frameworks=all_frameworks, columns=chart.FRAMEWORK_COLUMNS, chart_columns=chart.CHART_COLUMNS,
+        selected_columns=set(view["columns"]), queries=_queries(table, extra),
+        csv_url=url_for("compare.compare_csv") + (f"?{qs}" if qs else ""),
+        md_url=url_for("compare.compare_md") + (f"?{qs}" if qs else ""))
+
+
+@bp.get("/compare.csv")
+def compare_csv() -> Response:
+    return _download(chart.render_csv(_view()["table"]), "text/csv", "compare.csv")
+
+
+@bp.get("/compare.md")
+def compare_md() -> Response:
+    return _download(chart.render_markdown(_view()["table"]), "text/markdown", "compare.md")
+
+
+def _interfaces() -> chart.Table:
+    return chart.interface_table(service().engine)
+
+
+@bp.get("/compare/interfaces")
+def compare_interfaces() -> str:
+    table = _interfaces()
+    return render_template(
+        "compare_interfaces.html", table=table,
+        table_html=chart.render_html(table.transposed(), _link),
+        queries=_queries(table),
+        csv_url=url_for("compare.compare_interfaces_csv"), md_url=url_for("compare.compare_interfaces_md"))
+
+
+@bp.get("/compare/interfaces.csv")
+def compare_interfaces_csv() -> Response:
+    return _download(chart.render_csv(_interfaces()), "text/csv", "interfaces.csv")
+
+
+@bp.get("/compare/interfaces.md")
+def compare_interfaces_md() -> Response:
+    return _download(chart.render_markdown(_interfaces().transposed()), "text/markdown", "interfaces.md")
