@@ -444,6 +444,9 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
         if "performance" in keys:
             notes.append("Performance is the chart's subjective rating (an opinion, not a benchmark), "
                          "attributed to the chart; — where the chart has no row.")
+        if "features" in keys:
+            notes.append("Features lists what each framework has built in; the chart's descriptive "
+                         "characteristics (Fast, Lightweight, Simple, ...) appear only --as-of chart.")
         if any(c.disputes for row in rows for c in row):
             notes.append("[n] marks a cell where the chart's claim differs from today; see the notes below.")
     return Table(title, [FRAMEWORK_COLUMNS[k] for k in keys], rows, subjects, text, as_of, notes)
