@@ -301,3 +301,27 @@ def test_public_base_is_configurable(tmp_path):
     r = requests.get(other("framework/flask"), headers={"Accept": "text/turtle"}, timeout=10)
     assert r.status_code == 200 and (FLASK, RDFS.label, Literal("Flask")) in parse(r, "turtle")
     assert Path(other.dist) == Path(live_server().dist)
+
+
+# --------------------------------------------------------------------------- landing page
+
+def test_landing_page(server):
+    r = requests.get(server.url, headers={"Accept": BROWSER_ACCEPT}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    html = r.text
+    void = _void(server, None, "turtle")
+    triples = int(void.value(URIRef(BASE + "dataset"), VOID.triples))
+    assert f"<strong>{triples}</strong> triples" in html
+    assert f"<strong>{len(FRAMEWORKS)}</strong> frameworks" in html
+    for href in ('href="/sparql"', 'href="/.well-known/void"', 'href="/ns"', 'href="/shapes"',
+                 'href="/download/fwgraph.ttl"', 'href="/download/fwgraph.jsonld"', 'href="/validate"'):
+        assert href in html
+    for slug in FRAMEWORKS:
+        assert f'href="/framework/{slug}"' in html
+    titles = [line.split(":", 1)[1].strip() for p in sorted((ROOT / "queries").glob("*.rq"))
+              for line in p.read_text().splitlines() if line.startswith("# title:")]
+    assert titles and all(t.replace("'", "&#39;") in html for t in titles)
+    assert 'action="/sparql"' in html and 'name="format" value="html"' in html
+    assert "http://" not in html.split("<main>", 1)[0] and "https://" not in html.split("<main>", 1)[0]
+    again = requests.get(server.url, headers={"If-None-Match": r.headers["ETag"]}, timeout=10)
+    assert again.status_code == 304

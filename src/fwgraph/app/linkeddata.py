@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
@@ -548,5 +547,4 @@ def _helpers() -> dict[str, Any]:
     return {"href": href, "local_path": local_path, "public_base": public_base}
 
 
-__all__ = ["bp", "describe", "download_names", "local_path", "href", "cache_headers", "conditional", "page_etag",
-           "ox"]
+__all__ = ["bp", "describe", "download_names", "local_path", "href", "cache_headers", "conditional", "page_etag"]

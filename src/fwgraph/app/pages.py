@@ -53,7 +53,7 @@ def index() -> Response:
     if cached is not None:
         return cached
     counts = {name: _count(cls) for name, cls in _COUNTS.items()}
-    triples = service().void.value(None, VOID.triples)
+    triples = next(iter(service().void.objects(None, VOID.triples)), None)
     counts["triples"] = int(triples) if triples is not None else None
     examples = [{"name": e.name, "title": e.title or e.name, "description": e.description, "text": e.text}
                 for e in service().examples]
