@@ -46,8 +46,12 @@ def built_dist() -> Path:
     global _dist
     if _dist is None:
         out = Path(tempfile.mkdtemp(prefix="fwgraph-test-dist-"))
-        subprocess.run([sys.executable, "-m", "fwgraph", "build", "--out", str(out)], check=True,
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "fwgraph", "build", "--out", str(out)],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         _dist = out
     return _dist
 

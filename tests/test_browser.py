@@ -1,4 +1,4 @@
-"""Headless Chromium (Debian's chromium, driven by Playwright) against the real server: editor and page links."""
+"""Headless Chromium (Debian's chromium via Playwright) against the real server: editor and page links."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ from tests.live import live_server
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 EXAMPLE = "Number of frameworks per server interface"
 
 
@@ -49,8 +56,12 @@ def test_editor_runs_an_example_query(page, server):
     page.select_option("#example", label=EXAMPLE)
     query = page.input_value("#query-text")
     assert "title: " + EXAMPLE in query  # the textarea now holds that example's text
-    expected = requests.get(server("sparql"), params={"query": query},
-                            headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
+    expected = requests.get(
+        server("sparql"),
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    ).json()
     rows = expected["results"]["bindings"]
     assert rows
     page.click("#run")

@@ -1,4 +1,4 @@
-"""POST /validate over real HTTP: reports in JSON, Turtle and HTML, parse errors, limits, no fetching, no writing."""
+"""POST /validate over real HTTP: JSON, Turtle and HTML reports, parse errors, limits, no fetch, no write."""
 
 from __future__ import annotations
 
@@ -44,12 +44,23 @@ def test_valid_jsonld_contribution_conforms(server):
     assert r.json()["conforms"] is True
 
 
-@pytest.mark.parametrize("path", [CONTRIBUTIONS / "new-framework-valid.ttl", CONTRIBUTIONS / "broken-framework-invalid.ttl",
-                                  ROOT / "data" / "frameworks" / "flask.ttl"], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    [
+        CONTRIBUTIONS / "new-framework-valid.ttl",
+        CONTRIBUTIONS / "broken-framework-invalid.ttl",
+        ROOT / "data" / "frameworks" / "flask.ttl",
+    ],
+    ids=lambda p: p.stem,
+)
 def test_same_report_as_cli(server, path):
     """The service validates exactly as `fwgraph validate` does: same verdict, same results."""
-    cli = subprocess.run([sys.executable, "-m", "fwgraph", "validate", "--format", "json", str(path)],
-                         capture_output=True, text=True, cwd=ROOT)
+    cli = subprocess.run(
+        [sys.executable, "-m", "fwgraph", "validate", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert cli.returncode in (0, 1), cli.stderr
     expected = json.loads(cli.stdout)
     r = post(server, path.read_bytes(), TURTLE)
@@ -58,7 +69,9 @@ def test_same_report_as_cli(server, path):
     assert got["conforms"] is expected["conforms"] is (cli.returncode == 0)
 
     def strip(results):
-        return sorted(json.dumps({k: v for k, v in x.items() if k != "file"}, sort_keys=True) for x in results)
+        return sorted(
+            json.dumps({k: v for k, v in x.items() if k != "file"}, sort_keys=True) for x in results
+        )
 
     assert strip(got["results"]) == strip(expected["results"])
 
@@ -73,12 +86,17 @@ def test_broken_contribution_reports_paths(server):
     assert {"rdfs:label", "fw:interface", "owl:sameAs"} <= paths
     assert ("fw:interface", "iface:fastcgi") in violations
     assert ("owl:sameAs", "https://www.wikidata.org/wiki/Q42") in violations
-    assert all(v["focusNode"] == "framework:broken-fw" for v in report["results"] if v["severity"] == "Violation")
+    assert all(
+        v["focusNode"] == "framework:broken-fw" for v in report["results"] if v["severity"] == "Violation"
+    )
 
 
 def test_report_as_turtle(server):
-    r = post(server, (CONTRIBUTIONS / "broken-framework-invalid.ttl").read_bytes(),
-             {**TURTLE, "Accept": "text/turtle"})
+    r = post(
+        server,
+        (CONTRIBUTIONS / "broken-framework-invalid.ttl").read_bytes(),
+        {**TURTLE, "Accept": "text/turtle"},
+    )
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
     g = Graph().parse(data=r.text, format="turtle")
     report = next(g.subjects(RDF.type, SH.ValidationReport))
@@ -106,13 +124,19 @@ def test_remote_context_is_refused_and_never_fetched(server):
         listener.bind(("127.0.0.1", 0))
         listener.listen(5)
         port = listener.getsockname()[1]
-        doc = {"@context": f"http://127.0.0.1:{port}/context.jsonld",
-               "@id": BASE + "framework/remote-ctx", "label": "Remote"}
+        doc = {
+            "@context": f"http://127.0.0.1:{port}/context.jsonld",
+            "@id": BASE + "framework/remote-ctx",
+            "label": "Remote",
+        }
         r = post(server, json.dumps(doc), JSONLD)
         assert r.status_code == 400
         assert "context" in r.json()["message"]
-        scoped = {"@context": {"x": {"@id": "http://example.org/x", "@context": f"http://127.0.0.1:{port}/s"}},
-                  "@id": BASE + "framework/remote-ctx", "x": {"label": "y"}}
+        scoped = {
+            "@context": {"x": {"@id": "http://example.org/x", "@context": f"http://127.0.0.1:{port}/s"}},
+            "@id": BASE + "framework/remote-ctx",
+            "x": {"label": "y"},
+        }
         assert post(server, json.dumps(scoped), JSONLD).status_code == 400
         listener.settimeout(1.0)
         with pytest.raises(TimeoutError):
@@ -135,13 +159,19 @@ def test_html_form_and_report(server):
     form = requests.get(server("validate"), headers={"Accept": "text/html"}, timeout=10)
     assert form.status_code == 200
     assert 'enctype="multipart/form-data"' in form.text and 'name="file"' in form.text
-    files = {"file": ("broken.ttl", (CONTRIBUTIONS / "broken-framework-invalid.ttl").read_bytes(), "text/turtle")}
+    files = {
+        "file": ("broken.ttl", (CONTRIBUTIONS / "broken-framework-invalid.ttl").read_bytes(), "text/turtle")
+    }
     r = requests.post(server("validate"), files=files, headers={"Accept": "text/html"}, timeout=60)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     assert "Does not conform" in r.text and "iface:fastcgi" in r.text
     pasted = {"data": (CONTRIBUTIONS / "new-framework-valid.ttl").read_text(), "format": "turtle"}
-    r = requests.post(server("validate"), files={k: (None, v) for k, v in pasted.items()},
-                      headers={"Accept": "text/html"}, timeout=60)
+    r = requests.post(
+        server("validate"),
+        files={k: (None, v) for k, v in pasted.items()},
+        headers={"Accept": "text/html"},
+        timeout=60,
+    )
     assert r.status_code == 200 and "Conforms" in r.text
 
 
@@ -150,7 +180,9 @@ def test_nothing_is_written(server):
     page = server("framework/example-fw")
     before = requests.get(page, headers={"Accept": "text/turtle"}, timeout=10)
     dump_etag = requests.get(server("download/fwgraph.nt"), timeout=10).headers["ETag"]
-    flask_etag = requests.get(server("interface/asgi"), headers={"Accept": "text/turtle"}, timeout=10).headers["ETag"]
+    flask_etag = requests.get(
+        server("interface/asgi"), headers={"Accept": "text/turtle"}, timeout=10
+    ).headers["ETag"]
     r = post(server, (CONTRIBUTIONS / "new-framework-valid.ttl").read_bytes(), TURTLE)
     assert r.status_code == 200 and r.json()["conforms"] is True
     after = requests.get(page, headers={"Accept": "text/turtle"}, timeout=10)

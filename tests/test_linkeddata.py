@@ -1,4 +1,4 @@
-"""Linked Data over real HTTP: content negotiation on resource IRIs, vocabulary, downloads, JSON-LD dump, VoID."""
+"""Linked Data over real HTTP: conneg on resource IRIs, vocabulary, downloads, JSON-LD dump, VoID, landing."""
 
 from __future__ import annotations
 
@@ -34,15 +34,20 @@ def parse(response: requests.Response, fmt: str) -> Graph:
 
 # --------------------------------------------------------------------------- content negotiation
 
-@pytest.mark.parametrize("accept, media, fmt", [
-    ("text/turtle", "text/turtle", "turtle"),
-    ("application/ld+json", "application/ld+json", "json-ld"),
-    ("application/json", "application/json", "json-ld"),
-    ("application/n-triples", "application/n-triples", "nt"),
-    ("text/turtle;q=0.5, application/n-triples;q=0.9", "application/n-triples", "nt"),
-    ("text/html;q=0.1, application/ld+json", "application/ld+json", "json-ld"),
-    ("*/*", "text/turtle", "turtle"),
-], ids=["turtle", "jsonld", "json", "ntriples", "qvalues-nt", "qvalues-jsonld", "any"])
+
+@pytest.mark.parametrize(
+    "accept, media, fmt",
+    [
+        ("text/turtle", "text/turtle", "turtle"),
+        ("application/ld+json", "application/ld+json", "json-ld"),
+        ("application/json", "application/json", "json-ld"),
+        ("application/n-triples", "application/n-triples", "nt"),
+        ("text/turtle;q=0.5, application/n-triples;q=0.9", "application/n-triples", "nt"),
+        ("text/html;q=0.1, application/ld+json", "application/ld+json", "json-ld"),
+        ("*/*", "text/turtle", "turtle"),
+    ],
+    ids=["turtle", "jsonld", "json", "ntriples", "qvalues-nt", "qvalues-jsonld", "any"],
+)
 def test_resource_conneg_rdf(server, accept, media, fmt):
     r = requests.get(server("framework/flask"), headers={"Accept": accept}, timeout=10)
     assert r.status_code == 200
@@ -53,7 +58,9 @@ def test_resource_conneg_rdf(server, accept, media, fmt):
     assert (FLASK, FW.interface, URIRef(BASE + "interface/wsgi")) in g
     # the blank-node closure (CBD) is included: the latest release's revision
     release = g.value(FLASK, FW.latestRelease)
-    assert release is not None and g.value(release, URIRef("http://usefulinc.com/ns/doap#revision")) is not None
+    assert (
+        release is not None and g.value(release, URIRef("http://usefulinc.com/ns/doap#revision")) is not None
+    )
 
 
 def test_jsonld_resource_embeds_context(server):
@@ -82,10 +89,15 @@ def test_framework_relations_link_pages(server):
     assert 'href="/framework/flask"' in html
 
 
-@pytest.mark.parametrize("suffix, media, fmt", [
-    (".ttl", "text/turtle", "turtle"), (".jsonld", "application/ld+json", "json-ld"),
-    (".nt", "application/n-triples", "nt"), (".html", "text/html", None),
-])
+@pytest.mark.parametrize(
+    "suffix, media, fmt",
+    [
+        (".ttl", "text/turtle", "turtle"),
+        (".jsonld", "application/ld+json", "json-ld"),
+        (".nt", "application/n-triples", "nt"),
+        (".html", "text/html", None),
+    ],
+)
 def test_suffix_urls(server, suffix, media, fmt):
     r = requests.get(server("framework/flask" + suffix), timeout=10)  # no Accept header
     assert r.status_code == 200
@@ -113,9 +125,22 @@ def test_feature_page_lists_frameworks(server):
     assert 'href="/framework/' in having
 
 
-@pytest.mark.parametrize("path", ["async/yes", "tier/high", "status/active", "execution/event-loop",
-                                  "synchrony/synchronous", "chart-row/flask", "correction/flask-async",
-                                  "source/chart", "dataset", "feature/", "interface/asgi"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "async/yes",
+        "tier/high",
+        "status/active",
+        "execution/event-loop",
+        "synchrony/synchronous",
+        "chart-row/flask",
+        "correction/flask-async",
+        "source/chart",
+        "dataset",
+        "feature/",
+        "interface/asgi",
+    ],
+)
 def test_other_resources_dereference(server, path):
     r = requests.get(server(path), headers={"Accept": "text/turtle"}, timeout=10)
     assert r.status_code == 200
@@ -131,10 +156,15 @@ def test_every_framework_dereferences(server, slug):
     assert (URIRef(BASE + f"framework/{slug}"), RDF.type, FW.WebFramework) in g
 
 
-@pytest.mark.parametrize("accept, media", [
-    ("text/turtle", "text/turtle"), ("text/html", "text/html"),
-    ("application/ld+json", "application/ld+json"), ("application/n-triples", "application/n-triples"),
-])
+@pytest.mark.parametrize(
+    "accept, media",
+    [
+        ("text/turtle", "text/turtle"),
+        ("text/html", "text/html"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/n-triples", "application/n-triples"),
+    ],
+)
 def test_unknown_resource_404_in_client_format(server, accept, media):
     r = requests.get(server("framework/no-such-framework"), headers={"Accept": accept}, timeout=10)
     assert r.status_code == 404
@@ -161,11 +191,14 @@ def test_etag_and_304(server):
     assert r2.status_code == 304 and r2.content == b""
     html = requests.get(server("framework/flask"), headers={"Accept": "text/html"}, timeout=10)
     assert html.headers["ETag"] != etag  # one ETag per representation
-    r3 = requests.get(server("framework/flask"), headers={"Accept": "text/html", "If-None-Match": etag}, timeout=10)
+    r3 = requests.get(
+        server("framework/flask"), headers={"Accept": "text/html", "If-None-Match": etag}, timeout=10
+    )
     assert r3.status_code == 200
 
 
 # --------------------------------------------------------------------------- vocabulary and shapes
+
 
 def test_vocabulary_dereferences(server):
     r = requests.get(server("ns"), headers={"Accept": "text/turtle"}, timeout=10)
@@ -188,9 +221,15 @@ def test_shapes_dereference(server):
 # --------------------------------------------------------------------------- downloads
 
 DOWNLOADS = {
-    "fwgraph.ttl": "text/turtle", "fwgraph.nt": "application/n-triples", "fwgraph.jsonld": "application/ld+json",
-    "fwgraph.context.jsonld": "application/ld+json", "ontology.ttl": "text/turtle", "shapes.ttl": "text/turtle",
-    "void.ttl": "text/turtle", "fwgraph.ttl.gz": "application/gzip", "fwgraph.nt.gz": "application/gzip",
+    "fwgraph.ttl": "text/turtle",
+    "fwgraph.nt": "application/n-triples",
+    "fwgraph.jsonld": "application/ld+json",
+    "fwgraph.context.jsonld": "application/ld+json",
+    "ontology.ttl": "text/turtle",
+    "shapes.ttl": "text/turtle",
+    "void.ttl": "text/turtle",
+    "fwgraph.ttl.gz": "application/gzip",
+    "fwgraph.nt.gz": "application/gzip",
     "fwgraph.jsonld.gz": "application/gzip",
 }
 
@@ -228,8 +267,12 @@ def _refusing_loader(server):
 
     def load(url, options=None):
         if url in (BASE + "context.jsonld", server("context.jsonld")):
-            return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-                    "document": context}
+            return {
+                "contentType": "application/ld+json",
+                "contextUrl": None,
+                "documentUrl": url,
+                "document": context,
+            }
         raise AssertionError(f"the JSON-LD processor tried to fetch {url}")
 
     return load
@@ -241,7 +284,9 @@ def test_jsonld_dump_matches_turtle_dump(server):
     doc = requests.get(server("download/fwgraph.jsonld"), timeout=30).json()
     nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": _refusing_loader(server)})
     from_jsonld = Graph().parse(data=nquads, format="nt")
-    from_turtle = Graph().parse(data=requests.get(server("download/fwgraph.ttl"), timeout=30).text, format="turtle")
+    from_turtle = Graph().parse(
+        data=requests.get(server("download/fwgraph.ttl"), timeout=30).text, format="turtle"
+    )
     assert len(from_turtle) > 1000
     assert isomorphic(from_jsonld, from_turtle)
 
@@ -253,11 +298,14 @@ def test_jsonld_with_context_by_reference_uses_local_context(server):
     nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": _refusing_loader(server)})
     assert (FLASK, RDFS.label, Literal("Flask")) in Graph().parse(data=nquads, format="nt")
     with pytest.raises(jsonld.JsonLdError):  # any other context is refused by the loader, never fetched
-        jsonld.to_rdf({"@context": "http://example.org/ctx", "@id": "x"},
-                      {"format": "application/n-quads", "documentLoader": _refusing_loader(server)})
+        jsonld.to_rdf(
+            {"@context": "http://example.org/ctx", "@id": "x"},
+            {"format": "application/n-quads", "documentLoader": _refusing_loader(server)},
+        )
 
 
 # --------------------------------------------------------------------------- VoID
+
 
 def _void(server, accept: str | None, fmt: str) -> Graph:
     headers = {"Accept": accept} if accept else {}
@@ -266,8 +314,11 @@ def _void(server, accept: str | None, fmt: str) -> Graph:
     return parse(r, fmt)
 
 
-@pytest.mark.parametrize("accept, fmt", [(None, "turtle"), ("application/ld+json", "json-ld"),
-                                         ("application/n-triples", "nt")], ids=["default", "jsonld", "nt"])
+@pytest.mark.parametrize(
+    "accept, fmt",
+    [(None, "turtle"), ("application/ld+json", "json-ld"), ("application/n-triples", "nt")],
+    ids=["default", "jsonld", "nt"],
+)
 def test_void(server, accept, fmt):
     g = _void(server, accept, fmt)
     dataset = URIRef(BASE + "dataset")
@@ -305,6 +356,7 @@ def test_public_base_is_configurable(tmp_path):
 
 # --------------------------------------------------------------------------- landing page
 
+
 def test_landing_page(server):
     r = requests.get(server.url, headers={"Accept": BROWSER_ACCEPT}, timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
@@ -313,13 +365,24 @@ def test_landing_page(server):
     triples = int(void.value(URIRef(BASE + "dataset"), VOID.triples))
     assert f"<strong>{triples}</strong> triples" in html
     assert f"<strong>{len(FRAMEWORKS)}</strong> frameworks" in html
-    for href in ('href="/sparql"', 'href="/.well-known/void"', 'href="/ns"', 'href="/shapes"',
-                 'href="/download/fwgraph.ttl"', 'href="/download/fwgraph.jsonld"', 'href="/validate"'):
+    for href in (
+        'href="/sparql"',
+        'href="/.well-known/void"',
+        'href="/ns"',
+        'href="/shapes"',
+        'href="/download/fwgraph.ttl"',
+        'href="/download/fwgraph.jsonld"',
+        'href="/validate"',
+    ):
         assert href in html
     for slug in FRAMEWORKS:
         assert f'href="/framework/{slug}"' in html
-    titles = [line.split(":", 1)[1].strip() for p in sorted((ROOT / "queries").glob("*.rq"))
-              for line in p.read_text().splitlines() if line.startswith("# title:")]
+    titles = [
+        line.split(":", 1)[1].strip()
+        for p in sorted((ROOT / "queries").glob("*.rq"))
+        for line in p.read_text().splitlines()
+        if line.startswith("# title:")
+    ]
     assert titles and all(t.replace("'", "&#39;") in html for t in titles)
     assert 'action="/sparql"' in html and 'name="format" value="html"' in html
     assert "http://" not in html.split("<main>", 1)[0] and "https://" not in html.split("<main>", 1)[0]

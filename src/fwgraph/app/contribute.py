@@ -20,10 +20,20 @@ from fwgraph.namespace import bind_prefixes
 
 bp = Blueprint("contribute", __name__)
 
-_TYPES = {"text/turtle": "turtle", "application/x-turtle": "turtle",
-          "application/ld+json": "json-ld", "application/json": "json-ld"}
-_FORM_FORMATS = {"turtle": "turtle", "ttl": "turtle", "text/turtle": "turtle",
-                 "json-ld": "json-ld", "jsonld": "json-ld", "application/ld+json": "json-ld"}
+_TYPES = {
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/json": "json-ld",
+}
+_FORM_FORMATS = {
+    "turtle": "turtle",
+    "ttl": "turtle",
+    "text/turtle": "turtle",
+    "json-ld": "json-ld",
+    "jsonld": "json-ld",
+    "application/ld+json": "json-ld",
+}
 _REPORT_TYPES = ["application/json", "text/turtle", "text/html"]
 
 
@@ -67,12 +77,15 @@ def _read_contribution() -> tuple[bytes, str, str]:
                 abort(400, f"unknown format {fmt_field!r}: use turtle or json-ld")
             return data, fmt, "<contribution>"
         abort(400, "the form holds no contribution: upload a file in the field 'file' or paste it in 'data'")
-    abort(415, f"unsupported media type {request.mimetype or '(none)'!r}: send text/turtle or "
-               "application/ld+json, or an HTML form (multipart/form-data)")
+    abort(
+        415,
+        f"unsupported media type {request.mimetype or '(none)'!r}: send text/turtle or "
+        "application/ld+json, or an HTML form (multipart/form-data)",
+    )
 
 
 def _report_type() -> str | None:
-    """The report's media type by Accept (JSON on ties and without Accept); ``format`` names the input here."""
+    """The report's media type by Accept (JSON on ties or without Accept); ``format`` names the input here."""
     if not request.headers.get("Accept", "").strip():
         return "application/json"
     accept = request.accept_mimetypes
@@ -86,9 +99,16 @@ def _parse_error(exc: InputError) -> Response:
     body = exc.as_dict()
     body.update({"status": 400, "conforms": None})
     if wants_html():
-        return Response(render_template("validate_form.html", error=exc, data=request.form.get("data", ""),
-                                        fmt=request.form.get("format", "turtle")),
-                        status=400, content_type="text/html; charset=utf-8")
+        return Response(
+            render_template(
+                "validate_form.html",
+                error=exc,
+                data=request.form.get("data", ""),
+                fmt=request.form.get("format", "turtle"),
+            ),
+            status=400,
+            content_type="text/html; charset=utf-8",
+        )
     accept = request.accept_mimetypes
     if accept.quality("text/plain") > accept.quality("application/json"):
         return Response(str(exc) + "\n", status=400, content_type="text/plain; charset=utf-8")
@@ -97,8 +117,10 @@ def _parse_error(exc: InputError) -> Response:
 
 @bp.get("/validate")
 def form() -> Response:
-    return Response(render_template("validate_form.html", error=None, data="", fmt="turtle"),
-                    content_type="text/html; charset=utf-8")
+    return Response(
+        render_template("validate_form.html", error=None, data="", fmt="turtle"),
+        content_type="text/html; charset=utf-8",
+    )
 
 
 @bp.post("/validate")
@@ -120,13 +142,22 @@ def validate() -> Response:
         response = Response(report.to_turtle(), content_type="text/turtle; charset=utf-8")
     elif media == "text/html":
         rows = report.as_dict()
-        response = Response(render_template("validate_report.html", report=rows, source=source,
-                                            triples=len(contribution), subjects=_subjects(contribution)),
-                            content_type="text/html; charset=utf-8")
+        response = Response(
+            render_template(
+                "validate_report.html",
+                report=rows,
+                source=source,
+                triples=len(contribution),
+                subjects=_subjects(contribution),
+            ),
+            content_type="text/html; charset=utf-8",
+        )
     else:
         doc: dict[str, Any] = report.as_dict()
         doc["triples"] = len(contribution)
-        response = Response(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", content_type="application/json")
+        response = Response(
+            json.dumps(doc, ensure_ascii=False, indent=2) + "\n", content_type="application/json"
+        )
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Accept")
     return response

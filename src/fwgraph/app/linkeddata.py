@@ -1,4 +1,4 @@
-"""Linked Data: every IRI under the public base dereferences (HTML, Turtle, JSON-LD, N-Triples), plus downloads and VoID.
+"""Linked Data: every IRI under the public base dereferences by conneg, downloads, VoID.
 
 The data keeps its canonical IRIs; the server answers for ``base + path`` at ``/path`` for the configured
 public base and for the canonical base, so the same data runs on localhost, behind a proxy or at w3id.org.
@@ -43,8 +43,14 @@ CONTENT_TYPES = {
     "nt": "application/n-triples",
 }
 SUFFIXES = {".ttl": "turtle", ".jsonld": "jsonld", ".nt": "nt", ".html": "html"}
-_FORMAT_PARAM = {"ttl": "text/turtle", "turtle": "text/turtle", "jsonld": "application/ld+json",
-                 "json": "application/json", "nt": "application/n-triples", "html": "text/html"}
+_FORMAT_PARAM = {
+    "ttl": "text/turtle",
+    "turtle": "text/turtle",
+    "jsonld": "application/ld+json",
+    "json": "application/json",
+    "nt": "application/n-triples",
+    "html": "text/html",
+}
 #: Characters allowed in a path that is turned into an IRI (anything else cannot name a resource here).
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$")
 _MAX_TRIPLES = 100_000
@@ -66,7 +72,7 @@ def local_path(iri: str) -> str | None:
     """The server path (with the script root) where ``iri`` is served, or None if it is not ours."""
     for base in bases():
         if iri.startswith(base):
-            rest = iri[len(base):]
+            rest = iri[len(base) :]
             if rest.startswith("ns#"):
                 return f"{request.script_root}/ns#{rest[3:]}"
             if rest.startswith("shapes#"):
@@ -85,7 +91,9 @@ def href(iri: str) -> str:
 
 def cache_headers(response: Response, etag: str, *, vary: bool = False) -> Response:
     response.set_etag(etag)
-    response.headers["Cache-Control"] = f"public, max-age={current_app.config.get('FWGRAPH_CACHE_MAX_AGE', 300)}"
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config.get('FWGRAPH_CACHE_MAX_AGE', 300)}"
+    )
     if vary:
         response.vary.add("Accept")
     return response
@@ -106,7 +114,9 @@ def conditional(etag: str, *, vary: bool = False) -> Response | None:
 def page_etag(*parts: str) -> str:
     from fwgraph import __version__
 
-    return hashlib.sha256("|".join((service().etag, __version__, public_base(), *parts)).encode()).hexdigest()[:24]
+    return hashlib.sha256(
+        "|".join((service().etag, __version__, public_base(), *parts)).encode()
+    ).hexdigest()[:24]
 
 
 # --------------------------------------------------------------------------- downloads, context, VoID
@@ -175,7 +185,7 @@ def rebase(graph: Graph, base: str) -> Graph:
 
     def move(term: Any) -> Any:
         if isinstance(term, URIRef) and str(term).startswith(BASE):
-            return URIRef(base + str(term)[len(BASE):])
+            return URIRef(base + str(term)[len(BASE) :])
         if isinstance(term, Literal) and str(term) == BASE:
             return Literal(base, lang=term.language, datatype=term.datatype)
         return term
@@ -253,8 +263,11 @@ def _not_found(iri: str, fmt: str) -> Response:
         body = {"error": "Not Found", "status": 404, "message": message}
         return Response(json.dumps(body) + "\n", status=404, content_type=CONTENT_TYPES[fmt])
     if fmt == "html":
-        return Response(render_template("notfound.html", iri=iri, message=message), status=404,
-                        content_type=CONTENT_TYPES["html"])
+        return Response(
+            render_template("notfound.html", iri=iri, message=message),
+            status=404,
+            content_type=CONTENT_TYPES["html"],
+        )
     return error_response(404, message)
 
 
@@ -289,7 +302,9 @@ def resource(path: str) -> Response:
         iri = base + stem
         graph = describe(iri)
         if len(graph):
-            return _answer(lambda g=graph: g, fmt, iri, lambda i=iri, g=graph: render_resource(i, g), vary=vary)
+            return _answer(
+                lambda g=graph: g, fmt, iri, lambda i=iri, g=graph: render_resource(i, g), vary=vary
+            )
     return cache_headers(_not_found(public_base() + stem, fmt), page_etag("404", stem, fmt), vary=vary)
 
 
@@ -325,12 +340,14 @@ class Labels:
         self.map: dict[str, str] = {}
         iris = {i for i in iris if i and _SAFE_IRI.match(i)}
         ranked: dict[str, tuple[int, str]] = {}
-        for start, chunk in _chunks(sorted(iris), 400):
+        for _start, chunk in _chunks(sorted(iris), 400):
             values = " ".join(f"<{i}>" for i in chunk)
-            result = _query("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-                            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-                            f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} "
-                            "?x rdfs:label|skos:prefLabel ?l }")
+            result = _query(
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+                f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} "
+                "?x rdfs:label|skos:prefLabel ?l }"
+            )
             for x, label in result.rows:
                 rank = 0 if label.language in (None, "", "en") else 1
                 key = (rank, label.value)
@@ -349,7 +366,7 @@ _SAFE_IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
 
 def _chunks(items: list[str], size: int) -> Any:
     for start in range(0, len(items), size):
-        yield start, items[start:start + size]
+        yield start, items[start : start + size]
 
 
 @lru_cache(maxsize=4096)
@@ -382,8 +399,9 @@ def _value(graph: Graph, term: Any, labels: Labels, depth: int = 0) -> Value:
     return Value(text=str(lit), lang=lit.language, datatype=datatype)
 
 
-def _facts(graph: Graph, subject: Any, labels: Labels, depth: int = 0,
-           skip: frozenset[Any] = frozenset()) -> list[Fact]:
+def _facts(
+    graph: Graph, subject: Any, labels: Labels, depth: int = 0, skip: frozenset[Any] = frozenset()
+) -> list[Fact]:
     by_pred: dict[Any, list[Any]] = {}
     for p, o in graph.predicate_objects(subject):
         if p in skip:
@@ -391,7 +409,9 @@ def _facts(graph: Graph, subject: Any, labels: Labels, depth: int = 0,
         by_pred.setdefault(p, []).append(o)
     facts = []
     for p, objects in by_pred.items():
-        values = [_value(graph, o, labels, depth) for o in sorted(objects, key=lambda t: (type(t).__name__, str(t)))]
+        values = [
+            _value(graph, o, labels, depth) for o in sorted(objects, key=lambda t: (type(t).__name__, str(t)))
+        ]
         values.sort(key=lambda v: v.text.lower())
         facts.append(Fact(key=str(p), title=labels(str(p)), values=values))
     facts.sort(key=lambda f: f.title.lower())
@@ -406,9 +426,18 @@ FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
     ("Licence", [URIRef("http://usefulinc.com/ns/doap#license")]),
     ("Releases", [FW.firstReleaseYear, FW.latestRelease]),
     ("Maintenance status", [FW.maintenanceStatus]),
-    ("Repository", [URIRef("http://usefulinc.com/ns/doap#repository"), URIRef("https://schema.org/codeRepository")]),
-    ("Homepage and downloads", [URIRef("http://usefulinc.com/ns/doap#homepage"),
-                                URIRef("http://usefulinc.com/ns/doap#download-page"), FW.pypiDistribution]),
+    (
+        "Repository",
+        [URIRef("http://usefulinc.com/ns/doap#repository"), URIRef("https://schema.org/codeRepository")],
+    ),
+    (
+        "Homepage and downloads",
+        [
+            URIRef("http://usefulinc.com/ns/doap#homepage"),
+            URIRef("http://usefulinc.com/ns/doap#download-page"),
+            FW.pypiDistribution,
+        ],
+    ),
     ("Relations", [FW.buildsOn, FW.reimplementsApiOf]),
     ("Same as", [OWL.sameAs]),
 ]
@@ -436,16 +465,34 @@ def render_resource(iri: str, graph: Graph) -> str:
     node = URIRef(iri)
     types = {str(t) for t in graph.objects(node, RDF.type)}
     # Inverse links (who points here), and the claims (chart rows, corrections) about this resource.
-    inverse = _query(f"SELECT DISTINCT ?s ?p ?t WHERE {{ ?s ?p <{iri}> FILTER(isIRI(?s)) "
-                     f"OPTIONAL {{ ?s a ?t }} }}").rows
-    claims = to_rdflib(_query(f"CONSTRUCT {{ ?c ?p ?o }} WHERE {{ ?c <{FW.claimAbout}> <{iri}> ; ?p ?o }}").triples)
-    iris = _iris_in(graph) | _iris_in(claims) | {iri} | {t.value for row in inverse for t in row if t is not None}
+    inverse = _query(
+        f"SELECT DISTINCT ?s ?p ?t WHERE {{ ?s ?p <{iri}> FILTER(isIRI(?s)) OPTIONAL {{ ?s a ?t }} }}"
+    ).rows
+    claims = to_rdflib(
+        _query(f"CONSTRUCT {{ ?c ?p ?o }} WHERE {{ ?c <{FW.claimAbout}> <{iri}> ; ?p ?o }}").triples
+    )
+    iris = (
+        _iris_in(graph)
+        | _iris_in(claims)
+        | {iri}
+        | {t.value for row in inverse for t in row if t is not None}
+    )
     labels = Labels(iris)
     title = _label_of(graph, node) or labels(iri)
-    description = [str(o) for p in (DCTERMS.description, RDFS.comment, SKOS.definition)
-                   for o in graph.objects(node, p)]
-    heading_preds = frozenset({RDFS.label, SKOS.prefLabel, DCTERMS.description, RDFS.comment, RDF.type,
-                               DCTERMS.source, SKOS.definition})
+    description = [
+        str(o) for p in (DCTERMS.description, RDFS.comment, SKOS.definition) for o in graph.objects(node, p)
+    ]
+    heading_preds = frozenset(
+        {
+            RDFS.label,
+            SKOS.prefLabel,
+            DCTERMS.description,
+            RDFS.comment,
+            RDF.type,
+            DCTERMS.source,
+            SKOS.definition,
+        }
+    )
     facts = _facts(graph, node, labels, skip=heading_preds)
     groups: list[tuple[str, list[Fact]]] = []
     if str(FW.WebFramework) in types:
@@ -472,7 +519,9 @@ def render_resource(iri: str, graph: Graph) -> str:
     used_by: dict[str, Value] = {}
     having: dict[str, Value] = {}
     referenced: dict[str, dict[str, Value]] = {}
-    frameworks = {row[0].value for row in inverse if row[2] is not None and row[2].value == str(FW.WebFramework)}
+    frameworks = {
+        row[0].value for row in inverse if row[2] is not None and row[2].value == str(FW.WebFramework)
+    }
     for s, p, _t in inverse:
         value = _value(graph, URIRef(s.value), labels)
         if s.value in frameworks and p.value == str(FW.interface):
@@ -483,14 +532,24 @@ def render_resource(iri: str, graph: Graph) -> str:
             referenced.setdefault(labels(p.value), {})[s.value] = value
     claim_list = _claims(claims, labels)
     return render_template(
-        "resource.html", iri=iri, title=title, description=description, types=type_values, groups=groups,
-        sources=sources, claims=claim_list,
+        "resource.html",
+        iri=iri,
+        title=title,
+        description=description,
+        types=type_values,
+        groups=groups,
+        sources=sources,
+        claims=claim_list,
         used_by=sorted(used_by.values(), key=lambda v: v.text.lower()),
         having=sorted(having.values(), key=lambda v: v.text.lower()),
-        referenced={k: sorted(v.values(), key=lambda x: x.text.lower()) for k, v in sorted(referenced.items())},
-        is_interface=str(FW.ServerInterface) in types, is_feature=str(FW.Feature) in types,
+        referenced={
+            k: sorted(v.values(), key=lambda x: x.text.lower()) for k, v in sorted(referenced.items())
+        },
+        is_interface=str(FW.ServerInterface) in types,
+        is_feature=str(FW.Feature) in types,
         is_framework=str(FW.WebFramework) in types,
-        alternates=_alternates(iri))
+        alternates=_alternates(iri),
+    )
 
 
 def _claims(claims: Graph, labels: Labels) -> list[Claim]:
@@ -499,14 +558,25 @@ def _claims(claims: Graph, labels: Labels) -> list[Claim]:
         types = set(claims.objects(c, RDF.type))
         kind = "correction" if FW.Correction in types else "row"
         skip = frozenset({RDF.type, FW.claimAbout, RDFS.label})
-        claim = Claim(iri=str(c), href=href(str(c)), title=_label_of(claims, c) or labels(str(c)), kind=kind,
-                      facts=_facts(claims, c, labels, skip=skip))
+        claim = Claim(
+            iri=str(c),
+            href=href(str(c)),
+            title=_label_of(claims, c) or labels(str(c)),
+            kind=kind,
+            facts=_facts(claims, c, labels, skip=skip),
+        )
         if kind == "correction":
             prop = claims.value(c, FW.onProperty)
             claim.about = labels(str(prop)) if prop is not None else None
-            claim.chart = [_value(claims, o, labels) for o in sorted(claims.objects(c, FW.chartValue), key=str)]
-            claim.now = [_value(claims, o, labels) for o in sorted(claims.objects(c, FW.currentValue), key=str)]
-            claim.sources = [_value(claims, o, labels) for o in sorted(claims.objects(c, DCTERMS.source), key=str)]
+            claim.chart = [
+                _value(claims, o, labels) for o in sorted(claims.objects(c, FW.chartValue), key=str)
+            ]
+            claim.now = [
+                _value(claims, o, labels) for o in sorted(claims.objects(c, FW.currentValue), key=str)
+            ]
+            claim.sources = [
+                _value(claims, o, labels) for o in sorted(claims.objects(c, DCTERMS.source), key=str)
+            ]
             comment = claims.value(c, RDFS.comment)
             claim.comment = str(comment) if comment is not None else None
         out.append(claim)
@@ -527,12 +597,25 @@ def render_document(iri: str, doc: Graph) -> str:
     for s in sorted({s for s in doc.subjects() if isinstance(s, URIRef) and str(s) != iri}, key=str):
         anchor = str(s).split("#", 1)[1] if "#" in str(s) else None
         facts = _facts(doc, s, labels, skip=frozenset({RDFS.label, RDFS.comment, RDFS.isDefinedBy}))
-        terms.append({"iri": str(s), "anchor": anchor, "label": _label_of(doc, s) or _curie(str(s)),
-                      "comment": " ".join(str(c) for c in doc.objects(s, RDFS.comment)), "facts": facts})
+        terms.append(
+            {
+                "iri": str(s),
+                "anchor": anchor,
+                "label": _label_of(doc, s) or _curie(str(s)),
+                "comment": " ".join(str(c) for c in doc.objects(s, RDFS.comment)),
+                "facts": facts,
+            }
+        )
     title = _label_of(doc, node) or iri
     description = [str(o) for o in doc.objects(node, DCTERMS.description)]
-    return render_template("document.html", iri=iri, title=title, description=description, terms=terms,
-                           alternates=_alternates(iri))
+    return render_template(
+        "document.html",
+        iri=iri,
+        title=title,
+        description=description,
+        terms=terms,
+        alternates=_alternates(iri),
+    )
 
 
 @bp.after_request
@@ -547,4 +630,13 @@ def _helpers() -> dict[str, Any]:
     return {"href": href, "local_path": local_path, "public_base": public_base}
 
 
-__all__ = ["bp", "describe", "download_names", "local_path", "href", "cache_headers", "conditional", "page_etag"]
+__all__ = [
+    "bp",
+    "describe",
+    "download_names",
+    "local_path",
+    "href",
+    "cache_headers",
+    "conditional",
+    "page_etag",
+]
