@@ -42,7 +42,7 @@ import json
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -449,7 +449,10 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
                          "characteristics (Fast, Lightweight, Simple, ...) appear only --as-of chart.")
         if any(c.disputes for row in rows for c in row):
             notes.append("[n] marks a cell where the chart's claim differs from today; see the notes below.")
-    return Table(title, [FRAMEWORK_COLUMNS[k] for k in keys], rows, subjects, text, as_of, notes)
+    columns = [FRAMEWORK_COLUMNS[k] for k in keys]
+    if as_of == "today":  # the rating is the chart's opinion, not a current fact: say whose it is
+        columns = [replace(c, title="Performance (chart)") if c.key == "performance" else c for c in columns]
+    return Table(title, columns, rows, subjects, text, as_of, notes)
 
 
 def interface_table(engine: Any) -> Table:
