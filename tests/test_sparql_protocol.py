@@ -18,7 +18,7 @@ import requests
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, VOID
 
-from tests.server import server
+from tests.server import mode_options, server
 
 FLASK = "https://w3id.org/fwgraph/framework/flask"
 LABEL = f"SELECT ?label WHERE {{ <{FLASK}> <http://www.w3.org/2000/01/rdf-schema#label> ?label }}"
@@ -30,15 +30,21 @@ FORMATS = "http://www.w3.org/ns/formats/"
 SELECT_JSON = "application/sparql-results+json"
 
 
-@pytest.fixture(scope="module")
-def url() -> str:
-    return server().sparql
+@pytest.fixture(scope="module", params=["embedded", "store"])
+def mode(request) -> str:
+    """Every test runs against the embedded engine and in front of a real Oxigraph server (--store)."""
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def limited() -> str:
+def url(mode) -> str:
+    return server(*mode_options(mode)).sparql
+
+
+@pytest.fixture(scope="module")
+def limited(mode) -> str:
     """A second server with a 2 s time limit and a 5-row cap."""
-    return server("--timeout", "2", "--max-rows", "5").sparql
+    return server("--timeout", "2", "--max-rows", "5", *mode_options(mode)).sparql
 
 
 def labels(response: requests.Response) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fwgraph.errors import BuildError, InputError
+from fwgraph.errors import BuildError, FwgraphError, InputError
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -100,7 +100,7 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    except OSError as exc:
+    except (OSError, FwgraphError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     if fmt == "table":

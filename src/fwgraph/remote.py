@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import socket
 
 import pyoxigraph as ox
 from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from fwgraph.engine import QueryResult, _capped
+from fwgraph.engine import QueryResult, _capped, _syntax_error
 from fwgraph.errors import QueryError
+from fwgraph.pool import QueryTimeout, WorkerFailed
 from fwgraph.sparql import PreparedQuery
 
 _SELECT_ACCEPT = "application/sparql-results+json"
 _GRAPH_ACCEPT = "application/n-triples"
+_EMPTY = ox.Store()  # parsing a query on an empty store is instant and gives exact positions
 
 
 class RemoteEngine:
@@ -42,10 +45,18 @@ class RemoteEngine:
             return response.read()
         except QueryBadFormed as exc:
             raise QueryError(f"the store rejected the query: {exc}") from None
+        except (TimeoutError, socket.timeout) as exc:
+            raise QueryTimeout(self.timeout) from exc
         except (SPARQLWrapperException, OSError) as exc:
-            raise OSError(f"SPARQL endpoint {self.url} failed: {exc}") from None
+            if isinstance(getattr(exc, "reason", None), (TimeoutError, socket.timeout)):
+                raise QueryTimeout(self.timeout) from exc
+            raise WorkerFailed(f"the SPARQL store at {self.url} failed: {exc}") from None
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+        try:  # parse locally first, so errors carry line and column whatever the store reports
+            _EMPTY.query(query.text)
+        except SyntaxError as exc:
+            raise _syntax_error(exc) from None
         if query.is_graph:
             body = self._request(query.text, _GRAPH_ACCEPT)
             triples, truncated = _capped(

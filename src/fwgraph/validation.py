@@ -183,12 +183,16 @@ def validate_contribution(contribution: Graph, describe: Callable[[list[URIRef]]
     """Validate a contribution with the stored descriptions of what it refers to.
 
     The data graph is the vocabulary, the contribution, and ``describe(iris)`` for every IRI the
-    contribution mentions, so the cost grows with the contribution, not with the stored graph.
+    contribution mentions but does not describe itself (a contribution describing a resource
+    replaces its stored record), so the cost grows with the contribution, not with the stored graph.
     Only the contribution's own nodes are reported. Nothing is modified.
     """
+    described = contribution_focus(contribution)
     data = Graph()
     data += vocabulary
-    data += describe(referenced_iris(contribution))
+    # A contribution that describes a resource replaces its stored description (one file per
+    # resource), so only the resources it refers to without describing them are looked up.
+    data += describe([iri for iri in referenced_iris(contribution) if iri not in described])
     data += contribution
     return validate_graph(data, shapes=shapes, focus=contribution_focus(contribution), origin=origin)
 
