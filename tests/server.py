@@ -59,12 +59,16 @@ def dist() -> Path:
     return _dist
 
 
-def server(*options: str, env: dict[str, str] | None = None) -> Server:
-    """A running server with these `serve` options (e.g. "--timeout", "2"), started once."""
+def server(*options: str, env: dict[str, str] | None = None, port: int | None = None) -> Server:
+    """A running server with these `serve` options (e.g. "--timeout", "2"), started once.
+
+    "{port}" in an option is replaced by the server's port (for a --base-iri on this server).
+    """
     key = options + tuple(sorted((env or {}).items()))
     if key in _servers and _servers[key].process.poll() is None:
         return _servers[key]
-    port = free_port()
+    port = port or free_port()
+    options = tuple(o.replace("{port}", str(port)) for o in options)
     cmd = [sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--dist", str(dist()), *options]
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FWGRAPH_")}
     environ.update(env or {})
