@@ -57,3 +57,23 @@ def test_engines_agree(example, engines):
         rows_fast = sorted(map(repr, (tuple(_normalise(t) for t in r) for r in fast.rows)))
         rows_slow = sorted(map(repr, (tuple(_normalise(t) for t in r) for r in slow.rows)))
         assert rows_fast == rows_slow
+
+
+def test_chart_query_reproduces_the_chart(graph):
+    """queries/chart.rq gives the seed chart's 13 rows, value by value (fixture: tests/fixtures/chart/)."""
+    import csv
+
+    from .conftest import FIXTURES
+
+    chart = next(q for q in EXAMPLES if q.name == "chart")
+    result = run(OxigraphEngine.from_graph(graph), chart.text)
+
+    def cells(framework, type_, performance, async_, features, homepage):
+        return (framework, frozenset(type_.split("/")), performance, async_,
+                frozenset(f.strip().lower() for f in features.split(", ")), homepage)
+
+    got = [cells(*(t.value for t in row[1:])) for row in result.rows]
+    with (FIXTURES / "chart" / "seed-chart.csv").open(encoding="utf-8") as fh:
+        expected = [cells(*row.values()) for row in csv.DictReader(fh)]
+    assert [int(row[0].value) for row in result.rows] == list(range(1, 14))
+    assert got == expected

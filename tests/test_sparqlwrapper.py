@@ -100,3 +100,18 @@ def test_malformed_query_raises_query_bad_formed(endpoint):
     with pytest.raises(QueryBadFormed) as info:
         wrapper(endpoint, "SELECT * WHERE { ?s ?p }", JSON).queryAndConvert()
     assert "line 1" in str(info.value) and "column" in str(info.value)
+
+
+def test_cli_query_against_the_endpoint(endpoint):
+    """`fwgraph query --endpoint URL` sends the query over HTTP with SPARQLWrapper and prints the rows."""
+    import subprocess
+    import sys
+
+    from tests.server import ROOT
+
+    run = subprocess.run([sys.executable, "-m", "fwgraph", "query", str(ROOT / "queries" / "chart.rq"),
+                          "--endpoint", endpoint, "--format", "csv"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("row,framework,type")
+    assert len(lines) == 14 and lines[13].startswith("13,Flask,WSGI,Moderate,No,")
