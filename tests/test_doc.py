@@ -17,7 +17,7 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(fwgraph.__path__, "fwgrap
 def test_some_modules_have_examples():
     finder = doctest.DocTestFinder()
     examples = sum(len(t.examples) for name in MODULES for t in finder.find(importlib.import_module(name)))
-    assert examples >= 6
+    assert examples >= 5
 
 
 @pytest.mark.parametrize("name", MODULES)
