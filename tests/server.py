@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 _dist: Path | None = None
-_servers: dict[tuple[str, ...], "Server"] = {}
+_servers: dict[tuple[str, ...], Server] = {}
 
 
 @dataclass

@@ -114,7 +114,8 @@ def test_compare_interfaces_page_and_downloads(server):
     doc = page(server, "/compare/interfaces")
     heads = [th.text_content() for th in doc.xpath('//table[contains(@class, "fwgraph-chart")]/thead/tr/th')]
     assert heads[:5] == ["Feature", "WSGI", "ASGI", "RSGI", "Twisted"] and "CGI" in heads
-    body = {tr.xpath("th|td")[0].text_content(): tr for tr in doc.xpath('//table[contains(@class, "fwgraph-chart")]/tbody/tr')}
+    rows = doc.xpath('//table[contains(@class, "fwgraph-chart")]/tbody/tr')
+    body = {tr.xpath("th|td")[0].text_content(): tr for tr in rows}
     assert "/framework/klein" in [a.get("href") for a in body["Frameworks"].xpath(".//a")]
     assert "Process per request" in body["Execution Model"].text_content()
     rows = list(csv.reader(io.StringIO(requests.get(server("/compare/interfaces.csv"), timeout=30).text)))

@@ -148,7 +148,8 @@ GROUP BY ?framework ?name
 ORDER BY LCASE(?name)
 """
 
-FRAMEWORKS_CHART_QUERY = sparql_prologue() + f"""# fwgraph chart --as-of chart: the seed chart's 13 rows, from its fw:ChartRow claims only.
+FRAMEWORKS_CHART_QUERY = sparql_prologue() + f"""# fwgraph chart --as-of chart: the seed chart's 13 rows,
+# from its fw:ChartRow claims only.
 # An own-server interface is shown with its skos:altLabel "Custom", the chart's word.
 SELECT ?framework ?name ?rowNumber
   {_pairs("interface", "interfaceLabel")}
@@ -193,7 +194,8 @@ GROUP BY ?correction ?framework ?property ?chartValue ?chartLabel ?currentValue 
 ORDER BY ?framework ?property ?correction
 """
 
-INTERFACES_QUERY = sparql_prologue() + f"""# fwgraph chart --interfaces: one row per server interface, with the frameworks that use it.
+INTERFACES_QUERY = sparql_prologue() + f"""# fwgraph chart --interfaces: one row per server interface,
+# with the frameworks that use it.
 SELECT ?interface ?name
   {_pairs("synchrony", "synchronyLabel")}
   (SAMPLE(STR(?longLived)) AS ?longLivedConnections)
@@ -249,7 +251,8 @@ class Dispute:
         return f"the chart says {chart}; today: {today}"
 
     def to_json(self) -> dict[str, Any]:
-        pair = (lambda p: {"label": p[0], "iri": p[1]} if p else None)
+        def pair(p):
+            return ({"label": p[0], "iri": p[1]} if p else None)
         return {"correction": self.correction, "label": self.label, "chart": pair(self.chart),
                 "today": pair(self.today), "comment": self.comment, "sources": self.sources}
 
@@ -377,7 +380,8 @@ def corrections(engine: Any, frameworks: list[str] | None = None) -> dict[tuple[
     idx = {v: i for i, v in enumerate(res.variables)}
     out: dict[tuple[str, str], list[Dispute]] = {}
     for r in res.rows:
-        get = (lambda name, row=r: row[idx[name]].value if row[idx[name]] is not None else None)
+        def get(name, row=r):
+            return (row[idx[name]].value if row[idx[name]] is not None else None)
         chart = (get("chartLabel"), get("chartValue")) if get("chartValue") else None
         today = (get("currentLabel"), get("currentValue")) if get("currentValue") else None
         d = Dispute(get("correction"), chart, today, get("note") or "",

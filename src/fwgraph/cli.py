@@ -35,7 +35,7 @@ def build(out: Path, data: Path | None) -> None:
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    for name, path in sorted(result.files.items()):
+    for _name, path in sorted(result.files.items()):
         click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
     click.echo(f"{result.triples} triples; {len(result.report.warnings)} warning(s)")
 

@@ -9,9 +9,8 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode as RBNode
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib import Literal as RLiteral
-from rdflib import URIRef
 
 from fwgraph.errors import QueryError
 from fwgraph.sparql import PreparedQuery, prepare

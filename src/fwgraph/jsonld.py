@@ -8,7 +8,7 @@ from typing import Any
 
 from rdflib import Graph
 
-from fwgraph.namespace import CONTEXT_IRI, PREFIXES
+from fwgraph.namespace import PREFIXES
 
 #: Short names for the terms fwgraph data uses most, so documents read as plain JSON.
 _TERMS: dict[str, tuple[str, str | None]] = {

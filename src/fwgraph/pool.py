@@ -175,9 +175,9 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
 def _zygote_main(dump: str, fd: int) -> None:
     """Load the store once, then fork a worker for every ``spawn`` request on the control socket."""
     ctrl = socket.socket(fileno=fd)
-    from fwgraph.engine import OxigraphEngine
-    import fwgraph.results  # noqa: F401  (imported once here, shared by every worker)
     import fwgraph.jsonld  # noqa: F401
+    import fwgraph.results  # noqa: F401  (imported once here, shared by every worker)
+    from fwgraph.engine import OxigraphEngine
 
     engine = OxigraphEngine.from_file(dump)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically

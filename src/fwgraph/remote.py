@@ -45,7 +45,7 @@ class RemoteEngine:
             return response.read()
         except QueryBadFormed as exc:
             raise QueryError(f"the store rejected the query: {exc}") from None
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise QueryTimeout(self.timeout) from exc
         except (SPARQLWrapperException, OSError) as exc:
             if isinstance(getattr(exc, "reason", None), (TimeoutError, socket.timeout)):

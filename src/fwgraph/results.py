@@ -50,7 +50,7 @@ def to_json(result: QueryResult) -> bytes:
     if result.form == "ask":
         doc: dict[str, Any] = {"head": {}, "boolean": bool(result.boolean)}
     else:
-        bindings = [{v: _json_term(t) for v, t in zip(result.variables, row) if t is not None}
+        bindings = [{v: _json_term(t) for v, t in zip(result.variables, row, strict=False) if t is not None}
                     for row in result.rows]
         doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
     if result.truncated:
@@ -84,7 +84,7 @@ def to_xml(result: QueryResult) -> bytes:
         out.append("<results>\n")
         for row in result.rows:
             out.append("<result>")
-            for v, t in zip(result.variables, row):
+            for v, t in zip(result.variables, row, strict=False):
                 if t is not None:
                     out.append(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
             out.append("</result>\n")
@@ -168,9 +168,9 @@ def table(result: QueryResult, width: int | None = None) -> str:
     cells = [[_plain(t) for t in row] for row in result.rows]
     widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(result.variables)]
     sep = "  "
-    out = [sep.join(v.ljust(w) for v, w in zip(result.variables, widths)).rstrip(),
+    out = [sep.join(v.ljust(w) for v, w in zip(result.variables, widths, strict=False)).rstrip(),
            sep.join("-" * w for w in widths)]
-    out += [sep.join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    out += [sep.join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in cells]
     footer = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''}"
     footer += ", truncated)" if result.truncated else ")"
     return "\n".join(out + [footer]) + "\n"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import pyshacl
@@ -13,7 +13,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from fwgraph.graph import Sources, load_files, load_shapes, parse_file, stamp_version
-from fwgraph.namespace import bind_prefixes
+from fwgraph.namespace import BASE, bind_prefixes
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -166,18 +166,6 @@ def referenced_iris(contribution: Graph) -> list[URIRef]:
     return sorted({t for triple in contribution for t in triple if isinstance(t, URIRef)}, key=str)
 
 
-def describe_in(graph: Graph) -> Callable[[list[URIRef]], Graph]:
-    """A describer that takes the concise bounded description of IRIs from an rdflib graph."""
-
-    def describe(iris: list[URIRef]) -> Graph:
-        out = Graph()
-        for iri in iris:
-            out += graph.cbd(iri)
-        return out
-
-    return describe
-
-
 def validate_contribution(contribution: Graph, describe: Callable[[list[URIRef]], Graph], vocabulary: Graph, *,
                           shapes: Graph | None = None, origin: dict[Any, str] | None = None) -> ValidationReport:
     """Validate a contribution with the stored descriptions of what it refers to.
@@ -212,6 +200,33 @@ def validate(files: list[Path] | list[str] | None = None, *, root: Path | str | 
         stamp_version(loaded.graph)
         return validate_graph(loaded.graph, shapes=shapes, origin=loaded.origin)
     contribution = load_files([Path(f) for f in files])
-    stored = load_files([src.ontology, *src.data]).graph
-    return validate_contribution(contribution.graph, describe_in(stored), parse_file(src.ontology),
-                                 origin=contribution.origin, shapes=shapes)
+    return validate_contribution(contribution.graph, describe_in_files([src.ontology, *src.data]),
+                                 parse_file(src.ontology), origin=contribution.origin, shapes=shapes)
+
+
+def describe_in_files(paths: list[Path]) -> Callable[[list[URIRef]], Graph]:
+    """A describer over stored Turtle files, parsed by Oxigraph (fast even for large graphs).
+
+    Only the descriptions a contribution needs are converted to rdflib, so validating one
+    contribution does not cost a full rdflib load of the stored graph.
+    """
+    import pyoxigraph as ox
+
+    from fwgraph.engine import OxigraphEngine
+
+    store = ox.Store()
+    for path in paths:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
+    engine = OxigraphEngine(store)
+
+    def describe(iris: list[URIRef]) -> Graph:
+        from fwgraph.results import to_rdflib
+        from fwgraph.sparql import prepare
+
+        out = Graph()
+        for start in range(0, len(iris), 200):
+            query = prepare("DESCRIBE " + " ".join(f"<{i}>" for i in iris[start:start + 200]))
+            out += to_rdflib(engine.query(query, max_rows=10_000_000).triples)
+        return out
+
+    return describe

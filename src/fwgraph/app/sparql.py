@@ -324,7 +324,7 @@ def sparql() -> Response:
         offers = GRAPH_OFFERS if graph else SELECT_OFFERS
         return _error(406, f"no acceptable format for {prepared.form.upper()} results; available: "
                            + ", ".join(dict.fromkeys(mt for mt, _ in offers[:5 if not graph else 4]))
-                           + " (or format=" + "|".join((GRAPH_FORMAT_NAMES if graph else SELECT_FORMAT_NAMES))
+                           + " (or format=" + "|".join(GRAPH_FORMAT_NAMES if graph else SELECT_FORMAT_NAMES)
                            + ")")
 
     key = (state.version, text, fmt)
