@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -232,6 +233,7 @@ class Load:
     requests: int
     errors: int
     non2xx: int
+    wrk_cpu: float = 0.0  # CPU seconds wrk used per second of wall time (1.0 = one full core)
 
 
 def wrk(server: Server, path: str, accept: str, *, duration: float, connections: int = 16, threads: int = 1,
@@ -243,16 +245,19 @@ def wrk(server: Server, path: str, accept: str, *, duration: float, connections:
               .replace("{ACCEPT}", accept).replace("{EXTRA}", extra).replace("{BASE}", str(base)))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, int(round(duration)))}s", "--timeout", "10s",
                               "-s", fh.name, server.base], capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(fh.name)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     line = next(ln for ln in out.splitlines() if ln.startswith("BENCHJSON "))
     d = json.loads(line[len("BENCHJSON "):])
     secs = d["duration_us"] / 1e6
     return Load(d["requests"] / secs, d["p50_us"] / 1000, d["p99_us"] / 1000, d["requests"], d["errors"],
-                d["non2xx"])
+                d["non2xx"], cpu / secs)
 
 
 def median_latency(server: Server, q: Query, n: int = 5, limit_base: int = 10_000) -> float:
