@@ -23,6 +23,9 @@ def configs(port: int, dist: Path) -> list[tuple[str, list[str]]]:
     return [
         ("granian WSGI, 1 worker, 8 blocking threads (fwgraph serve)",
          [lib.tool("fwgraph"), "serve", "--dist", str(dist), "--port", str(port)]),
+        ("granian WSGI, 2 workers, 2 blocking threads",
+         [lib.tool("granian"), "--interface", "wsgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
+          "--workers", "2", "--blocking-threads", "2", "--no-ws", "fwgraph.app:create_app"]),
         ("gunicorn sync, 2 workers", [lib.tool("gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", app]),
         ("gunicorn gthread, 1 worker x 8 threads",
          [lib.tool("gunicorn"), "-w", "1", "-k", "gthread", "--threads", "8", "-b", f"127.0.0.1:{port}", app]),
@@ -39,7 +42,7 @@ def run(dist: Path, duration: float, rounds: int = 1, log=print) -> list[dict]:
     for name, argv in configs(0, dist):
         port = lib.free_port()
         argv = [a.replace("127.0.0.1:0", f"127.0.0.1:{port}") for a in argv]
-        if argv[1] == "serve":
+        if "--port" in argv:
             argv[argv.index("--port") + 1] = str(port)
         srv = lib.start_cmd(name, argv, port, env={"FWGRAPH_DIST_DIR": str(dist)})
         try:

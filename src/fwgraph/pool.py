@@ -138,12 +138,12 @@ def isolate() -> dict[str, bool]:
     return done
 
 
-def _evaluate(engine: Any, text: str, max_rows: int, fmt: str) -> tuple[dict[str, Any], bytes]:
+def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None = None) -> tuple[dict[str, Any], bytes]:
     from fwgraph.results import serialise
     from fwgraph.sparql import PreparedQuery, prepare
 
-    try:
-        prepared: PreparedQuery = prepare(text)
+    try:  # the web process has checked the query already when it sends its form
+        prepared: PreparedQuery = PreparedQuery(text, form) if form else prepare(text)
         result = engine.query(prepared, max_rows=max_rows)
         ctype, body = serialise(result, fmt, query=text, max_rows=max_rows)
     except QueryError as exc:
@@ -165,7 +165,7 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
         if head.get("op") == "status":
             _send(sock, {"s": 200, "isolation": isolation, "pid": os.getpid()})
             continue
-        reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"])
+        reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"))
         try:
             _send(sock, reply, body)
         except OSError:
@@ -376,11 +376,11 @@ class WorkerPool:
             raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
 
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
-                wait: float | None = None) -> Answer:
+                wait: float | None = None, form: str | None = None) -> Answer:
         """Evaluate ``text`` in a worker and return the serialised answer, or raise QueryTimeout."""
         limit = self.timeout if timeout is None else timeout
         worker = self._acquire(limit + 1.0 if wait is None else wait)
-        request = {"q": text, "n": max_rows, "f": fmt}
+        request = {"q": text, "n": max_rows, "f": fmt, "fm": form}
         try:
             _send(worker.sock, request)
         except OSError:  # the idle worker had died: replace it and try once more on a fresh one
@@ -445,7 +445,7 @@ class PooledEngine:
         return self.pool.timeout
 
     def execute(self, query: Any, *, max_rows: int, fmt: str) -> Answer:
-        return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt)
+        return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form)
 
     def query(self, query: Any, *, max_rows: int) -> Any:
         """Run ``query`` in a worker and rebuild a QueryResult (pyoxigraph terms) from its answer."""
@@ -456,7 +456,7 @@ class PooledEngine:
         from fwgraph.engine import QueryResult
 
         fmt = "nt" if query.is_graph else "json"
-        answer = self.pool.execute(query.text, max_rows=max_rows, fmt=fmt)
+        answer = self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form)
         if answer.status != 200:
             raise QueryError(answer.message or "query failed", line=answer.line, column=answer.column)
         if query.is_graph:

@@ -71,13 +71,16 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
         raise RefusedQuery(f"query is longer than the limit of {max_bytes} bytes", reason="too-long")
     if not text.strip():
         raise QueryError("empty query")
+    quick = _quick_form(text)
+    if quick is not None:
+        return PreparedQuery(text=text, form=quick)
     words = keywords(text)
     form = None
     for word, offset in words:
         if word in ("PREFIX", "BASE"):
             continue
-        line, col = _line_col(text, offset)
         if word in _UPDATES:
+            line, col = _line_col(text, offset)
             raise RefusedQuery(
                 f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint", line=line, column=col,
                 reason="update")
@@ -87,17 +90,35 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
     if form is None:
         raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue")
     for word, offset in words:
-        line, col = _line_col(text, offset)
         if word == "SERVICE":
+            line, col = _line_col(text, offset)
             raise RefusedQuery("SERVICE (federated query) is disabled: this endpoint never contacts other "
                                "services", line=line, column=col, reason="service")
         if word == "FROM" and not allow_dataset:
+            line, col = _line_col(text, offset)
             raise RefusedQuery("FROM / FROM NAMED are not supported: the dataset has one default graph and "
                                "remote graphs are never loaded", line=line, column=col, reason="dataset")
         if word in _UPDATES and word not in ("WITH",) and _looks_like_update(words, word):
+            line, col = _line_col(text, offset)
             raise RefusedQuery(f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint",
                                line=line, column=col, reason="update")
     return PreparedQuery(text=text, form=form)
+
+
+# The fast path: when no refused keyword occurs anywhere in the text (a plain substring test, a
+# superset of the lexical check), only the prologue needs reading to find the query form.
+_REFUSED_WORDS = ("SERVICE", "FROM", "\\U", *sorted(_UPDATES))
+_PROLOGUE = re.compile(
+    r"(?:\s+|#[^\n]*|PREFIX\s*[A-Za-z0-9_.\-]*:\s*<[^<>\"{}|^`\\\x00-\x20]*>|BASE\s*<[^<>\"{}|^`\\\x00-\x20]*>)*"
+    r"(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![A-Za-z0-9_:\-])", re.I)
+
+
+def _quick_form(text: str) -> str | None:
+    upper = text.upper()
+    if any(word in upper for word in _REFUSED_WORDS):
+        return None
+    m = _PROLOGUE.match(text)
+    return _FORMS[m.group(1).upper()] if m else None
 
 
 def _looks_like_update(words: list[tuple[str, int]], word: str) -> bool:

@@ -31,6 +31,10 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
     http.init_app(app)
     _register_blueprints(app)
+    if settings["CACHE_ENTRIES"] > 0:
+        from fwgraph.app.frontcache import FrontCache
+
+        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"])  # type: ignore[method-assign]
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # every error says what went wrong, in the client's format

@@ -1,0 +1,92 @@
+"""A response cache in front of the Flask app: the served data is immutable, so a public GET answer is reusable.
+
+It behaves like a small reverse proxy inside the process: a GET response that the app marks
+``Cache-Control: public`` with status 200 is kept (bounded by entries and bytes) under the request's
+path, query string, Accept and Host, and the same request is then answered without entering Flask at
+all — no routing, no request context, no content negotiation. ``If-None-Match`` against the stored
+ETag gives 304. Everything else (POST, errors, private answers) goes to the app untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+_KEEP_ON_304 = {"etag", "cache-control", "vary", "content-location", "expires"}
+
+
+class FrontCache:
+    """WSGI middleware: cache public 200 GET answers of ``app`` (bounded LRU)."""
+
+    def __init__(self, app: Callable, *, entries: int = 2048, max_bytes: int = 64 * 1024 * 1024,
+                 max_entry_bytes: int = 2 * 1024 * 1024) -> None:
+        self.app = app
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        self._data: OrderedDict[tuple, tuple[str, list[tuple[str, str]], bytes, str | None]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @staticmethod
+    def _key(environ: dict[str, Any]) -> tuple:
+        return (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_HOST", ""), environ.get("wsgi.url_scheme", ""),
+                environ.get("HTTP_X_FORWARDED_HOST", ""), environ.get("HTTP_X_FORWARDED_PROTO", ""))
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if (method != "GET" and method != "HEAD") or not self.entries:
+            return self.app(environ, start_response)
+        key = self._key(environ)
+        hit = self._data.get(key)  # a plain dict read: atomic under the GIL, no lock on the hot path
+        if hit is not None:
+            self.hits += 1
+            status, headers, body, etag = hit
+            match = environ.get("HTTP_IF_NONE_MATCH")
+            if match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))):
+                start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
+                                                    or h[0].lower().startswith("access-control-")])
+                return [b""]
+            start_response(status, headers)
+            return [b""] if method == "HEAD" else [body]
+        if method == "HEAD" or environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_RANGE"):
+            return self.app(environ, start_response)
+        captured: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            captured[:] = [status, headers]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        result = self.app(environ, capture)
+        if not captured or not captured[0].startswith("200"):
+            return result
+        status, headers = captured
+        fields = {k.lower(): v for k, v in headers}
+        length = fields.get("content-length")
+        if ("public" not in fields.get("cache-control", "") or "set-cookie" in fields
+                or (length is not None and int(length) > self.max_entry_bytes)):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if len(body) <= self.max_entry_bytes:
+            self._put(key, (status, list(headers), body, fields.get("etag")))
+        return [body]
+
+    def _put(self, key: tuple, value: tuple[str, list[tuple[str, str]], bytes, str | None]) -> None:
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._size -= len(old[2])
+            self._data[key] = value
+            self._size += len(value[2])
+            while self._data and (len(self._data) > self.entries or self._size > self.max_bytes):
+                _, evicted = self._data.popitem(last=False)
+                self._size -= len(evicted[2])

@@ -1,0 +1,82 @@
+"""The response cache in front of Flask: what it keeps, what it never keeps, and how it answers."""
+
+from __future__ import annotations
+
+import requests
+
+from fwgraph.app.frontcache import FrontCache
+from tests.server import server
+
+
+def _app(calls):
+    def app(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        path = environ["PATH_INFO"]
+        status = "404 Not Found" if path == "/missing" else "200 OK"
+        control = "no-store" if path == "/private" else "public, max-age=60"
+        body = f"{path} #{len(calls)}".encode()
+        start_response(status, [("Content-Type", "text/plain"), ("Cache-Control", control),
+                                ("ETag", f'"{path}"'), ("Content-Length", str(len(body)))])
+        return [body]
+    return app
+
+
+def _get(cache, path, method="GET", **headers):
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "wsgi.url_scheme": "http",
+               **{"HTTP_" + k.upper(): v for k, v in headers.items()}}
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(cache(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+def test_public_answers_are_served_from_the_cache():
+    calls = []
+    cache = FrontCache(_app(calls), entries=10)
+    first = _get(cache, "/a")
+    second = _get(cache, "/a")
+    assert first == second and calls == ["/a"]
+    assert _get(cache, "/a", method="HEAD")[2] == b""
+    status, headers, body = _get(cache, "/a", if_none_match='"/a"')
+    assert status.startswith("304") and body == b"" and headers["ETag"] == '"/a"'
+    assert calls == ["/a"]
+
+
+def test_private_errors_and_posts_are_never_kept():
+    calls = []
+    cache = FrontCache(_app(calls), entries=10)
+    for path, method in [("/private", "GET"), ("/missing", "GET"), ("/a", "POST")]:
+        _get(cache, path, method=method)
+        _get(cache, path, method=method)
+    assert calls == ["/private", "/private", "/missing", "/missing", "/a", "/a"]
+
+
+def test_accept_is_part_of_the_key_and_entries_are_bounded():
+    calls = []
+    cache = FrontCache(_app(calls), entries=2)
+    _get(cache, "/a", accept="text/turtle")
+    _get(cache, "/a", accept="application/ld+json")
+    assert calls == ["/a", "/a"]
+    _get(cache, "/b")  # evicts the oldest entry
+    _get(cache, "/a", accept="text/turtle")
+    assert calls == ["/a", "/a", "/b", "/a"]
+
+
+def test_live_server_repeats_identical_answers_with_cors_and_304():
+    url = server().sparql
+    params = {"query": "SELECT ?s WHERE { ?s a <https://w3id.org/fwgraph/ns#WebFramework> } ORDER BY ?s LIMIT 2"}
+    accept = {"Accept": "text/csv"}
+    first = requests.get(url, params=params, headers=accept, timeout=30)
+    second = requests.get(url, params=params, headers=accept, timeout=30)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and first.headers["ETag"] == second.headers["ETag"]
+    assert second.headers["Access-Control-Allow-Origin"] == "*"
+    assert second.headers["Content-Type"].startswith("text/csv")
+    not_modified = requests.get(url, params=params, headers={**accept, "If-None-Match": first.headers["ETag"]},
+                                timeout=30)
+    assert not_modified.status_code == 304 and not_modified.headers["Access-Control-Allow-Origin"] == "*"
+    other = requests.get(url, params=params, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert other.headers["Content-Type"].startswith("application/sparql-results+json")
