@@ -128,7 +128,10 @@ def store() -> str:
 
 
 def mode_options(mode: str) -> tuple[str, ...]:
-    """Extra `serve` options for a test mode: the embedded engine, or an external store in front of Oxigraph."""
+    """Extra `serve` options for a test mode: the embedded engine (in memory, or the on-disk store of the
+    build), or an external store in front of a real Oxigraph server."""
+    if mode == "disk":
+        return ("--engine-store", "disk")
     return ("--store", store()) if mode == "store" else ()
 
 

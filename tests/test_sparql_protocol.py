@@ -30,7 +30,7 @@ FORMATS = "http://www.w3.org/ns/formats/"
 SELECT_JSON = "application/sparql-results+json"
 
 
-@pytest.fixture(scope="module", params=["embedded", "store"])
+@pytest.fixture(scope="module", params=["embedded", "disk", "store"])
 def mode(request) -> str:
     """Every test runs against the embedded engine and in front of a real Oxigraph server (--store)."""
     return request.param

@@ -18,7 +18,7 @@ LABEL = PREFIXES + f"SELECT ?label WHERE {{ <{FLASK}> rdfs:label ?label }}"
 CHART_ROWS = PREFIXES + "SELECT (COUNT(?row) AS ?n) WHERE { ?row a fw:ChartRow }"
 
 
-@pytest.fixture(scope="module", params=["embedded", "store"])
+@pytest.fixture(scope="module", params=["embedded", "disk", "store"])
 def endpoint(request) -> str:
     """SPARQLWrapper against the embedded engine and against fwgraph in front of a real Oxigraph server."""
     return server(*mode_options(request.param)).sparql

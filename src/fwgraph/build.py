@@ -28,6 +28,9 @@ DUMPS = {
 }
 COMPRESSED = ("fwgraph.ttl", "fwgraph.nt", "fwgraph.jsonld")
 VOID_FILE = "void.ttl"
+#: An on-disk Oxigraph store of fwgraph.nt that the server can open instead of loading the dump into
+#: memory (large graphs). It is an index, not a distribution: not downloadable, not byte-stable.
+STORE_DIR = "fwgraph.oxigraph"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,22 @@ def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) ->
     return void
 
 
+def write_store(dump: Path, target: Path) -> None:
+    """Load ``dump`` into a fresh on-disk Oxigraph store at ``target`` (replacing an older one)."""
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=target.parent))
+    store = ox.Store(str(tmp))
+    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES)
+    store.optimize()
+    store.flush()
+    del store
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)
+
+
 def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResult:
     """Validate the sources and write the distribution into ``out``; raise BuildError if they do not conform.
 
@@ -181,6 +200,7 @@ def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResu
     for name, data in files.items():
         _write(out / name, data)
         written[name] = out / name
+    write_store(out / "fwgraph.nt", out / STORE_DIR)
     return BuildResult(out=out, files=written, triples=len(graph), report=report)
 
 

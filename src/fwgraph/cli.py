@@ -128,14 +128,17 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
 @click.option("--store", "store", default=None, help="Query this SPARQL endpoint instead of the embedded engine.")
 @click.option("--timeout", default=None, type=float, help="Query time limit in seconds (default 10).")
 @click.option("--max-rows", default=None, type=int, help="Result row cap (default 10000).")
-def serve(host, port, base_iri, data, dist, store, timeout, max_rows) -> None:  # noqa: ANN001
+@click.option("--engine-store", type=click.Choice(["auto", "memory", "disk"]), default=None,
+              help="Keep the graph in memory (fastest) or query the build's on-disk store (large graphs); "
+                   "default auto: disk above 64 MiB of N-Triples.")
+def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_store) -> None:  # noqa: ANN001
     """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only)."""
     from fwgraph.server import serve as do_serve
 
     try:
         do_serve({"HOST": host, "PORT": port, "BASE_IRI": base_iri, "DATA_DIR": str(data) if data else None,
                   "DIST_DIR": str(dist) if dist else None, "STORE_URL": store, "QUERY_TIMEOUT": timeout,
-                  "MAX_ROWS": max_rows})
+                  "MAX_ROWS": max_rows, "ENGINE_STORE": engine_store})
     except (BuildError, InputError, FileNotFoundError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -23,10 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_WORKERS": 2,  # processes that evaluate queries (each can be killed on timeout)
     "CACHE_ENTRIES": 2048,  # result cache size (entries); the cache key includes the data version
     "CACHE_MAX_AGE": 300,  # seconds clients and proxies may cache query results and pages
+    "ENGINE_STORE": "auto",  # memory | disk | auto: where the query engine keeps the graph
+    "DISK_STORE_BYTES": 64 * 1024 * 1024,  # auto: dumps larger than this are queried from disk
     "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
 }
 
-_INT = {"PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES", "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE"}
+_INT = {"DISK_STORE_BYTES", "PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES", "QUERY_WORKERS",
+        "CACHE_ENTRIES", "CACHE_MAX_AGE"}
 _FLOAT = {"QUERY_TIMEOUT"}
 
 

@@ -71,8 +71,11 @@ class OxigraphEngine:
 
     @classmethod
     def from_file(cls, path: Path | str, version: str = "") -> OxigraphEngine:
-        store = ox.Store()
+        """An engine over a dump loaded into memory, or over an on-disk Oxigraph store opened read-only."""
         path = Path(path)
+        if path.is_dir():
+            return cls(ox.Store.read_only(str(path)), version)
+        store = ox.Store()
         fmt = ox.RdfFormat.N_TRIPLES if path.suffix == ".nt" else ox.RdfFormat.TURTLE
         store.bulk_load(path=str(path), format=fmt)
         return cls(store, version)

@@ -179,7 +179,11 @@ def _zygote_main(dump: str, fd: int) -> None:
     import fwgraph.results  # noqa: F401  (imported once here, shared by every worker)
     from fwgraph.engine import OxigraphEngine
 
-    engine = OxigraphEngine.from_file(dump)
+    # A dump file is loaded here once and shared copy-on-write by the forked workers; an on-disk
+    # store (a directory) is opened read-only by each worker after the fork instead, since a
+    # RocksDB handle must not cross a fork; its pages are shared through the page cache.
+    on_disk = Path(dump).is_dir()
+    engine = None if on_disk else OxigraphEngine.from_file(dump)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the web process's business
     ctrl.sendall(b"R")
@@ -198,7 +202,7 @@ def _zygote_main(dump: str, fd: int) -> None:
                 parent_end.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 _set_pdeathsig()
-                _worker_loop(child_end, engine)
+                _worker_loop(child_end, engine if engine is not None else OxigraphEngine.from_file(dump))
             finally:
                 os._exit(0)
         child_end.close()

@@ -49,6 +49,24 @@ def ensure_dist(data_dir: Path | str | None = None, dist_dir: Path | str | None 
     return cache
 
 
+def store_source(dist: Path, settings: dict[str, Any]) -> Path:
+    """What the engine loads: the N-Triples dump into memory, or the build's on-disk store.
+
+    ENGINE_STORE is "memory", "disk" or "auto" (disk once the dump exceeds DISK_STORE_BYTES): memory
+    is fastest for small graphs; on disk, a large graph costs no load time and little memory.
+    """
+    from fwgraph.build import STORE_DIR, write_store
+
+    mode = str(settings.get("ENGINE_STORE") or "auto")
+    dump = dist / _GRAPH_DUMP
+    if mode == "memory" or (mode == "auto" and dump.stat().st_size <= int(settings.get("DISK_STORE_BYTES") or 0)):
+        return dump
+    store = dist / STORE_DIR
+    if not store.is_dir():
+        write_store(dump, store)
+    return store
+
+
 @dataclass
 class Service:
     """Everything the web layer serves, loaded once: the distribution, the engine, examples, validation context."""
@@ -78,10 +96,10 @@ class Service:
             # (fwgraph.pool): the only way to stop a pyoxigraph query at the time limit.
             from fwgraph.pool import PooledEngine
 
-            engine = PooledEngine.start(dist / _GRAPH_DUMP, workers=int(settings["QUERY_WORKERS"]),
+            engine = PooledEngine.start(store_source(dist, settings), workers=int(settings["QUERY_WORKERS"]),
                                         timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=digest)
         else:
-            engine = OxigraphEngine.from_file(dist / _GRAPH_DUMP, version=digest)
+            engine = OxigraphEngine.from_file(store_source(dist, settings), version=digest)
         return cls(dist=dist, engine=engine, version=__version__, etag=digest,
                    root=Path(data_dir) if data_dir else None, settings=settings)
 
