@@ -45,7 +45,9 @@ def build(out: Path, data: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A directory with ontology/ and data/ (default: the shipped sources).")
-def validate(files: tuple[Path, ...], fmt: str, data: Path | None) -> None:
+@click.option("--dist", "dist", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Check contributions against this build (fwgraph build --out DIR): fast for large graphs.")
+def validate(files: tuple[Path, ...], fmt: str, data: Path | None, dist: Path | None) -> None:
     """Validate contribution FILES (Turtle or JSON-LD) with the existing data, or the shipped data.
 
     Exit 0 when it conforms (warnings are printed but allowed), 1 on violations, 2 when an input
@@ -54,7 +56,7 @@ def validate(files: tuple[Path, ...], fmt: str, data: Path | None) -> None:
     from fwgraph.validation import validate as do_validate
 
     try:
-        report = do_validate(list(files) or None, root=data)
+        report = do_validate(list(files) or None, root=data, dist=dist)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
