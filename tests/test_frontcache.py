@@ -80,3 +80,19 @@ def test_live_server_repeats_identical_answers_with_cors_and_304():
     assert not_modified.status_code == 304 and not_modified.headers["Access-Control-Allow-Origin"] == "*"
     other = requests.get(url, params=params, headers={"Accept": "application/sparql-results+json"}, timeout=30)
     assert other.headers["Content-Type"].startswith("application/sparql-results+json")
+
+
+def test_a_conditional_miss_is_kept_and_answered_304():
+    calls = []
+    cache = FrontCache(_app(calls), entries=10)
+    status, _, body = _get(cache, "/a", if_none_match='"/a"')
+    assert status.startswith("304") and body == b""
+    status, _, body = _get(cache, "/a")
+    assert status.startswith("200") and body == b"/a #1" and calls == ["/a"]
+
+
+def test_healthz_is_never_cached():
+    url = server().url + "healthz"
+    first = requests.get(url, timeout=30)
+    assert first.status_code == 200 and first.text == "ok\n"
+    assert first.headers["Cache-Control"] == "no-store"

@@ -133,14 +133,15 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
 @click.option("--engine-store", type=click.Choice(["auto", "memory", "disk"]), default=None,
               help="Keep the graph in memory (fastest) or query the build's on-disk store (large graphs); "
                    "default auto: disk above 64 MiB of N-Triples.")
-def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_store) -> None:  # noqa: ANN001
+@click.option("--workers", default=None, type=int, help="Web server processes (default: one per CPU core).")
+def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_store, workers) -> None:  # noqa: ANN001
     """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only)."""
     from fwgraph.server import serve as do_serve
 
     try:
         do_serve({"HOST": host, "PORT": port, "BASE_IRI": base_iri, "DATA_DIR": str(data) if data else None,
                   "DIST_DIR": str(dist) if dist else None, "STORE_URL": store, "QUERY_TIMEOUT": timeout,
-                  "MAX_ROWS": max_rows, "ENGINE_STORE": engine_store})
+                  "MAX_ROWS": max_rows, "ENGINE_STORE": engine_store, "WORKERS": workers})
     except (BuildError, InputError, FileNotFoundError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "STORE_URL": None,  # an external SPARQL endpoint to query instead of the embedded engine
     "HOST": "127.0.0.1",
     "PORT": 8000,
+    "WORKERS": 0,  # web server processes (0 = one per CPU core); each has its own query workers and cache
+    "THREADS": 4,  # threads per web server process
     "QUERY_TIMEOUT": 10.0,  # seconds a query may run before it is stopped
     "MAX_ROWS": 10_000,  # result rows (or triples) returned at most; truncation is signalled
     "MAX_QUERY_BYTES": 64 * 1024,  # longest query text accepted
@@ -28,8 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
 }
 
-_INT = {"DISK_STORE_BYTES", "PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES", "QUERY_WORKERS",
-        "CACHE_ENTRIES", "CACHE_MAX_AGE"}
+_INT = {"WORKERS", "THREADS", "DISK_STORE_BYTES", "PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
+        "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE"}
 _FLOAT = {"QUERY_TIMEOUT"}
 
 

@@ -144,6 +144,9 @@ def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None 
 
     try:  # the web process has checked the query already when it sends its form
         prepared: PreparedQuery = PreparedQuery(text, form) if form else prepare(text)
+        native = _native(engine, prepared, max_rows, fmt)
+        if native is not None:
+            return {"s": 200, "t": native[0], "tr": False}, native[1]
         result = engine.query(prepared, max_rows=max_rows)
         ctype, body = serialise(result, fmt, query=text, max_rows=max_rows)
     except QueryError as exc:
@@ -153,6 +156,30 @@ def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None 
     except Exception as exc:  # noqa: BLE001  (an engine error must not kill the worker)
         return {"s": 500, "m": f"query evaluation failed: {type(exc).__name__}: {exc}"}, b""
     return {"s": 200, "t": ctype, "tr": result.truncated}, body
+
+
+_NATIVE_FORMATS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
+
+
+def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, bytes] | None:
+    """Oxigraph's own serialiser for SELECT results that a final LIMIT keeps under the row cap."""
+    import pyoxigraph as ox
+
+    from fwgraph.results import CONTENT_TYPES
+    from fwgraph.sparql import final_limit
+
+    store = getattr(engine, "store", None)
+    if prepared.form != "select" or fmt not in _NATIVE_FORMATS or store is None:
+        return None
+    limit = final_limit(prepared.text)
+    if limit is None or limit > max_rows:
+        return None
+    try:
+        solutions = store.query(prepared.text)
+    except SyntaxError:
+        return None  # the general path reports the error with its position
+    body = solutions.serialize(format=getattr(ox.QueryResultsFormat, _NATIVE_FORMATS[fmt]))
+    return CONTENT_TYPES[fmt], body
 
 
 def _worker_loop(sock: socket.socket, engine: Any) -> None:

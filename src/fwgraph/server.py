@@ -8,7 +8,7 @@ from typing import Any
 from fwgraph.config import resolve
 
 
-def serve(settings: dict[str, Any], *, threads: int | None = None) -> None:
+def serve(settings: dict[str, Any]) -> None:
     """Load the data once (fail fast on bad data), then serve it with Granian's WSGI interface."""
     from granian import Granian
     from granian.constants import Interfaces
@@ -29,8 +29,8 @@ def serve(settings: dict[str, Any], *, threads: int | None = None) -> None:
         address=settings["HOST"],
         port=int(settings["PORT"]),
         interface=Interfaces.WSGI,
-        workers=1,
-        blocking_threads=threads or max(8, 4 * (os.cpu_count() or 1)),
+        workers=int(settings["WORKERS"] or os.cpu_count() or 1),
+        blocking_threads=int(settings["THREADS"]),
         backlog=2048,
         log_access=False,
     )

@@ -125,3 +125,27 @@ def _looks_like_update(words: list[tuple[str, int]], word: str) -> bool:
     # A second operation after ';' (e.g. "SELECT ... ; INSERT DATA") is rejected by the parser anyway;
     # only LOAD/CLEAR/DROP/CREATE as bare words are unambiguous update keywords in query text.
     return word in ("LOAD", "CLEAR", "DROP", "CREATE")
+
+
+# A query whose text ends with "} [modifiers] LIMIT n" cannot return more than n rows: no row cap
+# has to be enforced while its results are written, so the engine's own serialiser can write them.
+_FINAL_LIMIT = re.compile(
+    r"\}\s*(?:(?:GROUP\s+BY|HAVING|ORDER\s+BY)[^{}\"'#<>]*)?"
+    r"(?:LIMIT\s+(\d+)(?:\s+OFFSET\s+\d+)?|OFFSET\s+\d+\s+LIMIT\s+(\d+))\s*$", re.I)
+
+
+def final_limit(text: str) -> int | None:
+    """The LIMIT that bounds the whole result of ``text``, when its last clause states one, else None.
+
+    >>> final_limit("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 10")
+    10
+    >>> final_limit("SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 10 } }") is None
+    True
+    >>> final_limit("SELECT * WHERE { ?s ?p ?o } # } LIMIT 10") is None
+    True
+    """
+    if not _FINAL_LIMIT.search(text[-400:]):
+        return None
+    # Confirm on the text with comments, strings and IRIs blanked out ("# } LIMIT 5" is no limit).
+    m = _FINAL_LIMIT.search(_LEXEMES.sub(_blank, decode_codepoints(text)))
+    return int(m.group(1) or m.group(2)) if m else None

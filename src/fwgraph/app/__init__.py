@@ -36,6 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
         app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"])  # type: ignore[method-assign]
 
+    @app.get("/healthz")
+    def _healthz():  # liveness for load balancers: cheap, never cached
+        return app.response_class("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # every error says what went wrong, in the client's format
         return http.error_response(exc.code or 500, exc.description or exc.name)

@@ -45,30 +45,28 @@ class FrontCache:
         hit = self._data.get(key)  # a plain dict read: atomic under the GIL, no lock on the hot path
         if hit is not None:
             self.hits += 1
-            status, headers, body, etag = hit
-            match = environ.get("HTTP_IF_NONE_MATCH")
-            if match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))):
-                start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
-                                                    or h[0].lower().startswith("access-control-")])
-                return [b""]
-            start_response(status, headers)
-            return [b""] if method == "HEAD" else [body]
-        if method == "HEAD" or environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_RANGE"):
+            return self._answer(hit, environ, start_response, method)
+        if method == "HEAD" or environ.get("HTTP_RANGE"):
             return self.app(environ, start_response)
+        # A conditional request that misses is answered in full by the app, so the answer can be kept;
+        # the condition is then applied here (a 200 instead of a 304 is never wrong).
+        inner = environ
+        if "HTTP_IF_NONE_MATCH" in environ:
+            inner = dict(environ)
+            del inner["HTTP_IF_NONE_MATCH"]
         captured: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
-            captured[:] = [status, headers]
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+            captured[:] = [status, headers, exc_info]
+            return lambda data: None  # the body is returned, not written
 
-        result = self.app(environ, capture)
-        if not captured or not captured[0].startswith("200"):
-            return result
-        status, headers = captured
+        result = self.app(inner, capture)
+        status, headers, exc_info = captured
         fields = {k.lower(): v for k, v in headers}
         length = fields.get("content-length")
-        if ("public" not in fields.get("cache-control", "") or "set-cookie" in fields
-                or (length is not None and int(length) > self.max_entry_bytes)):
+        if (not status.startswith("200") or "public" not in fields.get("cache-control", "")
+                or "set-cookie" in fields or (length is not None and int(length) > self.max_entry_bytes)):
+            start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
             return result
         try:
             body = b"".join(result)
@@ -76,9 +74,22 @@ class FrontCache:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
+        entry = (status, list(headers), body, fields.get("etag"))
         if len(body) <= self.max_entry_bytes:
-            self._put(key, (status, list(headers), body, fields.get("etag")))
-        return [body]
+            self._put(key, entry)
+        return self._answer(entry, environ, start_response, method)
+
+    @staticmethod
+    def _answer(entry: tuple[str, list[tuple[str, str]], bytes, str | None], environ: dict[str, Any],
+                start_response: Callable, method: str) -> Iterable[bytes]:
+        status, headers, body, etag = entry
+        match = environ.get("HTTP_IF_NONE_MATCH")
+        if match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))):
+            start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
+                                                or h[0].lower().startswith("access-control-")])
+            return [b""]
+        start_response(status, headers)
+        return [b""] if method == "HEAD" else [body]
 
     def _put(self, key: tuple, value: tuple[str, list[tuple[str, str]], bytes, str | None]) -> None:
         with self._lock:
