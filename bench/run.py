@@ -125,6 +125,9 @@ def fallback_dist(tree: Path, shipped_dist: Path, out: Path) -> None:
     with open(out / "fwgraph.nt", "wb") as fh:
         for f in files:
             ox.serialize(ox.parse(path=str(f), format=ox.RdfFormat.TURTLE), fh, ox.RdfFormat.N_TRIPLES)
+    from fwgraph.build import STORE_DIR, write_store
+
+    write_store(out / "fwgraph.nt", out / STORE_DIR)  # as `fwgraph build` does
 
 
 def scale(work: Path, sizes: list[int], budget: float, shipped_dist: Path, only: list[str] | None) -> list[dict]:
@@ -156,7 +159,7 @@ def scale(work: Path, sizes: list[int], budget: float, shipped_dist: Path, only:
             row["validate"] = t if rc == 0 else (out if t is None else f"exit {rc}: {out}")
             over["validate"] = t is None
         log(f"  validate whole: {row['validate']}")
-        t, rc, out = timed([fw_bin, "validate", "--data", str(tree), str(tree / "contribution.ttl")], max(budget, 300))
+        t, rc, out = timed([fw_bin, "validate", "--dist", str(dist), str(tree / "contribution.ttl")], max(budget, 300))
         row["contribution"] = t if rc == 0 else (out if t is None else f"exit {rc}: {out}")
         log(f"  validate contribution: {row['contribution']}")
         nt = dist / "fwgraph.nt"

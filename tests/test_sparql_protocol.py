@@ -499,3 +499,23 @@ def test_json_error_bodies_are_json(url):
     r = requests.get(url, params={"query": "SELEC"})
     assert r.status_code == 400
     assert json.loads(r.text)["status"] == 400
+
+
+def test_pool_workers_retire_after_growing(monkeypatch):
+    """A worker whose memory grew past the allowance answers, then is replaced by a fresh fork."""
+    from fwgraph.pool import PooledEngine
+    from fwgraph.sparql import prepare
+    from tests.server import dist
+
+    monkeypatch.setenv("FWGRAPH_WORKER_RETIRE_BYTES", "-1")  # inherited by the zygote: every query retires
+    engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=5.0)
+    try:
+        pids = set()
+        for n in range(1, 4):
+            pids.add(engine.pool.worker_status()["pid"])
+            answer = engine.execute(prepare(LABEL + f" LIMIT {n}"), max_rows=10, fmt="json")
+            assert answer.status == 200 and b'"Flask"' in answer.body
+        assert engine.pool.stats["retired"] == 3
+        assert len(pids) == 3
+    finally:
+        engine.close()

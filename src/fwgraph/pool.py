@@ -183,7 +183,12 @@ def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, b
 
 
 def _worker_loop(sock: socket.socket, engine: Any) -> None:
+    try:  # opened before isolation: the audit hook denies opening files afterwards
+        statm = os.open("/proc/self/statm", os.O_RDONLY)
+    except OSError:
+        statm = -1
     isolation = isolate()
+    baseline = _private_bytes(statm)
     while True:
         try:
             head, _ = _recv(sock)
@@ -193,10 +198,29 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
             _send(sock, {"s": 200, "isolation": isolation, "pid": os.getpid()})
             continue
         reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"))
+        retire = statm >= 0 and _private_bytes(statm) > baseline + _RETIRE_GROWTH
+        if retire:  # a heavy query left this worker large: answer, then make way for a fresh fork
+            reply["rt"] = True
         try:
             _send(sock, reply, body)
         except OSError:
             os._exit(0)
+        if retire:
+            os._exit(0)
+
+
+#: A worker whose private memory grew by more than this after a query retires (memory that a heavy
+#: query's evaluation took is not given back by the allocator; a fresh fork starts small again).
+_RETIRE_GROWTH = int(os.environ.get("FWGRAPH_WORKER_RETIRE_BYTES") or 128 * 1024 * 1024)
+
+
+def _private_bytes(statm: int) -> int:
+    """Resident memory of this process that is not shared (Linux /proc/self/statm, already open), in bytes."""
+    try:
+        fields = os.pread(statm, 256, 0).split()
+        return (int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _zygote_main(dump: str, fd: int) -> None:
@@ -281,7 +305,7 @@ class WorkerPool:
         self._start_error: BaseException | None = None
         self._zygote: subprocess.Popen[bytes] | None = None
         self._ctrl: socket.socket | None = None
-        self.stats = {"spawned": 0, "killed": 0, "died": 0, "zygote_starts": 0}
+        self.stats = {"spawned": 0, "killed": 0, "died": 0, "retired": 0, "zygote_starts": 0}
         self._handles: dict[str, Any] = {}  # what the finalizer closes (kept current across restarts)
         self._launch_zygote()
         threading.Thread(target=self._fill, name="fwgraph-pool-start", daemon=True).start()
@@ -437,7 +461,11 @@ class WorkerPool:
             self._replace(worker)
             raise WorkerFailed("the query worker stopped while evaluating the query (it may have run out "
                                "of memory)") from None
-        self._idle.put(worker)
+        if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
+            self.stats["retired"] += 1
+            self._replace(worker)
+        else:
+            self._idle.put(worker)
         status = int(head["s"])
         if status != 200:
             return Answer(status=status, content_type="", body=b"", message=head.get("m"),
