@@ -16,7 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "STORE_URL": None,  # an external SPARQL endpoint to query instead of the embedded engine
     "HOST": "127.0.0.1",
     "PORT": 8000,
-    "WORKERS": 0,  # web server processes (0 = one per CPU core); each has its own query workers and cache
+    "WORKERS": 0,  # web server processes (0 = one per CPU core, at most 4); each has its own query workers and cache
     "THREADS": 4,  # threads per web server process
     "QUERY_TIMEOUT": 10.0,  # seconds a query may run before it is stopped
     "MAX_ROWS": 10_000,  # result rows (or triples) returned at most; truncation is signalled

@@ -29,7 +29,7 @@ def serve(settings: dict[str, Any]) -> None:
         address=settings["HOST"],
         port=int(settings["PORT"]),
         interface=Interfaces.WSGI,
-        workers=int(settings["WORKERS"] or os.cpu_count() or 1),
+        workers=int(settings["WORKERS"] or min(os.cpu_count() or 1, 4)),
         blocking_threads=int(settings["THREADS"]),
         backlog=2048,
         log_access=False,
