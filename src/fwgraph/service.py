@@ -16,7 +16,7 @@ from fwgraph.build import VOID_FILE, build
 from fwgraph.engine import Engine, OxigraphEngine
 from fwgraph.graph import Sources, parse_file, stamp_version
 from fwgraph.query import ExampleQuery, examples
-from fwgraph.validation import ValidationReport, validate_contribution
+from fwgraph.validation import ValidationReport, describer, validate_contribution
 
 _GRAPH_DUMP = "fwgraph.nt"
 
@@ -113,7 +113,7 @@ class Service:
 
     @cached_property
     def ontology(self) -> Graph:
-        """The vocabulary plus the shared concepts (not the framework records): the base of every validation."""
+        """The vocabulary (not the data): the base of every contribution's validation graph."""
         return parse_file(self.dist / "ontology.ttl")
 
     @cached_property
@@ -122,14 +122,7 @@ class Service:
 
     def describe(self, iris: list[URIRef]) -> Graph:
         """The stored concise bounded descriptions of ``iris`` (DESCRIBE on the engine)."""
-        from fwgraph.results import to_rdflib
-        from fwgraph.sparql import prepare
-
-        out = Graph()
-        for start in range(0, len(iris), 200):
-            q = prepare("DESCRIBE " + " ".join(f"<{i}>" for i in iris[start:start + 200]))
-            out += to_rdflib(self.engine.query(q, max_rows=1_000_000).triples)
-        return out
+        return describer(self.engine)(iris)
 
     def validate(self, contribution: Graph, origin: dict[Any, str] | None = None) -> ValidationReport:
         """Validate a contribution against the shapes, with the stored data it refers to; writes nothing."""

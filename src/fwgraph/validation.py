@@ -217,13 +217,13 @@ def _validate_against_dist(files: list[Path], dist: Path) -> ValidationReport:
     if not store.is_dir():
         write_store(dist / "fwgraph.nt", store)
     contribution = load_files(files)
-    describe = _describer(OxigraphEngine.from_file(store))
+    describe = describer(OxigraphEngine.from_file(store))
     return validate_contribution(contribution.graph, describe, parse_file(dist / "ontology.ttl"),
                                  origin=contribution.origin, shapes=stamp_version(parse_file(dist / "shapes.ttl")))
 
 
-def _describer(engine: Any) -> Callable[[list[URIRef]], Graph]:
-    """DESCRIBE on an engine, converted to rdflib for pySHACL."""
+def describer(engine: Any) -> Callable[[list[URIRef]], Graph]:
+    """DESCRIBE on an engine (any fwgraph Engine), converted to rdflib for pySHACL."""
 
     def describe(iris: list[URIRef]) -> Graph:
         from fwgraph.results import to_rdflib
@@ -251,4 +251,4 @@ def describe_in_files(paths: list[Path]) -> Callable[[list[URIRef]], Graph]:
     store = ox.Store()
     for path in paths:
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
-    return _describer(OxigraphEngine(store))
+    return describer(OxigraphEngine(store))
