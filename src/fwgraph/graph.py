@@ -17,6 +17,13 @@ from fwgraph.errors import InputError
 from fwgraph.namespace import BASE, CONTEXT_IRI, ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
 
 TURTLE_SUFFIXES = {".ttl", ".turtle"}
+#: Media types of contributions, with the parser format for each.
+MEDIA_FORMATS = {
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/json": "json-ld",
+}
 JSONLD_SUFFIXES = {".jsonld", ".json"}
 
 
@@ -143,10 +150,8 @@ def format_for(name: str, content_type: str | None = None) -> str:
     """The parser format for a file name or media type: 'turtle' or 'json-ld'."""
     if content_type:
         media = content_type.split(";")[0].strip().lower()
-        if media in ("text/turtle", "application/x-turtle"):
-            return "turtle"
-        if media in ("application/ld+json", "application/json"):
-            return "json-ld"
+        if media in MEDIA_FORMATS:
+            return MEDIA_FORMATS[media]
     suffix = Path(name).suffix.lower()
     if suffix in JSONLD_SUFFIXES:
         return "json-ld"

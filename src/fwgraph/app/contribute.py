@@ -15,17 +15,12 @@ from rdflib import Graph
 from fwgraph.app import service
 from fwgraph.app.http import wants_html
 from fwgraph.errors import InputError
-from fwgraph.graph import parse_bytes
+from fwgraph.graph import MEDIA_FORMATS, parse_bytes
 from fwgraph.namespace import bind_prefixes
 
 bp = Blueprint("contribute", __name__)
 
-_TYPES = {
-    "text/turtle": "turtle",
-    "application/x-turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/json": "json-ld",
-}
+_TYPES = MEDIA_FORMATS
 _FORM_FORMATS = {
     "turtle": "turtle",
     "ttl": "turtle",
