@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,6 +62,52 @@ def _syntax_error(exc: SyntaxError) -> QueryError:
     if m:
         return QueryError(f"syntax error: {m.group(3)}", line=int(m.group(1)), column=int(m.group(2)))
     return QueryError(f"syntax error: {text}")
+
+
+_PARSER_STACK = 64 * 1024 * 1024  # the parse thread's stack: far past what a bounded query needs
+_parser: ThreadPoolExecutor | None = None
+_parser_lock = threading.Lock()
+_empty_store: ox.Store | None = None
+
+
+def _parse_thread() -> ThreadPoolExecutor:
+    """One thread with a large stack for parsing in a server process (server threads have small stacks)."""
+    global _parser, _empty_store
+    with _parser_lock:
+        if _parser is None:
+            _empty_store = ox.Store()
+            old = threading.stack_size(_PARSER_STACK)
+            try:
+                _parser = ThreadPoolExecutor(1, thread_name_prefix="fwgraph-parse")
+                _parser.submit(int).result()  # the thread starts now, while the large stack size is set
+            finally:
+                threading.stack_size(old)
+        return _parser
+
+
+def _parse_on_empty_store(text: str) -> QueryError | None:
+    assert _empty_store is not None
+    try:
+        _empty_store.query(text)
+    except SyntaxError as exc:
+        return _syntax_error(exc)
+    except Exception:  # noqa: BLE001  (evaluation errors are not syntax errors)
+        return None
+    return None
+
+
+def syntax_error(text: str) -> QueryError | None:
+    """The parser's error for ``text`` (with line and column), or None when it parses.
+
+    The query is evaluated on an empty store (instant) on a dedicated thread with a large stack, so a
+    deeply nested query that passed ``prepare``'s bounds still cannot overflow a server thread's stack.
+
+    >>> syntax_error("SELECT * WHERE { ?s ?p }").line
+    1
+    >>> syntax_error("ASK {}") is None
+    True
+    """
+    return _parse_thread().submit(_parse_on_empty_store, text).result()
 
 
 class OxigraphEngine:

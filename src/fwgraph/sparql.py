@@ -71,6 +71,7 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
         raise RefusedQuery(f"query is longer than the limit of {max_bytes} bytes", reason="too-long")
     if not text.strip():
         raise QueryError("empty query")
+    check_structure(text)
     quick = _quick_form(text)
     if quick is not None:
         return PreparedQuery(text=text, form=quick)
@@ -105,11 +106,66 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
     return PreparedQuery(text=text, form=form)
 
 
+#: Deepest nesting of (), {} and [] accepted, and most chained operators or UNIONs in one group. Parsers
+#: and evaluators recurse on both (pyoxigraph overflows a 2 MiB thread stack at about 1,000 nested braces
+#: or 3,000 chained "+" or UNIONs, killing the process); these bounds keep a wide margin below that.
+MAX_DEPTH = 100
+MAX_CHAIN = 500
+_STRUCTURE = re.compile(
+    r"[?$]\w+"  # a variable
+    r"|[A-Za-z_][\w.\-]*(?::[\w.\-:%]*)?"  # a keyword or prefixed name (its hyphens are not operators)
+    r"|:[\w.\-:%]*"  # a name in the default prefix
+    r"|\d[\w.]*"  # a number
+    r"|([(){}\[\]])"  # group 1: a bracket
+    r"|(\|\||&&|[-+*/!=])")  # group 2: an operator
+_OPERATOR_CHARS = "+-*/!=|&"
+
+
+def check_structure(text: str) -> None:
+    """Refuse a query nested deeper than MAX_DEPTH or chaining more than MAX_CHAIN terms in one group.
+
+    One linear pass over the text with comments, strings and IRIs blanked out; skipped (C-speed counts)
+    when the text holds too few brackets and operators to break either bound.
+
+    >>> check_structure("ASK {" + "{" * 200 + "}" * 200 + "}")
+    Traceback (most recent call last):
+      ...
+    fwgraph.errors.RefusedQuery: the query nests brackets deeper than 100 levels
+    """
+    if ("\\u" not in text and "\\U" not in text
+            and text.count("(") + text.count("{") + text.count("[") <= MAX_DEPTH
+            and sum(text.count(c) for c in _OPERATOR_CHARS) + text.upper().count("UNION") <= MAX_CHAIN):
+        return
+    stripped = _LEXEMES.sub(_blank, decode_codepoints(text))
+    counts = [0]
+    for m in _STRUCTURE.finditer(stripped):
+        bracket, operator = m.group(1), m.group(2)
+        if bracket:
+            if bracket in "({[":
+                counts.append(0)
+                if len(counts) > MAX_DEPTH + 1:
+                    line, col = _line_col(stripped, m.start())
+                    raise RefusedQuery(f"the query nests brackets deeper than {MAX_DEPTH} levels", line=line,
+                                       column=col, reason="too-complex")
+            elif len(counts) > 1:
+                counts.pop()
+            continue
+        if operator or m.group(0).upper() == "UNION":
+            counts[-1] += 1
+            if counts[-1] > MAX_CHAIN:
+                line, col = _line_col(stripped, m.start())
+                raise RefusedQuery(f"the query chains more than {MAX_CHAIN} operators or UNIONs in one group",
+                                   line=line, column=col, reason="too-complex")
+
+
 # The fast path: when no refused keyword occurs anywhere in the text (a plain substring test, a
 # superset of the lexical check), only the prologue needs reading to find the query form.
 _REFUSED_WORDS = ("SERVICE", "FROM", "\\U", *sorted(_UPDATES))
+# Possessive quantifiers (``*+``): no backtracking, so matching is linear in the text's length whatever it
+# holds (a plain ``(?:\s+|...)*`` backtracks exponentially on a run of blanks that does not end in a query).
 _PROLOGUE = re.compile(
-    r"(?:\s+|#[^\n]*|PREFIX\s*[A-Za-z0-9_.\-]*:\s*<[^<>\"{}|^`\\\x00-\x20]*>|BASE\s*<[^<>\"{}|^`\\\x00-\x20]*>)*"
+    r"(?:\s++|#[^\n]*+|PREFIX\s*+[A-Za-z0-9_.\-]*+:\s*+<[^<>\"{}|^`\\\x00-\x20]*+>"
+    r"|BASE\s*+<[^<>\"{}|^`\\\x00-\x20]*+>)*+"
     r"(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![A-Za-z0-9_:\-])", re.I)
 
 

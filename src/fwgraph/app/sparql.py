@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from fwgraph.app.http import error_response
+from fwgraph.engine import syntax_error
 from fwgraph.errors import QueryError, RefusedQuery
 from fwgraph.pool import Answer, QueryTimeout, ServiceBusy, WorkerFailed
 from fwgraph.results import CONTENT_TYPES, serialise
@@ -318,7 +319,7 @@ def sparql() -> Response:
     else:
         fmt = choose_format(SELECT_OFFERS, _SELECT_NAMES_T, request.headers.get("Accept", ""), fmt_param)
     if fmt is None:
-        syntax = _syntax_error(text)  # a malformed query is a 400 whatever the client accepts
+        syntax = syntax_error(text)  # a malformed query is a 400 whatever the client accepts
         if syntax is not None:
             return _query_error(syntax, method=method)
         offers = GRAPH_OFFERS if graph else SELECT_OFFERS
@@ -371,27 +372,6 @@ _SELECT_NAMES_T = tuple(SELECT_NAMES.items())
 _GRAPH_NAMES_T = tuple(GRAPH_NAMES.items())
 SELECT_FORMAT_NAMES = ("json", "xml", "csv", "tsv", "html")
 GRAPH_FORMAT_NAMES = ("turtle", "jsonld", "nt", "rdfxml")
-
-
-_EMPTY_STORE: Any = None
-
-
-def _syntax_error(text: str) -> QueryError | None:
-    """The parser's error for ``text``, by evaluating it on an empty store (instant), or None."""
-    global _EMPTY_STORE
-    import pyoxigraph as ox
-
-    from fwgraph.engine import _syntax_error as convert
-
-    if _EMPTY_STORE is None:
-        _EMPTY_STORE = ox.Store()
-    try:
-        _EMPTY_STORE.query(text)
-    except SyntaxError as exc:
-        return convert(exc)
-    except Exception:  # noqa: BLE001  (evaluation errors are not syntax errors)
-        return None
-    return None
 
 
 def _not_modified(etag: str) -> bool:
