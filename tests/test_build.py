@@ -15,7 +15,7 @@ from rdflib.namespace import DCAT, VOID
 
 from fwgraph.build import COMPRESSED, DUMPS, build
 from fwgraph.errors import BuildError
-from fwgraph.namespace import CONTEXT_IRI, DATASET_IRI, SPDX
+from fwgraph.namespace import CONTEXT_IRI, DATASET_IRI, SPDX_TERMS
 
 from .conftest import ROOT
 
@@ -76,7 +76,7 @@ def test_void_counts_and_checksums(dist):
     assert URIRef("https://w3id.org/fwgraph/download/fwgraph.ttl.gz") in dumps
     for dist_iri in void.objects(DATASET_IRI, DCAT.distribution):
         name = str(dist_iri).rsplit("/", 1)[1]
-        checksum = void.value(void.value(dist_iri, SPDX.checksum), SPDX.checksumValue)
+        checksum = void.value(void.value(dist_iri, SPDX_TERMS.checksum), SPDX_TERMS.checksumValue)
         assert str(checksum) == hashlib.sha256((dist / name).read_bytes()).hexdigest(), name
 
 

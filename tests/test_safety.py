@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import requests
@@ -94,3 +95,294 @@ def test_blank_runs_do_not_freeze_the_server(srv):
                                 range(4)))
     assert {a.status_code for a in answers} == {400}
     alive(srv)
+
+
+# ------------------------------------------------------------------------------- lifecycle (items 2, 9, 13)
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _web_processes(pid: int) -> list[int]:
+    """Granian's web processes: the children of the server process (the query workers are their children)."""
+    return [c for c in _children(pid) if "serve" in open(f"/proc/{c}/cmdline").read()]
+
+
+def test_a_killed_web_process_is_replaced_and_the_others_keep_serving():
+    import os
+    import signal
+    import time
+
+    srv = server("--workers", "2")
+    before = _web_processes(srv.process.pid)
+    assert len(before) == 2
+    os.kill(before[0], signal.SIGKILL)
+    failures = 0
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            ok = requests.get(srv.sparql, params={"query": "ASK {}"}, timeout=5).status_code == 200
+        except requests.ConnectionError:
+            ok = False
+        failures += not ok
+        if len(set(_web_processes(srv.process.pid)) - set(before)) == 1:
+            break
+        time.sleep(0.2)
+    assert srv.process.poll() is None, "the server exited when one web process died"
+    after = _web_processes(srv.process.pid)
+    assert len(after) == 2 and before[0] not in after and before[1] in after
+    assert failures == 0
+    alive(srv)
+
+
+def _serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    from tests.server import ROOT, free_port
+
+    return subprocess.run([sys.executable, "-m", "fwgraph", "serve", "--port", str(free_port()), *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_a_port_in_use_is_an_error(srv):
+    from tests.server import ROOT, dist
+
+    port = srv.url.rsplit(":", 1)[1].strip("/")
+    result = subprocess.run([sys.executable, "-m", "fwgraph", "serve", "--port", port, "--dist", str(dist())],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2
+    assert "cannot listen" in result.stderr and "in use" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncate", "remove", "void"])
+def test_a_broken_dist_is_refused_at_start(tmp_path, damage):
+    import shutil
+
+    from tests.server import dist
+
+    copy = tmp_path / "dist"
+    shutil.copytree(dist(), copy)
+    if damage == "truncate":
+        data = (copy / "fwgraph.nt").read_bytes()
+        (copy / "fwgraph.nt").write_bytes(data[: len(data) // 2])
+    elif damage == "remove":
+        (copy / "fwgraph.ttl.gz").unlink()
+    else:
+        (copy / "void.ttl").unlink()
+    result = _serve("--dist", str(copy))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_rebuild_replaces_the_whole_directory(tmp_path):
+    from fwgraph.build import build, verify_dist
+
+    out = tmp_path / "dist"
+    build(out)
+    (out / "fwgraph.old.ttl.gz").write_bytes(b"stale")
+    build(out)
+    assert not (out / "fwgraph.old.ttl.gz").exists()
+    verify_dist(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["dist"], "a build left a temporary tree behind"
+
+
+def test_a_killed_build_leaves_the_old_distribution_whole(tmp_path):
+    import os
+    import signal
+    import time
+
+    from fwgraph.build import build, verify_dist
+    from tests.server import ROOT
+
+    out = tmp_path / "dist"
+    build(out)
+    before = (out / "void.ttl").read_bytes()
+    for delay in (0.5, 1.5, 3.0):
+        proc = subprocess.Popen([sys.executable, "-m", "fwgraph", "build", "--out", str(out)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        verify_dist(out)  # old or new, never a mix: every checksum in void.ttl holds
+        assert (out / "void.ttl").read_bytes() == before  # same sources, so the same bytes either way
+
+
+def test_build_refuses_to_replace_a_directory_that_is_not_a_dist(tmp_path):
+    from fwgraph.cli import main
+
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["build", "--out", str(tmp_path)]) == 2
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+# ------------------------------------------------------------------------------------------ memory (item 5)
+
+def test_result_cache_is_bounded_by_bytes():
+    from fwgraph.app.sparql import ResultCache
+    from fwgraph.pool import Answer
+
+    cache = ResultCache(entries=2048, max_bytes=8 * 1024 * 1024, max_entry_bytes=2 * 1024 * 1024)
+    for i in range(100):  # 100 distinct queries with 1 MiB answers
+        cache.put(("v", f"SELECT {i}", "json"), (Answer(200, "application/json", b"x" * (1 << 20)), f'"{i}"'))
+    assert cache.size <= 8 * 1024 * 1024
+    assert cache.get(("v", "SELECT 99", "json")) is not None  # the newest stay
+    assert cache.get(("v", "SELECT 0", "json")) is None  # the oldest went
+    cache.put(("v", "big", "json"), (Answer(200, "application/json", b"x" * (3 << 20)), '"big"'))
+    assert cache.get(("v", "big", "json")) is None  # larger than one entry may be: never kept
+
+
+def test_front_cache_is_bounded_by_bytes():
+    from fwgraph.app.frontcache import FrontCache
+
+    def app(environ, start_response):
+        size = int(environ["QUERY_STRING"])
+        start_response("200 OK", [("Cache-Control", "public"), ("Content-Length", str(size))])
+        return [b"x" * size]
+
+    cache = FrontCache(app, entries=2048, max_bytes=4 << 20, max_entry_bytes=1 << 20)
+    for i in range(50):
+        body = b"".join(cache({"REQUEST_METHOD": "GET", "PATH_INFO": f"/{i}", "QUERY_STRING": str(512 * 1024)},
+                              lambda *a: None))
+        assert len(body) == 512 * 1024
+    assert cache._size <= 4 << 20
+
+
+def test_the_cache_bound_is_configurable_and_published():
+    from fwgraph.config import DEFAULTS, resolve
+
+    assert DEFAULTS["CACHE_BYTES"] > 0
+    assert resolve(environ={"FWGRAPH_CACHE_BYTES": "1000"})["CACHE_BYTES"] == 1000
+
+
+# ------------------------------------------------------------------------------- contributions (items 6, 7, 10)
+
+INJECTION = sorted((Path(__file__).parent / "fixtures" / "injection").glob("*.ttl"))
+
+
+@pytest.mark.parametrize("path", INJECTION, ids=[p.stem for p in INJECTION])
+def test_a_contribution_cannot_switch_validation_off_cli(path):
+    from fwgraph.cli import main
+    from fwgraph.validation import validate
+
+    report = validate([path])
+    assert not report.conforms
+    assert any("may not state anything about the vocabulary" in r.message for r in report.violations)
+    assert any("fwgraph.org" not in str(r.focus_node) and str(r.focus_node).endswith("/injected")
+               for r in report.violations), "the framework itself must still be checked"
+    assert main(["validate", str(path)]) == 1
+
+
+@pytest.mark.parametrize("path", INJECTION, ids=[p.stem for p in INJECTION])
+def test_a_contribution_cannot_switch_validation_off_service(srv, path):
+    response = requests.post(srv.url + "validate", data=path.read_bytes(),
+                             headers={"Content-Type": "text/turtle"}, timeout=60)
+    assert response.status_code == 200, response.text[:300]
+    report = response.json()
+    assert report["conforms"] is False
+    assert any(r["focusNode"].endswith("injected") for r in report["results"])
+
+
+MALFORMED = {
+    "turtle-deep-brackets": ("text/turtle", b"<http://a> <http://p> " + b"[ <http://p> " * 3000 + b"1"
+                             + b" ]" * 3000 + b" ."),
+    "turtle-deep-lists": ("text/turtle", b"<http://a> <http://p> " + b"( " * 3000 + b")" * 3000 + b" ."),
+    "json-deep-arrays": ("application/ld+json", b"[" * 50000 + b"]" * 50000),
+    "jsonld-deep-objects": ("application/ld+json", b'{"@id":"http://a","http://p":' + b'{"http://p":' * 3000
+                            + b"1" + b"}" * 3000 + b"}"),
+    "json-huge-number": ("application/ld+json", b'{"@id": "http://a", "http://p": ' + b"1" * 100000 + b"}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_contributions_get_400(srv, name):
+    media, body = MALFORMED[name]
+    response = requests.post(srv.url + "validate", data=body, headers={"Content-Type": media}, timeout=60)
+    assert response.status_code == 400, response.text[:300]
+    assert response.json()["message"]
+    alive(srv)
+
+
+def test_nesting_errors_have_a_position():
+    from fwgraph.errors import InputError
+    from fwgraph.graph import parse_bytes
+
+    with pytest.raises(InputError) as info:
+        parse_bytes(b"<http://a> <http://p>\n" + b"[ <http://p> " * 100 + b"1" + b" ]" * 100 + b" .", "turtle")
+    assert info.value.line == 2 and info.value.column is not None
+
+
+def _big_contribution(n: int) -> bytes:
+    lines = ["@prefix fw: <https://w3id.org/fwgraph/ns#> .", "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> ."]
+    lines += [f"<https://w3id.org/fwgraph/framework/x{i}> a fw:WebFramework ; rdfs:label \"X{i}\" ." for i in range(n)]
+    return "\n".join(lines).encode()
+
+
+def test_a_contribution_past_the_triple_limit_is_refused(srv):
+    response = requests.post(srv.url + "validate", data=_big_contribution(3000),
+                             headers={"Content-Type": "text/turtle"}, timeout=60)
+    assert response.status_code == 400
+    assert "at most 5000" in response.json()["message"]
+
+
+def test_validation_has_a_time_limit_and_a_concurrency_limit():
+    import concurrent.futures
+
+    limited = server(env={"FWGRAPH_VALIDATE_TIMEOUT": "0.5", "FWGRAPH_VALIDATE_CONCURRENCY": "1"})
+    body = _big_contribution(2400)  # 4,800 triples: seconds of pySHACL work
+
+    def post(_):
+        return requests.post(limited.url + "validate", data=body, headers={"Content-Type": "text/turtle"},
+                             timeout=60)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(post, range(6)))
+    assert {a.status_code for a in answers} == {503}
+    assert all(int(a.headers["Retry-After"]) >= 1 for a in answers)
+    assert any("time limit" in a.json()["message"] for a in answers)
+    assert any("busy" in a.json()["message"] for a in answers)
+    assert requests.get(limited.sparql, params={"query": "ASK {}"}, timeout=10).status_code == 200
+
+
+def test_a_large_report_is_cut_and_flagged(srv):
+    broken = "\n".join(["@prefix fw: <https://w3id.org/fwgraph/ns#> ."] + [
+        f"<https://w3id.org/fwgraph/framework/b{i}> a fw:WebFramework ." for i in range(400)])
+    response = requests.post(srv.url + "validate", data=broken.encode(), headers={"Content-Type": "text/turtle"},
+                             timeout=120)
+    assert response.status_code == 200
+    report = response.json()
+    assert report["truncated"] is True and len(report["results"]) == 500
+    assert response.headers["X-Fwgraph-Truncated"] == "true"
+
+
+@pytest.mark.parametrize("path", ["/framework/%", "/framework/fla%zz", "/%", "/framework/flask.%"])
+def test_a_stray_percent_in_a_path_is_404(srv, path):
+    response = requests.get(srv.url.rstrip("/") + path, timeout=10)
+    assert response.status_code == 404
+
+
+# ----------------------------------------------------------------------------------------- hygiene (item 12)
+
+@pytest.mark.parametrize("path", ["", "framework/flask", "compare", "validate", "ns"])
+def test_pages_carry_security_headers(srv, path):
+    response = requests.get(srv.url + path, headers={"Accept": "text/html"}, timeout=30)
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"]
+    assert "<script>" not in response.text and "<style>" not in response.text  # the policy would block them
+
+
+def test_html_results_are_sandboxed(srv):
+    query = 'SELECT ?x WHERE { BIND("<h1>Official notice</h1>" AS ?x) }'
+    response = requests.get(srv.sparql, params={"query": query, "format": "html"}, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
+    assert "<h1>Official notice</h1>" not in response.text
+
+
+def test_head_on_an_uncached_query_matches_get(srv):
+    query = f"ASK {{ }} # {__name__} head"
+    head = requests.head(srv.sparql, params={"query": query}, timeout=30)
+    get = requests.get(srv.sparql, params={"query": query}, timeout=30)
+    assert head.status_code == get.status_code == 200
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]

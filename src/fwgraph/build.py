@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +13,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
 
-from fwgraph.errors import BuildError
+from fwgraph.errors import BuildError, InputError, StartError
 from fwgraph.graph import Sources, load_files, parse_file, stamp_version
 from fwgraph.jsonld import context_bytes, to_jsonld
-from fwgraph.namespace import BASE, CONTEXT_IRI, DATASET_IRI, SPDX, bind_prefixes
+from fwgraph.namespace import BASE, CONTEXT_IRI, DATASET_IRI, SPDX_TERMS, bind_prefixes
 from fwgraph.validation import ValidationReport, validate_graph
 
 #: The files a build writes, with their media types (the server serves them from /download/).
@@ -144,18 +146,16 @@ def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) ->
         if name.endswith(".gz"):
             void.add((dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
         checksum = BNode(f"checksum-{name}")
-        void.add((dist, SPDX.checksum, checksum))
-        void.add((checksum, RDF.type, SPDX.Checksum))
-        void.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-        void.add((checksum, SPDX.checksumValue, Literal(hashlib.sha256(data).hexdigest(), datatype=XSD.hexBinary)))
+        void.add((dist, SPDX_TERMS.checksum, checksum))
+        void.add((checksum, RDF.type, SPDX_TERMS.Checksum))
+        void.add((checksum, SPDX_TERMS.algorithm, SPDX_TERMS.checksumAlgorithm_sha256))
+        digest = Literal(hashlib.sha256(data).hexdigest(), datatype=XSD.hexBinary)
+        void.add((checksum, SPDX_TERMS.checksumValue, digest))
     return void
 
 
 def write_store(dump: Path, target: Path) -> None:
     """Load ``dump`` into a fresh on-disk Oxigraph store at ``target`` (replacing an older one)."""
-    import shutil
-    import tempfile
-
     tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=target.parent))
     store = ox.Store(str(tmp))
     store.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES)
@@ -180,7 +180,7 @@ def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResu
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_replaceable(out)
     ontology = stamp_version(parse_file(src.ontology))
     quads = _canonical_quads(graph)
     nt = _canonical_nt(quads)
@@ -196,12 +196,73 @@ def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResu
     for name in COMPRESSED:
         files[name + ".gz"] = _gzip(files[name])
     files[VOID_FILE] = _turtle(void_description(canonical, files))
-    written = {}
-    for name, data in files.items():
-        _write(out / name, data)
-        written[name] = out / name
-    write_store(out / "fwgraph.nt", out / STORE_DIR)
+    # Everything is written into a fresh sibling directory that then replaces ``out`` as a whole: an
+    # interrupted build leaves the old distribution untouched (and no stale file survives a rebuild).
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        write_store(staging / "fwgraph.nt", staging / STORE_DIR)
+        _replace_dir(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    written = {name: out / name for name in files}
     return BuildResult(out=out, files=written, triples=len(graph), report=report)
+
+
+def _remove_leftovers(out: Path, older_than: float = 3600.0) -> None:
+    """Remove what killed builds left beside ``out``: old trees always, staging trees after an hour."""
+    import time
+
+    for path in out.parent.glob(f".{out.name}-*"):
+        stale = path.name.startswith(f".{out.name}-old-") or (
+            path.name.startswith(f".{out.name}-build-") and time.time() - path.stat().st_mtime > older_than)
+        if stale and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse to replace a directory that holds something other than a distribution."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / VOID_FILE).is_file())):
+        raise InputError(f"exists and is not a fwgraph distribution (no {VOID_FILE}); choose an empty or new "
+                         "directory", source=str(out))
+
+
+def _replace_dir(new: Path, out: Path) -> None:
+    """Put directory ``new`` in the place of ``out``: renames only, the old tree removed afterwards."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+        out.rename(old / "dist")
+    new.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def verify_dist(dist: Path) -> None:
+    """Check a distribution against the SHA-256 checksums in its ``void.ttl``; raise StartError if broken."""
+    void_path = dist / VOID_FILE
+    if not void_path.is_file():
+        raise StartError(f"{dist} holds no {VOID_FILE}: not a distribution written by `fwgraph build`")
+    void = parse_file(void_path)
+    checked = 0
+    for dist_iri, checksum in void.subject_objects(SPDX_TERMS.checksum):
+        name = str(dist_iri).rsplit("/", 1)[-1]
+        expected = str(void.value(checksum, SPDX_TERMS.checksumValue) or "")
+        path = dist / name
+        if not path.is_file():
+            raise StartError(f"{path} is missing from the distribution (listed in {VOID_FILE})")
+        with path.open("rb") as fh:
+            actual = hashlib.file_digest(fh, "sha256").hexdigest()
+        if actual != expected:
+            raise StartError(f"{path} does not match the SHA-256 checksum in {VOID_FILE}: truncated or altered; "
+                             "rebuild with `fwgraph build`")
+        checked += 1
+    if not checked:
+        raise StartError(f"{void_path} lists no checksums: rebuild the distribution with `fwgraph build`")
 
 
 __all__ = ["BuildResult", "build", "DUMPS", "COMPRESSED", "VOID_FILE", "CONTEXT_IRI"]

@@ -32,7 +32,7 @@ def build(out: Path, data: Path | None) -> None:
     except BuildError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
-    except InputError as exc:
+    except (InputError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     for _name, path in sorted(result.files.items()):
@@ -131,8 +131,8 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
 @click.option("--timeout", default=None, type=float, help="Query time limit in seconds (default 10).")
 @click.option("--max-rows", default=None, type=int, help="Result row cap (default 10000).")
 @click.option("--engine-store", type=click.Choice(["auto", "memory", "disk"]), default=None,
-              help="Keep the graph in memory (fastest) or query the build's on-disk store (large graphs); "
-                   "default auto: disk above 64 MiB of N-Triples.")
+              help="Query the build's on-disk store, shared by every process (default: disk), or keep a copy "
+                   "of the graph in memory per process (auto: memory up to 64 MiB of N-Triples).")
 @click.option("--workers", default=None, type=int, help="Web server processes (default: one per CPU core, at most 4).")
 def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_store, workers) -> None:  # noqa: ANN001
     """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only)."""
@@ -142,7 +142,7 @@ def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_sto
         do_serve({"HOST": host, "PORT": port, "BASE_IRI": base_iri, "DATA_DIR": str(data) if data else None,
                   "DIST_DIR": str(dist) if dist else None, "STORE_URL": store, "QUERY_TIMEOUT": timeout,
                   "MAX_ROWS": max_rows, "ENGINE_STORE": engine_store, "WORKERS": workers})
-    except (BuildError, InputError, FileNotFoundError) as exc:
+    except (FwgraphError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
 

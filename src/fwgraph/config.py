@@ -23,16 +23,26 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUERY_BYTES": 64 * 1024,  # longest query text accepted
     "MAX_BODY_BYTES": 1024 * 1024,  # largest request body (queries, contributions) accepted
     "QUERY_WORKERS": 2,  # processes that evaluate queries (each can be killed on timeout)
-    "CACHE_ENTRIES": 2048,  # result cache size (entries); the cache key includes the data version
+    "CACHE_ENTRIES": 2048,  # most answers kept per cache (the key includes the data version)
+    "CACHE_BYTES": 128 * 1024 * 1024,  # bytes of cached answers per web process, all caches together
+    "CACHE_ENTRY_BYTES": 2 * 1024 * 1024,  # larger answers are never cached
     "CACHE_MAX_AGE": 300,  # seconds clients and proxies may cache query results and pages
-    "ENGINE_STORE": "auto",  # memory | disk | auto: where the query engine keeps the graph
+    "ENGINE_STORE": "disk",  # disk (one store every process shares: the same answer from each) | memory | auto
     "DISK_STORE_BYTES": 64 * 1024 * 1024,  # auto: dumps larger than this are queried from disk
+    "VALIDATE_TIMEOUT": 20.0,  # seconds one /validate may take (its process is killed after that: 503)
+    "VALIDATE_CONCURRENCY": 1,  # validations running at once per web process (more: 503 + Retry-After)
+    "VALIDATE_MAX_TRIPLES": 5000,  # largest contribution validated, in triples (more: 400)
+    "VALIDATE_MAX_RESULTS": 500,  # results reported at most (more: cut, X-Fwgraph-Truncated: true)
+    "VALIDATE_MEMORY": 1024 ** 3,  # address space of one validation process, in bytes
+    "SHUTDOWN_GRACE": 10,  # seconds SIGTERM waits for requests in flight before the server stops anyway
+    "HEADER_TIMEOUT": 10,  # seconds a client may take to send its request headers
     "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
 }
 
 _INT = {"WORKERS", "THREADS", "DISK_STORE_BYTES", "PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
-        "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE"}
-_FLOAT = {"QUERY_TIMEOUT"}
+        "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE", "CACHE_BYTES", "CACHE_ENTRY_BYTES", "SHUTDOWN_GRACE",
+        "HEADER_TIMEOUT", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_TRIPLES", "VALIDATE_MAX_RESULTS", "VALIDATE_MEMORY"}
+_FLOAT = {"QUERY_TIMEOUT", "VALIDATE_TIMEOUT"}
 
 
 def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:

@@ -49,3 +49,7 @@ class RefusedQuery(QueryError):
 
 class BuildError(FwgraphError):
     """The sources do not validate, so no distribution is written."""
+
+
+class StartError(FwgraphError):
+    """The server cannot start as configured (port in use, broken distribution); nothing is served."""

@@ -109,11 +109,62 @@ def _inline_context(value: Any, source: str) -> Any:
     return value
 
 
+#: Deepest nesting of brackets ([ ( { in Turtle, [ { in JSON) a contribution may use; records need about 4.
+MAX_NESTING = 64
+
+
 def parse_bytes(data: bytes, fmt: str, source: str = "<input>", base: str = BASE) -> Graph:
     """Parse Turtle or JSON-LD ``data`` into a new graph; raise InputError with line and column.
 
-    Nothing is fetched: JSON-LD contexts must be inline or the fwgraph context.
+    Nothing is fetched: JSON-LD contexts must be inline or the fwgraph context. Nesting deeper than
+    MAX_NESTING is refused before any recursive parser sees the text.
     """
+    _check_nesting(data, fmt, source)
+    try:
+        return _parse_bytes(data, fmt, source, base)
+    except RecursionError:
+        raise InputError(f"nested too deeply (more than {MAX_NESTING} levels)", source=source) from None
+    except ValueError as exc:  # e.g. a JSON number with more digits than Python converts
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"unreadable value: {exc}", source=source) from None
+
+
+_OPENERS = {"turtle": frozenset(b"[("), "json-ld": frozenset(b"[{")}
+_CLOSERS = {"turtle": frozenset(b"])"), "json-ld": frozenset(b"]}")}
+
+
+def _check_nesting(data: bytes, fmt: str, source: str) -> None:
+    """One linear pass (skipped when the text holds too few brackets to break the bound)."""
+    openers = _OPENERS.get(fmt)
+    if openers is None or sum(data.count(bytes([c])) for c in openers) <= MAX_NESTING:
+        return
+    closers = _CLOSERS[fmt]
+    depth, line, col, quote, escaped = 0, 1, 0, 0, False
+    for byte in data:
+        col += 1
+        if byte == 10:
+            line, col = line + 1, 0
+        if quote:
+            if escaped:
+                escaped = False
+            elif byte == 92:  # backslash
+                escaped = True
+            elif byte == quote:
+                quote = 0
+            continue
+        if byte in (34, 39) and (fmt == "turtle" or byte == 34):
+            quote = byte
+        elif byte in openers:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(f"nested too deeply (more than {MAX_NESTING} levels)", source=source, line=line,
+                                 column=col)
+        elif byte in closers:
+            depth = max(0, depth - 1)
+
+
+def _parse_bytes(data: bytes, fmt: str, source: str, base: str) -> Graph:
     graph = bind_prefixes(Graph())
     if fmt == "turtle":
         try:  # pyoxigraph gives exact positions; rdflib builds the graph that pySHACL needs

@@ -65,6 +65,8 @@ CONTEXT_IRI = BASE + "context.jsonld"
 WD = Namespace("http://www.wikidata.org/entity/")
 DBR = Namespace("http://dbpedia.org/resource/")
 SPDX = Namespace("http://spdx.org/licenses/")
+#: SPDX's own vocabulary (checksums), not to be confused with its licence list above.
+SPDX_TERMS = Namespace("http://spdx.org/rdf/terms#")
 
 #: Prefixes used in serialisations, query editors and the JSON-LD context.
 PREFIXES: dict[str, str] = {

@@ -220,7 +220,9 @@ def to_html(result: QueryResult, query: str = "", max_rows: int | None = None) -
            '<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}'
            'td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}'
            '.note{background:#fff3cd;padding:.5em;border:1px solid #e0c060}</style></head><body>',
-           '<h1>SPARQL results</h1>']
+           '<h1>SPARQL results</h1>',
+           '<p class="note">The values below come from a SPARQL query that anyone can write; they are data, '
+           'not statements by fwgraph.</p>']
     if query:
         out.append(f"<details><summary>Query</summary><pre>{hesc(query)}</pre></details>")
     if result.truncated:

@@ -1,37 +1,80 @@
-"""Run the Flask application under Granian, a production WSGI server (chosen by measurement: bench/RESULTS.md)."""
+"""Run the Flask application under Granian, a production WSGI server (chosen by measurement: bench/RESULTS.md).
+
+Before Granian starts, everything that can fail is checked here, once, so that a broken start is an
+error with exit code 2 instead of a server that answers 500: the distribution against its checksums,
+the store every process will share, and the port (Granian itself would share a port already in use).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
+import sys
 from typing import Any
 
 from fwgraph.config import resolve
+from fwgraph.errors import StartError
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise StartError when ``host:port`` cannot be bound by a new listener (in use, or not ours)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))  # no SO_REUSEPORT: fails while another server listens there
+        except OSError as exc:
+            raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(settings: dict[str, Any]) -> None:
-    """Load the data once (fail fast on bad data), then serve it with Granian's WSGI interface."""
+    """Check the data, the store and the port (fail fast), then serve with Granian's WSGI interface."""
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    from fwgraph.build import verify_dist
+    from fwgraph.service import ensure_dist, store_source
 
     settings = resolve(settings)
+    host, port = str(settings["HOST"]), int(settings["PORT"])
+    check_port(host, port)
+    # Build (or reuse) the distribution before the server starts, so errors appear here, once.
+    dist = ensure_dist(settings.get("DATA_DIR"), settings.get("DIST_DIR"))
+    verify_dist(dist)
+    if not settings.get("STORE_URL"):
+        store_source(dist, settings)  # the on-disk store every web process opens, written once here
+    settings["DIST_DIR"] = str(dist)
     # The factory runs in the worker, which reads its settings from the environment.
     for key, value in settings.items():
         if value is not None:
             os.environ[f"FWGRAPH_{key}"] = str(value)
-    # Build (or reuse) the distribution before the server starts, so errors appear here, once.
-    from fwgraph.service import ensure_dist
-
-    dist = ensure_dist(settings.get("DATA_DIR"), settings.get("DIST_DIR"))
-    os.environ["FWGRAPH_DIST_DIR"] = str(dist)
+    if not is_loopback(host):
+        print(f"fwgraph: listening on {host}:{port}, beyond loopback: the service is reachable from other "
+              "machines (rate limits and every other limit apply; see README 'Limits and safety')",
+              file=sys.stderr)
     server = Granian(
         "fwgraph.app:create_app",
         factory=True,
-        address=settings["HOST"],
-        port=int(settings["PORT"]),
+        address=host,
+        port=port,
         interface=Interfaces.WSGI,
         workers=int(settings["WORKERS"] or min(os.cpu_count() or 1, 4)),
         blocking_threads=int(settings["THREADS"]),
         backlog=2048,
         log_access=False,
+        respawn_failed_workers=True,  # a web process that dies (crash, OOM kill) is replaced
+        respawn_interval=0.5,
+        workers_kill_timeout=max(1, int(settings["SHUTDOWN_GRACE"])),
+        http1_settings=HTTP1Settings(header_read_timeout=int(float(settings["HEADER_TIMEOUT"]) * 1000)),
     )
     server.serve()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH
 
 from fwgraph.graph import Sources, load_files, load_shapes, parse_file, stamp_version
 from fwgraph.namespace import BASE, bind_prefixes
@@ -166,6 +166,47 @@ def referenced_iris(contribution: Graph) -> list[URIRef]:
     return sorted({t for triple in contribution for t in triple if isinstance(t, URIRef)}, key=str)
 
 
+#: Namespaces whose terms a contribution may use but never describe: the vocabulary, the shapes and the
+#: W3C and community vocabularies fwgraph reuses. A statement about them would change what validation
+#: means (``skos:Concept rdfs:subClassOf fw:ServerInterface`` made an invalid framework conform).
+PROTECTED_NAMESPACES = (
+    BASE + "ns", BASE + "shapes", "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#",
+    "http://www.w3.org/2002/07/owl#", "http://www.w3.org/ns/shacl#", "http://www.w3.org/2004/02/skos/core#",
+    "http://www.w3.org/2001/XMLSchema#", "http://usefulinc.com/ns/doap#", "http://purl.org/dc/terms/",
+    "http://purl.org/dc/elements/1.1/", "https://schema.org/", "http://schema.org/", "http://www.w3.org/ns/prov#",
+    "http://www.w3.org/ns/dcat#", "http://rdfs.org/ns/void#", "https://codemeta.github.io/terms/",
+    "http://xmlns.com/foaf/0.1/", "http://spdx.org/rdf/terms#",
+)
+#: Predicates that define classes, properties or shapes: never accepted in a contribution.
+SCHEMA_PREDICATES = frozenset(URIRef(p) for p in (
+    RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.equivalentClass, OWL.equivalentProperty,
+    OWL.inverseOf, OWL.unionOf, OWL.intersectionOf, OWL.complementOf, OWL.disjointWith, OWL.onProperty,
+    OWL.propertyChainAxiom, OWL.hasKey, OWL.imports))
+SCHEMA_TYPES = frozenset(URIRef(t) for t in (
+    RDFS.Class, OWL.Class, RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
+    OWL.Restriction, OWL.Ontology, SH.NodeShape, SH.PropertyShape, SH.Shape))
+
+
+def vocabulary_statements(contribution: Graph) -> list[tuple[Any, Any, Any]]:
+    """The triples of ``contribution`` that state something about the vocabulary or the shapes."""
+    out = []
+    for s, p, o in contribution:
+        if (p in SCHEMA_PREDICATES or str(p).startswith(str(SH))
+                or (isinstance(s, URIRef) and str(s).startswith(PROTECTED_NAMESPACES))
+                or (p == RDF.type and o in SCHEMA_TYPES)):
+            out.append((s, p, o))
+    return sorted(out, key=lambda t: tuple(map(str, t)))
+
+
+def _vocabulary_results(statements: list[tuple[Any, Any, Any]], origin: dict[Any, str]) -> list[Result]:
+    return [Result(focus_node=s, path=p, severity="Violation", value=o, source_shape=None, node_shape=None,
+                   file=origin.get(s),
+                   message="A contribution may not state anything about the vocabulary or the shapes (classes, "
+                           "properties, shapes, or terms of the vocabularies fwgraph uses): propose such a change "
+                           "to ontology/ instead. The statement was left out of the validation.")
+            for s, p, o in statements]
+
+
 def validate_contribution(contribution: Graph, describe: Callable[[list[URIRef]], Graph], vocabulary: Graph, *,
                           shapes: Graph | None = None, origin: dict[Any, str] | None = None) -> ValidationReport:
     """Validate a contribution with the stored descriptions of what it refers to.
@@ -181,8 +222,16 @@ def validate_contribution(contribution: Graph, describe: Callable[[list[URIRef]]
     # A contribution that describes a resource replaces its stored description (one file per
     # resource), so only the resources it refers to without describing them are looked up.
     data += describe([iri for iri in referenced_iris(contribution) if iri not in described])
+    refused = vocabulary_statements(contribution)
+    if refused:
+        contribution = Graph() + contribution
+        for triple in refused:
+            contribution.remove(triple)
     data += contribution
-    return validate_graph(data, shapes=shapes, focus=contribution_focus(contribution), origin=origin)
+    report = validate_graph(data, shapes=shapes, focus=contribution_focus(contribution), origin=origin)
+    if refused:
+        report.results[:0] = _vocabulary_results(refused, origin or {})
+    return report
 
 
 def validate(files: list[Path] | list[str] | None = None, *, root: Path | str | None = None,
@@ -252,3 +301,68 @@ def describe_in_files(paths: list[Path]) -> Callable[[list[URIRef]], Graph]:
     for path in paths:
         store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
     return describer(OxigraphEngine(store))
+
+
+def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_triples: int = 5000,
+                       max_results: int = 500, want_turtle: bool = False) -> dict[str, Any]:
+    """Parse and validate one contribution against a build; a plain dict, so it can cross a process boundary.
+
+    This is the job the server runs in its sandbox (fwgraph.sandbox): ``{"error": {...}}`` for input
+    that cannot be parsed or is too large, else ``{"report": ..., "triples": n, "subjects": [...]}``,
+    with the report cut to ``max_results`` results (``"truncated": true`` then).
+    """
+    from fwgraph.build import STORE_DIR
+    from fwgraph.engine import OxigraphEngine
+    from fwgraph.errors import InputError
+    from fwgraph.graph import parse_bytes
+
+    try:
+        contribution = parse_bytes(data, fmt, source=source)
+    except InputError as exc:
+        return {"error": exc.as_dict()}
+    if len(contribution) == 0:
+        return {"error": InputError("the contribution holds no triples", source=source).as_dict()}
+    if len(contribution) > max_triples:
+        return {"error": InputError(f"the contribution holds {len(contribution)} triples; at most {max_triples} are "
+                                    "validated at once (split it, one file per resource)", source=source).as_dict()}
+    root = Path(dist)
+    store = root / STORE_DIR
+    engine = OxigraphEngine.from_file(store if store.is_dir() else root / "fwgraph.nt")
+    origin = {s: source for s in contribution.subjects()}
+    report = validate_contribution(contribution, describer(engine), parse_file(root / "ontology.ttl"),
+                                   shapes=stamp_version(parse_file(root / "shapes.ttl")), origin=origin)
+    doc = report.as_dict()
+    truncated = len(doc["results"]) > max_results
+    doc["results"] = doc["results"][:max_results]
+    doc["truncated"] = truncated
+    g = bind_prefixes(Graph())
+    subjects = []
+    for s in sorted(set(contribution.subjects()), key=str):
+        try:
+            subjects.append(g.namespace_manager.curie(s, generate=False))
+        except (ValueError, KeyError, TypeError):
+            subjects.append(str(s))
+    out: dict[str, Any] = {"report": doc, "triples": len(contribution), "subjects": subjects}
+    if want_turtle:
+        out["turtle"] = report.to_turtle() if not truncated else _report_turtle(report, max_results)
+    return out
+
+
+def _report_turtle(report: ValidationReport, limit: int) -> str:
+    """A SHACL validation report of the first ``limit`` results (a truncated report stays bounded)."""
+    g = bind_prefixes(Graph())
+    node = BNode()
+    g.add((node, RDF.type, SH.ValidationReport))
+    g.add((node, SH.conforms, Literal(report.conforms)))
+    severities = {v: k for k, v in SEVERITIES.items()}
+    for r in report.results[:limit]:
+        res = BNode()
+        g.add((node, SH.result, res))
+        g.add((res, RDF.type, SH.ValidationResult))
+        g.add((res, SH.resultSeverity, severities[r.severity]))
+        g.add((res, SH.resultMessage, Literal(r.message, lang="en")))
+        for prop, value in ((SH.focusNode, r.focus_node), (SH.resultPath, r.path), (SH.value, r.value),
+                            (SH.sourceShape, r.source_shape)):
+            if value is not None:
+                g.add((res, prop, value))
+    return g.serialize(format="turtle")

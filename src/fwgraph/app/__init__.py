@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -34,10 +35,16 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     if settings["CACHE_ENTRIES"] > 0:
         from fwgraph.app.frontcache import FrontCache
 
-        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"])  # type: ignore[method-assign]
+        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"],  # type: ignore[method-assign]
+                                  max_bytes=settings["CACHE_BYTES"] // 2, max_entry_bytes=settings["CACHE_ENTRY_BYTES"])
 
     @app.get("/healthz")
-    def _healthz():  # liveness for load balancers: cheap, never cached
+    def _healthz():  # liveness for load balancers: cheap, never cached; the limits in force as JSON
+        if request.accept_mimetypes.best == "application/json":
+            limits = {k.lower(): settings[k] for k in ("QUERY_TIMEOUT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
+                                                      "CACHE_ENTRIES", "CACHE_BYTES", "CACHE_ENTRY_BYTES")}
+            return app.response_class(json.dumps({"status": "ok", "limits": limits}), mimetype="application/json",
+                                      headers={"Cache-Control": "no-store"})
         return app.response_class("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
 
     @app.errorhandler(HTTPException)

@@ -7,16 +7,15 @@ the stored data it refers to, and discarded: nothing is ever written into the se
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from rdflib import Graph
 
 from fwgraph.app import service
-from fwgraph.app.http import wants_html
+from fwgraph.app.http import error_response, wants_html
 from fwgraph.errors import InputError
-from fwgraph.graph import MEDIA_FORMATS, parse_bytes
-from fwgraph.namespace import bind_prefixes
+from fwgraph.graph import MEDIA_FORMATS
+from fwgraph.sandbox import Busy, JobFailed, JobTimeout, Sandbox
+from fwgraph.validation import check_contribution
 
 bp = Blueprint("contribute", __name__)
 
@@ -124,46 +123,56 @@ def validate() -> Response:
     media = _report_type()
     if media is None:
         abort(406, "the report is available as " + ", ".join(_REPORT_TYPES))
-    try:
-        contribution = parse_bytes(data, fmt, source=source)
-    except InputError as exc:
-        return _parse_error(exc)
-    if len(contribution) == 0:
-        return _parse_error(InputError("the contribution holds no triples", source=source))
-    origin = {s: source for s in contribution.subjects()}
-    report = service().validate(contribution, origin)
+    svc = service()
+    cfg = current_app.config
+    try:  # parsed and validated in a killable child process, never in the web process (fwgraph.sandbox)
+        outcome = _sandbox().run(check_contribution, data, fmt, source, str(svc.dist),
+                                 max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
+                                 max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
+                                 want_turtle=media == "text/turtle")
+    except Busy as exc:
+        return _unavailable(str(exc), retry_after=2)
+    except JobTimeout as exc:
+        return _unavailable(f"validation exceeded the time limit of {exc.limit:g} s and was stopped; send a "
+                            "smaller contribution (one file per resource)", retry_after=int(exc.limit))
+    except JobFailed as exc:
+        return _unavailable(f"validation failed: {exc}", retry_after=2, status=500)
+    if "error" in outcome:
+        err = outcome["error"]
+        return _parse_error(InputError(err["message"], source=err.get("source"), line=err.get("line"),
+                                       column=err.get("column")))
+    doc = outcome["report"]
     response: Response
     if media == "text/turtle":
-        response = Response(report.to_turtle(), content_type="text/turtle; charset=utf-8")
+        response = Response(outcome["turtle"], content_type="text/turtle; charset=utf-8")
     elif media == "text/html":
-        rows = report.as_dict()
         response = Response(
-            render_template(
-                "validate_report.html",
-                report=rows,
-                source=source,
-                triples=len(contribution),
-                subjects=_subjects(contribution),
-            ),
+            render_template("validate_report.html", report=doc, source=source, triples=outcome["triples"],
+                            subjects=outcome["subjects"]),
             content_type="text/html; charset=utf-8",
         )
     else:
-        doc: dict[str, Any] = report.as_dict()
-        doc["triples"] = len(contribution)
-        response = Response(
-            json.dumps(doc, ensure_ascii=False, indent=2) + "\n", content_type="application/json"
-        )
+        doc["triples"] = outcome["triples"]
+        response = Response(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", content_type="application/json")
+    if doc.get("truncated"):
+        response.headers["X-Fwgraph-Truncated"] = "true"
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Accept")
     return response
 
 
-def _subjects(graph: Graph) -> list[str]:
-    g = bind_prefixes(Graph())
-    out = []
-    for s in sorted(set(graph.subjects()), key=str):
-        try:
-            out.append(g.namespace_manager.curie(s, generate=False))
-        except (ValueError, KeyError, TypeError):
-            out.append(str(s))
-    return out
+def _sandbox() -> Sandbox:
+    box = current_app.extensions.get("fwgraph.validate")
+    if box is None:
+        cfg = current_app.config
+        box = current_app.extensions["fwgraph.validate"] = Sandbox(
+            slots=int(cfg["FWGRAPH_VALIDATE_CONCURRENCY"]), timeout=float(cfg["FWGRAPH_VALIDATE_TIMEOUT"]),
+            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]))
+    return box
+
+
+def _unavailable(message: str, *, retry_after: int, status: int = 503) -> Response:
+    response = error_response(status, message)
+    response.headers["Retry-After"] = str(max(1, retry_after))
+    response.headers["Cache-Control"] = "no-store"
+    return response

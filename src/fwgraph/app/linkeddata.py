@@ -52,7 +52,8 @@ _FORMAT_PARAM = {
     "html": "text/html",
 }
 #: Characters allowed in a path that is turned into an IRI (anything else cannot name a resource here).
-_SAFE_PATH = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$")
+# IRI path characters, and % only as the start of a percent-escape (a stray % made DESCRIBE fail: 500).
+_SAFE_PATH = re.compile(r"^(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*+$")
 _MAX_TRIPLES = 100_000
 
 

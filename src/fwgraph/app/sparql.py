@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from fwgraph.app.http import error_response
+from fwgraph.app.http import SANDBOX_POLICY, error_response
 from fwgraph.engine import syntax_error
 from fwgraph.errors import QueryError, RefusedQuery
 from fwgraph.pool import Answer, QueryTimeout, ServiceBusy, WorkerFailed
@@ -66,7 +66,6 @@ FORMAT_IRIS = {  # W3C format IRIs for sd:resultFormat
 
 # ---------------------------------------------------------------------------------------------- negotiation
 
-@lru_cache(maxsize=1024)
 def _parse_accept(header: str) -> tuple[tuple[str, str, float, int], ...]:
     """Accept as (type, subtype, q, position); parameters other than q (e.g. charset) are ignored."""
     out = []
@@ -110,9 +109,16 @@ def _quality(accept: tuple[tuple[str, str, float, int], ...], media_type: str) -
     return best or (0.0, -1, 0)
 
 
-@lru_cache(maxsize=4096)
 def choose_format(offers: tuple[tuple[str, str], ...], names: tuple[tuple[str, str], ...] | None,
                   accept_header: str, format_param: str) -> str | None:
+    """The output format for a request, or None (406); memoised for short headers (bounded memory)."""
+    if len(accept_header) + len(format_param) <= 512:
+        return _choose_format_memo(offers, names, accept_header, format_param)
+    return _choose_format(offers, names, accept_header, format_param)
+
+
+def _choose_format(offers: tuple[tuple[str, str], ...], names: tuple[tuple[str, str], ...] | None,
+                   accept_header: str, format_param: str) -> str | None:
     """The output format for a request, or None (406). ``format=`` wins over Accept.
 
     Among acceptable offers the highest q wins, then the most specific match (text/csv over text/*
@@ -144,16 +150,30 @@ def choose_format(offers: tuple[tuple[str, str], ...], names: tuple[tuple[str, s
     return best_fmt
 
 
+_choose_format_memo = lru_cache(maxsize=4096)(_choose_format)
+
+
 # ---------------------------------------------------------------------------------------------- cache
 
 class ResultCache:
-    """A bounded LRU of serialised answers keyed by (data version, query text, format)."""
+    """A bounded LRU of serialised answers keyed by (data version, query text, format).
 
-    def __init__(self, entries: int) -> None:
+    Bounded by bytes, not only entries: the answers' bodies plus the query texts never exceed
+    ``max_bytes``, and an answer larger than ``max_entry_bytes`` is not kept at all.
+    """
+
+    def __init__(self, entries: int, max_bytes: int = 64 * 1024 * 1024, max_entry_bytes: int = 2 * 1024 * 1024) -> None:
         self.entries = max(0, int(entries))
+        self.max_bytes = max(0, int(max_bytes))
+        self.max_entry_bytes = max(0, int(max_entry_bytes))
         self._data: OrderedDict[tuple[str, str, str], tuple[Answer, str]] = OrderedDict()
         self._lock = threading.Lock()
+        self.size = 0
         self.hits = self.misses = 0
+
+    @staticmethod
+    def _cost(key: tuple[str, str, str], value: tuple[Answer, str]) -> int:
+        return len(value[0].body) + len(key[1]) + len(value[0].message or "") + 256
 
     def get(self, key: tuple[str, str, str]) -> tuple[Answer, str] | None:
         with self._lock:
@@ -166,13 +186,18 @@ class ResultCache:
             return item
 
     def put(self, key: tuple[str, str, str], value: tuple[Answer, str]) -> None:
-        if not self.entries:
+        cost = self._cost(key, value)
+        if not self.entries or cost > self.max_entry_bytes or cost > self.max_bytes:
             return
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.size -= self._cost(key, old)
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.entries:
-                self._data.popitem(last=False)
+            self.size += cost
+            while self._data and (len(self._data) > self.entries or self.size > self.max_bytes):
+                old_key, evicted = self._data.popitem(last=False)
+                self.size -= self._cost(old_key, evicted)
 
 
 class _Endpoint:
@@ -189,10 +214,15 @@ class _Endpoint:
         self.timeout = float(cfg["FWGRAPH_QUERY_TIMEOUT"])
         self.max_age = int(cfg["FWGRAPH_CACHE_MAX_AGE"])
         self.base_iri = str(cfg["FWGRAPH_BASE_IRI"])
-        self.cache = ResultCache(int(cfg["FWGRAPH_CACHE_ENTRIES"]))
+        self.cache = ResultCache(int(cfg["FWGRAPH_CACHE_ENTRIES"]), int(cfg["FWGRAPH_CACHE_BYTES"]) // 2,
+                                 int(cfg["FWGRAPH_CACHE_ENTRY_BYTES"]))
         self.cache_control = f"public, max-age={self.max_age}"
         self.sd_cache: dict[tuple[str, str], bytes] = {}
-        self.prepare = lru_cache(maxsize=4096)(self._prepare)
+        self._prepared = lru_cache(maxsize=4096)(self._prepare)
+
+    def prepare(self, text: str) -> PreparedQuery | QueryError:
+        """The checked query, memoised for short texts only (the memo's memory stays bounded: 4096 x 2 KiB)."""
+        return self._prepared(text) if len(text) <= 2048 else self._prepare(text)
 
     def _prepare(self, text: str) -> PreparedQuery | QueryError:
         try:
@@ -256,7 +286,7 @@ _DATASET_PARAMS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "u
 def sparql() -> Response:
     state = _endpoint()
     args = request.args
-    method = request.method
+    method = "GET" if request.method == "HEAD" else request.method  # HEAD: the GET answer without its body
     if method == "GET":
         queries = args.getlist("query")
         params = args
@@ -358,6 +388,8 @@ def sparql() -> Response:
         return _query_error(exc, method=method)
     response = Response(answer.body, status=200, content_type=answer.content_type)
     headers = response.headers
+    if fmt == "html":  # text a client chose, shown under this origin: sandboxed, never the site's own page
+        headers["Content-Security-Policy"] = SANDBOX_POLICY
     headers["Vary"] = "Accept"
     if method == "GET":
         headers["ETag"] = etag
@@ -413,7 +445,9 @@ def _service_description(state: _Endpoint) -> Response:
     key = (endpoint, fmt)
     body = state.sd_cache.get(key)
     if body is None:
-        body = state.sd_cache[key] = _sd_bytes(state, endpoint, fmt)
+        body = _sd_bytes(state, endpoint, fmt)
+        if len(state.sd_cache) < 64:  # keyed by the Host a client sends: keep only a few
+            state.sd_cache[key] = body
     response = Response(body, status=200, content_type=CONTENT_TYPES[fmt])
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = state.cache_control
@@ -457,6 +491,8 @@ def service_description(state: _Endpoint, endpoint: str) -> Any:
          "Longest query text accepted, in bytes of UTF-8."),
         (lim.maxRequestBytes, Literal(state.max_body_bytes, datatype=XSD.integer), "request body limit",
          "Largest request body accepted, in bytes (413 beyond)."),
+        (lim.cacheBytes, Literal(state.cache.max_bytes * 2, datatype=XSD.integer), "answer cache memory limit",
+         "Bytes of cached answers one web process keeps at most (older answers are dropped first)."),
     ]
     for prop, value, label, comment in limits:
         g.add((svc, prop, value))

@@ -1,0 +1,109 @@
+"""Run one job (a contribution's validation) in a killable child process with a time and a memory limit.
+
+Parsing and SHACL validation of user input are CPU- and memory-hungry and partly recursive; in the web
+process a crafted contribution could hold the GIL for minutes, exhaust memory or overflow a stack. Here
+each job runs in a process forked from a forkserver that has the libraries imported already, isolated
+like a query worker (no network, bounded address space); past its time limit it is killed, and a crash
+costs only that job. A semaphore bounds how many jobs run at once; a job that finds no free slot is
+refused at once (the caller answers 503 with Retry-After) instead of queueing without bound.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from fwgraph.errors import FwgraphError
+
+_PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph"]
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+class JobTimeout(FwgraphError):
+    """The job ran past its time limit and was stopped."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        super().__init__(f"the job exceeded the time limit of {limit:g} s and was stopped")
+
+
+class JobFailed(FwgraphError):
+    """The job's process died (out of its memory allowance, or a crash in a native library)."""
+
+
+class Busy(FwgraphError):
+    """Every job slot is taken."""
+
+
+def _ctx() -> Any:
+    global _context
+    with _context_lock:
+        if _context is None:
+            _context = multiprocessing.get_context("forkserver")
+            _context.set_forkserver_preload(_PRELOAD)
+        return _context
+
+
+def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory: int) -> None:
+    import resource
+
+    from fwgraph.pool import isolate
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    except (ValueError, OSError):
+        pass
+    isolate()
+    try:
+        conn.send(("ok", func(*args, **kwargs)))
+    except MemoryError:
+        conn.send(("error", "the job needed more memory than it may use"))
+    except BaseException as exc:  # noqa: BLE001  (reported to the caller, never raised here)
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class Sandbox:
+    """At most ``slots`` jobs at once, each in its own killable process with ``timeout`` and ``memory``."""
+
+    def __init__(self, *, slots: int = 1, timeout: float = 20.0, memory: int = 1024 ** 3) -> None:
+        self.slots = max(1, int(slots))
+        self.timeout = float(timeout)
+        self.memory = int(memory)
+        self._free = threading.BoundedSemaphore(self.slots)
+
+    def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func(*args, **kwargs)`` in a child process; its return value (picklable), or JobTimeout/JobFailed/Busy."""
+        if not self._free.acquire(blocking=False):
+            raise Busy(f"all {self.slots} validation slot(s) are busy; try again shortly")
+        try:
+            return self._run(func, args, kwargs)
+        finally:
+            self._free.release()
+
+    def _run(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        ctx = _ctx()
+        parent, child = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_child, args=(child, func, args, kwargs, self.memory), daemon=True)
+        process.start()
+        child.close()
+        try:
+            if not parent.poll(self.timeout):
+                process.kill()
+                raise JobTimeout(self.timeout)
+            try:
+                status, value = parent.recv()
+            except (EOFError, OSError):
+                raise JobFailed("the job's process stopped without an answer (memory limit or crash)") from None
+        finally:
+            parent.close()
+            if process.is_alive():
+                process.kill()
+            process.join(5)
+        if status != "ok":
+            raise JobFailed(value)
+        return value
