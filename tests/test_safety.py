@@ -386,3 +386,36 @@ def test_head_on_an_uncached_query_matches_get(srv):
     get = requests.get(srv.sparql, params={"query": query}, timeout=30)
     assert head.status_code == get.status_code == 200
     assert head.headers["Content-Type"] == get.headers["Content-Type"]
+
+
+# ----------------------------------------------------------------------------------------- rate limits (item 12)
+
+def test_rate_limit_answers_429_with_retry_after():
+    limited = server(env={"FWGRAPH_RATE_LIMIT": "30", "FWGRAPH_RATE_BURST": "5", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1",
+                          "FWGRAPH_WORKERS": "1"})
+    answers = [requests.get(limited.sparql, params={"query": f"ASK {{}} # {i}"}, timeout=10) for i in range(12)]
+    codes = [a.status_code for a in answers]
+    assert codes[:4] == [200] * 4 and 429 in codes  # the start-up probe took one of the 5
+    refused = answers[codes.index(429)]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert "rate limit" in refused.json()["message"]
+    assert requests.get(limited.url + "healthz", timeout=10).status_code == 200  # only the expensive routes
+
+
+def test_loopback_is_exempt_by_default(srv):
+    codes = {requests.get(srv.sparql, params={"query": f"ASK {{}} # loop {i}"}, timeout=10).status_code
+             for i in range(80)}
+    assert codes == {200}
+
+
+def test_a_proxy_header_names_the_client():
+    from fwgraph.app.ratelimit import RateLimit
+
+    calls = []
+    limit = RateLimit(lambda e, s: calls.append(e) or [b""], per_minute=60, burst=1, client_header="X-Forwarded-For")
+    environ = {"PATH_INFO": "/sparql", "REQUEST_METHOD": "GET", "REMOTE_ADDR": "127.0.0.1"}
+    statuses = []
+    for client in ("203.0.113.1", "203.0.113.1", "203.0.113.2"):
+        limit(dict(environ, HTTP_X_FORWARDED_FOR=f"10.0.0.1, {client}"), lambda s, h: statuses.append(s))
+    assert len(calls) == 2 and statuses == ["429 Too Many Requests"]

@@ -34,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "VALIDATE_MAX_TRIPLES": 5000,  # largest contribution validated, in triples (more: 400)
     "VALIDATE_MAX_RESULTS": 500,  # results reported at most (more: cut, X-Fwgraph-Truncated: true)
     "VALIDATE_MEMORY": 1024 ** 3,  # address space of one validation process, in bytes
+    "RATE_LIMIT": 600,  # requests a minute per client to /sparql and /validate (0 = off); beyond: 429
+    "RATE_BURST": 60,  # requests a client may send at once before the rate applies
+    "RATE_LIMIT_LOOPBACK": False,  # limit loopback clients too (off: local tools and a local proxy are exempt)
+    "CLIENT_ADDRESS_HEADER": None,  # behind a proxy: the header with the client address (its last entry)
     "SHUTDOWN_GRACE": 10,  # seconds SIGTERM waits for requests in flight before the server stops anyway
     "HEADER_TIMEOUT": 10,  # seconds a client may take to send its request headers
     "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
@@ -41,8 +45,9 @@ DEFAULTS: dict[str, Any] = {
 
 _INT = {"WORKERS", "THREADS", "DISK_STORE_BYTES", "PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
         "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE", "CACHE_BYTES", "CACHE_ENTRY_BYTES", "SHUTDOWN_GRACE",
-        "HEADER_TIMEOUT", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_TRIPLES", "VALIDATE_MAX_RESULTS", "VALIDATE_MEMORY"}
-_FLOAT = {"QUERY_TIMEOUT", "VALIDATE_TIMEOUT"}
+        "HEADER_TIMEOUT", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_TRIPLES", "VALIDATE_MAX_RESULTS", "VALIDATE_MEMORY",
+        "RATE_BURST"}
+_FLOAT = {"QUERY_TIMEOUT", "VALIDATE_TIMEOUT", "RATE_LIMIT"}
 
 
 def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -53,7 +58,7 @@ def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(f"FWGRAPH_{name}")
         if raw is None or raw == "":
             continue
-        if name == "NETWORK_GUARD":
+        if name in ("NETWORK_GUARD", "RATE_LIMIT_LOOPBACK"):
             settings[name] = raw.lower() not in ("0", "false", "no", "off")
         elif name in _INT:
             settings[name] = int(raw)
