@@ -130,7 +130,7 @@ def check_structure(text: str) -> None:
     >>> check_structure("ASK {" + "{" * 200 + "}" * 200 + "}")
     Traceback (most recent call last):
       ...
-    fwgraph.errors.RefusedQuery: the query nests brackets deeper than 100 levels
+    fwgraph.errors.RefusedQuery: <input>:1:105: the query nests brackets deeper than 100 levels
     """
     if ("\\u" not in text and "\\U" not in text
             and text.count("(") + text.count("{") + text.count("[") <= MAX_DEPTH
