@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pyshacl
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from fwgraph.graph import Sources, load_files, load_shapes, parse_file, stamp_version
 from fwgraph.namespace import BASE, bind_prefixes
@@ -137,6 +141,33 @@ def _results(report: Graph, shapes: Graph, origin: dict[Any, str]) -> list[Resul
     return out
 
 
+class _PreparedQueryProcessor(SPARQLProcessor):
+    """rdflib's SPARQL processor, with each query text parsed and translated once (rdflib's prepared queries).
+
+    pySHACL evaluates a SPARQL-based constraint once per focus node with the same text, and rdflib's
+    default processor parses that text every time (about 25 ms each with pyparsing): with 94 records that
+    was 30 of the 42 s a full validation took. A prepared query evaluates exactly like its text.
+    """
+
+    def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None, base: Any = None,  # noqa: N803
+              DEBUG: bool = False) -> Any:  # noqa: N803
+        if isinstance(strOrQuery, str) and len(strOrQuery) <= 16384:
+            strOrQuery = _prepared(strOrQuery, tuple(sorted((initNs or {}).items())), base)
+        return super().query(strOrQuery, initBindings, initNs, base, DEBUG)
+
+
+@lru_cache(maxsize=512)
+def _prepared(text: str, namespaces: tuple[tuple[str, Any], ...], base: str | None) -> Any:
+    return translateQuery(parseQuery(text), base, dict(namespaces))
+
+
+def _use_prepared_queries() -> None:
+    from rdflib import plugin
+    from rdflib.query import Processor
+
+    plugin.register("sparql", Processor, __name__, "_PreparedQueryProcessor")
+
+
 def validate_graph(data: Graph, *, shapes: Graph | None = None, focus: set[Any] | None = None,
                    origin: dict[Any, str] | None = None) -> ValidationReport:
     """Validate ``data`` (ontology included) against ``shapes``; report only ``focus`` nodes if given.
@@ -146,6 +177,7 @@ def validate_graph(data: Graph, *, shapes: Graph | None = None, focus: set[Any] 
     validated and the results are filtered instead.
     """
     shapes = shapes if shapes is not None else load_shapes()
+    _use_prepared_queries()
     _conforms, report, _text = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
         do_owl_imports=False, js=False)
