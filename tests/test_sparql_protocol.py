@@ -473,7 +473,8 @@ def test_service_description_sends_browsers_to_the_editor(url):
 # ---------------------------------------------------------------------------------------------- the worker pool itself
 
 def test_pool_workers_are_isolated_and_replaced():
-    from fwgraph.pool import PooledEngine, QueryTimeout
+    from fwgraph.errors import TimeLimitExceeded
+    from fwgraph.pool import PooledEngine
     from fwgraph.sparql import prepare
     from tests.server import dist
 
@@ -483,7 +484,7 @@ def test_pool_workers_are_isolated_and_replaced():
         assert status["isolation"]["audit"] is True
         first_pid = status["pid"]
         start = time.monotonic()
-        with pytest.raises(QueryTimeout):
+        with pytest.raises(TimeLimitExceeded):
             engine.execute(prepare(SLOW), max_rows=10, fmt="json")
         assert time.monotonic() - start < 2.0
         assert engine.pool.worker_status()["pid"] != first_pid  # killed and replaced

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,8 +216,6 @@ def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResu
 
 def _remove_leftovers(out: Path, older_than: float = 3600.0) -> None:
     """Remove what killed builds left beside ``out``: old trees always, staging trees after an hour."""
-    import time
-
     for path in out.parent.glob(f".{out.name}-*"):
         stale = path.name.startswith(f".{out.name}-old-") or (
             path.name.startswith(f".{out.name}-build-") and time.time() - path.stat().st_mtime > older_than)

@@ -53,3 +53,19 @@ class BuildError(FwgraphError):
 
 class StartError(FwgraphError):
     """The server cannot start as configured (port in use, broken distribution); nothing is served."""
+
+
+class TimeLimitExceeded(FwgraphError):
+    """Work (a query, a validation) ran past its time limit and its process was stopped."""
+
+    def __init__(self, limit: float, what: str = "query") -> None:
+        self.limit = limit
+        super().__init__(f"{what} exceeded the time limit of {limit:g} s and was stopped")
+
+
+class ServiceBusy(FwgraphError):
+    """No worker (query worker, validation slot) is free."""
+
+
+class WorkerFailed(FwgraphError):
+    """The process doing the work died (out of its memory allowance, or a crash in a native library)."""

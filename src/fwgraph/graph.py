@@ -130,38 +130,40 @@ def parse_bytes(data: bytes, fmt: str, source: str = "<input>", base: str = BASE
         raise InputError(f"unreadable value: {exc}", source=source) from None
 
 
-_OPENERS = {"turtle": frozenset(b"[("), "json-ld": frozenset(b"[{")}
-_CLOSERS = {"turtle": frozenset(b"])"), "json-ld": frozenset(b"]}")}
+_OPENERS = {"turtle": b"[(", "json-ld": b"[{"}
+_CLOSERS = {"turtle": b"])", "json-ld": b"]}"}
+# What can hold a bracket that is not one: strings (long ones first), IRIs and comments (Turtle), strings (JSON).
+_SKIP = {
+    "turtle": re.compile(rb'"""(?:[^"\\]|\\.|"(?!""))*+(?:"""|\Z)|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*+(?:\'\'\'|\Z)'
+                         rb'|"(?:[^"\\\n]|\\.)*+"?|\'(?:[^\'\\\n]|\\.)*+\'?|<[^>\s]*+>?|#[^\n]*+'),
+    "json-ld": re.compile(rb'"(?:[^"\\]|\\.)*+"?'),
+}
 
 
 def _check_nesting(data: bytes, fmt: str, source: str) -> None:
-    """One linear pass (skipped when the text holds too few brackets to break the bound)."""
+    """Refuse nesting past MAX_NESTING: one linear pass, skipped when too few brackets to break the bound."""
     openers = _OPENERS.get(fmt)
     if openers is None or sum(data.count(bytes([c])) for c in openers) <= MAX_NESTING:
         return
     closers = _CLOSERS[fmt]
-    depth, line, col, quote, escaped = 0, 1, 0, 0, False
-    for byte in data:
-        col += 1
-        if byte == 10:
-            line, col = line + 1, 0
-        if quote:
-            if escaped:
-                escaped = False
-            elif byte == 92:  # backslash
-                escaped = True
-            elif byte == quote:
-                quote = 0
-            continue
-        if byte in (34, 39) and (fmt == "turtle" or byte == 34):
-            quote = byte
-        elif byte in openers:
+    skip = _SKIP[fmt]
+    depth, pos, end = 0, 0, len(data)
+    while pos < end:
+        byte = data[pos]
+        if byte in openers:
             depth += 1
             if depth > MAX_NESTING:
+                line = data.count(b"\n", 0, pos) + 1
+                column = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
                 raise InputError(f"nested too deeply (more than {MAX_NESTING} levels)", source=source, line=line,
-                                 column=col)
+                                 column=column)
+            pos += 1
         elif byte in closers:
             depth = max(0, depth - 1)
+            pos += 1
+        else:
+            m = skip.match(data, pos)
+            pos = m.end() if m and m.end() > pos else pos + 1
 
 
 def _parse_bytes(data: bytes, fmt: str, source: str, base: str) -> Graph:

@@ -39,26 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fwgraph.errors import FwgraphError, QueryError
+from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed
 
 _FRAME = struct.Struct("!II")  # header length, body length
 _WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
-
-
-class QueryTimeout(FwgraphError):
-    """A query ran past the time limit and was stopped."""
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit
-        super().__init__(f"query exceeded the time limit of {limit:g} s and was stopped")
-
-
-class ServiceBusy(FwgraphError):
-    """No query worker became free in time."""
-
-
-class WorkerFailed(FwgraphError):
-    """The worker evaluating the query died (e.g. it ran out of its memory allowance)."""
 
 
 @dataclass(frozen=True)
@@ -432,7 +416,7 @@ class WorkerPool:
 
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
                 wait: float | None = None, form: str | None = None) -> Answer:
-        """Evaluate ``text`` in a worker and return the serialised answer, or raise QueryTimeout."""
+        """Evaluate ``text`` in a worker and return the serialised answer, or raise TimeLimitExceeded."""
         limit = self.timeout if timeout is None else timeout
         worker = self._acquire(limit + 1.0 if wait is None else wait)
         request = {"q": text, "n": max_rows, "f": fmt, "fm": form}
@@ -455,7 +439,7 @@ class WorkerPool:
         except TimeoutError:
             self.stats["killed"] += 1
             self._replace(worker)
-            raise QueryTimeout(limit) from None
+            raise TimeLimitExceeded(limit) from None
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
             self._replace(worker)

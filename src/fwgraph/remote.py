@@ -10,8 +10,7 @@ from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from fwgraph.engine import QueryResult, _capped, _syntax_error
-from fwgraph.errors import QueryError
-from fwgraph.pool import QueryTimeout, WorkerFailed
+from fwgraph.errors import QueryError, TimeLimitExceeded, WorkerFailed
 from fwgraph.sparql import PreparedQuery
 
 _SELECT_ACCEPT = "application/sparql-results+json"
@@ -46,10 +45,10 @@ class RemoteEngine:
         except QueryBadFormed as exc:
             raise QueryError(f"the store rejected the query: {exc}") from None
         except TimeoutError as exc:
-            raise QueryTimeout(self.timeout) from exc
+            raise TimeLimitExceeded(self.timeout) from exc
         except (SPARQLWrapperException, OSError) as exc:
             if isinstance(getattr(exc, "reason", None), (TimeoutError, socket.timeout)):
-                raise QueryTimeout(self.timeout) from exc
+                raise TimeLimitExceeded(self.timeout) from exc
             raise WorkerFailed(f"the SPARQL store at {self.url} failed: {exc}") from None
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:

@@ -5,7 +5,7 @@ process a crafted contribution could hold the GIL for minutes, exhaust memory or
 each job runs in a process forked from a forkserver that has the libraries imported already, isolated
 like a query worker (no network, bounded address space); past its time limit it is killed, and a crash
 costs only that job. A semaphore bounds how many jobs run at once; a job that finds no free slot is
-refused at once (the caller answers 503 with Retry-After) instead of queueing without bound.
+refused at once with ServiceBusy (the caller answers 503 with Retry-After) instead of queueing without bound.
 """
 
 from __future__ import annotations
@@ -15,27 +15,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from fwgraph.errors import FwgraphError
+from fwgraph.errors import ServiceBusy, TimeLimitExceeded, WorkerFailed
 
 _PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph"]
 _context_lock = threading.Lock()
 _context: Any = None
-
-
-class JobTimeout(FwgraphError):
-    """The job ran past its time limit and was stopped."""
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit
-        super().__init__(f"the job exceeded the time limit of {limit:g} s and was stopped")
-
-
-class JobFailed(FwgraphError):
-    """The job's process died (out of its memory allowance, or a crash in a native library)."""
-
-
-class Busy(FwgraphError):
-    """Every job slot is taken."""
 
 
 def _ctx() -> Any:
@@ -77,9 +61,12 @@ class Sandbox:
         self._free = threading.BoundedSemaphore(self.slots)
 
     def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``func(*args, **kwargs)`` in a child process; its return value (picklable), or JobTimeout/JobFailed/Busy."""
+        """``func(*args, **kwargs)`` in a child process: its (picklable) return value.
+
+        Raises ServiceBusy when no slot is free, TimeLimitExceeded past the limit, WorkerFailed on a crash.
+        """
         if not self._free.acquire(blocking=False):
-            raise Busy(f"all {self.slots} validation slot(s) are busy; try again shortly")
+            raise ServiceBusy(f"all {self.slots} validation slot(s) are busy; try again shortly")
         try:
             return self._run(func, args, kwargs)
         finally:
@@ -94,16 +81,16 @@ class Sandbox:
         try:
             if not parent.poll(self.timeout):
                 process.kill()
-                raise JobTimeout(self.timeout)
+                raise TimeLimitExceeded(self.timeout, "validation")
             try:
                 status, value = parent.recv()
             except (EOFError, OSError):
-                raise JobFailed("the job's process stopped without an answer (memory limit or crash)") from None
+                raise WorkerFailed("the job's process stopped without an answer (memory limit or crash)") from None
         finally:
             parent.close()
             if process.is_alive():
                 process.kill()
             process.join(5)
         if status != "ok":
-            raise JobFailed(value)
+            raise WorkerFailed(value)
         return value

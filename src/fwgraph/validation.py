@@ -261,8 +261,13 @@ def validate_contribution(contribution: Graph, describe: Callable[[list[URIRef]]
             contribution.remove(triple)
     data += contribution
     report = validate_graph(data, shapes=shapes, focus=contribution_focus(contribution), origin=origin)
-    if refused:
-        report.results[:0] = _vocabulary_results(refused, origin or {})
+    if refused:  # in the results and in the report graph (the Turtle report), which then does not conform
+        refusals = _vocabulary_results(refused, origin or {})
+        report.results[:0] = refusals
+        graph = report.report_graph
+        for report_node in list(graph.subjects(RDF.type, SH.ValidationReport)):
+            graph.set((report_node, SH.conforms, Literal(False)))
+            _add_results(graph, report_node, refusals)
     return report
 
 
@@ -386,15 +391,20 @@ def _report_turtle(report: ValidationReport, limit: int) -> str:
     node = BNode()
     g.add((node, RDF.type, SH.ValidationReport))
     g.add((node, SH.conforms, Literal(report.conforms)))
+    _add_results(g, node, report.results[:limit])
+    return g.serialize(format="turtle")
+
+
+def _add_results(graph: Graph, report_node: Any, results: list[Result]) -> None:
+    """Write ``results`` into a SHACL report graph as sh:ValidationResult nodes of ``report_node``."""
     severities = {v: k for k, v in SEVERITIES.items()}
-    for r in report.results[:limit]:
+    for r in results:
         res = BNode()
-        g.add((node, SH.result, res))
-        g.add((res, RDF.type, SH.ValidationResult))
-        g.add((res, SH.resultSeverity, severities[r.severity]))
-        g.add((res, SH.resultMessage, Literal(r.message, lang="en")))
+        graph.add((report_node, SH.result, res))
+        graph.add((res, RDF.type, SH.ValidationResult))
+        graph.add((res, SH.resultSeverity, severities[r.severity]))
+        graph.add((res, SH.resultMessage, Literal(r.message, lang="en")))
         for prop, value in ((SH.focusNode, r.focus_node), (SH.resultPath, r.path), (SH.value, r.value),
                             (SH.sourceShape, r.source_shape)):
             if value is not None:
-                g.add((res, prop, value))
-    return g.serialize(format="turtle")
+                graph.add((res, prop, value))

@@ -12,9 +12,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from fwgraph.app import service
 from fwgraph.app.http import error_response, wants_html
-from fwgraph.errors import InputError
+from fwgraph.errors import InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed
 from fwgraph.graph import MEDIA_FORMATS
-from fwgraph.sandbox import Busy, JobFailed, JobTimeout, Sandbox
+from fwgraph.sandbox import Sandbox
 from fwgraph.validation import check_contribution
 
 bp = Blueprint("contribute", __name__)
@@ -130,12 +130,12 @@ def validate() -> Response:
                                  max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
                                  max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
                                  want_turtle=media == "text/turtle")
-    except Busy as exc:
+    except ServiceBusy as exc:
         return _unavailable(str(exc), retry_after=2)
-    except JobTimeout as exc:
+    except TimeLimitExceeded as exc:
         return _unavailable(f"validation exceeded the time limit of {exc.limit:g} s and was stopped; send a "
                             "smaller contribution (one file per resource)", retry_after=int(exc.limit))
-    except JobFailed as exc:
+    except WorkerFailed as exc:
         return _unavailable(f"validation failed: {exc}", retry_after=2, status=500)
     if "error" in outcome:
         err = outcome["error"]

@@ -18,8 +18,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from fwgraph.app.http import SANDBOX_POLICY, error_response
 from fwgraph.engine import syntax_error
-from fwgraph.errors import QueryError, RefusedQuery
-from fwgraph.pool import Answer, QueryTimeout, ServiceBusy, WorkerFailed
+from fwgraph.errors import QueryError, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed
+from fwgraph.pool import Answer
 from fwgraph.results import CONTENT_TYPES, serialise
 from fwgraph.sparql import PreparedQuery, prepare
 
@@ -366,7 +366,7 @@ def sparql() -> Response:
             return _304(state, etag)
         try:
             answer = state.run(prepared, fmt)
-        except QueryTimeout as exc:
+        except TimeLimitExceeded as exc:
             response = _error(503, f"{exc}; simplify the query or add a LIMIT",
                               limit_seconds=exc.limit)
             response.headers["Retry-After"] = str(max(1, int(round(exc.limit))))
