@@ -463,3 +463,10 @@ def test_every_web_process_gives_the_same_rows():
         assert response.status_code == 200
         bodies.add(response.content)
     assert len(bodies) == 1
+
+
+def test_redirects_do_not_repeat_the_host_header(srv):
+    response = requests.get(srv.url + "download", headers={"Host": "attacker.example"}, allow_redirects=False,
+                            timeout=10)
+    assert response.is_redirect
+    assert response.headers["Location"] == "/download/"

@@ -36,6 +36,9 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(key, value)
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        location = response.headers.get("Location", "")
+        if location.startswith(request.host_url):  # werkzeug's own redirects name the Host the client sent
+            response.headers["Location"] = "/" + location[len(request.host_url):]
         return response
 
 
