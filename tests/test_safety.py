@@ -470,3 +470,35 @@ def test_redirects_do_not_repeat_the_host_header(srv):
                             timeout=10)
     assert response.is_redirect
     assert response.headers["Location"] == "/download/"
+
+
+# --------------------------------------------------------------------------------------------- fairness (item 8)
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def test_one_clients_runaways_do_not_starve_another_client():
+    import concurrent.futures
+    import time
+
+    fair = server("--timeout", "4", env={"FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_WORKERS": "1"})
+
+    def runaway(i):
+        return requests.get(fair.sparql, params={"query": f"{RUNAWAY} # runaway {i}"}, timeout=30,
+                            headers={"X-Forwarded-For": "203.0.113.1"})
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        runaways = [pool.submit(runaway, i) for i in range(4)]
+        time.sleep(0.5)
+        waits = []
+        for i in range(5):  # another client's cheap queries, while the runaways run
+            start = time.monotonic()
+            cheap = requests.get(fair.sparql, params={"query": f"ASK {{ ?s ?p ?o }} # cheap {i}"}, timeout=30,
+                                 headers={"X-Forwarded-For": "198.51.100.7"})
+            waits.append(time.monotonic() - start)
+            assert cheap.status_code == 200
+        answers = [f.result() for f in runaways]
+    assert max(waits) < 2.0, waits  # a cheap query takes milliseconds; the runaways run for 4 s
+    assert sorted(a.status_code for a in answers) == [503] * 4
+    assert sum("already have" in a.json()["message"] for a in answers) == 3  # refused at once, no thread held
+    assert all(a.headers["Retry-After"] for a in answers)

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUERY_BYTES": 64 * 1024,  # longest query text accepted
     "MAX_BODY_BYTES": 1024 * 1024,  # largest request body (queries, contributions) accepted
     "QUERY_WORKERS": 2,  # processes that evaluate queries (each can be killed on timeout)
+    "QUERIES_PER_CLIENT": 0,  # queries one client may have running at once per web process (0 = workers - 1)
     "CACHE_ENTRIES": 2048,  # most answers kept per cache (the key includes the data version)
     "CACHE_BYTES": 128 * 1024 * 1024,  # bytes of cached answers per web process, all caches together
     "CACHE_ENTRY_BYTES": 2 * 1024 * 1024,  # larger answers are never cached
@@ -36,17 +37,17 @@ DEFAULTS: dict[str, Any] = {
     "VALIDATE_MEMORY": 1024 ** 3,  # address space of one validation process, in bytes
     "RATE_LIMIT": 600,  # requests a minute per client to /sparql and /validate (0 = off); beyond: 429
     "RATE_BURST": 60,  # requests a client may send at once before the rate applies
-    "RATE_LIMIT_LOOPBACK": False,  # limit loopback clients too (off: local tools and a local proxy are exempt)
+    "RATE_LIMIT_LOOPBACK": False,  # apply per-client limits (rate, queries at once) to loopback clients too
     "CLIENT_ADDRESS_HEADER": None,  # behind a proxy: the header with the client address (its last entry)
     "SHUTDOWN_GRACE": 10,  # seconds SIGTERM waits for requests in flight before the server stops anyway
     "HEADER_TIMEOUT": 10,  # seconds a client may take to send its request headers
     "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
 }
 
-_INT = {"WORKERS", "THREADS", "DISK_STORE_BYTES", "PORT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
-        "QUERY_WORKERS", "CACHE_ENTRIES", "CACHE_MAX_AGE", "CACHE_BYTES", "CACHE_ENTRY_BYTES", "SHUTDOWN_GRACE",
-        "HEADER_TIMEOUT", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_TRIPLES", "VALIDATE_MAX_RESULTS", "VALIDATE_MEMORY",
-        "RATE_BURST"}
+_INT = {"CACHE_BYTES", "CACHE_ENTRIES", "CACHE_ENTRY_BYTES", "CACHE_MAX_AGE", "DISK_STORE_BYTES", "HEADER_TIMEOUT",
+        "MAX_BODY_BYTES", "MAX_QUERY_BYTES", "MAX_ROWS", "PORT", "QUERIES_PER_CLIENT", "QUERY_WORKERS", "RATE_BURST",
+        "SHUTDOWN_GRACE", "THREADS", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_RESULTS", "VALIDATE_MAX_TRIPLES",
+        "VALIDATE_MEMORY", "WORKERS"}
 _FLOAT = {"QUERY_TIMEOUT", "VALIDATE_TIMEOUT", "RATE_LIMIT"}
 
 

@@ -418,14 +418,14 @@ class WorkerPool:
                 wait: float | None = None, form: str | None = None) -> Answer:
         """Evaluate ``text`` in a worker and return the serialised answer, or raise TimeLimitExceeded."""
         limit = self.timeout if timeout is None else timeout
-        worker = self._acquire(limit + 1.0 if wait is None else wait)
+        worker = self._acquire(limit if wait is None else wait)
         request = {"q": text, "n": max_rows, "f": fmt, "fm": form}
         try:
             _send(worker.sock, request)
         except OSError:  # the idle worker had died: replace it and try once more on a fresh one
             self.stats["died"] += 1
             self._replace(worker)
-            worker = self._acquire(limit + 1.0 if wait is None else wait)
+            worker = self._acquire(limit if wait is None else wait)
             try:
                 _send(worker.sock, request)
             except OSError:

@@ -1,4 +1,4 @@
-"""Per-client rate limiting of the expensive routes (/sparql and /validate): a token bucket per client address.
+"""Per-client limits on the expensive routes: a request rate (token bucket) and a number of queries at once.
 
 WSGI middleware, placed inside the front cache (a cached answer costs nothing and is never limited) and
 in front of Flask. A client that has spent its burst gets 429 with ``Retry-After`` until its bucket refills.
@@ -15,12 +15,66 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fwgraph.app.http import CORS_HEADERS
 
 LIMITED_PATHS = ("/sparql", "/validate")
+
+
+def client_address(environ: dict[str, Any], header: str | None = None) -> str:
+    """The client's address: the last entry of ``header`` (a trusted proxy's, e.g. X-Forwarded-For) or the peer."""
+    if header:
+        value = environ.get("HTTP_" + header.upper().replace("-", "_"))
+        if value:
+            return value.split(",")[-1].strip()
+    return str(environ.get("REMOTE_ADDR", ""))
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+class ClientSlots:
+    """At most ``per_client`` queries of one client evaluated at once, so one client's runaways cannot take
+    every query worker: with N workers per process a client gets at most N-1 by default, and the rest stay
+    free for others. A client past its share is refused at once (503), without taking a thread to wait.
+    """
+
+    def __init__(self, per_client: int, *, limit_loopback: bool = False) -> None:
+        self.per_client = max(1, int(per_client))
+        self.limit_loopback = limit_loopback
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self, client: str) -> Iterator[bool]:
+        """Yield True with a slot taken for ``client``, or False when the client has all its slots in use."""
+        if not self.limit_loopback and is_loopback(client):
+            yield True
+            return
+        with self._lock:
+            running = self._running.get(client, 0)
+            if running >= self.per_client:
+                allowed = False
+            else:
+                self._running[client] = running + 1
+                allowed = True
+        try:
+            yield allowed
+        finally:
+            if allowed:
+                with self._lock:
+                    left = self._running[client] - 1
+                    if left:
+                        self._running[client] = left
+                    else:
+                        del self._running[client]  # the table holds running clients only: bounded by threads
 
 
 class RateLimit:
@@ -32,22 +86,10 @@ class RateLimit:
         self.rate = float(per_minute) / 60.0
         self.burst = max(1, int(burst))
         self.limit_loopback = limit_loopback
-        self.header = "HTTP_" + client_header.upper().replace("-", "_") if client_header else None
+        self.client_header = client_header
         self.max_clients = max_clients
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
-
-    def client(self, environ: dict[str, Any]) -> str:
-        if self.header and environ.get(self.header):
-            return environ[self.header].split(",")[-1].strip()
-        return str(environ.get("REMOTE_ADDR", ""))
-
-    @staticmethod
-    def _loopback(address: str) -> bool:
-        try:
-            return ipaddress.ip_address(address).is_loopback
-        except ValueError:
-            return False
 
     def wait(self, client: str, now: float | None = None) -> float:
         """Take one token for ``client``: 0 when allowed, else the seconds until one is free."""
@@ -69,8 +111,8 @@ class RateLimit:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(LIMITED_PATHS) or environ.get("REQUEST_METHOD") == "OPTIONS":
             return self.app(environ, start_response)
-        client = self.client(environ)
-        if not self.limit_loopback and self._loopback(client):
+        client = client_address(environ, self.client_header)
+        if not self.limit_loopback and is_loopback(client):
             return self.app(environ, start_response)
         wait = self.wait(client)
         if wait <= 0:

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from fwgraph.app.http import SANDBOX_POLICY, error_response
+from fwgraph.app.ratelimit import ClientSlots, client_address
 from fwgraph.engine import syntax_error
 from fwgraph.errors import QueryError, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed
 from fwgraph.pool import Answer
@@ -219,6 +220,10 @@ class _Endpoint:
         self.cache_control = f"public, max-age={self.max_age}"
         self.sd_cache: dict[tuple[str, str], bytes] = {}
         self._prepared = lru_cache(maxsize=4096)(self._prepare)
+        workers = int(cfg["FWGRAPH_QUERY_WORKERS"])
+        self.slots = ClientSlots(int(cfg["FWGRAPH_QUERIES_PER_CLIENT"]) or max(1, workers - 1),
+                                 limit_loopback=bool(cfg["FWGRAPH_RATE_LIMIT_LOOPBACK"]))
+        self.client_header = cfg["FWGRAPH_CLIENT_ADDRESS_HEADER"]
 
     def prepare(self, text: str) -> PreparedQuery | QueryError:
         """The checked query, memoised for short texts only (the memo's memory stays bounded: 4096 x 2 KiB)."""
@@ -365,7 +370,13 @@ def sparql() -> Response:
         if method == "GET" and _not_modified(etag):
             return _304(state, etag)
         try:
-            answer = state.run(prepared, fmt)
+            with state.slots.slot(client_address(request.environ, state.client_header)) as allowed:
+                if not allowed:
+                    response = _error(503, f"you already have {state.slots.per_client} queries running here; "
+                                           "send the next one when one of them has answered")
+                    response.headers["Retry-After"] = "1"
+                    return response
+                answer = state.run(prepared, fmt)
         except TimeLimitExceeded as exc:
             response = _error(503, f"{exc}; simplify the query or add a LIMIT",
                               limit_seconds=exc.limit)
