@@ -159,7 +159,7 @@ def write_store(dump: Path, target: Path) -> None:
     """Load ``dump`` into a fresh on-disk Oxigraph store at ``target`` (replacing an older one)."""
     tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=target.parent))
     store = ox.Store(str(tmp))
-    store.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES)
+    store.bulk_extend(ox.parse(path=str(dump), format=ox.RdfFormat.N_TRIPLES))  # the dump's own blank-node labels
     store.optimize()
     store.flush()
     del store

@@ -131,8 +131,8 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
 @click.option("--timeout", default=None, type=float, help="Query time limit in seconds (default 10).")
 @click.option("--max-rows", default=None, type=int, help="Result row cap (default 10000).")
 @click.option("--engine-store", type=click.Choice(["auto", "memory", "disk"]), default=None,
-              help="Query the build's on-disk store, shared by every process (default: disk), or keep a copy "
-                   "of the graph in memory per process (auto: memory up to 64 MiB of N-Triples).")
+              help="Keep the graph in memory (fastest) or query the build's on-disk store (large graphs); "
+                   "default auto: disk above 64 MiB of N-Triples.")
 @click.option("--workers", default=None, type=int, help="Web server processes (default: one per CPU core, at most 4).")
 def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_store, workers) -> None:  # noqa: ANN001
     """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only)."""

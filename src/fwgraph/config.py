@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_BYTES": 128 * 1024 * 1024,  # bytes of cached answers per web process, all caches together
     "CACHE_ENTRY_BYTES": 2 * 1024 * 1024,  # larger answers are never cached
     "CACHE_MAX_AGE": 300,  # seconds clients and proxies may cache query results and pages
-    "ENGINE_STORE": "disk",  # disk (one store every process shares: the same answer from each) | memory | auto
+    "ENGINE_STORE": "auto",  # memory | disk | auto (memory up to DISK_STORE_BYTES of N-Triples, then disk)
     "DISK_STORE_BYTES": 64 * 1024 * 1024,  # auto: dumps larger than this are queried from disk
     "VALIDATE_TIMEOUT": 20.0,  # seconds one /validate may take (its process is killed after that: 503)
     "VALIDATE_CONCURRENCY": 1,  # validations running at once per web process (more: 503 + Retry-After)

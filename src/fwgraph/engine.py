@@ -125,7 +125,9 @@ class OxigraphEngine:
             return cls(ox.Store.read_only(str(path)), version)
         store = ox.Store()
         fmt = ox.RdfFormat.N_TRIPLES if path.suffix == ".nt" else ox.RdfFormat.TURTLE
-        store.bulk_load(path=str(path), format=fmt)
+        # bulk_extend keeps the dump's blank-node labels (bulk_load draws new random ones per load): every
+        # process that loads the same dump then orders and labels blank nodes alike, as the dump does.
+        store.bulk_extend(ox.parse(path=str(path), format=fmt))
         return cls(store, version)
 
     @classmethod

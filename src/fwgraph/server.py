@@ -52,7 +52,7 @@ def serve(settings: dict[str, Any]) -> None:
     dist = ensure_dist(settings.get("DATA_DIR"), settings.get("DIST_DIR"))
     verify_dist(dist)
     if not settings.get("STORE_URL"):
-        store_source(dist, settings)  # the on-disk store every web process opens, written once here
+        store_source(dist, settings)  # an on-disk store the processes would open is written once, here
     settings["DIST_DIR"] = str(dist)
     # The factory runs in the worker, which reads its settings from the environment.
     for key, value in settings.items():
