@@ -280,7 +280,7 @@ class Table:
 
     def footnotes(self) -> list[tuple[int, str, str, Dispute]]:
         """(number, row name, column title, dispute) in reading order, numbered from 1."""
-        out = []
+        out: list[tuple[int, str, str, Dispute]] = []
         for row in self.rows:
             for col, cell in zip(self.columns, row, strict=True):
                 for d in cell.disputes:
@@ -317,7 +317,7 @@ def _iface_key(pair: tuple[str, str | None]) -> tuple[int, str]:
     return (INTERFACE_ORDER.index(slug) if slug in INTERFACE_ORDER else len(INTERFACE_ORDER), pair[0])
 
 
-def _cell(values: list[tuple[str, str | None]], *, sep: str = ", ", key: Callable | None = None) -> Cell:
+def _cell(values: Sequence[tuple[str, str | None]], *, sep: str = ", ", key: Callable | None = None) -> Cell:
     values = sorted(values, key=key or (lambda p: (p[0].casefold(), p[0])))
     return Cell(sep.join(label for label, _ in values) if values else "—", values)
 
@@ -453,10 +453,10 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
                          "characteristics (Fast, Lightweight, Simple, ...) appear only --as-of chart.")
         if any(c.disputes for row in rows for c in row):
             notes.append("[n] marks a cell where the chart's claim differs from today; see the notes below.")
-    columns = [FRAMEWORK_COLUMNS[k] for k in keys]
+    shown = [FRAMEWORK_COLUMNS[k] for k in keys]
     if as_of == "today":  # the rating is the chart's opinion, not a current fact: say whose it is
-        columns = [replace(c, title="Performance (chart)") if c.key == "performance" else c for c in columns]
-    return Table(title, columns, rows, subjects, text, as_of, notes)
+        shown = [replace(c, title="Performance (chart)") if c.key == "performance" else c for c in shown]
+    return Table(title, shown, rows, subjects, text, as_of, notes)
 
 
 def interface_table(engine: Any) -> Table:
