@@ -15,7 +15,7 @@ from rdflib.namespace import RDFS, VOID
 
 from fwgraph._version import __version__
 from fwgraph.build import build
-from fwgraph.dist import VOID_FILE, Dist
+from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
 from fwgraph.graph import Sources
 from fwgraph.namespace import FW
@@ -25,7 +25,8 @@ from fwgraph.validation import ValidationReport, describer, validate_contributio
 
 def _sources_digest(src: Sources) -> str:
     h = hashlib.sha256(__version__.encode())
-    for path in [src.ontology, src.shapes, *src.data]:
+    releases = sorted(p for p in (src.root / RELEASES_DIR).rglob("*") if p.is_file())
+    for path in [src.ontology, src.shapes, *src.data, *releases]:
         h.update(str(path.relative_to(src.root)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
