@@ -281,4 +281,19 @@ def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE,
     return void
 
 
-__all__ = ["LINK_TARGETS", "void_description"]
+
+
+def as_served(void: Graph, endpoint: str) -> Graph:
+    """The description as a running service serves it: the SPARQL endpoint named by the URL that service
+    answers at (``endpoint``), which accepts POST, rather than the redirecting canonical IRI (a 307 there keeps
+    a POST body only for clients that follow it: Python's urllib, and so SPARQLWrapper, refuses to)."""
+    served = bind_prefixes(Graph())
+    for prefix, ns in void.namespaces():
+        served.bind(prefix, ns, override=True)
+    replaced = {VOID.sparqlEndpoint, DCAT.endpointURL, DCAT.endpointDescription}
+    for s, p, o in void:
+        served.add((s, p, URIRef(endpoint) if p in replaced else o))
+    return served
+
+
+__all__ = ["LINK_TARGETS", "as_served", "void_description"]

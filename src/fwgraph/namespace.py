@@ -24,6 +24,8 @@ class FW(DefinedNamespace):
     Synchrony: URIRef
     ChartRow: URIRef
     Correction: URIRef
+    ApplicationServer: URIRef
+    Library: URIRef
 
     interface: URIRef
     usedBy: URIRef

@@ -10,10 +10,13 @@ from html import escape
 from http import HTTPStatus
 
 from flask import Flask, Response, current_app, request
+from rdflib import Graph
 
 from fwgraph import formats
 from fwgraph._version import __version__
+from fwgraph.description import as_served
 from fwgraph.formats import Format, Offer
+from fwgraph.graph import rebase
 from fwgraph.namespace import BASE
 from fwgraph.service import Service
 
@@ -161,6 +164,37 @@ def local_path(iri: str) -> str | None:
 def href(iri: str) -> str:
     """A link target for ``iri``: its local page when it is ours, else the IRI itself."""
     return local_path(iri) or iri
+
+
+def public_iri(iri: str) -> str:
+    """``iri`` with the canonical base replaced by the public base the server is configured with."""
+    return public_base() + iri[len(BASE):] if iri.startswith(BASE) else iri
+
+
+def endpoint_url() -> str:
+    """The URL of this service's SPARQL endpoint, as the client reached the service (accepts POST directly)."""
+    return f"{request.url_root}sparql"
+
+
+def served(graph: Graph, *, dataset: bool = False) -> Graph:
+    """A document as this server serves it: IRIs under the public base; a dataset description naming the
+    endpoint URL of this service (which takes POST) rather than the redirecting canonical one."""
+    moved = rebase(graph, public_base())
+    return as_served(moved, endpoint_url()) if dataset else moved
+
+
+def signposting(iri: str, *, licence: str | None = None, types: tuple[str, ...] = (),
+                described_by: tuple[Format, ...] = formats.RDF_FORMATS) -> str:
+    """A FAIR Signposting ``Link`` header value for the page or description of ``iri``: the persistent IRI to
+    cite (``cite-as``), the descriptions in every RDF format (``describedby``), the licence and the types."""
+    links = [f'<{public_iri(iri)}>; rel="cite-as"']
+    host = request.host_url.rstrip("/")
+    links += [f'<{host}{path}>; rel="describedby"; type="{media}"' for path, _, media in
+              alternates(iri, described_by)]
+    if licence:
+        links.append(f'<{licence}>; rel="license"')
+    links += [f'<{t}>; rel="type"' for t in types]
+    return ", ".join(links)
 
 
 def alternates(iri: str, choices: tuple[Format, ...] = formats.RDF_FORMATS) -> list[tuple[str, str, str]]:
