@@ -115,10 +115,16 @@ SOFTWARE_TYPES = ((FW.WebFramework, "SoftwareSourceCode"), (FW.ApplicationServer
                   (FW.Library, "SoftwareSourceCode"))
 
 
-def resource(description: Graph, iri: str, public: Public = str) -> dict[str, Any] | None:
-    """schema.org markup for one resource's description (its CBD): software or a defined term; None otherwise."""
+def resource(description: Graph, iri: str, public: Public = str,
+             ontology: Graph | None = None) -> dict[str, Any] | None:
+    """schema.org markup for one resource's description (its CBD): software or a defined term; None otherwise.
+
+    With the ``ontology``, a subclass counts as its superclass (a template engine is a library).
+    """
     node = URIRef(iri)
     types = set(description.objects(node, RDF.type))
+    if ontology is not None:
+        types |= {sup for t in set(types) for sup in ontology.transitive_objects(t, RDFS.subClassOf)}
     name = _text(description, node, RDFS.label, SKOS.prefLabel)
     if name is None:
         return None

@@ -215,7 +215,7 @@ def _answer(key: str, media: str, fmt: Format, rdf: Callable[[str], bytes], html
 def _resource(iri: str, triples: list[ox.Triple], media: str, fmt: Format, *, vary: bool) -> Response:
     def page() -> str:
         view = resource_view(service().engine, iri, triples, local_path)
-        markup = schemaorg.resource(to_rdflib(triples), iri, public_iri)
+        markup = schemaorg.resource(to_rdflib(triples), iri, public_iri, service().ontology)
         return render_template("resource.html", **vars(view), alternates=alternates(iri),
                                structured_data=schemaorg.script_json(markup))
 
