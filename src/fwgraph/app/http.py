@@ -177,10 +177,10 @@ def endpoint_url() -> str:
 
 
 def served(graph: Graph, *, dataset: bool = False) -> Graph:
-    """A document as this server serves it: IRIs under the public base; a dataset description naming the
-    endpoint URL of this service (which takes POST) rather than the redirecting canonical one."""
-    moved = rebase(graph, public_base())
-    return as_served(moved, endpoint_url()) if dataset else moved
+    """A document as this server serves it. The vocabulary and the shapes keep their canonical IRIs (as every
+    resource does); a dataset description names the public base as its URI space and the endpoint URL of this
+    service (which takes POST) rather than the redirecting canonical one."""
+    return as_served(rebase(graph, public_base()), endpoint_url()) if dataset else graph
 
 
 def signposting(iri: str, *, licence: str | None = None, types: tuple[str, ...] = (),
