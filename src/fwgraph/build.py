@@ -169,7 +169,8 @@ def _stamped(graph: Graph, stamp: Version) -> Graph:
     copy += graph
     for prefix, ns in graph.namespaces():
         copy.bind(prefix, ns, override=True)
-    return stamp_version(copy, stamp.name, iri=stamp.release, prior=stamp.prior)
+    return stamp_version(copy, stamp.name, iri=stamp.release, prior=stamp.prior,
+                         issued=stamp.issued if stamp.release else None)
 
 
 def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Version:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from fwgraph import formats
 from fwgraph._version import __version__
@@ -260,10 +260,13 @@ def rebase(graph: Graph, base: str) -> Graph:
     return out
 
 
-def stamp_version(graph: Graph, version: str | None = None, *, iri: bool = True, prior: str | None = None) -> Graph:
-    """Write owl:versionInfo (and owl:versionIRI, owl:priorVersion) on the ontology and shapes headers in ``graph``.
+def stamp_version(graph: Graph, version: str | None = None, *, iri: bool = True, prior: str | None = None,
+                  issued: str | None = None) -> Graph:
+    """Write owl:versionInfo (and owl:versionIRI, owl:priorVersion, dcterms:issued) on the ontology and shapes
+    headers in ``graph``.
 
-    ``iri=False`` for a build that is no release (its version has no IRI); ``prior`` is the release before.
+    ``iri=False`` for a build that is no release (its version has no IRI); ``prior`` is the release before;
+    ``issued`` the release's date.
     """
 
     version = version or __version__
@@ -276,6 +279,8 @@ def stamp_version(graph: Graph, version: str | None = None, *, iri: bool = True,
                 graph.add((header, OWL.versionIRI, URIRef(f"{header}/{version}")))
             if prior:
                 graph.add((header, OWL.priorVersion, URIRef(f"{header}/{prior}")))
+            if issued:
+                graph.set((header, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
     return graph
 
 

@@ -124,7 +124,8 @@ def resource(description: Graph, iri: str, public: Public = str,
     node = URIRef(iri)
     types = set(description.objects(node, RDF.type))
     if ontology is not None:
-        types |= {sup for t in set(types) for sup in ontology.transitive_objects(t, RDFS.subClassOf)}
+        types |= {sup for t in set(types) for sup in ontology.transitive_objects(t, RDFS.subClassOf)
+                  if sup is not None}
     name = _text(description, node, RDFS.label, SKOS.prefLabel)
     if name is None:
         return None

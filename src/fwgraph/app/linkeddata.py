@@ -41,6 +41,7 @@ from fwgraph.formats import Format
 from fwgraph.namespace import BASE
 from fwgraph.resource import describe, document_view, resource_view
 from fwgraph.results import graph_bytes, rdf_bytes, to_rdflib
+from fwgraph.vocabulary import vocabulary_view
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -243,6 +244,11 @@ def _document(stem: str, kind: str, version: str | None, media: str, fmt: Format
 
     def page() -> str:
         shown = served(graph, dataset=is_dataset)
+        if kind == "ns":
+            return render_template("vocabulary.html", **vars(vocabulary_view(subject, shown, local_path,
+                                                                             service().engine)),
+                                   alternates=alternates(iri), version=version,
+                                   releases=list(reversed(service().releases)))
         view = document_view(public_iri(subject), shown, local_path)
         markup = schemaorg.dataset(shown, public_iri(iri)) if is_dataset else None
         return render_template("document.html", **vars(view), alternates=alternates(iri), kind=kind,
