@@ -71,9 +71,9 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
 def _register_blueprints(app: Flask) -> None:
     """The routes, one blueprint per job; the resource catch-all (``/<path>``) comes last."""
-    from fwgraph.app import compare, contribute, crawlers, linkeddata, pages, sparql
+    from fwgraph.app import compare, contribute, crawlers, linkeddata, pages, reconcile, sparql
 
-    for module in (sparql, contribute, pages, compare, crawlers, linkeddata):
+    for module in (sparql, contribute, pages, compare, crawlers, reconcile, linkeddata):
         app.register_blueprint(module.bp)
 
 
