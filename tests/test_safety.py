@@ -527,7 +527,8 @@ def _slow_sender(url: str) -> socket.socket:
 
 
 def test_slow_senders_cannot_take_every_thread():
-    """Behind a proxy that names clients: twelve connections trickling their bodies used to hold every thread: nothing else was answered."""
+    """Twelve connections of one client (named by a proxy header) trickling their bodies used to hold every
+    thread, and nothing else was answered."""
     import time
 
     slow = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
@@ -555,8 +556,8 @@ def test_slow_senders_cannot_take_every_thread():
     alive(slow)
 
 
-# A query that makes pyoxigraph 0.5.13 panic (abort) on the on-disk store of the shipped data ("user-provided
-# comparison function does not correctly implement a total order" in ORDER BY over mixed literals). A panic
+# A query that makes pyoxigraph 0.5.13 panic (abort) on the on-disk store of the shipped data: ORDER BY over
+# mixed literals ("user-provided comparison function does not correctly implement a total order"). A panic
 # takes its process down: it must be a query worker's, answered 500, never the web process.
 ENGINE_PANIC = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o LIMIT 20"
 

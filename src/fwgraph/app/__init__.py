@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from fwgraph import formats
 from fwgraph.app.ratelimit import RateLimit
+from fwgraph.app.sparql import FastPath
 from fwgraph.config import resolve
 from fwgraph.service import Service
 
@@ -37,6 +38,8 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
     http.init_app(app)
     _register_blueprints(app)
+    # The common query request skips Flask (same core as the view); inside the per-client limits.
+    app.wsgi_app = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]
     # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
     app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
                              burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
