@@ -68,7 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 def _register_blueprints(app: Flask) -> None:
     import importlib
 
-    for name in ("sparql", "linkeddata", "contribute", "pages", "compare"):
+    for name in ("sparql", "editor", "form", "linkeddata", "contribute", "pages", "compare"):
         try:
             module = importlib.import_module(f"fwgraph.app.{name}")
         except ModuleNotFoundError as exc:

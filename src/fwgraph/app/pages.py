@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 from rdflib import Literal
 from rdflib.namespace import DCTERMS, VOID
 
@@ -66,7 +66,11 @@ def _void_value(prop: Any) -> str | None:
 
 @bp.get("/")
 def index() -> Response:
-    etag = page_etag("index")
+    # A shared editor link (/?query=...&view=...) opens with its query in the editor, also without scripts.
+    query = request.args.get("query", "")
+    if len(query.encode()) > int(current_app.config["FWGRAPH_MAX_QUERY_BYTES"]):
+        query = ""
+    etag = page_etag("index", query)
     cached = conditional(etag)
     if cached is not None:
         return cached
@@ -74,7 +78,8 @@ def index() -> Response:
     triples = next(iter(service().void.objects(None, VOID.triples)), None)
     counts["triples"] = int(triples) if triples is not None else None
     examples = [
-        {"name": e.name, "title": e.title or e.name, "description": e.description, "text": e.text}
+        {"name": e.name, "title": e.title or e.name, "description": e.description, "text": e.text,
+         "group": e.group or "Other", "view": e.view}
         for e in service().examples
     ]
     body = render_template(
@@ -83,6 +88,7 @@ def index() -> Response:
         description=_void_value(DCTERMS.description),
         counts=counts,
         examples=examples,
+        query=query,
         frameworks=_frameworks(),
         downloads=download_names(),
         dataset_href=local_path(str(DATASET_IRI)),
