@@ -359,7 +359,10 @@ def record_graph(model: FormModel, form: Mapping[str, list[str]], slug: str, ext
             continue
         node = BNode()
         g.add((subject, URIRef(f.path), node))
-        types = [t for t in sub_values.get("@type", []) if t.strip()] or ([f.node_type] if f.node_type else [])
+        if "@type" in sub_values:  # an existing node value keeps its own types, even none
+            types = [t for t in sub_values["@type"] if t.strip()]
+        else:  # a new one gets the property's range
+            types = [f.node_type] if f.node_type else []
         for t in types:
             g.add((node, RDF.type, URIRef(t)))
         for sub, text in filled:
