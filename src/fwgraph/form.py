@@ -386,7 +386,7 @@ def _prefixes() -> dict[str, str]:
                  "tier", "status", "chart-row", "correction", "source"):
         ns = BASE + name + "/"
         if ns not in out.values():
-            out[name.replace("-", "")] = ns
+            out[name] = ns
     return out
 
 

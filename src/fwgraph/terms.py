@@ -52,12 +52,9 @@ def editor_terms(engine: Engine, vocabulary: Graph) -> dict[str, Any]:
         found.sort(key=lambda item: (-item[1], item[0]))
         return [{"iri": iri, "name": compact(iri), "label": _label(vocabulary, iri), "count": n} for iri, n in found]
 
+    classes, properties = terms(_CLASSES), terms(_PROPERTIES)
+    known = {t["iri"] for t in classes + properties}
     resources = [{"iri": str(t.value), "name": compact(str(t.value)), "label": str(label.value) if label else None}
-                 for t, label in rows(_RESOURCES, MAX_RESOURCES) if t is not None]
+                 for t, label in rows(_RESOURCES, MAX_RESOURCES) if t is not None and str(t.value) not in known]
     resources.sort(key=lambda r: r["iri"])
-    return {
-        "prefixes": dict(PREFIXES),
-        "classes": terms(_CLASSES),
-        "properties": terms(_PROPERTIES),
-        "resources": resources,
-    }
+    return {"prefixes": dict(PREFIXES), "classes": classes, "properties": properties, "resources": resources}

@@ -49,6 +49,7 @@
     ".cm-gutters": { backgroundColor: "#f4f6f8", color: "#4d5156", borderRight: "1px solid #d0d4d9" },
     ".cm-tooltip-autocomplete ul li[aria-selected]": { backgroundColor: "#1a5fb4", color: "#fff" },
     ".cm-completionDetail": { color: "#4d5156", marginLeft: "0.6em" },
+    ".cm-tooltip-autocomplete ul li[aria-selected] .cm-completionDetail": { color: "#fff" },
     ".cm-lintRange-error": { backgroundColor: "#fbe3e4" },
     ".cm-diagnostic-error": { borderLeft: "4px solid #a51d2d", color: "#1d1f21" }
   });

@@ -263,6 +263,16 @@
 
   function nodeKey(term) { return term.type + ":" + term.value; }
 
+  // A graph node's caption: its label, a compact name, or the end of its IRI.
+  function nodeText(term, compact) {
+    var name = text(term, compact);
+    if (term.type !== "uri" || name !== term.value) { return name; }
+    var parts = term.value.replace(/[#/]+$/, "").split(/[#/]/);
+    return parts.slice(-2).join("/");
+  }
+
+  function short(s) { return s.length > 32 ? s.slice(0, 31) + "…" : s; }
+
   function renderGraph(container, result, compact, lib, root) {
     var nodes = [];
     var byKey = {};
@@ -275,7 +285,7 @@
       var key = term.type === "literal" ? "literal:" + literalOf + ":" + nodes.length : nodeKey(term);
       if (!byKey[key]) {
         if (nodes.length >= MAX_GRAPH_NODES) { return null; }
-        byKey[key] = { id: key, term: term, label: shorten(names[key] || text(term, compact)) };
+        byKey[key] = { id: key, term: term, label: short(names[key] || nodeText(term, compact)) };
         nodes.push(byKey[key]);
       }
       return byKey[key];
@@ -288,12 +298,12 @@
       links.push({ source: s, target: o, label: compact(t.p.value) });
     });
     var sim = lib.forceSimulation(nodes)
-      .force("link", lib.forceLink(links).distance(90))
-      .force("charge", lib.forceManyBody().strength(-260))
+      .force("link", lib.forceLink(links).distance(function (l) { return l.target.term.type === "literal" ? 110 : 150; }))
+      .force("charge", lib.forceManyBody().strength(-520))
       .force("center", lib.forceCenter(0, 0))
-      .force("collide", lib.forceCollide(28))
+      .force("collide", lib.forceCollide(function (n) { return Math.min(90, 12 + n.label.length * 2.6); }))
       .stop();
-    for (var i = 0; i < 300; i++) { sim.tick(); }
+    for (var i = 0; i < 400; i++) { sim.tick(); }
     var xs = nodes.map(function (n) { return n.x; });
     var ys = nodes.map(function (n) { return n.y; });
     var pad = 90;
@@ -301,12 +311,14 @@
     var width = Math.max.apply(null, xs) - minX + pad, height = Math.max.apply(null, ys) - minY + pad;
     var figure = document.createElement("figure");
     figure.className = "graph";
-    var root_ = svg("svg", { viewBox: [minX, minY, width, height].join(" "), role: "img",
+    var root_ = svg("svg", { viewBox: [minX, minY, width, height].join(" "), width: Math.round(width),
+      height: Math.round(height), role: "img",
       "aria-label": "Graph of " + nodes.length + " nodes and " + links.length + " edges (the Table view lists the triples)" });
     var edges = svg("g", { "class": "edges" }, root_);
     links.forEach(function (l) {
-      svg("line", { x1: l.source.x, y1: l.source.y, x2: l.target.x, y2: l.target.y }, edges);
-      if (links.length <= 120) {
+      var line = svg("line", { x1: l.source.x, y1: l.source.y, x2: l.target.x, y2: l.target.y }, edges);
+      svg("title", {}, line).textContent = l.label;
+      if (links.length <= 40) {
         var label = svg("text", { x: (l.source.x + l.target.x) / 2, y: (l.source.y + l.target.y) / 2, "class": "edge-label" }, edges);
         label.textContent = l.label;
       }
@@ -325,12 +337,19 @@
       var t = svg("text", { x: n.x + 12, y: n.y + 4, "class": "node-label node-label-" + n.term.type }, parent);
       t.textContent = n.label;
     });
-    figure.appendChild(root_);
+    var box = document.createElement("div");
+    box.className = "graph-box";
+    box.tabIndex = 0;  // scrollable by keyboard
+    box.setAttribute("aria-label", "Graph (scrollable)");
+    box.appendChild(root_);
+    figure.appendChild(box);
     var caption = document.createElement("figcaption");
     caption.textContent = nodes.length + " nodes, " + links.length + " edges" +
       (cut ? " (the first " + MAX_GRAPH_NODES + " nodes: the Table view lists every triple)" : "");
     figure.appendChild(caption);
     container.appendChild(figure);
+    box.scrollLeft = (box.scrollWidth - box.clientWidth) / 2;
+    box.scrollTop = (box.scrollHeight - box.clientHeight) / 2;
   }
 
   function render(container, result, viewName, options) {
