@@ -133,6 +133,17 @@ def test_unreadable_extra_turtle_says_where(models):
     assert info.value.line == 2
 
 
+def test_oversized_extra_turtle_is_refused(models):
+    huge = "".join(f"framework:x rdfs:comment \"{i}\"@en .\n" for i in range(3000))
+    with pytest.raises(InputError, match="exceed 64 KiB"):
+        record_graph(models["framework"], {}, "x", huge)
+    many = "framework:x fw:pythonVersion " + ", ".join(f'"{i}"' for i in range(5001)) + " ."
+    with pytest.raises(InputError, match="at most 5000"):
+        record_graph(models["framework"], {}, "x", many)
+    with pytest.raises(InputError, match="more than 5000 values"):
+        record_graph(models["framework"], {"fw:pythonVersion": ["3.1"] * 5001}, "x")
+
+
 def test_an_unknown_record_is_none(service):
     kind = KINDS["framework"]
     assert stored_record(kind, "no-such-framework", service.root, service.describe) is None

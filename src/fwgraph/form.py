@@ -42,6 +42,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Choices shown as checkboxes up to this many; a longer list is a multiple select.
 MAX_CHECKBOXES = 40
 _NODE_DEPTH = 1  # node values (a release, a repository, a missing fact) nest one level
+#: Largest "other statements" text and record a form may yield (the largest shipped record file is 7 KB).
+MAX_EXTRA_BYTES = 64 * 1024
+MAX_TRIPLES = 5000
 
 
 @dataclass
@@ -335,6 +338,8 @@ def record_graph(model: FormModel, form: Mapping[str, list[str]], slug: str, ext
     if not SLUG.match(slug):
         raise InputError(f"the identifier {slug!r} must be lowercase letters and digits in words joined by "
                          "hyphens, e.g. 'my-framework'", source="slug")
+    if sum(len(texts) for texts in form.values()) > MAX_TRIPLES:
+        raise InputError(f"the form holds more than {MAX_TRIPLES} values: one record per file", source="form")
     subject = model.kind.iri(slug)
     g = bind_prefixes(Graph())
     g.add((subject, RDF.type, model.kind.cls))
@@ -367,6 +372,9 @@ def record_graph(model: FormModel, form: Mapping[str, list[str]], slug: str, ext
             g.add((node, RDF.type, URIRef(t)))
         for sub, text in filled:
             g.add((node, URIRef(sub.path), _literal(sub, text)))
+    if len(extra.encode("utf-8")) > MAX_EXTRA_BYTES:
+        raise InputError(f"the other statements exceed {MAX_EXTRA_BYTES // 1024} KiB: one record per file",
+                         source="extra")
     if extra.strip():
         prologue = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in _prefixes().items())
         try:
@@ -376,6 +384,9 @@ def record_graph(model: FormModel, form: Mapping[str, list[str]], slug: str, ext
             raise InputError(exc.message, source="extra", line=line, column=exc.column) from None
         for triple in more:
             g.add(triple)
+    if len(g) > MAX_TRIPLES:
+        raise InputError(f"the record holds {len(g)} statements; at most {MAX_TRIPLES}: one record per file",
+                         source="extra")
     return g
 
 
