@@ -201,6 +201,19 @@ def test_timeline_and_graph_views(page, server):
     assert page.locator("#results tbody tr").count() == triples
 
 
+def test_truncation_is_shown(browser):
+    from tests.server import server as serve
+
+    small = serve("--max-rows", "3")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(small.url + "?query=" + requests.utils.quote("SELECT ?s WHERE { ?s ?p ?o }"))
+    page.wait_for_selector("#results table.results tbody tr")
+    assert page.locator("#results tbody tr").count() == 3
+    assert page.inner_text("#query-status").startswith("3 rows (truncated at 3")
+    context.close()
+
+
 def test_framework_page_links_to_interface(page, server):
     page.goto(server("framework/fastapi"))
     assert page.inner_text("h1") == "FastAPI"
