@@ -86,6 +86,15 @@ def set_query(page, text):
     page.keyboard.insert_text(text)
 
 
+def download(page, selector, folder):
+    """Click ``selector`` as a person would to download, and save the file under the name the page suggests."""
+    with page.expect_download() as info:
+        page.click(selector)
+    saved = folder / info.value.suggested_filename
+    info.value.save_as(saved)
+    return saved
+
+
 def shoot(page, name, locator=None):
     SHOTS.mkdir(parents=True, exist_ok=True)
     (locator or page).screenshot(path=str(SHOTS / name))
@@ -160,12 +169,8 @@ def test_chart_view_csv_download_and_curl(page, server, tmp_path):
     expected = sparql(server, query, "csv").content
     # download CSV
     page.select_option("#format", "csv")
-    with page.expect_download() as info:
-        page.click("#download")
-    download = info.value
-    assert download.suggested_filename == "fwgraph-frameworks-per-interface.csv"
-    saved = tmp_path / download.suggested_filename
-    download.save_as(saved)
+    saved = download(page, "#download", tmp_path)
+    assert saved.name == "fwgraph-frameworks-per-interface.csv"
     assert saved.read_bytes() == expected
     rows = list(csv.DictReader(io.StringIO(saved.read_text())))
     assert rows[0]["label"] and int(rows[0]["frameworks"]) >= int(rows[-1]["frameworks"])
@@ -241,12 +246,8 @@ def test_contribution_form_broken_then_fixed(page, server, tmp_path):
     page.wait_for_selector("#verdict.conforms")
     assert year.locator(".feedback").inner_text() == ""
     assert page.locator("#f-dcterms-description .feedback li.warning").count() == 1  # no description: a warning
-    with page.expect_download() as info:
-        page.click("#download-record")
-    download = info.value
-    assert download.suggested_filename == "tiny-framework.ttl"
-    saved = tmp_path / download.suggested_filename
-    download.save_as(saved)
+    saved = download(page, "#download-record", tmp_path)
+    assert saved.name == "tiny-framework.ttl"
     assert 'fw:firstReleaseYear "2024"^^xsd:gYear' in saved.read_text()
     checked = subprocess.run([sys.executable, "-m", "fwgraph", "validate", str(saved)], capture_output=True,
                              text=True, cwd=ROOT, timeout=300)
@@ -263,10 +264,8 @@ def test_editing_an_existing_framework_starts_from_its_record(page, server, tmp_
     assert page.get_by_label("Name").first.input_value() == "Flask"
     assert page.locator("#f-fw-interface").get_by_label("WSGI").is_checked()
     assert "chart-row:flask a fw:ChartRow" in page.input_value("#extra")  # the file's other resources are kept
-    with page.expect_download() as info:
-        page.click("#download-record")
-    saved = tmp_path / "flask.ttl"
-    info.value.save_as(saved)
+    saved = download(page, "#download-record", tmp_path)
+    assert saved.name == "flask.ttl"
     assert isomorphic(parse_file(saved), parse_file(ROOT / "data" / "frameworks" / "flask.ttl"))
 
 
