@@ -6,8 +6,8 @@ import json
 
 from flask import Blueprint, Response, current_app
 
-from fwgraph.app import service
-from fwgraph.app.linkeddata import cache_headers, conditional, page_etag
+from fwgraph import formats
+from fwgraph.app.http import cache_headers, conditional, page_etag, service
 from fwgraph.terms import editor_terms
 
 bp = Blueprint("editor", __name__)
@@ -24,4 +24,4 @@ def terms() -> Response:
         svc = service()
         body = current_app.extensions["fwgraph.terms"] = json.dumps(editor_terms(svc.engine, svc.ontology),
                                                                     ensure_ascii=False)
-    return cache_headers(Response(body, content_type="application/json"), etag)
+    return cache_headers(Response(body, content_type=formats.JSON.content_type), etag)

@@ -11,7 +11,8 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fwgraph.app import service
+from fwgraph import formats
+from fwgraph.app.http import service
 from fwgraph.errors import InputError
 from fwgraph.form import (
     KINDS,
@@ -59,7 +60,7 @@ def form() -> Response:
     if not kind_name:
         body = render_template("contribute_start.html", kinds=list(KINDS),
                                records={k: _records(k) for k in KINDS})
-        return Response(body, content_type="text/html; charset=utf-8")
+        return Response(body, content_type=formats.HTML.content_type)
     model = _model(kind_name)
     slug = request.args.get("edit", "").strip()
     values: dict = {}
@@ -73,7 +74,7 @@ def form() -> Response:
         extra = turtle_of(rest)
     body = render_template("contribute.html", model=model, values=values, extra=extra, slug=slug,
                            editing=bool(slug), file_name=file_name(model, slug or "your-" + kind_name))
-    response = Response(body, content_type="text/html; charset=utf-8")
+    response = Response(body, content_type=formats.HTML.content_type)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -83,23 +84,23 @@ def record() -> Response:
     model = _model(request.form.get("kind", ""))
     slug = request.form.get("slug", "")
     fields = {k: request.form.getlist(k) for k in request.form if k not in ("kind", "slug", "extra", "action")}
-    wants_json = request.accept_mimetypes.best == "application/json"
+    wants_json = request.accept_mimetypes.best == formats.JSON.media_type
     try:
         graph = record_graph(model, fields, slug, request.form.get("extra", ""))
     except InputError as exc:
         if wants_json:
             body = dict(exc.as_dict(), field=exc.source, status=400)
-            return Response(json.dumps(body, ensure_ascii=False), status=400, content_type="application/json")
+            return Response(json.dumps(body, ensure_ascii=False), status=400, content_type=formats.JSON.content_type)
         abort(400, str(exc))
     slug = slug.strip()
     turtle = record_turtle(model, graph, slug)
     name = file_name(model, slug)
     if wants_json:
         doc = {"file": name, "turtle": turtle, "triples": len(graph)}
-        return Response(json.dumps(doc, ensure_ascii=False), content_type="application/json",
+        return Response(json.dumps(doc, ensure_ascii=False), content_type=formats.JSON.content_type,
                         headers={"Cache-Control": "no-store"})
     if request.form.get("action") == "download":
-        return Response(turtle, content_type="text/turtle; charset=utf-8", headers={
+        return Response(turtle, content_type=formats.TURTLE.content_type, headers={
             "Content-Disposition": f'attachment; filename="{slug}.ttl"', "Cache-Control": "no-store"})
     body = render_template("contribute_record.html", turtle=turtle, file_name=name, model=model)
-    return Response(body, content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+    return Response(body, content_type=formats.HTML.content_type, headers={"Cache-Control": "no-store"})
