@@ -9,6 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -52,16 +53,16 @@ def _canonical_nt(quads: list[ox.Quad]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _rdflib_term(term: object) -> object:
+def _rdflib_term(term: Any) -> Any:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)  # keep the canonical label (rdflib's parsers would draw new ones)
-    if term.language:  # type: ignore[attr-defined]
-        return Literal(term.value, lang=term.language)  # type: ignore[attr-defined]
-    if term.datatype.value == str(XSD.string):  # type: ignore[attr-defined]
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == str(XSD.string):
         return Literal(term.value)  # rdflib keeps plain and xsd:string literals apart
-    return Literal(term.value, datatype=URIRef(term.datatype.value))  # type: ignore[attr-defined]
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
 def _canonical_graph(quads: list[ox.Quad]) -> Graph:

@@ -16,7 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib import Literal as RLiteral
 
 from fwgraph.errors import QueryError
-from fwgraph.results import QueryResult, Term, capped, serialise
+from fwgraph.results import QueryResult, capped, serialise
 from fwgraph.sparql import PreparedQuery, prepare
 
 
@@ -44,7 +44,9 @@ class Engine(Protocol):
     """
 
     version: str
-    timeout: float | None
+
+    @property
+    def timeout(self) -> float | None: ...
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult: ...
 
@@ -168,7 +170,7 @@ class OxigraphEngine(InProcessEngine):
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
 
 
-def to_ox(term: Any) -> Term | None:
+def to_ox(term: Any) -> Any:
     """Convert an rdflib term to the pyoxigraph term with the same value."""
     if term is None:
         return None
@@ -203,11 +205,11 @@ class RdflibEngine(InProcessEngine):
         if result.type == "ASK":
             return QueryResult(form="ask", boolean=bool(result.askAnswer))
         if result.type == "SELECT":
-            variables = [str(v) for v in result.vars]
-            rows, truncated = capped((tuple(to_ox(t) for t in row) for row in result), max_rows)
+            variables = [str(v) for v in result.vars or ()]
+            rows, truncated = capped((tuple(to_ox(t) for t in row) for row in result), max_rows)  # type: ignore[union-attr]
             return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
         triples, truncated = capped(
-            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.graph), max_rows)
+            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.graph or ()), max_rows)
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
 
 

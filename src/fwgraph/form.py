@@ -253,7 +253,8 @@ def choices_query(cls: str) -> str:
             "FILTER(LANG(?l) = \"\" || LANGMATCHES(LANG(?l), \"en\")) } FILTER(isIRI(?value)) } GROUP BY ?value")
 
 
-def choices_from_rows(rows: Iterable[tuple[Any, Any]]) -> list[dict[str, str]]:
+def choices_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, str]]:
+    """(value, label) rows of ``choices_query`` as choices sorted by label; a missing label is the compact IRI."""
     out = [{"value": str(v.value), "label": str(label.value) if label is not None else _key(str(v.value))}
            for v, label in rows if v is not None]
     return sorted(out, key=lambda c: (c["label"].lower(), c["value"]))

@@ -26,6 +26,8 @@ class RemoteEngine(InProcessEngine):
     remote store only ever receives read-only queries. Results are capped like the embedded engine's.
     """
 
+    timeout: float
+
     def __init__(self, url: str, *, timeout: float = 10.0, version: str = "", allow_any: bool = False) -> None:
         self.url = url
         self.timeout = timeout

@@ -124,9 +124,8 @@ class Labels:
         safe = sorted(i for i in iris if i and _SAFE_IRI.match(i))
         for chunk in _chunks(safe, 400) if engine is not None else ():
             values = " ".join(f"<{i}>" for i in chunk)
-            result = _query(engine, f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} "
-                                    f"?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }}")
-            for x, label in result.rows:
+            query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }}"
+            for x, label in _query(engine, query).rows:  # type: ignore[arg-type]
                 key = (0 if label.language in (None, "", "en") else 1, label.value)
                 if x.value not in ranked or key < ranked[x.value]:
                     ranked[x.value] = key
@@ -156,7 +155,7 @@ def label_of(graph: Graph, node: Any) -> str | None:
         values = list(graph.objects(node, pred))
         english = [v for v in values if isinstance(v, Literal) and v.language in (None, "en")]
         if english or values:
-            return str(sorted(english or values)[0])
+            return str(sorted(english or values, key=str)[0])
     return None
 
 

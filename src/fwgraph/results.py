@@ -194,7 +194,7 @@ def graph_bytes(triples: list[ox.Triple], fmt: Format | str) -> bytes:
         return b"".join(sorted(f"{t} .\n".encode() for t in triples))
     from fwgraph.namespace import PREFIXES
 
-    return ox.serialize(triples, format=fmt.ox_rdf(), prefixes=PREFIXES)
+    return ox.serialize(triples, format=fmt.ox_rdf(), prefixes=PREFIXES) or b""
 
 
 def rdf_bytes(graph: Graph, fmt: Format | str) -> bytes:

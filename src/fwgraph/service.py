@@ -122,14 +122,15 @@ class Service:
     def count(self, cls: URIRef) -> int:
         """How many distinct resources have type ``cls``."""
         result = run(self.engine, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> }}", max_rows=1)
-        return int(result.rows[0][0].value) if result.rows else 0
+        first = result.rows[0][0] if result.rows else None
+        return int(first.value) if first is not None else 0
 
     def frameworks(self) -> list[tuple[str, str]]:
         """Every framework as (IRI, label), by label."""
         result = run(self.engine, f"SELECT ?f (SAMPLE(?l) AS ?label) WHERE {{ ?f a <{FW.WebFramework}> "
                                   f"OPTIONAL {{ ?f <{RDFS.label}> ?l }} }} GROUP BY ?f", max_rows=100_000)
         items = [(f.value, label.value if label is not None else f.value.rsplit("/", 1)[-1])
-                 for f, label in result.rows]
+                 for f, label in result.rows if f is not None]
         return sorted(items, key=lambda i: i[1].lower())
 
     def void_text(self, prop: URIRef) -> str | None:
@@ -140,7 +141,7 @@ class Service:
 
     def triples(self) -> int | None:
         value = next(iter(self.void.objects(None, VOID.triples)), None)
-        return int(value) if value is not None else None
+        return int(value) if isinstance(value, Literal) else None
 
     # ------------------------------------------------------------------ the SPARQL service description
 
@@ -205,6 +206,6 @@ class Service:
         g.add((graph, RDF.type, sd.Graph))
         for prop in (VOID.triples, VOID.entities, VOID.classes, VOID.properties, VOID.distinctSubjects,
                      VOID.distinctObjects):
-            for value in self.void.objects(DATASET_IRI, prop):
-                g.add((graph, prop, value))
+            for count in self.void.objects(DATASET_IRI, prop):
+                g.add((graph, prop, count))
         return g

@@ -56,5 +56,5 @@ def editor_terms(engine: Engine, vocabulary: Graph) -> dict[str, Any]:
     known = {t["iri"] for t in classes + properties}
     resources = [{"iri": str(t.value), "name": compact(str(t.value)), "label": str(label.value) if label else None}
                  for t, label in rows(_RESOURCES, MAX_RESOURCES) if t is not None and str(t.value) not in known]
-    resources.sort(key=lambda r: r["iri"])
+    resources.sort(key=lambda r: str(r["iri"]))
     return {"prefixes": dict(PREFIXES), "classes": classes, "properties": properties, "resources": resources}

@@ -129,7 +129,7 @@ def _results(report: Graph, shapes: Graph, origin: dict[Any, str]) -> list[Resul
         out.append(Result(
             focus_node=focus,
             path=report.value(node, SH.resultPath),
-            severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
+            severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),  # type: ignore[call-overload]
             message=(english or messages or [""])[0],
             source_shape=shape,
             node_shape=_owner_shape(shapes, shape),
@@ -149,8 +149,8 @@ class _PreparedQueryProcessor(SPARQLProcessor):
     was 30 of the 42 s a full validation took. A prepared query evaluates exactly like its text.
     """
 
-    def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None, base: Any = None,  # noqa: N803
-              DEBUG: bool = False) -> Any:  # noqa: N803
+    def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,  # type: ignore[override]  # noqa: N803
+              base: Any = None, DEBUG: bool = False) -> Any:  # noqa: N803
         if isinstance(strOrQuery, str) and len(strOrQuery) <= 16384:
             strOrQuery = _prepared(strOrQuery, tuple(sorted((initNs or {}).items())), base)
         return super().query(strOrQuery, initBindings, initNs, base, DEBUG)
@@ -369,7 +369,7 @@ def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_tri
     subjects = []
     for s in sorted(set(contribution.subjects()), key=str):
         try:
-            subjects.append(g.namespace_manager.curie(s, generate=False))
+            subjects.append(g.namespace_manager.curie(str(s), generate=False))
         except (ValueError, KeyError, TypeError):
             subjects.append(str(s))
     out: dict[str, Any] = {"report": doc, "triples": len(contribution), "subjects": subjects}

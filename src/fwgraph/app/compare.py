@@ -7,6 +7,7 @@ this server (IRIs under the public or the canonical base map to the same path he
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -44,7 +45,7 @@ def _download(body: str, fmt: formats.Format, filename: str) -> Response:
     return response
 
 
-def _queries(table: chart.Table, extra: list[tuple[str, str]] = ()) -> list[dict[str, str]]:
+def _queries(table: chart.Table, extra: Sequence[tuple[str, str]] = ()) -> list[dict[str, str]]:
     items = [("The table", table.query), *extra]
     return [{"title": title, "text": text, **chart.editor_links(text)} for title, text in items]
 

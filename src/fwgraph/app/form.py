@@ -89,8 +89,8 @@ def record() -> Response:
         graph = record_graph(model, fields, slug, request.form.get("extra", ""))
     except InputError as exc:
         if wants_json:
-            body = dict(exc.as_dict(), field=exc.source, status=400)
-            return Response(json.dumps(body, ensure_ascii=False), status=400, content_type=formats.JSON.content_type)
+            problem = dict(exc.as_dict(), field=exc.source, status=400)
+            return Response(json.dumps(problem, ensure_ascii=False), status=400, content_type=formats.JSON.content_type)
         abort(400, str(exc))
     slug = slug.strip()
     turtle = record_turtle(model, graph, slug)

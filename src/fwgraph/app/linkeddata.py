@@ -8,12 +8,14 @@ The views come from ``fwgraph.resource``; this module only maps requests to them
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, render_template, request
 
 from fwgraph import formats
 from fwgraph.app.http import (
@@ -77,9 +79,10 @@ def downloads_index() -> Response:
         abort(406, "the list of downloads is available as " + ", ".join(mt for mt, _ in INDEX_OFFERS))
     if chosen[1] is formats.HTML:
         files = [(n, formats.content_type_of_file(n), (service().dist / n).stat().st_size) for n in names]
-        response = Response(render_template("downloads.html", files=files), content_type=formats.HTML.content_type)
+        body, fmt = render_template("downloads.html", files=files), formats.HTML
     else:
-        response = current_app.json.response({"files": names})
+        body, fmt = json.dumps({"files": names}), formats.JSON
+    response = Response(body, content_type=fmt.content_type)
     return cache_headers(response, etag, vary=True)
 
 
@@ -156,6 +159,14 @@ def _answer(key: str, media: str, fmt: Format, rdf: Callable[[], bytes], html: C
     return cache_headers(response, etag, vary=vary)
 
 
+def _resource(iri: str, triples: list[ox.Triple], media: str, fmt: Format, *, vary: bool) -> Response:
+    def page() -> str:
+        view = resource_view(service().engine, iri, triples, local_path)
+        return render_template("resource.html", **vars(view), alternates=alternates(iri))
+
+    return _answer(iri, media, fmt, lambda: graph_bytes(triples, fmt), page, vary=vary)
+
+
 @bp.get("/<path:path>")
 def resource(path: str) -> Response:
     stem, forced = _split_suffix(path)
@@ -174,10 +185,7 @@ def resource(path: str) -> Response:
         iri = base + stem
         triples = describe(svc.engine, iri)
         if triples:
-            return _answer(iri, media, fmt, lambda t=triples: graph_bytes(t, fmt),
-                           lambda i=iri, t=triples: render_template(
-                               "resource.html", **vars(resource_view(svc.engine, i, t, local_path)),
-                               alternates=alternates(i)), vary=vary)
+            return _resource(iri, triples, media, fmt, vary=vary)
     return cache_headers(_not_found(public_base() + stem, media, fmt), page_etag("404", stem, media), vary=vary)
 
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from fwgraph import formats
@@ -254,8 +254,8 @@ def sparql() -> Response:
         if method == "GET" and not_modified(etag):
             return _304(state, etag)
     if answer.status != 200:
-        exc = QueryError(answer.message or "query failed", line=answer.line, column=answer.column)
-        return _query_error(exc, method=method)
+        failure = QueryError(answer.message or "query failed", line=answer.line, column=answer.column)
+        return _query_error(failure, method=method)
     response = Response(answer.body, status=200, content_type=answer.content_type)
     headers = response.headers
     if fmt == "html":  # text a client chose, shown under this origin: sandboxed, never the site's own page
@@ -292,9 +292,8 @@ def _service_description(state: _Endpoint) -> Response:
                            + ", ".join(f.media_type for f in formats.RDF_FORMATS))
     media, fmt = chosen
     if fmt is formats.HTML:  # a browser: the landing page has the query editor
-        response = redirect("/", code=303)
-        response.headers["Vary"] = "Accept"
-        return response
+        moved = Response(status=303, headers={"Location": "/", "Vary": "Accept"})
+        return moved
     endpoint = request.base_url
     key = (endpoint, media)
     cached = state.sd_cache.get(key)
