@@ -168,10 +168,11 @@ def main(argv: list[str] | None = None) -> int:
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "html", "json"]), default="table",
               show_default=True)
 @click.option("--interfaces", is_flag=True, help="Compare the server interfaces (WSGI, ASGI, Twisted, CGI, ...).")
+@click.option("--servers", is_flag=True, help="Compare the application servers (interfaces, protocols, workers).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
-def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str, interfaces: bool,
+def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str, interfaces: bool, servers: bool,
           data: Path | None) -> None:
-    """Print the framework comparison chart (or, with --interfaces, the interface comparison).
+    """Print the framework comparison chart (or the interface or the server comparison).
 
     Exit 2 for an unknown framework slug or column.
     """
@@ -181,9 +182,11 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
 
     try:
         engine = OxigraphEngine.from_graph(load(data))
-        if interfaces:
-            if frameworks or columns:
-                raise ch.ChartError("--interfaces takes no --framework or --columns")
+        if (interfaces or servers) and (frameworks or columns or (interfaces and servers)):
+            raise ch.ChartError("--interfaces and --servers take no --framework or --columns, and not each other")
+        if servers:
+            table = ch.server_table(engine)
+        elif interfaces:
             table = ch.interface_table(engine)
             if fmt in ("table", "markdown"):
                 table = table.transposed()  # aspects as rows, one column per interface, as in the chart

@@ -24,6 +24,14 @@ class FW(DefinedNamespace):
     Synchrony: URIRef
     ChartRow: URIRef
     Correction: URIRef
+    ApplicationServer: URIRef
+    Library: URIRef
+    TemplateEngine: URIRef
+    ValidationLibrary: URIRef
+    ORM: URIRef
+    Protocol: URIRef
+    WorkerModel: URIRef
+    MissingFact: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -55,6 +63,21 @@ class FW(DefinedNamespace):
     onProperty: URIRef
     chartValue: URIRef
     currentValue: URIRef
+    implementsInterface: URIRef
+    interfaceVersion: URIRef
+    protocol: URIRef
+    workerModel: URIRef
+    deploysOn: URIRef
+    requiresPython: URIRef
+    pythonVersion: URIRef
+    typed: URIRef
+    nativeCore: URIRef
+    templateEngine: URIRef
+    validationLibrary: URIRef
+    orm: URIRef
+    techEmpowerImplementation: URIRef
+    lastChecked: URIRef
+    missingFact: URIRef
 
 
 FWSH = Namespace(BASE + "shapes#")

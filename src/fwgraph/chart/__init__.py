@@ -49,6 +49,7 @@ from fwgraph.chart.tables import (
     FORMATS,
     FRAMEWORK_COLUMNS,
     INTERFACE_COLUMNS,
+    SERVER_COLUMNS,
     Cell,
     ChartError,
     Column,
@@ -61,9 +62,10 @@ from fwgraph.chart.tables import (
     framework_table,
     interface_table,
     resolve_columns,
+    server_table,
 )
 
-__all__ = ["AS_OF", "CHART_COLUMNS", "FORMATS", "FRAMEWORK_COLUMNS", "INTERFACE_COLUMNS", "Cell", "ChartError",
-           "Column", "Dispute", "Table", "corrections", "corrections_query", "editor_links", "framework_slugs",
-           "framework_table", "interface_table", "resolve_columns", "local_link", "render", "render_csv",
-           "render_html", "render_json", "render_markdown", "render_table"]
+__all__ = ["AS_OF", "CHART_COLUMNS", "FORMATS", "FRAMEWORK_COLUMNS", "INTERFACE_COLUMNS", "SERVER_COLUMNS", "Cell",
+           "ChartError", "Column", "Dispute", "Table", "corrections", "corrections_query", "editor_links",
+           "framework_slugs", "framework_table", "interface_table", "resolve_columns", "server_table", "local_link",
+           "render", "render_csv", "render_html", "render_json", "render_markdown", "render_table"]

@@ -41,14 +41,20 @@ FRAMEWORK_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("licence", "Licence", str(DOAP.license)),
     Column("first-release", "First Release", str(FW.firstReleaseYear)),
     Column("maintenance", "Maintenance", str(FW.maintenanceStatus)),
+    Column("latest", "Latest release", str(FW.latestRelease)),
+    Column("python", "Python", str(FW.requiresPython), "requires-python of the latest release"),
+    Column("typed", "Typed", str(FW.typed), "ships type information (py.typed)"),
+    Column("servers", "Servers", str(FW.deploysOn), "servers its own documentation names for deployment"),
 ]}
 CHART_COLUMNS = ["framework", "interface", "performance", "async", "features", "homepage"]
-DEFAULT_COLUMNS = {"chart": CHART_COLUMNS, "today": list(FRAMEWORK_COLUMNS)}
+DEFAULT_COLUMNS = {"chart": CHART_COLUMNS,
+                   "today": [*CHART_COLUMNS, "licence", "first-release", "maintenance"]}
 #: Alternative spellings accepted for column keys (CLI and web).
 COLUMN_ALIASES = {"type": "interface", "interfaces": "interface", "async-support": "async",
                   "license": "licence", "first_release": "first-release", "release": "first-release",
                   "status": "maintenance", "maintenance-status": "maintenance", "feature": "features",
-                  "name": "framework"}
+                  "name": "framework", "requires-python": "python", "latest-release": "latest",
+                  "deploys-on": "servers", "server": "servers"}
 
 INTERFACE_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("interface", "Interface"),
@@ -62,6 +68,21 @@ INTERFACE_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("modern-use", "Modern Use"),
     Column("specification", "Specification"),
     Column("frameworks", "Frameworks"),
+]}
+
+
+SERVER_COLUMNS: dict[str, Column] = {c.key: c for c in [
+    Column("server", "Server"),
+    Column("interfaces", "Interfaces", str(FW.implementsInterface), "the server interfaces it runs applications on"),
+    Column("versions", "Interface versions", str(FW.interfaceVersion)),
+    Column("protocols", "Protocols", str(FW.protocol)),
+    Column("workers", "Worker model", str(FW.workerModel)),
+    Column("python", "Python", str(FW.requiresPython), "requires-python of the latest release"),
+    Column("licence", "Licence", str(DOAP.license)),
+    Column("latest", "Latest release", str(FW.latestRelease)),
+    Column("maintenance", "Maintenance", str(FW.maintenanceStatus)),
+    Column("frameworks", "Frameworks deployed on it", str(FW.deploysOn),
+           "frameworks whose own documentation names the server for deployment"),
 ]}
 
 
@@ -79,6 +100,13 @@ class ChartError(ValueError):
 # Queries
 # --------------------------------------------------------------------------------------------
 
+def _latest_release(subject: str) -> str:
+    """A pattern binding ?release to the subject's latest release as "1.2.3 (2026-01-31)"."""
+    return (f"OPTIONAL {{ ?{subject} fw:latestRelease ?version . ?version doap:revision ?revision .\n"
+            "             OPTIONAL { ?version doap:created ?created }\n"
+            '             BIND(CONCAT(STR(?revision), COALESCE(CONCAT(" (", STR(?created), ")"), "")) AS ?release) }')
+
+
 def _pairs(var: str, label: str) -> str:
     return f'(GROUP_CONCAT(DISTINCT CONCAT(STR(?{var}), " ", STR(?{label})); separator="\\n") AS ?{var}s)'
 
@@ -94,6 +122,10 @@ SELECT ?framework ?name
   {_pairs("licence", "licenceLabel")}
   (SAMPLE(STR(?year)) AS ?firstRelease)
   {_pairs("status", "statusLabel")}
+  (SAMPLE(?release) AS ?latest)
+  (SAMPLE(STR(?python)) AS ?requiresPython)
+  (SAMPLE(STR(?isTyped)) AS ?typedFlag)
+  {_pairs("server", "serverLabel")}
 WHERE {{
   #VALUES#
   ?framework a fw:WebFramework ; rdfs:label ?name .
@@ -109,6 +141,10 @@ WHERE {{
                      COALESCE(?licenceName, STR(?licence))) AS ?licenceLabel) }}
   OPTIONAL {{ ?framework fw:firstReleaseYear ?year }}
   OPTIONAL {{ ?framework fw:maintenanceStatus ?status . ?status skos:prefLabel ?statusLabel }}
+  {_latest_release("framework")}
+  OPTIONAL {{ ?framework fw:requiresPython ?python }}
+  OPTIONAL {{ ?framework fw:typed ?isTyped }}
+  OPTIONAL {{ ?framework fw:deploysOn ?server . ?server rdfs:label ?serverLabel }}
 }}
 GROUP BY ?framework ?name
 ORDER BY LCASE(?name)
@@ -187,6 +223,37 @@ WHERE {{
 }}
 GROUP BY ?interface ?name
 ORDER BY ?name
+"""
+
+
+SERVERS_QUERY = sparql_prologue() + f"""# fwgraph chart --servers: one row per application server, with the
+# interfaces it implements, the protocols it speaks, its worker model, and the frameworks deployed on it.
+SELECT ?server ?name
+  {_pairs("interface", "interfaceLabel")}
+  (GROUP_CONCAT(DISTINCT STR(?version); separator="\\n") AS ?versions)
+  {_pairs("protocol", "protocolLabel")}
+  {_pairs("worker", "workerLabel")}
+  (SAMPLE(STR(?python)) AS ?requiresPython)
+  {_pairs("licence", "licenceLabel")}
+  (SAMPLE(?release) AS ?latest)
+  {_pairs("status", "statusLabel")}
+  {_pairs("framework", "frameworkLabel")}
+WHERE {{
+  ?server a fw:ApplicationServer ; rdfs:label ?name .
+  OPTIONAL {{ ?server fw:implementsInterface ?interface . ?interface rdfs:label ?interfaceLabel }}
+  OPTIONAL {{ ?server fw:interfaceVersion ?version }}
+  OPTIONAL {{ ?server fw:protocol ?protocol . ?protocol skos:prefLabel ?protocolLabel }}
+  OPTIONAL {{ ?server fw:workerModel ?worker . ?worker skos:prefLabel ?workerLabel }}
+  OPTIONAL {{ ?server fw:requiresPython ?python }}
+  OPTIONAL {{ ?server doap:license ?licence .
+             BIND(IF(STRSTARTS(STR(?licence), STR(spdx:)), STRAFTER(STR(?licence), STR(spdx:)), STR(?licence))
+                  AS ?licenceLabel) }}
+  {_latest_release("server")}
+  OPTIONAL {{ ?server fw:maintenanceStatus ?status . ?status skos:prefLabel ?statusLabel }}
+  OPTIONAL {{ ?framework a fw:WebFramework ; fw:deploysOn ?server ; rdfs:label ?frameworkLabel }}
+}}
+GROUP BY ?server ?name
+ORDER BY LCASE(?name)
 """
 
 
@@ -286,6 +353,12 @@ def _iface_key(pair: tuple[str, str | None]) -> tuple[int, str]:
 def _cell(values: Sequence[tuple[str, str | None]], *, sep: str = ", ", key: Callable | None = None) -> Cell:
     values = sorted(values, key=key or (lambda p: (p[0].casefold(), p[0])))
     return Cell(sep.join(label for label, _ in values) if values else "—", values)
+
+
+def _text(term: Any) -> Cell:
+    """A one-value cell from a literal (or a plain string); "—" when there is none."""
+    value = term if isinstance(term, str) or term is None else term.value
+    return Cell(value, [(value, None)]) if value else Cell("—")
 
 
 def _slug(iri: str) -> str:
@@ -395,6 +468,11 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
             cells["licence"] = _cell(_values(r[idx["licences"]]))
             cells["first-release"] = Cell(year or "—", [(year, None)] if year else [])
             cells["maintenance"] = _cell(_values(r[idx["statuss"]]))
+            cells["latest"] = _text(r[idx["latest"]])
+            cells["python"] = _text(r[idx["requiresPython"]])
+            typed = r[idx["typedFlag"]]
+            cells["typed"] = _text(None if typed is None else ("yes" if typed.value in ("true", "1") else "no"))
+            cells["servers"] = _cell(_values(r[idx["servers"]]))
             for key in keys:
                 col = FRAMEWORK_COLUMNS[key]
                 if col.property:
@@ -423,6 +501,37 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
     if as_of == "today":  # the rating is the chart's opinion, not a current fact: say whose it is
         shown = [replace(c, title="Performance (chart)") if c.key == "performance" else c for c in shown]
     return Table(title, shown, rows, subjects, text, as_of, notes)
+
+
+def server_table(engine: Any) -> Table:
+    """The application servers compared: one row per server, by name."""
+    res = _query(engine, SERVERS_QUERY)
+    idx = {v: i for i, v in enumerate(res.variables)}
+    rows, subjects = [], []
+    for r in res.rows:
+        iri, name = r[idx["server"]].value, r[idx["name"]].value
+
+        def plain(var: str, sep: str = "\n", row: Any = r) -> Cell:
+            t = row[idx[var]]
+            values = sorted(v for v in (t.value.split(sep) if t is not None and t.value else []) if v)
+            return Cell(", ".join(values) if values else "—", [(v, None) for v in values])
+
+        rows.append([
+            Cell(name, [(name, iri)]),
+            _cell(_values(r[idx["interfaces"]]), sep="/", key=_iface_key),
+            plain("versions"),
+            _cell(_values(r[idx["protocols"]])),
+            _cell(_values(r[idx["workers"]])),
+            plain("requiresPython"),
+            _cell(_values(r[idx["licences"]])),
+            _text(r[idx["latest"]]),
+            _cell(_values(r[idx["statuss"]])),
+            _cell(_values(r[idx["frameworks"]])),
+        ])
+        subjects.append(iri)
+    return Table("Application servers compared", list(SERVER_COLUMNS.values()), rows, subjects, SERVERS_QUERY,
+                 "today", ["Frameworks deployed on it: those whose record names the server (?f fw:deploysOn ?s), "
+                           "as their own documentation does."])
 
 
 def interface_table(engine: Any) -> Table:
