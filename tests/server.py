@@ -95,44 +95,18 @@ def server(*options: str, env: dict[str, str] | None = None, port: int | None = 
     return srv
 
 
-_store: Server | None = None
-
-
-def store() -> str:
-    """A real Oxigraph server (`oxigraph serve-read-only`, from PyPI) loaded with the dump; its query URL."""
-    global _store
-    if _store is not None and _store.process.poll() is None:
-        return _store.url + "query"
-    oxigraph = Path(sys.executable).with_name("oxigraph")
-    location = Path(tempfile.mkdtemp(prefix="fwgraph-oxigraph-"))
-    subprocess.run([str(oxigraph), "load", "--location", str(location), "--file", str(dist() / "fwgraph.nt")],
-                   check=True, capture_output=True)
-    port = free_port()
-    log = Path(tempfile.mkstemp(prefix="fwgraph-oxigraph-", suffix=".log")[1])
-    with log.open("wb") as out:
-        process = subprocess.Popen([str(oxigraph), "serve-read-only", "--location", str(location), "--bind",
-                                    f"127.0.0.1:{port}", "--timeout-s", "4"], stdout=out, stderr=subprocess.STDOUT)
-    srv = Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"oxigraph did not start:\n{log.read_text()}") from None
-            time.sleep(0.1)
-    _store = srv
-    _servers[("oxigraph",)] = srv
-    return srv.url + "query"
+#: The ways a suite can run fwgraph: the embedded engine in memory or on disk, or --store in front of a store.
+MODES = ["embedded", "disk", "oxigraph", "virtuoso"]
 
 
 def mode_options(mode: str) -> tuple[str, ...]:
     """Extra `serve` options for a test mode: the embedded engine (in memory, or the on-disk store of the
-    build), or an external store in front of a real Oxigraph server."""
+    build), or --store in front of a real Oxigraph server or Virtuoso (tests/stores.py)."""
+    from tests.stores import STORES
+
     if mode == "disk":
         return ("--engine-store", "disk")
-    return ("--store", store()) if mode == "store" else ()
+    return ("--store", STORES[mode]().url) if mode in STORES else ()
 
 
 @atexit.register

@@ -480,8 +480,10 @@ def render_resource(iri: str, graph: Graph) -> str:
     )
     labels = Labels(iris)
     title = _label_of(graph, node) or labels(iri)
+    # sorted: a graph's order follows the process's string hashing, and replicas must agree
     description = [
-        str(o) for p in (DCTERMS.description, RDFS.comment, SKOS.definition) for o in graph.objects(node, p)
+        text for p in (DCTERMS.description, RDFS.comment, SKOS.definition)
+        for text in sorted(map(str, graph.objects(node, p)))
     ]
     heading_preds = frozenset(
         {
@@ -603,12 +605,12 @@ def render_document(iri: str, doc: Graph) -> str:
                 "iri": str(s),
                 "anchor": anchor,
                 "label": _label_of(doc, s) or _curie(str(s)),
-                "comment": " ".join(str(c) for c in doc.objects(s, RDFS.comment)),
+                "comment": " ".join(sorted(str(c) for c in doc.objects(s, RDFS.comment))),
                 "facts": facts,
             }
         )
     title = _label_of(doc, node) or iri
-    description = [str(o) for o in doc.objects(node, DCTERMS.description)]
+    description = sorted(str(o) for o in doc.objects(node, DCTERMS.description))
     return render_template(
         "document.html",
         iri=iri,
