@@ -55,13 +55,10 @@ class Store:
         return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
     def stop(self) -> None:
+        """Kill the store (its database is a temporary copy, removed with it; Virtuoso ignores SIGTERM)."""
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            self.process.kill()
+            self.process.wait(timeout=10)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

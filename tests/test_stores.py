@@ -8,6 +8,7 @@ loading commands, and the per-store differences the README lists.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -111,6 +112,18 @@ def test_graph_patterns_per_store(store):
         assert count(only_default, IN_GRAPHS) > dump_triples()
 
 
+@pytest.mark.parametrize("mode", ["embedded", "oxigraph", "virtuoso"])
+def test_blank_node_labels_per_store(mode):
+    """README, per-store differences: the dump's labels embedded, each store's own behind --store."""
+    query = ("SELECT ?r WHERE { <https://w3id.org/fwgraph/framework/flask> "
+             "<https://w3id.org/fwgraph/ns#latestRelease> ?r }")
+    r = requests.get(server(*mode_options(mode)).sparql, params={"query": query}, timeout=30)
+    value = r.json()["results"]["bindings"][0]["r"]
+    assert value["type"] == "bnode"
+    pattern = {"embedded": r"c14n\d+", "oxigraph": r"[0-9a-f]{16,32}", "virtuoso": r"b\d+"}[mode]
+    assert re.fullmatch(pattern, value["value"]), value
+
+
 def test_cli_query_endpoint_uses_the_same_client(store):
     run = subprocess.run([sys.executable, "-m", "fwgraph", "query", COUNT + " # " + "z" * GET_URL_BYTES,
                           "--endpoint", store.url, "--format", "csv"], capture_output=True, text=True, timeout=60)
@@ -136,23 +149,29 @@ def test_a_store_that_cannot_be_used_stops_serve_with_exit_2(url, message):
 
 
 def test_a_runaway_query_is_stopped_in_the_store_too(store):
-    """fwgraph answers 503 at its time limit, and the store's own CPU record shows it stopped working then."""
-    limited = server("--timeout", str(OXIGRAPH_TIMEOUT_S), "--max-rows", "5", "--store", store.url).sparql
+    """fwgraph answers 503 at its time limit, and the store's own CPU record shows that it stopped working on
+    the query soon after (Virtuoso checks its limit now and then: up to about 2 s late, measured), where it
+    would otherwise run on (Virtuoso: for the ini's MaxQueryExecutionTime, 60 s here)."""
+    limit = OXIGRAPH_TIMEOUT_S
+    limited = server("--timeout", str(limit), "--max-rows", "5", "--store", store.url).sparql
     time.sleep(0.5)
     before = store.cpu_seconds()
     start = time.monotonic()
     r = requests.get(limited, params={"query": RUNAWAY + f" # {uuid.uuid4()}"}, timeout=30)
-    elapsed = time.monotonic() - start
     assert r.status_code == 503, r.text
-    assert f"time limit of {OXIGRAPH_TIMEOUT_S} s" in r.json()["message"]
-    assert elapsed < OXIGRAPH_TIMEOUT_S + 1.5
+    assert f"time limit of {limit} s" in r.json()["message"]
+    assert time.monotonic() - start < limit + 1.5
+    idle_after = None
+    while time.monotonic() - start < limit + 6:
+        window = store.cpu_seconds()
+        time.sleep(1.0)
+        if store.cpu_seconds() - window < 0.15:  # a second in which the store did (next to) nothing
+            idle_after = time.monotonic() - 1.0 - start
+            break
     worked = store.cpu_seconds() - before
-    assert worked > 0.8, f"the store used {worked:.2f} s of CPU: it did not evaluate the query"
-    time.sleep(0.3)
-    idle_from = store.cpu_seconds()
-    time.sleep(2.0)
-    after = store.cpu_seconds() - idle_from
-    assert after < 0.3, f"the store used {after:.2f} s of CPU in the 2 s after fwgraph gave up: still running"
+    assert worked > 0.4, f"the store used {worked:.2f} s of CPU: it did not evaluate the query"
+    assert idle_after is not None, f"the store was still busy {limit + 6} s after the query began"
+    assert idle_after < limit + 3.5
 
 
 def test_the_row_cap_is_passed_to_virtuoso():
@@ -210,4 +229,5 @@ def test_the_readme_gives_the_tested_commands():
     assert OXIGRAPH_SERVE.format(db="db", port=7878, timeout=10) in README
     assert f'isql-vt 1111 dba dba exec="{VIRTUOSO_LOAD.format(dist="$PWD/dist")}"' in README
     assert f"fwgraph serve --dist dist --store '{VIRTUOSO_URL.format(port=8890)}'" in README
-    assert "apt-get install -y virtuoso-opensource" in README or "virtuoso-opensource" in README
+    assert "apt-get install -y chromium virtuoso-opensource" in README  # the test command installs it
+    assert "Fuseki" not in README and "QLever" not in README  # only the tested engines are named
