@@ -49,6 +49,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_sparql(endpoint: str, process: subprocess.Popen, log: Path, seconds: float) -> None:
+    """Until ``endpoint`` answers an ASK query: RuntimeError with the log if the process exits or time runs out."""
+    probe = endpoint + ("&" if "?" in endpoint else "?") + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(probe, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{process.args[:3]} did not answer within {seconds} s:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
 def dist() -> Path:
     global _dist
     if _dist is None:
@@ -76,21 +94,11 @@ def server(*options: str, env: dict[str, str] | None = None, port: int | None = 
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
     srv = Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
-    probe = srv.sparql + "?" + urllib.parse.urlencode({"query": "ASK {}"})
-    deadline = time.monotonic() + 90
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(probe, timeout=5) as response:
-                if response.status == 200:
-                    break
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            srv.stop()
-            raise RuntimeError(f"server did not answer within 90 s:\n{log.read_text()}")
-        time.sleep(0.1)
+    try:
+        wait_for_sparql(srv.sparql, process, log, 90)
+    except RuntimeError:
+        srv.stop()
+        raise
     _servers[key] = srv
     return srv
 

@@ -14,10 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,23 +75,6 @@ def _start(name: str, cmd: list[str], workdir: Path) -> tuple[subprocess.Popen, 
     return process, log
 
 
-def _wait_for_sparql(url: str, process: subprocess.Popen, log: Path, seconds: float) -> None:
-    probe = url + ("&" if "?" in url else "?") + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(probe, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{process.args[0]} did not answer within {seconds} s:\n{log.read_text()}")
-        time.sleep(0.2)
-
-
 def _register(store: Store) -> Store:
     _stores[store.name] = store
     return store
@@ -103,7 +82,7 @@ def _register(store: Store) -> Store:
 
 def oxigraph() -> Store:
     """Oxigraph's server (`oxigraph serve-read-only`, from PyPI) with the dump in its default graph."""
-    from tests.server import dist, free_port
+    from tests.server import dist, free_port, wait_for_sparql
 
     if "oxigraph" in _stores and _stores["oxigraph"].process.poll() is None:
         return _stores["oxigraph"]
@@ -115,7 +94,7 @@ def oxigraph() -> Store:
     serve = OXIGRAPH_SERVE.format(db=workdir / "db", port=port, timeout=OXIGRAPH_TIMEOUT_S).split()
     process, log = _start("oxigraph", [str(binary), *serve[1:]], workdir)
     url = f"http://127.0.0.1:{port}/query"
-    _wait_for_sparql(url, process, log, 30)
+    wait_for_sparql(url, process, log, 30)
     return _register(Store("oxigraph", url, process, log, workdir))
 
 
@@ -158,7 +137,7 @@ MaxQueryExecutionTime = 60
 def virtuoso() -> Store:
     """Virtuoso 7 (Debian's virtuoso-opensource, installed by .ci/run) with the dump bulk-loaded into the
     named graph https://w3id.org/fwgraph/, queried with that graph as the default graph (in the URL)."""
-    from tests.server import dist, free_port
+    from tests.server import dist, free_port, wait_for_sparql
 
     if "virtuoso" in _stores and _stores["virtuoso"].process.poll() is None:
         return _stores["virtuoso"]
@@ -171,7 +150,7 @@ def virtuoso() -> Store:
     process, log = _start("virtuoso", [server, "+foreground", "+configfile", str(workdir / "virtuoso.ini")], workdir)
     url = VIRTUOSO_URL.format(port=http_port)
     store = _register(Store("virtuoso", url, process, log, workdir))
-    _wait_for_sparql(url, process, log, 90)
+    wait_for_sparql(url, process, log, 90)
     loaded = subprocess.run([isql, f"127.0.0.1:{sql_port}", "dba", "dba",
                              "exec=" + VIRTUOSO_LOAD.format(dist=dist()) + " SELECT ll_state, ll_error FROM "
                              "DB.DBA.load_list;"], capture_output=True, text=True, timeout=120)
