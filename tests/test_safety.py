@@ -195,7 +195,8 @@ def test_a_broken_dist_is_refused_at_start(tmp_path, damage):
 
 
 def test_rebuild_replaces_the_whole_directory(tmp_path):
-    from fwgraph.build import build, verify_dist
+    from fwgraph.build import build
+    from fwgraph.dist import verify_dist
 
     out = tmp_path / "dist"
     build(out)
@@ -211,7 +212,8 @@ def test_a_killed_build_leaves_the_old_distribution_whole(tmp_path):
     import signal
     import time
 
-    from fwgraph.build import build, verify_dist
+    from fwgraph.build import build
+    from fwgraph.dist import verify_dist
     from tests.server import ROOT
 
     out = tmp_path / "dist"

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from fwgraph.engine import OxigraphEngine, QueryResult, run
+from fwgraph.engine import OxigraphEngine, run
 from fwgraph.graph import Sources, load
+from fwgraph.results import QueryResult
 
 
 @dataclass(frozen=True)

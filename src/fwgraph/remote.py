@@ -14,21 +14,23 @@ import threading
 import time
 import urllib.error
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 from SPARQLWrapper import GET, POST, POSTDIRECTLY, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from fwgraph.engine import QueryResult, _capped, syntax_error
+from fwgraph import formats
+from fwgraph.engine import InProcessEngine, syntax_error
 from fwgraph.errors import QueryError, StartError, TimeLimitExceeded, WorkerFailed
+from fwgraph.results import QueryResult, result_from_bytes
 from fwgraph.sparql import PreparedQuery
 
 GET_URL_BYTES = 2048  # longest GET URL sent (proxies and servers cut longer ones); longer queries are POSTed
 PROBE_SECONDS = 2.0  # how long the start-up probe waits for a direct POST to be answered
-_SELECT_ACCEPT = "application/sparql-results+json"
-_GRAPH_ACCEPT = "application/n-triples"
+_SELECT_ACCEPT = formats.SPARQL_JSON.media_type
+_GRAPH_ACCEPT = formats.NTRIPLES.media_type
 #: Parameters fwgraph sets itself (or that would change the answer's format), refused in the store URL.
 _OWN_PARAMS = {"query", "update", "format", "output", "results"}
 _POSTS = ("auto", "direct", "form")
@@ -189,7 +191,8 @@ class StoreClient:
         for name, value in [*self.params, *extra]:
             client.addParameter(name, value)
         client.addCustomHttpHeader("Accept", accept)
-        client.setTimeout(timeout)  # type: ignore[arg-type]  (a float works: it goes to urlopen)
+        # a float works (it goes to urlopen as the socket timeout); the stubs say int
+        client.setTimeout(timeout)  # type: ignore[arg-type]
         return client.query().response
 
     def _method(self, text: str, extra: list[tuple[str, str]]) -> str:
@@ -254,12 +257,15 @@ def _reason(exc: BaseException) -> str:
     return " ".join(text.split())[:500] or type(exc).__name__
 
 
-class RemoteEngine:
+class RemoteEngine(InProcessEngine):
     """Runs checked queries on a store with a StoreClient and reads the answers with Oxigraph.
 
     The query text has passed ``fwgraph.sparql.prepare`` (no update, no SERVICE, no FROM), so the
-    store only ever receives read-only queries. Results are capped like the embedded engine's.
+    store only ever receives read-only queries. Results are capped like the embedded engine's; the
+    time limit is the store's where it takes one (Dialect), and fwgraph's own in any case.
     """
+
+    timeout: float
 
     def __init__(self, url: str, *, timeout: float = 10.0, version: str = "", post: str = "auto",
                  dialect: str = "auto") -> None:
@@ -272,29 +278,17 @@ class RemoteEngine:
         error = syntax_error(query.text)  # parsed locally first, so errors carry line and column
         if error is not None:
             raise error
-        accept = _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT
-        response, body = self.client.request(query, accept, max_rows)
+        response, body = self.client.request(query, _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT, max_rows)
         try:
-            return self._read(query, response, body, max_rows)
+            result = result_from_bytes(query.form, cast(IO[bytes], body), max_rows=max_rows)
         except (SyntaxError, OSError, TimeLimitExceeded) as exc:
             raise self.client.failure(exc, body) from None
         finally:
             response.close()  # before the end of a capped answer: the store stops sending (and, streaming, working)
-
-    def _read(self, query: PreparedQuery, response: Any, body: _Body, max_rows: int) -> QueryResult:
-        if query.is_graph:
-            quads = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
-            items, truncated = _capped((ox.Triple(q.subject, q.predicate, q.object) for q in quads), max_rows)
-            return QueryResult(form=query.form, triples=items, truncated=truncated)
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        if isinstance(parsed, ox.QueryBoolean):
-            return QueryResult(form="ask", boolean=bool(parsed))
-        if query.form == "ask":  # Virtuoso 7 answers ASK as a one-column table: one row of 1, or no row
-            return QueryResult(form="ask", boolean=any(s[0] is not None and s[0].value not in ("0", "false")
-                                                       for s in parsed))
-        variables = [v.value for v in parsed.variables]
-        rows, truncated = _capped((tuple(s[i] for i in range(len(variables))) for s in parsed), max_rows)
+        if query.form == "ask" and result.boolean is None:  # Virtuoso 7 answers ASK as a one-column table
+            return QueryResult(form="ask", boolean=any(row[0] is not None and row[0].value not in ("0", "false")
+                                                       for row in result.rows))
         store_cap = response.headers.get("X-SPARQL-MaxRows", "")
-        if store_cap.isdigit() and len(rows) >= int(store_cap):  # the store cut the answer at its own cap
-            truncated = True
-        return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
+        if store_cap.isdigit() and len(result.rows) >= int(store_cap):  # the store cut the answer at its own cap
+            result.truncated = True
+        return result

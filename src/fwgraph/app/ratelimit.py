@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from fwgraph import formats
 from fwgraph.app.http import CORS_HEADERS
 
 LIMITED_PATHS = ("/sparql", "/validate")
@@ -121,7 +122,7 @@ class RateLimit:
         body = json.dumps({"error": "Too Many Requests", "status": 429, "message":
                            f"rate limit: at most {self.rate * 60:g} requests a minute to {path} per client "
                            f"(bursts of {self.burst}); retry in {retry} s"}).encode() + b"\n"
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+        headers = [("Content-Type", formats.JSON.content_type), ("Content-Length", str(len(body))),
                    ("Retry-After", str(retry)), ("Cache-Control", "no-store"), *CORS_HEADERS.items()]
         start_response("429 Too Many Requests", headers)
         return [body]
