@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from fwgraph import formats
+from fwgraph.app.ratelimit import RateLimit
 from fwgraph.config import resolve
 from fwgraph.service import Service
 
@@ -36,12 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
     http.init_app(app)
     _register_blueprints(app)
-    if settings["RATE_LIMIT"] > 0:
-        from fwgraph.app.ratelimit import RateLimit
-
-        app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
-                                 burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
-                                 client_header=settings["CLIENT_ADDRESS_HEADER"])
+    # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
+    app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
+                             burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
+                             client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"])
     if settings["CACHE_ENTRIES"] > 0:
         from fwgraph.app.frontcache import FrontCache
 
