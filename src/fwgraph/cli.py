@@ -74,7 +74,9 @@ def validate(files: tuple[Path, ...], fmt: str, data: Path | None, dist: Path | 
 @click.argument("query")
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", *(f.name for f in (*formats.RESULT_FORMATS, *formats.RDF_FORMATS))]))
-@click.option("--endpoint", default=None, help="Send the query to this SPARQL endpoint instead (SPARQLWrapper).")
+@click.option("--endpoint", default=None,
+              help="Send the query to this SPARQL endpoint instead (as `serve --store` does; dataset parameters "
+                   "such as default-graph-uri written in the URL are kept).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--max-rows", default=10_000, show_default=True, type=int)
 def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_rows: int) -> None:
@@ -87,7 +89,7 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
     from fwgraph.graph import load
 
     text = query
-    if query.endswith(".rq") or (len(query) < 4096 and Path(query).is_file()):
+    if query.endswith(".rq") or _names_a_file(query):
         try:
             text = Path(query).read_text(encoding="utf-8")
         except OSError as exc:
@@ -97,7 +99,7 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
         if endpoint:
             from fwgraph.remote import RemoteEngine
 
-            result = run(RemoteEngine(endpoint, timeout=60, allow_any=True), text, max_rows=max_rows)
+            result = run(RemoteEngine(endpoint, timeout=60), text, max_rows=max_rows)
         else:
             result = run(OxigraphEngine.from_graph(load(data)), text, max_rows=max_rows)
     except InputError as exc:
@@ -120,6 +122,13 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
         click.echo(f"warning: result truncated at {max_rows} rows", err=True)
 
 
+def _names_a_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and Path(text).is_file()
+    except OSError:  # no possible file name (a path component over the system's limit): query text
+        return False
+
+
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: loopback only).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
@@ -128,7 +137,9 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
               help="A directory with ontology/ and data/ to serve instead of the shipped sources.")
 @click.option("--dist", "dist", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A distribution written by `fwgraph build` to serve as is.")
-@click.option("--store", "store", default=None, help="Query this SPARQL endpoint instead of the embedded engine.")
+@click.option("--store", "store", default=None,
+              help="Query this SPARQL endpoint instead of the embedded engine; default-graph-uri and "
+                   "named-graph-uri written in the URL apply to every query (README: Deployment).")
 @click.option("--timeout", default=None, type=float, help="Query time limit in seconds (default 10).")
 @click.option("--max-rows", default=None, type=int, help="Result row cap (default 10000).")
 @click.option("--engine-store", type=click.Choice(["auto", "memory", "disk"]), default=None,

@@ -14,6 +14,8 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": None,  # a directory with ontology/ and data/; None = the shipped sources
     "DIST_DIR": None,  # a built distribution (fwgraph build); None = build into a cache directory
     "STORE_URL": None,  # an external SPARQL endpoint to query instead of the embedded engine
+    "STORE_POST": "auto",  # how long queries go to the store: auto (probed at start) | direct | form (URL-encoded)
+    "STORE_DIALECT": "auto",  # the store's limit parameters: auto (its Server header) | virtuoso | oxigraph | standard
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 0,  # web server processes (0 = one per CPU core, at most 4); each has its own query workers and cache
