@@ -24,6 +24,11 @@ class FW(DefinedNamespace):
     Synchrony: URIRef
     ChartRow: URIRef
     Correction: URIRef
+    ApplicationServer: URIRef
+    Library: URIRef
+    TemplateEngine: URIRef
+    ValidationLibrary: URIRef
+    ORM: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -55,6 +60,16 @@ class FW(DefinedNamespace):
     onProperty: URIRef
     chartValue: URIRef
     currentValue: URIRef
+    requiresPython: URIRef
+    pythonVersion: URIRef
+    typed: URIRef
+    nativeCore: URIRef
+    lastChecked: URIRef
+    missingFact: URIRef
+    templateEngine: URIRef
+    validationLibrary: URIRef
+    orm: URIRef
+    deploysOn: URIRef
 
 
 FWSH = Namespace(BASE + "shapes#")
