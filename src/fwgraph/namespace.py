@@ -29,6 +29,7 @@ class FW(DefinedNamespace):
     TemplateEngine: URIRef
     ValidationLibrary: URIRef
     ORM: URIRef
+    StaleFact: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -70,6 +71,7 @@ class FW(DefinedNamespace):
     validationLibrary: URIRef
     orm: URIRef
     deploysOn: URIRef
+    harvestedValue: URIRef
 
 
 FWSH = Namespace(BASE + "shapes#")

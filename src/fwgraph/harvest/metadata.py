@@ -324,11 +324,21 @@ def _from_poetry(poetry: dict[str, Any], project: Project) -> None:
     deps = poetry.get("dependencies")
     if isinstance(deps, dict):
         if isinstance(deps.get("python"), str):
-            project.requires_python = Value(deps["python"], path)
+            project.requires_python = Value(_poetry_specifier(deps["python"]), path)
         for name, spec in deps.items():
             if name != "python":
                 optional = isinstance(spec, dict) and bool(spec.get("optional"))
                 project.dependencies += _requirements([name], optional, path, project)
+
+
+def _poetry_specifier(text: str) -> str:
+    """Poetry's ``^3.8`` and ``~3.8`` as the PEP 440 specifiers they stand for (``>=3.8,<4.0``, ``>=3.8,<3.9``)."""
+    match = re.fullmatch(r"\s*([\^~])\s*(\d+)\.(\d+)(?:\.\d+)?\s*", text)
+    if not match:
+        return text
+    op, major, minor = match.group(1), int(match.group(2)), int(match.group(3))
+    upper = f"{major + 1}.0" if op == "^" and major > 0 else f"{major}.{minor + 1}"
+    return f">={major}.{minor},<{upper}"
 
 
 def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -295,3 +295,22 @@ def _check_classifiers(project: Project, result: Harvest) -> None:
             result.notes.append(f"{project.classifiers.path}: classifier {classifier!r} is deprecated")
         elif classifier not in trove_classifiers.classifiers:
             result.notes.append(f"{project.classifiers.path}: {classifier!r} is not a trove classifier")
+
+
+def harvest_bounded(path: str | Path, *, timeout: float = 120.0, sandbox: Any = None, **kwargs: Any) -> Harvest:
+    """:func:`harvest` in a killable child process: no network, no subprocess, bounded time and memory.
+
+    Raises InputError when the repository cannot be read, the harvest runs past ``timeout`` seconds or
+    its process dies (memory).
+    """
+    from fwgraph.errors import InputError, TimeLimitExceeded, WorkerFailed
+    from fwgraph.sandbox import Sandbox
+
+    try:
+        return (sandbox or Sandbox(slots=1, timeout=timeout)).run(harvest, path, **kwargs)
+    except TimeLimitExceeded:
+        raise InputError(f"the harvest ran past its time limit of {timeout:g} s and was stopped",
+                         source=str(path)) from None
+    except WorkerFailed as exc:
+        message = str(exc).removeprefix("InputError: ").removeprefix(f"{path}: ")
+        raise InputError(message, source=str(path)) from None
