@@ -191,6 +191,39 @@ def test_repository_with_no_tags(repo):
     assert "no release: no tag names a version and the default branch declares no final version" in result.notes
 
 
+@pytest.mark.parametrize(("tag", "version"), [
+    ("1.2.3", "1.2.3"), ("v1.2.3", "1.2.3"), ("release-0.11.1", "0.11.1"), ("flask-2.0rc1", "2.0rc1"),
+    ("v0.1.0-alpha.1", "0.1.0a1"), ("rel_1_4_54", "1.4.54"), ("tg2.5.0", "2.5.0"), ("webpy-0.70", "0.70"),
+    ("2.0.x", None), ("interface-based", None), ("backups/z4-zmi@124419", None)])
+def test_tag_names_and_the_versions_they_name(tag, version):
+    from fwgraph.harvest.releases import tag_version
+
+    found = tag_version(tag)
+    assert (str(found) if found else None) == version
+
+
+def test_placeholder_version_stamped_by_the_release_build_is_not_a_mismatch(repo):
+    commit = repo.commit({"src/demo/__init__.py": '__version__ = "0.0.0"\n',
+                          "pyproject.toml": pyproject("demo", dynamic=True)
+                          + '[tool.hatch.version]\npath = "src/demo/__init__.py"\n'}, "2026-03-01")
+    repo.tag("0.28.0", "2026-03-01")
+    result = run(repo.path)
+    assert [(r.version, r.status, r.commit) for r in result.releases.releases] == [("0.28.0", "placeholder", commit)]
+    assert result.releases.mismatches == [] and result.disagreements == []  # and 0.0.0 is no untagged release
+
+
+def test_an_old_untagged_version_above_the_tags_is_not_the_latest(repo):
+    repo.commit({"pyproject.toml": pyproject("demo", "1.0.0")}, "2010-01-01")
+    repo.tag("1.0.0", "2010-01-01")
+    repo.commit({"pyproject.toml": pyproject("demo", "2.0")}, "2010-10-11")  # declared, never shipped
+    fix = repo.commit({"pyproject.toml": pyproject("demo", "1.0.3")}, "2018-01-12")
+    repo.tag("1.0.3", "2018-01-12")
+    result = run(repo.path)
+    assert [(r.version, r.status) for r in result.releases.releases] == [
+        ("1.0.0", "matches"), ("2.0", "untagged"), ("1.0.3", "matches")]
+    assert (result.releases.latest.version, result.releases.latest.commit) == ("1.0.3", fix)
+
+
 # --------------------------------------------------------------------------- more of what it reads
 
 
@@ -343,6 +376,26 @@ def test_cli_check_stale_record_exits_1_and_reports_each_fact(tmp_path):
              for s in g.subjects(RDF.type, FW.StaleFact)}
     assert stale == {(FW.latestRelease, Literal("1.2.0"), Literal("1.3.0")),
                      (FW.requiresPython, Literal(">=3.10"), Literal(">=3.11"))}
+
+
+def test_check_keeps_curator_overrides_and_reports_facts_the_record_lacks(tmp_path):
+    from fwgraph.graph import parse_file
+    from fwgraph.harvest.check import check
+
+    _demo(tmp_path / "example+demo")
+    text = (RECORDS / "demo.ttl").read_text(encoding="utf-8")
+    text = text.replace('fw:requiresPython ">=3.10" ;', 'fw:missingFact [ fw:onProperty fw:requiresPython ; '
+                        'rdfs:comment "the curator keeps this open"@en ] ;')
+    text = text.replace('fw:pythonVersion "3.12" ;', "")
+    record = tmp_path / "demo.ttl"
+    record.write_text(text, encoding="utf-8")
+    report = check([(str(record), parse_file(record))], tmp_path, AS_OF, harvest)
+    [result] = report.records
+    assert result.stale == [] and not report.stale  # consistent: exit 0
+    assert result.overrides == ["requires-python: 'the curator keeps this open' (the repository states >=3.10)"]
+    [lacking] = [d for d in result.differences if d.missing]
+    assert (lacking.fact, lacking.record, lacking.harvested) == ("Python versions", [], ["3.12"])
+    assert "not in the record: Python versions" in report.to_text()
 
 
 def test_cli_check_unreadable_repository_or_record_exits_2(tmp_path):

@@ -42,6 +42,7 @@ class Difference:
     harvested: Any
     source: str  # permalink of the file stating the harvested value
     message: str
+    missing: bool = False  # the record states nothing here: incomplete, not stale
 
 
 @dataclass
@@ -58,6 +59,10 @@ class RecordCheck:
     skipped: str | None = None
     error: str | None = None
 
+    @property
+    def stale(self) -> list[Difference]:
+        return [d for d in self.differences if not d.missing]
+
 
 @dataclass
 class CheckReport:
@@ -66,7 +71,7 @@ class CheckReport:
 
     @property
     def stale(self) -> bool:
-        return any(r.differences for r in self.records)
+        return any(r.stale for r in self.records)
 
     @property
     def unreadable(self) -> bool:
@@ -81,9 +86,11 @@ class CheckReport:
             elif rec.skipped:
                 continue
             else:
-                state = f"{len(rec.differences)} disagreement(s)" if rec.differences else "consistent"
+                state = f"{len(rec.stale)} disagreement(s)" if rec.stale else "consistent"
                 lines.append(f"{short} ({rec.file}) vs {rec.repository} at {rec.read_at}: {state}")
-                lines += [f"  {d.fact}: {d.message}  [{d.source}]" for d in rec.differences]
+                lines += [f"  {d.fact}: {d.message}  [{d.source}]" for d in rec.stale]
+                lines += [f"  not in the record: {d.fact}: {d.message}  [{d.source}]" for d in rec.differences
+                          if d.missing]
                 lines += [f"  kept (curator's override): {o}" for o in rec.overrides]
                 if rec.agreed:
                     lines.append("  agrees on: " + ", ".join(rec.agreed))
@@ -92,7 +99,7 @@ class CheckReport:
             lines.append(f"skipped {len(skipped)} record(s) with no repository here: "
                          + ", ".join(r.iri.replace(BASE, "") for r in skipped))
         checked = [r for r in self.records if not r.skipped and not r.error]
-        lines.append(f"{len(checked)} record(s) checked, {sum(1 for r in checked if r.differences)} stale or "
+        lines.append(f"{len(checked)} record(s) checked, {sum(1 for r in checked if r.stale)} stale or "
                      f"disagreeing, {len(skipped)} skipped, {sum(1 for r in self.records if r.error)} unreadable.")
         return "\n".join(lines) + "\n"
 
@@ -100,9 +107,8 @@ class CheckReport:
         def one(rec: RecordCheck) -> dict[str, Any]:
             return {"record": rec.iri, "file": rec.file, "repository": rec.repository, "read_at": rec.read_at,
                     "skipped": rec.skipped, "error": rec.error, "agreed": rec.agreed, "overrides": rec.overrides,
-                    "differences": [{"fact": d.fact, "property": d.prop, "record": d.record,
-                                     "harvested": d.harvested, "source": d.source, "message": d.message}
-                                    for d in rec.differences]}
+                    "differences": [_diff_json(d) for d in rec.stale],
+                    "not_in_record": [_diff_json(d) for d in rec.differences if d.missing]}
 
         return json.dumps({"derived": self.derived.isoformat(), "stale": self.stale,
                            "records": [one(r) for r in self.records]}, indent=2, ensure_ascii=False, default=str)
@@ -112,7 +118,7 @@ class CheckReport:
         g = bind_prefixes(Graph())
         day = Literal(self.derived.isoformat(), datatype=XSD.date)
         for rec in self.records:
-            for diff in rec.differences:
+            for diff in rec.stale:
                 node = BNode()
                 g.add((node, RDF.type, FW.StaleFact))
                 g.add((node, RDF.subject, URIRef(rec.iri)))
@@ -125,6 +131,11 @@ class CheckReport:
                 g.add((node, DCTERMS.date, day))
                 g.add((node, RDFS.comment, Literal(f"{diff.fact}: {diff.message}", lang="en")))
         return g.serialize(format="turtle")
+
+
+def _diff_json(d: Difference) -> dict[str, Any]:
+    return {"fact": d.fact, "property": d.prop, "record": d.record, "harvested": d.harvested, "source": d.source,
+            "message": d.message}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -188,7 +199,9 @@ def _version(text: str | None) -> Version | None:
 
 
 def _url(text: str) -> str:
-    return text.strip().lower().removeprefix("http://").removeprefix("https://").removeprefix("www.").rstrip("/")
+    """A URL compared loosely: no scheme, no www., no query or fragment, no trailing slash, lower case."""
+    text = text.strip().lower().split("#")[0].split("?")[0]
+    return text.removeprefix("http://").removeprefix("https://").removeprefix("www.").rstrip("/")
 
 
 def _same_specifier(first: str | None, second: str | None) -> bool:
@@ -206,7 +219,9 @@ def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
         if str(prop) in record.missing:
             result.overrides.append(f"{name}: {record.missing[str(prop)]!r} (the repository states {got})")
         else:
-            result.differences.append(Difference(name, str(prop), rec_value, got, source, message))
+            absent = rec_value is None or rec_value == [] or rec_value == set()
+            result.differences.append(Difference(name, str(prop), rec_value, got, source, message,
+                                                 missing=absent and prop != FW.nativeCore))
 
     def agree(name: str) -> None:
         result.agreed.append(name)
@@ -263,7 +278,7 @@ def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
                    f"list {', '.join(sorted(got)) or 'none'}")
         else:
             agree("Python versions")
-    if "typed" in facts:
+    if "typed" in facts and (values["typed"] is not None or facts["typed"].value):
         if values["typed"] != facts["typed"].value:
             differ("typed", FW.typed, values["typed"], facts["typed"].value, facts["typed"].source.url,
                    f"the record says {values['typed']}; py.typed is {'present' if facts['typed'].value else 'absent'}")
@@ -281,6 +296,8 @@ def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
                               "documentation"), ("tracker", DOAP["bug-database"], "issue tracker")):
         if kind in facts:
             got_url = facts[kind].value
+            if kind == "homepage" and record.repository and _url(got_url) == _url(record.repository):
+                continue  # the metadata's homepage is the repository; the record names the project's site
             if _url(got_url) not in {_url(u) for u in values[kind]}:
                 differ(label, prop, sorted(values[kind]), got_url, facts[kind].source.url,
                        f"the record says {', '.join(sorted(values[kind])) or 'nothing'}; the metadata says {got_url}")

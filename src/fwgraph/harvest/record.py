@@ -178,6 +178,9 @@ def _release_comment(release: Release) -> str:
         return f"Tag {release.tag} names {release.version}, but the package declares {declared.version} ({where})."
     if release.status == "from-tag":
         return f"Tag {release.tag}; the version comes from the tag ({where})."
+    if release.status == "placeholder":
+        return (f"Tag {release.tag}; the package declares the placeholder {declared.version} ({where}), which the "
+                "release build replaces with the tag.")
     if release.status == "unchecked":
         return f"Tag {release.tag}; {where}: unchecked."
     return f"Tag {release.tag}; the package declares {release.version} ({where})."

@@ -1,6 +1,7 @@
 """Releases from a repository's tags, each checked against the version its package declares at that tag.
 
-A tag whose package declares another version is a mismatch (not counted as a release); a final version
+A tag whose package declares another version is a mismatch (not counted as a release), unless the package
+declares a placeholder (0.0.0, a .dev version) that the release build replaces with the tag; a final version
 declared on the default branch that no tag carries is an untagged release. The release cadence and the
 maintenance status derived from it follow the rule in STATUS_RULE.
 """
@@ -16,8 +17,9 @@ from packaging.version import InvalidVersion, Version
 from fwgraph.harvest.metadata import Declared, read_project
 from fwgraph.harvest.repository import Repository, Snapshot, TagRef
 
-_TAG_VERSION = re.compile(r"^(?:[A-Za-z][\w.]*?[-_/])?[vV]?(\d+(?:\.\d+)*(?:[._-]?(?:a|b|c|rc|alpha|beta|pre|preview|"
-                          r"post|dev|final)[._-]?\d*)*)$")
+#: A tag naming a version: an optional word prefix ("v", "release-", "flask-", "tg", "rel_"), then the version.
+_TAG_VERSION = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*?(?:[-_.][A-Za-z][A-Za-z0-9]*?)*[-_/]?)?[vV]?(?P<v>\d[\w.+!-]*)$")
+_UNDERSCORED = re.compile(r"\d+(?:_\d+)+")
 
 STATUS_RULE = ("active: a release in the last 365 days; slow: no release in the last 365 days but one in the "
                "last 730 days, or a commit on the default branch in the last 365 days; unmaintained: neither. "
@@ -33,7 +35,7 @@ class Release:
     commit: str
     date: date
     declared: Declared | None
-    status: str  # "matches", "from-tag", "unchecked", "mismatch" or "untagged"
+    status: str  # "matches", "from-tag", "placeholder", "unchecked", "mismatch" or "untagged"
 
     @property
     def parsed(self) -> Version:
@@ -60,9 +62,21 @@ class Releases:
 
     @property
     def latest(self) -> Release | None:
-        """The highest final release (the highest pre-release when there is no final one)."""
-        finals = [r for r in self.releases if r.final]
-        return max(finals or self.releases, key=lambda r: (r.parsed, r.date), default=None)
+        """The highest final release (the highest pre-release when there is no final one).
+
+        An untagged version is the latest only when it is higher than the latest tagged release and was
+        declared after it: a branch that declared 2.0 in 2010 while 1.0.3 was tagged in 2018 never shipped 2.0.
+        """
+        def highest(releases: list[Release]) -> Release | None:
+            finals = [r for r in releases if r.final]
+            return max(finals or releases, key=lambda r: (r.parsed, r.date), default=None)
+
+        tagged = highest([r for r in self.releases if r.tag is not None])
+        untagged = highest([r for r in self.releases if r.tag is None])
+        if tagged is None or (untagged is not None and untagged.final and untagged.parsed > tagged.parsed
+                              and untagged.date > tagged.date):
+            return untagged or tagged
+        return tagged
 
     @property
     def newest(self) -> Release | None:
@@ -90,13 +104,21 @@ class Releases:
 
 def tag_version(name: str) -> Version | None:
     """The version a tag names (``1.2.3``, ``v1.2.3``, ``release-1.2``, ``flask-2.0rc1``), else None."""
-    match = _TAG_VERSION.match(name.strip())
+    match = _TAG_VERSION.match(name.strip()) if len(name) <= 200 else None
     if not match:
         return None
+    text = match.group("v")
+    if _UNDERSCORED.fullmatch(text):  # rel_1_4_54
+        text = text.replace("_", ".")
     try:
-        return Version(match.group(1))
+        return Version(text)
     except InvalidVersion:
         return None
+
+
+def placeholder(version: Version | None) -> bool:
+    """A version no release carries: 0, 0.0, 0.0.0 or a development version, stamped from the tag at build time."""
+    return version is not None and (version.is_devrelease or not any(version.release))
 
 
 def _parse(text: str | None) -> Version | None:
@@ -132,12 +154,15 @@ def find_releases(repo: Repository, head: str | None) -> Releases:
 
 def _check_tag(repo: Repository, tag: TagRef, version: Version) -> Release:
     declared = read_project(repo.snapshot(tag.commit)).version
+    declared_version = _parse(declared.version) if declared else None
     if declared is None:
         status = "unchecked"
     elif declared.from_tag:
         status = "from-tag"
+    elif declared_version == version:
+        status = "matches"
     else:
-        status = "matches" if _parse(declared.version) == version else "mismatch"
+        status = "placeholder" if placeholder(declared_version) and not placeholder(version) else "mismatch"
     return Release(str(version), tag.name, tag.commit, tag.date, declared, status)
 
 
@@ -154,7 +179,7 @@ def _untagged(repo: Repository, head: str, tagged: set[Version]) -> list[Release
             declared = read_project(snap).version
             previous = (dict(snap.lookups), declared)
         version = _parse(declared.version) if declared and not declared.from_tag else None
-        if version is None or version.is_prerelease or version.is_devrelease or version.local:
+        if version is None or version.is_prerelease or placeholder(version) or version.local:
             continue
         first_seen[version] = (sha, declared)  # walking back: the last write is the oldest commit
     out = []
