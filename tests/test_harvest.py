@@ -202,6 +202,16 @@ def test_tag_names_and_the_versions_they_name(tag, version):
     assert (str(found) if found else None) == version
 
 
+def test_tags_of_other_packages_in_the_same_repository_are_left_out(repo):
+    commit = repo.commit({"pyproject.toml": pyproject("demo", "1.0.0"),
+                          "packages/demo-icons/pyproject.toml": pyproject("demo-icons", "2.0.0")}, "2026-04-01")
+    repo.tag("v1.0.0", "2026-04-01")
+    repo.tag("demo-icons-v2.0.0", "2026-04-02")
+    result = run(repo.path)
+    assert [(r.version, r.tag, r.commit) for r in result.releases.releases] == [("1.0.0", "v1.0.0", commit)]
+    assert result.releases.other_tags == ["demo-icons-v2.0.0"]
+
+
 def test_placeholder_version_stamped_by_the_release_build_is_not_a_mismatch(repo):
     commit = repo.commit({"src/demo/__init__.py": '__version__ = "0.0.0"\n',
                           "pyproject.toml": pyproject("demo", dynamic=True)

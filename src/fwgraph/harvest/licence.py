@@ -70,6 +70,8 @@ _ALIASES: dict[str, frozenset[str]] = {
     "psfl": frozenset({"PSF-2.0"}), "isclicense": frozenset({"ISC"}), "publicdomain": frozenset(),
 }
 _TOKENS = re.compile(r"\s+(?:AND|OR)\s+|[()]")
+#: Deprecated GNU identifiers (GPL-2.0, LGPL-2.1+, ...): which of -only and -or-later they meant is open.
+_GNU_DEPRECATED = re.compile(r"^((?:A|L)?GPL-\d\.\d)(\+?)$")
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,15 @@ class Licence:
 
 def expression_ids(expression: str) -> frozenset[str]:
     """The licence identifiers in an SPDX expression (exceptions after WITH left out)."""
-    ids = set()
+    ids: set[str] = set()
     for token in _TOKENS.split(expression):
-        token = token.strip()
-        if token:
-            ids.add(token.split(" WITH ")[0].strip())
+        token = token.split(" WITH ")[0].strip()
+        deprecated = _GNU_DEPRECATED.match(token)
+        if deprecated:
+            ids |= {f"{deprecated.group(1)}-or-later"} if deprecated.group(2) else \
+                {f"{deprecated.group(1)}-only", f"{deprecated.group(1)}-or-later"}
+        elif token:
+            ids.add(token)
     return frozenset(ids)
 
 
@@ -215,8 +221,9 @@ def _decide(result: Licence) -> None:
 
 
 def _is_expression(claim: Claim) -> bool:
+    """Whether the claim is an SPDX expression that names its licences exactly (no deprecated GNU identifier)."""
     try:
-        canonicalize_license_expression(claim.text)
+        expression = canonicalize_license_expression(claim.text)
     except InvalidLicenseExpression:
         return False
-    return True
+    return not any(_GNU_DEPRECATED.match(token.split(" WITH ")[0].strip()) for token in _TOKENS.split(expression))

@@ -436,7 +436,8 @@ def _from_setup_py(setup: _SetupPy, project: Project) -> None:
     calls = setup.calls
     if "RustExtension" in calls:
         project.native_hints.append(Value("Rust", path))
-    if "Extension" in calls or "cffi_modules" in setup.keywords:
+    if "Extension" in calls or "cffi_modules" in setup.keywords or "ext_modules" in setup.keywords \
+            or "build_ext" in setup.text:
         project.native_hints.append(Value("C", path))
     if "cythonize" in calls or ".pyx" in setup.text:
         project.native_hints.append(Value("Cython", path))

@@ -206,7 +206,9 @@ def _harvest(repo: Repository, slug: str | None, repo_url: str | None, as_of: da
     url = github_base(repo_url) or github_base(repo.remote_url())
     links = Permalinks(url)
     head = repo.head()
-    releases = find_releases(repo, head) if head else Releases()
+    head_project = read_project(repo.snapshot(head)) if head else Project()
+    releases = find_releases(repo, head, str(head_project.name.value) if head_project.name else None) \
+        if head else Releases()
     latest = releases.latest
     read_at = latest.commit if latest else head
     project = read_project(repo.snapshot(read_at)) if read_at else Project()

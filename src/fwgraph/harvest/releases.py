@@ -20,6 +20,7 @@ from fwgraph.harvest.repository import Repository, Snapshot, TagRef
 #: A tag naming a version: an optional word prefix ("v", "release-", "flask-", "tg", "rel_"), then the version.
 _TAG_VERSION = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*?(?:[-_.][A-Za-z][A-Za-z0-9]*?)*[-_/]?)?[vV]?(?P<v>\d[\w.+!-]*)$")
 _UNDERSCORED = re.compile(r"\d+(?:_\d+)+")
+_GENERIC_PREFIXES = {"", "v", "release", "rel", "version", "ver", "r"}
 
 STATUS_RULE = ("active: a release in the last 365 days; slow: no release in the last 365 days but one in the "
                "last 730 days, or a commit on the default branch in the last 365 days; unmaintained: neither. "
@@ -104,6 +105,12 @@ class Releases:
 
 def tag_version(name: str) -> Version | None:
     """The version a tag names (``1.2.3``, ``v1.2.3``, ``release-1.2``, ``flask-2.0rc1``), else None."""
+    parts = tag_parts(name)
+    return parts[1] if parts else None
+
+
+def tag_parts(name: str) -> tuple[str, Version] | None:
+    """The tag's prefix (lower case, letters and digits only: "" for ``v1.0``) and the version it names."""
     match = _TAG_VERSION.match(name.strip()) if len(name) <= 200 else None
     if not match:
         return None
@@ -111,9 +118,11 @@ def tag_version(name: str) -> Version | None:
     if _UNDERSCORED.fullmatch(text):  # rel_1_4_54
         text = text.replace("_", ".")
     try:
-        return Version(text)
+        version = Version(text)
     except InvalidVersion:
         return None
+    prefix = re.sub(r"[^a-z0-9]", "", name.strip()[:match.start("v")].lower().rstrip("v"))
+    return ("" if prefix in _GENERIC_PREFIXES else prefix), version
 
 
 def placeholder(version: Version | None) -> bool:
@@ -130,15 +139,22 @@ def _parse(text: str | None) -> Version | None:
         return None
 
 
-def find_releases(repo: Repository, head: str | None) -> Releases:
-    """Check every version tag against the package, then walk the default branch for untagged versions."""
+def find_releases(repo: Repository, head: str | None, name: str | None = None) -> Releases:
+    """Check every version tag against the package, then walk the default branch for untagged versions.
+
+    In a repository of several packages (tags ``v1.0`` and ``other-package-v2.0``), only the tags with no
+    prefix or the project's own ``name`` as prefix are the project's.
+    """
     found = Releases()
     tagged: dict[Version, Release] = {}
-    for tag in repo.tags():
-        version = tag_version(tag.name)
-        if version is None:
+    named = [(tag, tag_parts(tag.name)) for tag in repo.tags()]
+    own = {"", re.sub(r"[^a-z0-9]", "", (name or "").lower())}
+    mine = {parts[0] for _, parts in named if parts} & own or {parts[0] for _, parts in named if parts}
+    for tag, parts in named:
+        if parts is None or parts[0] not in mine:
             found.other_tags.append(tag.name)
             continue
+        version = parts[1]
         release = _check_tag(repo, tag, version)
         if release.status == "mismatch":
             found.mismatches.append(release)
