@@ -23,7 +23,7 @@ from rdflib.namespace import DCTERMS, DOAP, RDF, RDFS, SDO, XSD
 from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import Catalogue
 from fwgraph.harvest.record import Harvest
-from fwgraph.harvest.repository import github_base
+from fwgraph.harvest.repository import Permalinks, github_base
 from fwgraph.namespace import BASE, FW, SPDX, bind_prefixes
 
 #: Where a repository for github.com/OWNER/NAME may sit under --repos (the first that exists is taken).
@@ -212,128 +212,98 @@ def _same_specifier(first: str | None, second: str | None) -> bool:
 
 
 def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
-    """Fill ``result`` with every fact on which ``record`` and ``harvest`` differ."""
+    """Fill ``result`` with every fact on which ``record`` and ``harvest`` differ (and those they agree on)."""
     facts, rel, values = harvest.facts, harvest.releases, record.values
 
-    def differ(name: str, prop: URIRef, rec_value: Any, got: Any, source: str, message: str) -> None:
-        if str(prop) in record.missing:
+    def judge(name: str, prop: URIRef, same: bool, rec_value: Any, got: Any, source: str, message: str) -> None:
+        if same:
+            result.agreed.append(name)
+        elif str(prop) in record.missing:
             result.overrides.append(f"{name}: {record.missing[str(prop)]!r} (the repository states {got})")
         else:
             absent = rec_value is None or rec_value == [] or rec_value == set()
             result.differences.append(Difference(name, str(prop), rec_value, got, source, message,
                                                  missing=absent and prop != FW.nativeCore))
 
-    def agree(name: str) -> None:
-        result.agreed.append(name)
+    def listed(items: Any) -> str:
+        return ", ".join(sorted(items)) or "none"
 
     latest = rel.latest
     if latest is not None:
         source = harvest.release_sources[f"{latest.version}@{latest.tag or latest.commit}"].url
         where = f"tag {latest.tag}" if latest.tag else f"untagged, commit {latest.commit[:12]}"
-        if values["latest"] is None:
-            differ("latest release", FW.latestRelease, None, latest.version, source,
-                   f"the record has none; the repository's latest release is {latest.version} ({where}, {latest.date})")
+        revision, created = values["latest"] or (None, None)
+        if revision is None or _version(revision) != latest.parsed:
+            judge("latest release", FW.latestRelease, False, revision, latest.version, source,
+                  f"the record says {revision or 'nothing'} ({created or 'no date'}); the repository's latest "
+                  f"release is {latest.version} ({where}, {latest.date})")
         else:
-            revision, created = values["latest"]
-            if _version(revision) != latest.parsed:
-                differ("latest release", FW.latestRelease, revision, latest.version, source,
-                       f"the record says {revision} ({created or 'no date'}); the repository's latest release is "
-                       f"{latest.version} ({where}, {latest.date})")
-            elif created and created != latest.date.isoformat():
-                differ("latest release date", FW.latestRelease, created, latest.date.isoformat(), source,
-                       f"the record dates {revision} {created}; the repository dates it {latest.date} ({where})")
-            else:
-                agree("latest release")
+            judge("latest release", FW.latestRelease, not created or created == latest.date.isoformat(), created,
+                  latest.date.isoformat(), source,
+                  f"the record dates {revision} {created}; the repository dates it {latest.date} ({where})")
     first = rel.first
     if first is not None and values["first_year"]:
-        source = harvest.release_sources[f"{first.version}@{first.tag or first.commit}"].url
-        if values["first_year"] != str(first.date.year):
-            differ("first release", FW.firstReleaseYear, values["first_year"], str(first.date.year), source,
-                   f"the record says {values['first_year']}; the repository's first release is {first.version} "
-                   f"({first.date})")
-        else:
-            agree("first release")
+        judge("first release", FW.firstReleaseYear, values["first_year"] == str(first.date.year),
+              values["first_year"], str(first.date.year),
+              harvest.release_sources[f"{first.version}@{first.tag or first.commit}"].url,
+              f"the record says {values['first_year']}; the repository's first release is {first.version} "
+              f"({first.date})")
     if "licence" in facts:
-        got = set(facts["licence"].value)
-        if got != values["licence"]:
-            differ("licence", DOAP.license, sorted(values["licence"]), sorted(got), facts["licence"].source.url,
-                   f"the record says {' + '.join(sorted(values['licence'])) or 'nothing'}; the repository states "
-                   f"{' + '.join(sorted(got))}")
-        else:
-            agree("licence")
+        got = sorted(facts["licence"].value)
+        judge("licence", DOAP.license, set(got) == values["licence"], sorted(values["licence"]), got,
+              facts["licence"].source.url,
+              f"the record says {listed(values['licence'])}; the repository states {listed(got)}")
     if "requires_python" in facts:
         got_text = facts["requires_python"].value
-        if not _same_specifier(values["requires_python"], got_text):
-            differ("requires-python", FW.requiresPython, values["requires_python"], got_text,
-                   facts["requires_python"].source.url,
-                   f"the record says {values['requires_python'] or 'nothing'}; the repository states {got_text}")
-        else:
-            agree("requires-python")
+        judge("requires-python", FW.requiresPython, _same_specifier(values["requires_python"], got_text),
+              values["requires_python"], got_text, facts["requires_python"].source.url,
+              f"the record says {values['requires_python'] or 'nothing'}; the repository states {got_text}")
     if "python_versions" in facts:
-        got = set(facts["python_versions"].value)
-        if got != values["python_versions"]:
-            differ("Python versions", FW.pythonVersion, sorted(values["python_versions"]), sorted(got),
-                   facts["python_versions"].source.url,
-                   f"the record lists {', '.join(sorted(values['python_versions'])) or 'none'}; the classifiers "
-                   f"list {', '.join(sorted(got)) or 'none'}")
-        else:
-            agree("Python versions")
+        got = sorted(facts["python_versions"].value)
+        judge("Python versions", FW.pythonVersion, set(got) == values["python_versions"],
+              sorted(values["python_versions"]), got, facts["python_versions"].source.url,
+              f"the record lists {listed(values['python_versions'])}; the classifiers list {listed(got)}")
     if "typed" in facts and (values["typed"] is not None or facts["typed"].value):
-        if values["typed"] != facts["typed"].value:
-            differ("typed", FW.typed, values["typed"], facts["typed"].value, facts["typed"].source.url,
-                   f"the record says {values['typed']}; py.typed is {'present' if facts['typed'].value else 'absent'}")
-        else:
-            agree("typed")
-    got_native = set(facts["native_core"].value) if "native_core" in facts else set()
-    if got_native != values["native_core"]:
-        source = facts["native_core"].source.url if "native_core" in facts else f"{harvest.url or 'git:'}"
-        differ("native core", FW.nativeCore, sorted(values["native_core"]), sorted(got_native), source,
-               f"the record says {', '.join(sorted(values['native_core'])) or 'none'}; the build shows "
-               f"{', '.join(sorted(got_native)) or 'none'}")
-    elif got_native:
-        agree("native core")
+        judge("typed", FW.typed, values["typed"] == facts["typed"].value, values["typed"], facts["typed"].value,
+              facts["typed"].source.url, f"the record says {values['typed']}; py.typed is "
+              f"{'present' if facts['typed'].value else 'absent'}")
+    got_native = sorted(facts["native_core"].value) if "native_core" in facts else []
+    if got_native or values["native_core"]:
+        judge("native core", FW.nativeCore, set(got_native) == values["native_core"], sorted(values["native_core"]),
+              got_native, facts["native_core"].source.url if got_native
+              else Permalinks(harvest.url).tree(harvest.read_at or "").url,
+              f"the record says {listed(values['native_core'])}; the build shows {listed(got_native)}")
     for kind, prop, label in (("homepage", DOAP.homepage, "homepage"), ("documentation", SDO.softwareHelp,
                               "documentation"), ("tracker", DOAP["bug-database"], "issue tracker")):
-        if kind in facts:
-            got_url = facts[kind].value
-            if kind == "homepage" and record.repository and _url(got_url) == _url(record.repository):
-                continue  # the metadata's homepage is the repository; the record names the project's site
-            if _url(got_url) not in {_url(u) for u in values[kind]}:
-                differ(label, prop, sorted(values[kind]), got_url, facts[kind].source.url,
-                       f"the record says {', '.join(sorted(values[kind])) or 'nothing'}; the metadata says {got_url}")
-            else:
-                agree(label)
+        got_url = facts[kind].value if kind in facts else None
+        if got_url is None or (kind == "homepage" and record.repository
+                               and _url(got_url) == _url(record.repository)):
+            continue  # nothing stated, or a homepage that is the repository while the record names the site
+        judge(label, prop, _url(got_url) in {_url(u) for u in values[kind]}, sorted(values[kind]), got_url,
+              facts[kind].source.url, f"the record says {listed(values[kind])}; the metadata says {got_url}")
     if "distribution" in facts and values["distribution"]:
-        if canonicalize_name(values["distribution"]) != canonicalize_name(facts["distribution"].value):
-            differ("PyPI name", FW.pypiDistribution, values["distribution"], facts["distribution"].value,
-                   facts["distribution"].source.url,
-                   f"the record says {values['distribution']}; the metadata names {facts['distribution'].value}")
-        else:
-            agree("PyPI name")
-    _compare_status(values["status"], harvest, differ, agree)
+        got_name = facts["distribution"].value
+        same = canonicalize_name(values["distribution"]) == canonicalize_name(got_name)
+        judge("PyPI name", FW.pypiDistribution, same, values["distribution"], got_name,
+              facts["distribution"].source.url,
+              f"the record says {values['distribution']}; the metadata names {got_name}")
+    _compare_status(values["status"], harvest, judge)
 
 
-def _compare_status(recorded: str | None, harvest: Harvest, differ: Callable[..., None],
-                    agree: Callable[[str], None]) -> None:
+def _compare_status(recorded: str | None, harvest: Harvest, judge: Callable[..., None]) -> None:
     """Derived statuses are active, slow or unmaintained; limited maintenance is never contradicted, and
     archived only by a release in the last year."""
     if "status" not in harvest.facts or recorded is None or recorded == "limited-maintenance":
         return
     derived = harvest.facts["status"].value
-    if recorded == "archived":
-        contradicted = derived == "active"
-    else:
-        contradicted = recorded != derived
-    if contradicted:
-        cadence = harvest.releases.cadence(harvest.derived)
-        differ("maintenance status", FW.maintenanceStatus, _STATUS + recorded, _STATUS + derived,
-               harvest.facts["status"].source.url,
-               f"the record says {recorded}; the rule gives {derived} ({cadence['releases_last_12_months']} "
-               f"release(s) in 12 months, {cadence['releases_last_24_months']} in 24, last "
-               f"{cadence['days_since_last_release']} day(s) ago, last commit {cadence['days_since_last_commit']} "
-               "day(s) ago)")
-    else:
-        agree("maintenance status")
+    same = derived != "active" if recorded == "archived" else recorded == derived
+    cadence = harvest.releases.cadence(harvest.derived)
+    judge("maintenance status", FW.maintenanceStatus, same, _STATUS + recorded, _STATUS + derived,
+          harvest.facts["status"].source.url,
+          f"the record says {recorded}; the rule gives {derived} ({cadence['releases_last_12_months']} "
+          f"release(s) in 12 months, {cadence['releases_last_24_months']} in 24, last "
+          f"{cadence['days_since_last_release']} day(s) ago, last commit {cadence['days_since_last_commit']} "
+          "day(s) ago)")
 
 
 # --------------------------------------------------------------------------- running
