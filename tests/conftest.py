@@ -26,3 +26,34 @@ def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     build(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def app(dist):
+    """The Flask app built in-process on the session's distribution (route logic; no server, no worker pool).
+
+    Queries run in a worker pool of one process, so the time limit is real here too; the network guard is
+    left off because the test process itself talks to loopback servers.
+    """
+    from fwgraph.app import create_app
+
+    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 1, "NETWORK_GUARD": False, "RATE_LIMIT": 0,
+                      "CACHE_ENTRIES": 0})
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["fwgraph"].engine.close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner():
+    """The `fwgraph` command line, run in-process with click's runner."""
+    from click.testing import CliRunner
+
+    from fwgraph.cli import cli
+
+    return lambda *args: CliRunner().invoke(cli, list(args))

@@ -13,7 +13,8 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, VOID
 
-from fwgraph.build import COMPRESSED, DUMPS, build
+from fwgraph.build import build
+from fwgraph.dist import COMPRESSED, DUMPS
 from fwgraph.errors import BuildError
 from fwgraph.namespace import CONTEXT_IRI, DATASET_IRI, SPDX_TERMS
 

@@ -373,6 +373,7 @@ def test_landing_page(server):
         'href="/download/fwgraph.ttl"',
         'href="/download/fwgraph.jsonld"',
         'href="/validate"',
+        'href="/contribute"',
     ):
         assert href in html
     for slug in FRAMEWORKS:
@@ -384,7 +385,8 @@ def test_landing_page(server):
         if line.startswith("# title:")
     ]
     assert titles and all(t.replace("'", "&#39;") in html for t in titles)
-    assert 'action="/sparql"' in html and 'name="format" value="html"' in html
+    assert 'action="/sparql"' in html and 'name="format"' in html
+    assert '<option value="html" data-kind="select" selected>' in html  # without scripts: an HTML table
     assert "http://" not in html.split("<main>", 1)[0] and "https://" not in html.split("<main>", 1)[0]
     again = requests.get(server.url, headers={"If-None-Match": r.headers["ETag"]}, timeout=10)
     assert again.status_code == 304

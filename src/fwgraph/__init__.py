@@ -7,15 +7,9 @@
 True
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("fwgraph")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
-
-from fwgraph.graph import load  # noqa: E402
-from fwgraph.query import run_query  # noqa: E402
-from fwgraph.validation import validate  # noqa: E402
+from fwgraph._version import __version__
+from fwgraph.graph import load
+from fwgraph.query import run_query
+from fwgraph.validation import validate
 
 __all__ = ["__version__", "load", "run_query", "validate"]

@@ -9,31 +9,21 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
 
-from fwgraph.errors import BuildError, InputError, StartError
+from fwgraph import formats
+from fwgraph._version import __version__
+from fwgraph.dist import COMPRESSED, STORE_DIR, VOID_FILE
+from fwgraph.engine import write_store
+from fwgraph.errors import BuildError, InputError
 from fwgraph.graph import Sources, load_files, parse_file, stamp_version
 from fwgraph.jsonld import context_bytes, to_jsonld
-from fwgraph.namespace import BASE, CONTEXT_IRI, DATASET_IRI, SPDX_TERMS, bind_prefixes
+from fwgraph.namespace import BASE, DATASET_IRI, SPDX_TERMS, bind_prefixes
 from fwgraph.validation import ValidationReport, validate_graph
-
-#: The files a build writes, with their media types (the server serves them from /download/).
-DUMPS = {
-    "fwgraph.ttl": "text/turtle",
-    "fwgraph.nt": "application/n-triples",
-    "fwgraph.jsonld": "application/ld+json",
-    "fwgraph.context.jsonld": "application/ld+json",
-    "ontology.ttl": "text/turtle",
-    "shapes.ttl": "text/turtle",
-}
-COMPRESSED = ("fwgraph.ttl", "fwgraph.nt", "fwgraph.jsonld")
-VOID_FILE = "void.ttl"
-#: An on-disk Oxigraph store of fwgraph.nt that the server can open instead of loading the dump into
-#: memory (large graphs). It is an index, not a distribution: not downloadable, not byte-stable.
-STORE_DIR = "fwgraph.oxigraph"
 
 
 @dataclass(frozen=True)
@@ -63,16 +53,16 @@ def _canonical_nt(quads: list[ox.Quad]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _rdflib_term(term: object) -> object:
+def _rdflib_term(term: Any) -> Any:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)  # keep the canonical label (rdflib's parsers would draw new ones)
-    if term.language:  # type: ignore[attr-defined]
-        return Literal(term.value, lang=term.language)  # type: ignore[attr-defined]
-    if term.datatype.value == str(XSD.string):  # type: ignore[attr-defined]
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == str(XSD.string):
         return Literal(term.value)  # rdflib keeps plain and xsd:string literals apart
-    return Literal(term.value, datatype=URIRef(term.datatype.value))  # type: ignore[attr-defined]
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
 def _canonical_graph(quads: list[ox.Quad]) -> Graph:
@@ -100,7 +90,6 @@ def _write(path: Path, data: bytes) -> None:
 
 def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) -> Graph:
     """VoID + DCAT for the dataset: statistics, distributions with checksums, endpoint and URI space."""
-    from fwgraph import __version__
 
     dataset = URIRef(base + "dataset") if base != BASE else DATASET_IRI
     void = bind_prefixes(Graph())
@@ -134,7 +123,7 @@ def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) ->
     void.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     for name in sorted(files):
         data = files[name]
-        media = DUMPS.get(name.removesuffix(".gz"), "application/octet-stream")
+        fmt = formats.by_suffix(name.removesuffix(".gz"))
         dist = URIRef(f"{base}download/{name}")
         void.add((dataset, DCAT.distribution, dist))
         if name in ("fwgraph.ttl", "fwgraph.nt", "fwgraph.jsonld") or name.endswith(".gz"):
@@ -142,10 +131,11 @@ def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) ->
         void.add((dist, RDF.type, DCAT.Distribution))
         void.add((dist, DCTERMS.title, Literal(name)))
         void.add((dist, DCAT.downloadURL, dist))
-        void.add((dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media}")))
+        if fmt is not None:
+            void.add((dist, DCAT.mediaType, URIRef(fmt.iana)))
         void.add((dist, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)))
         if name.endswith(".gz"):
-            void.add((dist, DCAT.compressFormat, URIRef("https://www.iana.org/assignments/media-types/application/gzip")))
+            void.add((dist, DCAT.compressFormat, URIRef(formats.GZIP.iana)))
         checksum = BNode(f"checksum-{name}")
         void.add((dist, SPDX_TERMS.checksum, checksum))
         void.add((checksum, RDF.type, SPDX_TERMS.Checksum))
@@ -153,19 +143,6 @@ def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) ->
         digest = Literal(hashlib.sha256(data).hexdigest(), datatype=XSD.hexBinary)
         void.add((checksum, SPDX_TERMS.checksumValue, digest))
     return void
-
-
-def write_store(dump: Path, target: Path) -> None:
-    """Load ``dump`` into a fresh on-disk Oxigraph store at ``target`` (replacing an older one)."""
-    tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=target.parent))
-    store = ox.Store(str(tmp))
-    store.bulk_extend(ox.parse(path=str(dump), format=ox.RdfFormat.N_TRIPLES))  # the dump's own blank-node labels
-    store.optimize()
-    store.flush()
-    del store
-    if target.exists():
-        shutil.rmtree(target)
-    tmp.rename(target)
 
 
 def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResult:
@@ -241,27 +218,4 @@ def _replace_dir(new: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def verify_dist(dist: Path) -> None:
-    """Check a distribution against the SHA-256 checksums in its ``void.ttl``; raise StartError if broken."""
-    void_path = dist / VOID_FILE
-    if not void_path.is_file():
-        raise StartError(f"{dist} holds no {VOID_FILE}: not a distribution written by `fwgraph build`")
-    void = parse_file(void_path)
-    checked = 0
-    for dist_iri, checksum in void.subject_objects(SPDX_TERMS.checksum):
-        name = str(dist_iri).rsplit("/", 1)[-1]
-        expected = str(void.value(checksum, SPDX_TERMS.checksumValue) or "")
-        path = dist / name
-        if not path.is_file():
-            raise StartError(f"{path} is missing from the distribution (listed in {VOID_FILE})")
-        with path.open("rb") as fh:
-            actual = hashlib.file_digest(fh, "sha256").hexdigest()
-        if actual != expected:
-            raise StartError(f"{path} does not match the SHA-256 checksum in {VOID_FILE}: truncated or altered; "
-                             "rebuild with `fwgraph build`")
-        checked += 1
-    if not checked:
-        raise StartError(f"{void_path} lists no checksums: rebuild the distribution with `fwgraph build`")
-
-
-__all__ = ["BuildResult", "build", "DUMPS", "COMPRESSED", "VOID_FILE", "CONTEXT_IRI"]
+__all__ = ["BuildResult", "build", "void_description"]

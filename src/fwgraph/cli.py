@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from fwgraph import formats
 from fwgraph.errors import BuildError, FwgraphError, InputError
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
@@ -71,8 +72,8 @@ def validate(files: tuple[Path, ...], fmt: str, data: Path | None, dist: Path | 
 
 @cli.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "jsonld", "nt"]),
-              default="table", show_default=True)
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", *(f.name for f in (*formats.RESULT_FORMATS, *formats.RDF_FORMATS))]))
 @click.option("--endpoint", default=None, help="Send the query to this SPARQL endpoint instead (SPARQLWrapper).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--max-rows", default=10_000, show_default=True, type=int)
@@ -107,13 +108,13 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
         sys.exit(EXIT_ERROR)
     if fmt == "table":
         click.echo(res.table(result), nl=False)
-    elif result.is_graph:
-        graph_fmt = fmt if fmt in ("turtle", "jsonld", "nt") else "turtle"
-        sys.stdout.buffer.write(res.graph_bytes(result.triples, graph_fmt))
+    elif result.is_graph:  # a results format asked for a graph answers in Turtle, and the other way in JSON
+        sys.stdout.buffer.write(res.graph_bytes(result.triples, formats.by_name(fmt, formats.RDF_FORMATS)
+                                                or formats.TURTLE))
     else:
-        writer = res.SELECT_WRITERS.get(fmt, res.to_json)
-        sys.stdout.buffer.write(writer(result))
-        if fmt in ("json", "xml"):
+        chosen = formats.by_name(fmt, formats.RESULT_FORMATS) or formats.SPARQL_JSON
+        sys.stdout.buffer.write(res.SELECT_WRITERS[chosen](result))
+        if chosen in (formats.SPARQL_JSON, formats.SPARQL_XML):
             sys.stdout.write("\n")
     if result.truncated:
         click.echo(f"warning: result truncated at {max_rows} rows", err=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
+import shutil
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,46 +16,64 @@ from rdflib import Graph, URIRef
 from rdflib import Literal as RLiteral
 
 from fwgraph.errors import QueryError
+from fwgraph.results import QueryResult, capped, serialise
 from fwgraph.sparql import PreparedQuery, prepare
 
-Term = Any  # a pyoxigraph NamedNode, BlankNode or Literal
 
+@dataclass(frozen=True)
+class Answer:
+    """A serialised query answer: what the web layer sends as is (and caches)."""
 
-@dataclass
-class QueryResult:
-    """A query's result in engine-neutral form (pyoxigraph terms), capped at a row limit."""
-
-    form: str  # select | ask | construct | describe
-    variables: list[str] = field(default_factory=list)
-    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
-    boolean: bool | None = None
-    triples: list[ox.Triple] = field(default_factory=list)
+    status: int
+    content_type: str
+    body: bytes
     truncated: bool = False
+    message: str | None = None  # for errors (status >= 400)
+    line: int | None = None
+    column: int | None = None
 
-    @property
-    def is_graph(self) -> bool:
-        return self.form in ("construct", "describe")
-
-    def __len__(self) -> int:
-        return len(self.triples) if self.is_graph else len(self.rows)
+    @classmethod
+    def error(cls, exc: QueryError) -> Answer:
+        return cls(400, "", b"", message=exc.message, line=exc.line, column=exc.column)
 
 
 class Engine(Protocol):
-    """What the server and the CLI need of a query engine."""
+    """What the server and the CLI need of a query engine.
+
+    ``timeout`` is the time limit the engine enforces (seconds), or None when it cannot stop a query.
+    """
 
     version: str
 
+    @property
+    def timeout(self) -> float | None: ...
+
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult: ...
 
-
-def _capped(iterable: Any, max_rows: int) -> tuple[list[Any], bool]:
-    items = list(itertools.islice(iterable, max_rows + 1))
-    if len(items) > max_rows:
-        return items[:max_rows], True
-    return items, False
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer: ...
 
 
-def _syntax_error(exc: SyntaxError) -> QueryError:
+class InProcessEngine:
+    """An engine that evaluates in the calling process: ``execute`` serialises its own ``query`` result."""
+
+    version: str = ""
+    timeout: float | None = None  # nothing can stop a query running in this process
+
+    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+        raise NotImplementedError
+
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer:
+        """The answer in format ``fmt`` (a short name), errors as a 400 answer."""
+        try:
+            result = self.query(query, max_rows=max_rows)
+        except QueryError as exc:
+            return Answer.error(exc)
+        ctype, body = serialise(result, fmt, query=query.text, max_rows=max_rows)
+        return Answer(200, ctype, body, truncated=result.truncated)
+
+
+def parser_error(exc: SyntaxError) -> QueryError:
+    """Oxigraph's SyntaxError as a QueryError with line and column."""
     import re
 
     text = str(exc)
@@ -90,7 +109,7 @@ def _parse_on_empty_store(text: str) -> QueryError | None:
     try:
         _empty_store.query(text)
     except SyntaxError as exc:
-        return _syntax_error(exc)
+        return parser_error(exc)
     except Exception:  # noqa: BLE001  (evaluation errors are not syntax errors)
         return None
     return None
@@ -110,8 +129,8 @@ def syntax_error(text: str) -> QueryError | None:
     return _parse_thread().submit(_parse_on_empty_store, text).result()
 
 
-class OxigraphEngine:
-    """pyoxigraph's in-memory store: the fast engine the server uses."""
+class OxigraphEngine(InProcessEngine):
+    """pyoxigraph's store (in memory, or on disk read-only): the engine the query workers run."""
 
     def __init__(self, store: ox.Store, version: str = "") -> None:
         self.store = store
@@ -140,18 +159,18 @@ class OxigraphEngine:
         try:
             result = self.store.query(query.text)
         except SyntaxError as exc:
-            raise _syntax_error(exc) from None
+            raise parser_error(exc) from None
         if isinstance(result, ox.QueryBoolean):
             return QueryResult(form="ask", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            rows, truncated = _capped((tuple(s[i] for i in range(len(variables))) for s in result), max_rows)
+            rows, truncated = capped((tuple(s[i] for i in range(len(variables))) for s in result), max_rows)
             return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
-        triples, truncated = _capped(result, max_rows)
+        triples, truncated = capped(result, max_rows)
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
 
 
-def to_ox(term: Any) -> Term | None:
+def to_ox(term: Any) -> Any:
     """Convert an rdflib term to the pyoxigraph term with the same value."""
     if term is None:
         return None
@@ -168,7 +187,7 @@ def to_ox(term: Any) -> Term | None:
     raise TypeError(f"unsupported term {term!r}")
 
 
-class RdflibEngine:
+class RdflibEngine(InProcessEngine):
     """rdflib's SPARQL engine over an rdflib graph: slow, kept as the reference the tests compare with.
 
     SERVICE and FROM are refused by ``prepare`` before rdflib sees the query; rdflib would follow both.
@@ -186,14 +205,27 @@ class RdflibEngine:
         if result.type == "ASK":
             return QueryResult(form="ask", boolean=bool(result.askAnswer))
         if result.type == "SELECT":
-            variables = [str(v) for v in result.vars]
-            rows, truncated = _capped((tuple(to_ox(t) for t in row) for row in result), max_rows)
+            variables = [str(v) for v in result.vars or ()]
+            rows, truncated = capped((tuple(to_ox(t) for t in row) for row in result), max_rows)  # type: ignore[union-attr]
             return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
-        triples, truncated = _capped(
-            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.graph), max_rows)
+        triples, truncated = capped(
+            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in result.graph or ()), max_rows)
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
 
 
 def run(engine: Engine, text: str, *, max_rows: int = 10_000, max_bytes: int | None = None) -> QueryResult:
     """Check ``text`` and run it on ``engine``."""
     return engine.query(prepare(text, max_bytes=max_bytes), max_rows=max_rows)
+
+
+def write_store(dump: Path, target: Path) -> None:
+    """Load ``dump`` into a fresh on-disk Oxigraph store at ``target`` (replacing an older one)."""
+    tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=target.parent))
+    store = ox.Store(str(tmp))
+    store.bulk_extend(ox.parse(path=str(dump), format=ox.RdfFormat.N_TRIPLES))  # the dump's own blank-node labels
+    store.optimize()
+    store.flush()
+    del store
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)

@@ -13,18 +13,10 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
+from fwgraph import formats
+from fwgraph._version import __version__
 from fwgraph.errors import InputError
 from fwgraph.namespace import BASE, CONTEXT_IRI, ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
-
-TURTLE_SUFFIXES = {".ttl", ".turtle"}
-#: Media types of contributions, with the parser format for each.
-MEDIA_FORMATS = {
-    "text/turtle": "turtle",
-    "application/x-turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/json": "json-ld",
-}
-JSONLD_SUFFIXES = {".jsonld", ".json"}
 
 
 def source_root() -> Path:
@@ -200,18 +192,22 @@ def _ox_message(exc: SyntaxError) -> str:
 
 
 def format_for(name: str, content_type: str | None = None) -> str:
-    """The parser format for a file name or media type: 'turtle' or 'json-ld'."""
-    if content_type:
-        media = content_type.split(";")[0].strip().lower()
-        if media in MEDIA_FORMATS:
-            return MEDIA_FORMATS[media]
-    suffix = Path(name).suffix.lower()
-    if suffix in JSONLD_SUFFIXES:
-        return "json-ld"
-    if suffix in TURTLE_SUFFIXES or not content_type:
-        return "turtle"
-    raise InputError(f"unsupported media type {content_type!r}; send text/turtle or application/ld+json",
-                     source=name)
+    """The parser format (rdflib's name) for a media type or else a file name: 'turtle' or 'json-ld'.
+
+    A file named ``.json`` is read as JSON-LD; a name with no known suffix and no media type as Turtle.
+    """
+    fmt = formats.by_media_type(content_type, formats.INPUT_FORMATS)
+    if fmt is None:
+        fmt = formats.by_suffix(name, formats.INPUT_FORMATS)
+    if fmt is None and name.lower().endswith(".json"):
+        fmt = formats.JSONLD
+    if fmt is None and (name.lower().endswith(".turtle") or not content_type):
+        fmt = formats.TURTLE
+    if fmt is None:
+        raise InputError(f"unsupported media type {content_type!r}; send "
+                         + " or ".join(f.media_type for f in formats.INPUT_FORMATS), source=name)
+    assert fmt.rdflib is not None
+    return fmt.rdflib
 
 
 def parse_file(path: Path | str) -> Graph:
@@ -246,9 +242,26 @@ def load_files(paths: list[Path] | tuple[Path, ...], graph: Graph | None = None)
     return loaded
 
 
+def rebase(graph: Graph, base: str) -> Graph:
+    """``graph`` with the canonical base replaced by ``base`` in IRIs and in void:uriSpace literals."""
+    if base == BASE:
+        return graph
+    out = bind_prefixes(Graph())
+
+    def move(term: Any) -> Any:
+        if isinstance(term, URIRef) and str(term).startswith(BASE):
+            return URIRef(base + str(term)[len(BASE):])
+        if isinstance(term, Literal) and str(term) == BASE:
+            return Literal(base, lang=term.language, datatype=term.datatype)
+        return term
+
+    for s, p, o in graph:
+        out.add((move(s), move(p), move(o)))
+    return out
+
+
 def stamp_version(graph: Graph, version: str | None = None) -> Graph:
     """Write owl:versionInfo and owl:versionIRI on the ontology and shapes headers present in ``graph``."""
-    from fwgraph import __version__
 
     version = version or __version__
     for header in (ONTOLOGY_IRI, SHAPES_IRI):

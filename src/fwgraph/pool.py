@@ -39,23 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fwgraph.engine import Answer
 from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed
 
 _FRAME = struct.Struct("!II")  # header length, body length
 _WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A serialised query answer: what the web layer sends as is (and caches)."""
-
-    status: int
-    content_type: str
-    body: bytes
-    truncated: bool = False
-    message: str | None = None  # for errors (status >= 400)
-    line: int | None = None
-    column: int | None = None
 
 
 # ---------------------------------------------------------------------------------------------- framing
@@ -142,18 +130,14 @@ def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None 
     return {"s": 200, "t": ctype, "tr": result.truncated}, body
 
 
-_NATIVE_FORMATS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
-
-
 def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, bytes] | None:
     """Oxigraph's own serialiser for SELECT results that a final LIMIT keeps under the row cap."""
-    import pyoxigraph as ox
-
-    from fwgraph.results import CONTENT_TYPES
+    from fwgraph import formats
     from fwgraph.sparql import final_limit
 
     store = getattr(engine, "store", None)
-    if prepared.form != "select" or fmt not in _NATIVE_FORMATS or store is None:
+    native = formats.by_name(fmt, formats.RESULT_FORMATS)
+    if prepared.form != "select" or native is None or store is None:
         return None
     limit = final_limit(prepared.text)
     if limit is None or limit > max_rows:
@@ -162,8 +146,7 @@ def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, b
         solutions = store.query(prepared.text)
     except SyntaxError:
         return None  # the general path reports the error with its position
-    body = solutions.serialize(format=getattr(ox.QueryResultsFormat, _NATIVE_FORMATS[fmt]))
-    return CONTENT_TYPES[fmt], body
+    return native.content_type, solutions.serialize(format=native.ox_results())
 
 
 def _worker_loop(sock: socket.socket, engine: Any) -> None:
@@ -443,8 +426,8 @@ class WorkerPool:
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
             self._replace(worker)
-            raise WorkerFailed("the query worker stopped while evaluating the query (it may have run out "
-                               "of memory)") from None
+            raise WorkerFailed("the query worker stopped while evaluating the query (it ran out of its memory "
+                               "allowance, or the query engine crashed on it); the service goes on") from None
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
             self.stats["retired"] += 1
             self._replace(worker)
@@ -491,27 +474,14 @@ class PooledEngine:
         return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form)
 
     def query(self, query: Any, *, max_rows: int) -> Any:
-        """Run ``query`` in a worker and rebuild a QueryResult (pyoxigraph terms) from its answer."""
-        import io
+        """Run ``query`` in a worker and read its answer back as a QueryResult (pyoxigraph terms)."""
+        from fwgraph.results import result_from_bytes
 
-        import pyoxigraph as ox
-
-        from fwgraph.engine import QueryResult
-
-        fmt = "nt" if query.is_graph else "json"
-        answer = self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form)
+        answer = self.pool.execute(query.text, max_rows=max_rows, fmt="nt" if query.is_graph else "json",
+                                   form=query.form)
         if answer.status != 200:
             raise QueryError(answer.message or "query failed", line=answer.line, column=answer.column)
-        if query.is_graph:
-            triples = [ox.Triple(q.subject, q.predicate, q.object)
-                       for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
-            return QueryResult(form=query.form, triples=triples, truncated=answer.truncated)
-        parsed = ox.parse_query_results(io.BytesIO(answer.body), format=ox.QueryResultsFormat.JSON)
-        if isinstance(parsed, ox.QueryBoolean):
-            return QueryResult(form="ask", boolean=bool(parsed))
-        variables = [v.value for v in parsed.variables]
-        rows = [tuple(s[i] for i in range(len(variables))) for s in parsed]
-        return QueryResult(form="select", variables=variables, rows=rows, truncated=answer.truncated)
+        return result_from_bytes(query.form, answer.body, truncated=answer.truncated)
 
     def close(self) -> None:
         self.pool.close()

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-import io
 import socket
 
 import pyoxigraph as ox
 from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from fwgraph.engine import QueryResult, _capped, _syntax_error
+from fwgraph import formats
+from fwgraph.engine import InProcessEngine, parser_error
 from fwgraph.errors import QueryError, TimeLimitExceeded, WorkerFailed
+from fwgraph.results import QueryResult, result_from_bytes
 from fwgraph.sparql import PreparedQuery
 
-_SELECT_ACCEPT = "application/sparql-results+json"
-_GRAPH_ACCEPT = "application/n-triples"
+_SELECT_ACCEPT = formats.SPARQL_JSON.media_type
+_GRAPH_ACCEPT = formats.NTRIPLES.media_type
 _EMPTY = ox.Store()  # parsing a query on an empty store is instant and gives exact positions
 
 
-class RemoteEngine:
+class RemoteEngine(InProcessEngine):
     """Runs checked queries on a remote endpoint with SPARQLWrapper and reads the answers with Oxigraph.
 
     The query text has passed ``fwgraph.sparql.prepare`` (no update, no SERVICE, no FROM), so the
     remote store only ever receives read-only queries. Results are capped like the embedded engine's.
     """
+
+    timeout: float
 
     def __init__(self, url: str, *, timeout: float = 10.0, version: str = "", allow_any: bool = False) -> None:
         self.url = url
@@ -55,17 +58,6 @@ class RemoteEngine:
         try:  # parse locally first, so errors carry line and column whatever the store reports
             _EMPTY.query(query.text)
         except SyntaxError as exc:
-            raise _syntax_error(exc) from None
-        if query.is_graph:
-            body = self._request(query.text, _GRAPH_ACCEPT)
-            triples, truncated = _capped(
-                (ox.Triple(q.subject, q.predicate, q.object)
-                 for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)), max_rows)
-            return QueryResult(form=query.form, triples=triples, truncated=truncated)
-        body = self._request(query.text, _SELECT_ACCEPT)
-        parsed = ox.parse_query_results(io.BytesIO(body), format=ox.QueryResultsFormat.JSON)
-        if isinstance(parsed, ox.QueryBoolean):
-            return QueryResult(form="ask", boolean=bool(parsed))
-        variables = [v.value for v in parsed.variables]
-        rows, truncated = _capped((tuple(s[i] for i in range(len(variables))) for s in parsed), max_rows)
-        return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
+            raise parser_error(exc) from None
+        body = self._request(query.text, _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT)
+        return result_from_bytes(query.form, body, max_rows=max_rows)

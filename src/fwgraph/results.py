@@ -4,32 +4,70 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 from rdflib import Graph
 
-from fwgraph.engine import QueryResult, Term
+from fwgraph import formats
+from fwgraph.formats import Format
 from fwgraph.namespace import bind_prefixes
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
-#: Media types of SELECT/ASK results, and of CONSTRUCT/DESCRIBE results, with their short names.
-RESULT_TYPES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-GRAPH_TYPES = {
-    "turtle": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdfxml": "application/rdf+xml",
-}
+Term = Any  # a pyoxigraph NamedNode, BlankNode or Literal
+
+
+@dataclass
+class QueryResult:
+    """A query's result in engine-neutral form (pyoxigraph terms), capped at a row limit."""
+
+    form: str  # select | ask | construct | describe
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Term | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def is_graph(self) -> bool:
+        return self.form in ("construct", "describe")
+
+    def __len__(self) -> int:
+        return len(self.triples) if self.is_graph else len(self.rows)
+
+
+
+def capped(iterable: Any, max_rows: int) -> tuple[list[Any], bool]:
+    """The first ``max_rows`` items, and whether there were more."""
+    items = list(itertools.islice(iterable, max_rows + 1))
+    if len(items) > max_rows:
+        return items[:max_rows], True
+    return items, False
+
+
+def result_from_bytes(form: str, body: bytes, *, max_rows: int | None = None,
+                      truncated: bool = False) -> QueryResult:
+    """A QueryResult read back from an answer: N-Triples for graph forms, SPARQL Results JSON otherwise.
+
+    With ``max_rows``, the rows (or triples) beyond it are dropped and the result is flagged truncated.
+    """
+    cap = max_rows if max_rows is not None else 2 ** 62
+    if form in ("construct", "describe"):
+        triples, cut = capped((ox.Triple(q.subject, q.predicate, q.object)
+                                for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)), cap)
+        return QueryResult(form=form, triples=triples, truncated=truncated or cut)
+    parsed = ox.parse_query_results(io.BytesIO(body), format=ox.QueryResultsFormat.JSON)
+    if isinstance(parsed, ox.QueryBoolean):
+        return QueryResult(form="ask", boolean=bool(parsed))
+    variables = [v.value for v in parsed.variables]
+    rows, cut = capped((tuple(s[i] for i in range(len(variables))) for s in parsed), cap)
+    return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated or cut)
 
 
 def _json_term(term: Term) -> dict[str, str]:
@@ -134,7 +172,7 @@ def to_tsv(result: QueryResult) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-SELECT_WRITERS = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv}
+SELECT_WRITERS = {formats.SPARQL_JSON: to_json, formats.SPARQL_XML: to_xml, formats.CSV: to_csv, formats.TSV: to_tsv}
 
 
 def to_rdflib(triples: list[ox.Triple]) -> Graph:
@@ -145,18 +183,30 @@ def to_rdflib(triples: list[ox.Triple]) -> Graph:
     return graph
 
 
-def graph_bytes(triples: list[ox.Triple], fmt: str) -> bytes:
-    """Serialise graph results: turtle, nt, rdfxml by Oxigraph; compact JSON-LD with the fwgraph context."""
-    if fmt == "jsonld":
+def graph_bytes(triples: list[ox.Triple], fmt: Format | str) -> bytes:
+    """Serialise graph results: Turtle, N-Triples (sorted), RDF/XML by Oxigraph; compact JSON-LD with the context."""
+    fmt = _answer_format(fmt)
+    if fmt is formats.JSONLD:
         from fwgraph.jsonld import to_jsonld
 
         return to_jsonld(to_rdflib(triples))
+    if fmt is formats.NTRIPLES:
+        return b"".join(sorted(f"{t} .\n".encode() for t in triples))
     from fwgraph.namespace import PREFIXES
 
-    ox_format = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}[fmt]
-    prefixes = PREFIXES if fmt != "nt" else None
-    return ox.serialize(triples, format=ox_format, prefixes=prefixes) if prefixes else ox.serialize(
-        triples, format=ox_format)
+    return ox.serialize(triples, format=fmt.ox_rdf(), prefixes=PREFIXES) or b""
+
+
+def rdf_bytes(graph: Graph, fmt: Format | str) -> bytes:
+    """An rdflib graph in an RDF format (the same serialisers as :func:`graph_bytes`)."""
+    fmt = _answer_format(fmt)
+    if fmt is formats.JSONLD:
+        from fwgraph.jsonld import to_jsonld
+
+        return to_jsonld(graph)
+    nt = graph.serialize(format="nt", encoding="utf-8")
+    return graph_bytes([ox.Triple(q.subject, q.predicate, q.object)
+                        for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)], fmt)
 
 
 def table(result: QueryResult, width: int | None = None) -> str:
@@ -174,22 +224,6 @@ def table(result: QueryResult, width: int | None = None) -> str:
     footer = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''}"
     footer += ", truncated)" if result.truncated else ")"
     return "\n".join(out + [footer]) + "\n"
-
-
-#: Content-Type sent for each output format (short name).
-CONTENT_TYPES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-    "html": "text/html; charset=utf-8",
-    "turtle": "text/turtle; charset=utf-8",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdfxml": "application/rdf+xml",
-}
-SELECT_FORMATS = ("json", "xml", "csv", "tsv", "html")
-GRAPH_FORMATS = ("turtle", "jsonld", "nt", "rdfxml")
 
 
 def _html_cell(term: Term | None) -> str:
@@ -241,21 +275,32 @@ def to_html(result: QueryResult, query: str = "", max_rows: int | None = None) -
     return "".join(out).encode("utf-8")
 
 
-def serialise(result: QueryResult, fmt: str, *, query: str = "", max_rows: int | None = None) -> tuple[str, bytes]:
-    """``result`` in output format ``fmt`` (a short name): (Content-Type, body).
+def _answer_format(fmt: Format | str) -> Format:
+    if isinstance(fmt, Format):
+        return fmt
+    found = formats.by_name(fmt, formats.ANSWER_FORMATS)
+    if found is None:
+        raise ValueError(f"unknown answer format {fmt!r}")
+    return found
+
+
+def serialise(result: QueryResult, fmt: Format | str, *, query: str = "",
+              max_rows: int | None = None) -> tuple[str, bytes]:
+    """``result`` in output format ``fmt`` (a Format or its short name): (Content-Type, body).
 
     Graph results that were truncated say so in a comment (Turtle, N-Triples); every format also
     gets the truncation headers from the web layer.
     """
+    fmt = _answer_format(fmt)
     if result.is_graph:
-        if fmt not in GRAPH_FORMATS:
-            raise ValueError(f"format {fmt!r} is not available for {result.form.upper()} results")
+        if fmt not in formats.RDF_FORMATS:
+            raise ValueError(f"format {fmt.name!r} is not available for {result.form.upper()} results")
         body = graph_bytes(result.triples, fmt)
-        if result.truncated and fmt in ("turtle", "nt"):
+        if result.truncated and fmt in (formats.TURTLE, formats.NTRIPLES):
             body = (f"# truncated: only the first {len(result.triples)} triples (row limit)\n").encode() + body
-        return CONTENT_TYPES[fmt], body
-    if fmt == "html":
-        return CONTENT_TYPES[fmt], to_html(result, query, max_rows)
+        return fmt.content_type, body
+    if fmt is formats.HTML:
+        return fmt.content_type, to_html(result, query, max_rows)
     if fmt not in SELECT_WRITERS:
-        raise ValueError(f"format {fmt!r} is not available for {result.form.upper()} results")
-    return CONTENT_TYPES[fmt], SELECT_WRITERS[fmt](result)
+        raise ValueError(f"format {fmt.name!r} is not available for {result.form.upper()} results")
+    return fmt.content_type, SELECT_WRITERS[fmt](result)

@@ -42,7 +42,7 @@ def serve(settings: dict[str, Any]) -> None:
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
-    from fwgraph.build import verify_dist
+    from fwgraph.dist import verify_dist
     from fwgraph.service import ensure_dist, store_source
 
     settings = resolve(settings)
@@ -58,6 +58,9 @@ def serve(settings: dict[str, Any]) -> None:
     for key, value in settings.items():
         if value is not None:
             os.environ[f"FWGRAPH_{key}"] = str(value)
+    if not settings.get("STORE_URL") and int(settings["QUERY_WORKERS"] or 0) <= 0:
+        print("fwgraph: QUERY_WORKERS=0: queries run in the web processes, where nothing can stop them; "
+              "no time limit is enforced (the service description says so)", file=sys.stderr)
     if not is_loopback(host):
         print(f"fwgraph: listening on {host}:{port}, beyond loopback: the service is reachable from other "
               "machines (rate limits and every other limit apply; see README 'Limits and safety')",

@@ -10,20 +10,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS, VOID
 
-from fwgraph.build import VOID_FILE, build
-from fwgraph.engine import Engine, OxigraphEngine
-from fwgraph.graph import Sources, parse_file, stamp_version
+from fwgraph._version import __version__
+from fwgraph.build import build
+from fwgraph.dist import VOID_FILE, Dist
+from fwgraph.engine import Engine, OxigraphEngine, run
+from fwgraph.graph import Sources
+from fwgraph.namespace import FW
 from fwgraph.query import ExampleQuery, examples
 from fwgraph.validation import ValidationReport, describer, validate_contribution
 
-_GRAPH_DUMP = "fwgraph.nt"
-
 
 def _sources_digest(src: Sources) -> str:
-    from fwgraph import __version__
-
     h = hashlib.sha256(__version__.encode())
     for path in [src.ontology, src.shapes, *src.data]:
         h.update(str(path.relative_to(src.root)).encode())
@@ -34,10 +34,7 @@ def _sources_digest(src: Sources) -> str:
 def ensure_dist(data_dir: Path | str | None = None, dist_dir: Path | str | None = None) -> Path:
     """A built distribution: ``dist_dir`` as given, or a build of ``data_dir`` cached by source digest."""
     if dist_dir is not None:
-        dist = Path(dist_dir)
-        if not (dist / _GRAPH_DUMP).is_file():
-            raise FileNotFoundError(f"{dist} holds no {_GRAPH_DUMP}: run `fwgraph build --out {dist}` first")
-        return dist
+        return Dist.at(dist_dir).path
     src = Sources.at(data_dir)
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fwgraph" / _sources_digest(src)
     try:
@@ -50,21 +47,9 @@ def ensure_dist(data_dir: Path | str | None = None, dist_dir: Path | str | None 
 
 
 def store_source(dist: Path, settings: dict[str, Any]) -> Path:
-    """What the engine loads: the N-Triples dump into memory, or the build's on-disk store.
-
-    ENGINE_STORE is "memory", "disk" or "auto" (disk once the dump exceeds DISK_STORE_BYTES): memory
-    is fastest for small graphs; on disk, a large graph costs no load time and little memory.
-    """
-    from fwgraph.build import STORE_DIR, write_store
-
-    mode = str(settings.get("ENGINE_STORE") or "auto")
-    dump = dist / _GRAPH_DUMP
-    if mode == "memory" or (mode == "auto" and dump.stat().st_size <= int(settings.get("DISK_STORE_BYTES") or 0)):
-        return dump
-    store = dist / STORE_DIR
-    if not store.is_dir():
-        write_store(dump, store)
-    return store
+    """What the engine loads for these settings (ENGINE_STORE, DISK_STORE_BYTES): see :meth:`Dist.store_source`."""
+    return Dist(dist).store_source(str(settings.get("ENGINE_STORE") or "auto"),
+                                   int(settings.get("DISK_STORE_BYTES") or 0))
 
 
 @dataclass
@@ -80,28 +65,29 @@ class Service:
 
     @classmethod
     def load(cls, settings: dict[str, Any]) -> Service:
-        from fwgraph import __version__
-
         data_dir = settings.get("DATA_DIR")
-        dist = ensure_dist(data_dir, settings.get("DIST_DIR"))
-        digest = hashlib.sha256((dist / _GRAPH_DUMP).read_bytes()).hexdigest()[:20]
+        dist = Dist(ensure_dist(data_dir, settings.get("DIST_DIR")))
         engine: Engine
         if settings.get("STORE_URL"):
             from fwgraph.remote import RemoteEngine
 
             engine = RemoteEngine(settings["STORE_URL"], timeout=float(settings.get("QUERY_TIMEOUT", 10)),
-                                  version=digest)
+                                  version=dist.digest)
         elif int(settings.get("QUERY_WORKERS") or 0) > 0:
             # Queries run in killable worker processes forked from one zygote holding the store
             # (fwgraph.pool): the only way to stop a pyoxigraph query at the time limit.
             from fwgraph.pool import PooledEngine
 
-            engine = PooledEngine.start(store_source(dist, settings), workers=int(settings["QUERY_WORKERS"]),
-                                        timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=digest)
+            engine = PooledEngine.start(store_source(dist.path, settings), workers=int(settings["QUERY_WORKERS"]),
+                                        timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=dist.digest)
         else:
-            engine = OxigraphEngine.from_file(store_source(dist, settings), version=digest)
-        return cls(dist=dist, engine=engine, version=__version__, etag=digest,
+            engine = OxigraphEngine.from_file(store_source(dist.path, settings), version=dist.digest)
+        return cls(dist=dist.path, engine=engine, version=__version__, etag=dist.digest,
                    root=Path(data_dir) if data_dir else None, settings=settings)
+
+    @cached_property
+    def _dist(self) -> Dist:
+        return Dist(self.dist)
 
     @cached_property
     def examples(self) -> list[ExampleQuery]:
@@ -109,16 +95,19 @@ class Service:
 
     @cached_property
     def void(self) -> Graph:
-        return parse_file(self.dist / VOID_FILE)
+        return self._dist.void()
 
     @cached_property
     def ontology(self) -> Graph:
         """The vocabulary (not the data): the base of every contribution's validation graph."""
-        return parse_file(self.dist / "ontology.ttl")
+        return self._dist.ontology()
 
     @cached_property
     def shapes(self) -> Graph:
-        return stamp_version(parse_file(self.dist / "shapes.ttl"))
+        return self._dist.shapes()
+
+    def download_names(self) -> list[str]:
+        return self._dist.download_names()
 
     def describe(self, iris: list[URIRef]) -> Graph:
         """The stored concise bounded descriptions of ``iris`` (DESCRIBE on the engine)."""
@@ -127,3 +116,96 @@ class Service:
     def validate(self, contribution: Graph, origin: dict[Any, str] | None = None) -> ValidationReport:
         """Validate a contribution against the shapes, with the stored data it refers to; writes nothing."""
         return validate_contribution(contribution, self.describe, self.ontology, shapes=self.shapes, origin=origin)
+
+    # ------------------------------------------------------------------ what the landing page shows
+
+    def count(self, cls: URIRef) -> int:
+        """How many distinct resources have type ``cls``."""
+        result = run(self.engine, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> }}", max_rows=1)
+        first = result.rows[0][0] if result.rows else None
+        return int(first.value) if first is not None else 0
+
+    def frameworks(self) -> list[tuple[str, str]]:
+        """Every framework as (IRI, label), by label."""
+        result = run(self.engine, f"SELECT ?f (SAMPLE(?l) AS ?label) WHERE {{ ?f a <{FW.WebFramework}> "
+                                  f"OPTIONAL {{ ?f <{RDFS.label}> ?l }} }} GROUP BY ?f", max_rows=100_000)
+        items = [(f.value, label.value if label is not None else f.value.rsplit("/", 1)[-1])
+                 for f, label in result.rows if f is not None]
+        return sorted(items, key=lambda i: i[1].lower())
+
+    def void_text(self, prop: URIRef) -> str | None:
+        """A literal of the dataset description (English or untagged preferred)."""
+        values = [o for o in self.void.objects(None, prop) if isinstance(o, Literal)]
+        english = [v for v in values if v.language in (None, "en")]
+        return str((english or values)[0]) if values else None
+
+    def triples(self) -> int | None:
+        value = next(iter(self.void.objects(None, VOID.triples)), None)
+        return int(value) if isinstance(value, Literal) else None
+
+    # ------------------------------------------------------------------ the SPARQL service description
+
+    def service_description(self, endpoint: str) -> Graph:
+        """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``, with the limits in force."""
+        from rdflib import BNode, Namespace
+        from rdflib.namespace import DCTERMS, RDF, XSD
+
+        from fwgraph import formats
+        from fwgraph.namespace import DATASET_IRI, bind_prefixes
+
+        cfg = self.settings
+        sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+        lim = Namespace(str(cfg.get("BASE_IRI") or "https://w3id.org/fwgraph/") + "sparql#")
+        g = bind_prefixes(Graph())
+        g.bind("sd", sd)
+        g.bind("formats", Namespace(formats.W3C_FORMATS))
+        g.bind("fwsparql", lim)
+        svc = URIRef(endpoint + "#service")
+        g.add((svc, RDF.type, sd.Service))
+        g.add((svc, sd.endpoint, URIRef(endpoint)))
+        g.add((svc, sd.supportedLanguage, sd.SPARQL11Query))
+        for fmt in (*formats.RESULT_FORMATS, *formats.RDF_FORMATS):
+            g.add((svc, sd.resultFormat, URIRef(str(fmt.w3c))))
+        timeout = self.engine.timeout
+        max_rows, max_query, max_body = int(cfg["MAX_ROWS"]), int(cfg["MAX_QUERY_BYTES"]), int(cfg["MAX_BODY_BYTES"])
+        stopped = (f"Queries are stopped after {timeout:g} s (503)" if timeout is not None else
+                   "No time limit is enforced by this configuration (queries run in the web process)")
+        g.add((svc, DCTERMS.title, Literal("fwgraph SPARQL 1.1 query endpoint", lang="en")))
+        g.add((svc, DCTERMS.description, Literal(
+            "A read-only SPARQL 1.1 Query endpoint over the fwgraph dataset. SPARQL Update, SERVICE (federated "
+            "query), FROM / FROM NAMED and default-graph-uri / named-graph-uri are refused. "
+            f"{stopped}, results are capped at {max_rows} rows "
+            "with truncation signalled by the X-Fwgraph-Truncated and X-SPARQL-MaxRows headers, "
+            f"query text is limited to {max_query} bytes and request bodies to {max_body} bytes (413).",
+            lang="en")))
+        limits = [
+            (lim.maxRows, Literal(max_rows, datatype=XSD.integer), "result row limit",
+             "Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned; longer results are truncated and "
+             "flagged with the X-Fwgraph-Truncated: true header."),
+            (lim.maxQueryBytes, Literal(max_query, datatype=XSD.integer), "query length limit",
+             "Longest query text accepted, in bytes of UTF-8."),
+            (lim.maxRequestBytes, Literal(max_body, datatype=XSD.integer), "request body limit",
+             "Largest request body accepted, in bytes (413 beyond)."),
+            (lim.cacheBytes, Literal(int(cfg["CACHE_BYTES"]), datatype=XSD.integer), "answer cache memory limit",
+             "Bytes of cached answers one web process keeps at most (older answers are dropped first)."),
+        ]
+        if timeout is not None:
+            limits.insert(0, (lim.queryTimeout, Literal(str(timeout), datatype=XSD.decimal), "query time limit",
+                              "Seconds a query may run before it is stopped and answered with 503."))
+        for prop, value, label, comment in limits:
+            g.add((svc, prop, value))
+            g.add((prop, RDF.type, RDF.Property))
+            g.add((prop, RDFS.label, Literal(label, lang="en")))
+            g.add((prop, RDFS.comment, Literal(comment, lang="en")))
+            g.add((prop, RDFS.domain, sd.Service))
+        dataset, graph = BNode("defaultDataset"), BNode("defaultGraph")
+        g.add((svc, sd.defaultDataset, dataset))
+        g.add((dataset, RDF.type, sd.Dataset))
+        g.add((dataset, RDFS.seeAlso, DATASET_IRI))
+        g.add((dataset, sd.defaultGraph, graph))
+        g.add((graph, RDF.type, sd.Graph))
+        for prop in (VOID.triples, VOID.entities, VOID.classes, VOID.properties, VOID.distinctSubjects,
+                     VOID.distinctObjects):
+            for count in self.void.objects(DATASET_IRI, prop):
+                g.add((graph, prop, count))
+        return g

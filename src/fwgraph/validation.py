@@ -129,7 +129,7 @@ def _results(report: Graph, shapes: Graph, origin: dict[Any, str]) -> list[Resul
         out.append(Result(
             focus_node=focus,
             path=report.value(node, SH.resultPath),
-            severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),
+            severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),  # type: ignore[call-overload]
             message=(english or messages or [""])[0],
             source_shape=shape,
             node_shape=_owner_shape(shapes, shape),
@@ -149,8 +149,8 @@ class _PreparedQueryProcessor(SPARQLProcessor):
     was 30 of the 42 s a full validation took. A prepared query evaluates exactly like its text.
     """
 
-    def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None, base: Any = None,  # noqa: N803
-              DEBUG: bool = False) -> Any:  # noqa: N803
+    def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,  # type: ignore[override]  # noqa: N803
+              base: Any = None, DEBUG: bool = False) -> Any:  # noqa: N803
         if isinstance(strOrQuery, str) and len(strOrQuery) <= 16384:
             strOrQuery = _prepared(strOrQuery, tuple(sorted((initNs or {}).items())), base)
         return super().query(strOrQuery, initBindings, initNs, base, DEBUG)
@@ -295,17 +295,13 @@ def validate(files: list[Path] | list[str] | None = None, *, root: Path | str | 
                                  parse_file(src.ontology), origin=contribution.origin, shapes=shapes)
 
 
-def _validate_against_dist(files: list[Path], dist: Path) -> ValidationReport:
-    from fwgraph.build import STORE_DIR, write_store
-    from fwgraph.engine import OxigraphEngine
+def _validate_against_dist(files: list[Path], path: Path) -> ValidationReport:
+    from fwgraph.dist import Dist
 
-    store = dist / STORE_DIR
-    if not store.is_dir():
-        write_store(dist / "fwgraph.nt", store)
+    dist = Dist.at(path)
     contribution = load_files(files)
-    describe = describer(OxigraphEngine.from_file(store))
-    return validate_contribution(contribution.graph, describe, parse_file(dist / "ontology.ttl"),
-                                 origin=contribution.origin, shapes=stamp_version(parse_file(dist / "shapes.ttl")))
+    return validate_contribution(contribution.graph, describer(dist.engine("disk")), dist.ontology(),
+                                 origin=contribution.origin, shapes=dist.shapes())
 
 
 def describer(engine: Any) -> Callable[[list[URIRef]], Graph]:
@@ -348,8 +344,7 @@ def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_tri
     that cannot be parsed or is too large, else ``{"report": ..., "triples": n, "subjects": [...]}``,
     with the report cut to ``max_results`` results (``"truncated": true`` then).
     """
-    from fwgraph.build import STORE_DIR
-    from fwgraph.engine import OxigraphEngine
+    from fwgraph.dist import Dist
     from fwgraph.errors import InputError
     from fwgraph.graph import parse_bytes
 
@@ -362,12 +357,10 @@ def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_tri
     if len(contribution) > max_triples:
         return {"error": InputError(f"the contribution holds {len(contribution)} triples; at most {max_triples} are "
                                     "validated at once (split it, one file per resource)", source=source).as_dict()}
-    root = Path(dist)
-    store = root / STORE_DIR
-    engine = OxigraphEngine.from_file(store if store.is_dir() else root / "fwgraph.nt")
+    context = Dist(Path(dist))
     origin = {s: source for s in contribution.subjects()}
-    report = validate_contribution(contribution, describer(engine), parse_file(root / "ontology.ttl"),
-                                   shapes=stamp_version(parse_file(root / "shapes.ttl")), origin=origin)
+    report = validate_contribution(contribution, describer(context.engine()), context.ontology(),
+                                   shapes=context.shapes(), origin=origin)
     doc = report.as_dict()
     truncated = len(doc["results"]) > max_results
     doc["results"] = doc["results"][:max_results]
@@ -376,7 +369,7 @@ def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_tri
     subjects = []
     for s in sorted(set(contribution.subjects()), key=str):
         try:
-            subjects.append(g.namespace_manager.curie(s, generate=False))
+            subjects.append(g.namespace_manager.curie(str(s), generate=False))
         except (ValueError, KeyError, TypeError):
             subjects.append(str(s))
     out: dict[str, Any] = {"report": doc, "triples": len(contribution), "subjects": subjects}

@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask
 from werkzeug.exceptions import HTTPException
 
+from fwgraph import formats
+from fwgraph.app.ratelimit import RateLimit
+from fwgraph.app.sparql import FastPath
 from fwgraph.config import resolve
 from fwgraph.service import Service
+
+#: /healthz answers plain text (load balancers) unless JSON is asked for.
+HEALTH_OFFERS = formats.offers(formats.TEXT, formats.JSON)
 
 
 def create_app(test_config: dict[str, Any] | None = None, service: Service | None = None) -> Flask:
@@ -32,12 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
     http.init_app(app)
     _register_blueprints(app)
-    if settings["RATE_LIMIT"] > 0:
-        from fwgraph.app.ratelimit import RateLimit
-
-        app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
-                                 burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
-                                 client_header=settings["CLIENT_ADDRESS_HEADER"])
+    # The common query request skips Flask (same core as the view); inside the per-client limits.
+    app.wsgi_app = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]
+    # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
+    app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
+                             burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
+                             client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"])
     if settings["CACHE_ENTRIES"] > 0:
         from fwgraph.app.frontcache import FrontCache
 
@@ -46,12 +52,12 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
     @app.get("/healthz")
     def _healthz():  # liveness for load balancers: cheap, never cached; the limits in force as JSON
-        if request.accept_mimetypes.best == "application/json":
+        if http.negotiate(HEALTH_OFFERS, format_param="") == (formats.JSON.media_type, formats.JSON):
             limits = {k.lower(): settings[k] for k in ("QUERY_TIMEOUT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
                                                       "CACHE_ENTRIES", "CACHE_BYTES", "CACHE_ENTRY_BYTES")}
-            return app.response_class(json.dumps({"status": "ok", "limits": limits}), mimetype="application/json",
-                                      headers={"Cache-Control": "no-store"})
-        return app.response_class("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
+            return app.response_class(json.dumps({"status": "ok", "limits": limits}),
+                                      content_type=formats.JSON.content_type, headers={"Cache-Control": "no-store"})
+        return app.response_class("ok\n", content_type=formats.TEXT.content_type, headers={"Cache-Control": "no-store"})
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # every error says what went wrong, in the client's format
@@ -66,23 +72,11 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
 
 def _register_blueprints(app: Flask) -> None:
-    import importlib
+    """The routes, one blueprint per job; the resource catch-all (``/<path>``) comes last."""
+    from fwgraph.app import compare, contribute, editor, form, linkeddata, pages, sparql
 
-    for name in ("sparql", "linkeddata", "contribute", "pages", "compare"):
-        try:
-            module = importlib.import_module(f"fwgraph.app.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"fwgraph.app.{name}":
-                raise
-            continue
+    for module in (sparql, editor, contribute, form, pages, compare, linkeddata):
         app.register_blueprint(module.bp)
 
 
-def service() -> Service:
-    """The Service of the current app."""
-    from flask import current_app
-
-    return current_app.extensions["fwgraph"]
-
-
-__all__ = ["create_app", "service", "jsonify", "request"]
+__all__ = ["create_app"]

@@ -7,23 +7,16 @@ this server (IRIs under the public or the canonical base map to the same path he
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from fwgraph import chart
-from fwgraph.app import service
+from fwgraph import chart, formats
+from fwgraph.app.http import href, service
 from fwgraph.namespace import BASE
 
 bp = Blueprint("compare", __name__)
-
-
-def _link(iri: str) -> str:
-    """The local path for an IRI under the configured public base or the canonical base; others unchanged."""
-    for base in dict.fromkeys([str(current_app.config.get("FWGRAPH_BASE_IRI") or BASE), BASE]):
-        if iri.startswith(base):
-            return f"{request.script_root}/{iri[len(base):]}"
-    return iri
 
 
 def _view() -> dict[str, Any]:
@@ -46,14 +39,13 @@ def _view() -> dict[str, Any]:
     return {"as_of": as_of, "frameworks": frameworks, "columns": [c.key for c in table.columns], "table": table}
 
 
-def _download(body: str, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+def _download(body: str, fmt: formats.Format, filename: str) -> Response:
+    response = Response(body, content_type=fmt.content_type)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
-def _queries(table: chart.Table, extra: list[tuple[str, str]] = ()) -> list[dict[str, str]]:
+def _queries(table: chart.Table, extra: Sequence[tuple[str, str]] = ()) -> list[dict[str, str]]:
     items = [("The table", table.query), *extra]
     return [{"title": title, "text": text, **chart.editor_links(text)} for title, text in items]
 
@@ -70,7 +62,7 @@ def compare() -> str:
                       chart.corrections_query(iris)))
     qs = request.query_string.decode("ascii", "replace")
     return render_template(
-        "compare.html", table=table, table_html=chart.render_html(table, _link, sortable=True),
+        "compare.html", table=table, table_html=chart.render_html(table, href, sortable=True),
         as_of=view["as_of"], selected=set(view["frameworks"]) or set(all_frameworks),
         all_frameworks=all_frameworks, columns=chart.FRAMEWORK_COLUMNS, chart_columns=chart.CHART_COLUMNS,
         selected_columns=set(view["columns"]), queries=_queries(table, extra),
@@ -80,12 +72,12 @@ def compare() -> str:
 
 @bp.get("/compare.csv")
 def compare_csv() -> Response:
-    return _download(chart.render_csv(_view()["table"]), "text/csv", "compare.csv")
+    return _download(chart.render_csv(_view()["table"]), formats.CSV, "compare.csv")
 
 
 @bp.get("/compare.md")
 def compare_md() -> Response:
-    return _download(chart.render_markdown(_view()["table"]), "text/markdown", "compare.md")
+    return _download(chart.render_markdown(_view()["table"]), formats.MARKDOWN, "compare.md")
 
 
 def _interfaces() -> chart.Table:
@@ -97,16 +89,16 @@ def compare_interfaces() -> str:
     table = _interfaces()
     return render_template(
         "compare_interfaces.html", table=table,
-        table_html=chart.render_html(table.transposed(), _link),
+        table_html=chart.render_html(table.transposed(), href),
         queries=_queries(table),
         csv_url=url_for("compare.compare_interfaces_csv"), md_url=url_for("compare.compare_interfaces_md"))
 
 
 @bp.get("/compare/interfaces.csv")
 def compare_interfaces_csv() -> Response:
-    return _download(chart.render_csv(_interfaces()), "text/csv", "interfaces.csv")
+    return _download(chart.render_csv(_interfaces()), formats.CSV, "interfaces.csv")
 
 
 @bp.get("/compare/interfaces.md")
 def compare_interfaces_md() -> Response:
-    return _download(chart.render_markdown(_interfaces().transposed()), "text/markdown", "interfaces.md")
+    return _download(chart.render_markdown(_interfaces().transposed()), formats.MARKDOWN, "interfaces.md")

@@ -10,25 +10,23 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fwgraph.app import service
-from fwgraph.app.http import error_response, wants_html
+from fwgraph import formats
+from fwgraph.app.http import error_response, negotiate, service, wants_html
 from fwgraph.errors import InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed
-from fwgraph.graph import MEDIA_FORMATS
+from fwgraph.graph import format_for
 from fwgraph.sandbox import Sandbox
 from fwgraph.validation import check_contribution
 
 bp = Blueprint("contribute", __name__)
 
-_TYPES = MEDIA_FORMATS
-_FORM_FORMATS = {
-    "turtle": "turtle",
-    "ttl": "turtle",
-    "text/turtle": "turtle",
-    "json-ld": "json-ld",
-    "jsonld": "json-ld",
-    "application/ld+json": "json-ld",
-}
-_REPORT_TYPES = ["application/json", "text/turtle", "text/html"]
+#: The report is sent as JSON (the default), Turtle (the SHACL report graph) or an HTML page.
+_REPORT_OFFERS = formats.offers(formats.JSON, formats.TURTLE, formats.HTML)
+
+
+def _input_format(name: str) -> str | None:
+    """The parser format a form's ``format`` field names (a short name, an alias or a media type)."""
+    fmt = formats.by_name(name, formats.INPUT_FORMATS) or formats.by_media_type(name, formats.INPUT_FORMATS)
+    return fmt.rdflib if fmt else None
 
 
 def _limit() -> int:
@@ -44,12 +42,13 @@ def _read_contribution() -> tuple[bytes, str, str]:
     if request.content_length is not None and request.content_length > _limit():
         _too_large()
     media = (request.mimetype or "").lower()
-    if media in _TYPES:
+    body_format = formats.by_media_type(media, formats.INPUT_FORMATS)
+    if body_format is not None:
         data = request.get_data(cache=False)
         if len(data) > _limit():
             _too_large()
-        return data, _TYPES[media], "<contribution>"
-    if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return data, str(body_format.rdflib), "<contribution>"
+    if media in (formats.FORM_MULTIPART, formats.FORM_URLENCODED):
         fmt_field = (request.form.get("format") or "").strip().lower()
         upload = request.files.get("file")
         if upload is not None and upload.filename:
@@ -57,41 +56,33 @@ def _read_contribution() -> tuple[bytes, str, str]:
             if len(data) > _limit():
                 _too_large()
             name = upload.filename
-            fmt = _FORM_FORMATS.get(fmt_field) or _TYPES.get((upload.mimetype or "").lower())
-            if fmt is None:
-                fmt = "json-ld" if name.lower().endswith((".jsonld", ".json")) else "turtle"
+            fmt = (_input_format(fmt_field) if fmt_field else None) or _input_format(upload.mimetype or "")
+            fmt = fmt or format_for(name)
             return data, fmt, name
         text = request.form.get("data")
         if text is not None and text.strip():
             data = text.encode("utf-8")
             if len(data) > _limit():
                 _too_large()
-            fmt = _FORM_FORMATS.get(fmt_field or "turtle")
+            fmt = _input_format(fmt_field or "turtle")
             if fmt is None:
                 abort(400, f"unknown format {fmt_field!r}: use turtle or json-ld")
             return data, fmt, "<contribution>"
         abort(400, "the form holds no contribution: upload a file in the field 'file' or paste it in 'data'")
     abort(
         415,
-        f"unsupported media type {request.mimetype or '(none)'!r}: send text/turtle or "
-        "application/ld+json, or an HTML form (multipart/form-data)",
+        f"unsupported media type {request.mimetype or '(none)'!r}: send "
+        + " or ".join(f.media_type for f in formats.INPUT_FORMATS) + f", or an HTML form ({formats.FORM_MULTIPART})",
     )
 
 
 def _report_type() -> str | None:
-    """The report's media type by Accept (JSON on ties or without Accept); ``format`` names the input here."""
-    if not request.headers.get("Accept", "").strip():
-        return "application/json"
-    accept = request.accept_mimetypes
-    best = accept.best_match(_REPORT_TYPES, default=None)
-    if best is not None and accept.quality("application/json") >= accept.quality(best):
-        return "application/json"
-    return best
+    """The report's media type by Accept (JSON without Accept); ``format`` names the input here, not the report."""
+    chosen = negotiate(_REPORT_OFFERS, format_param="")
+    return chosen[1].media_type if chosen else None
 
 
 def _parse_error(exc: InputError) -> Response:
-    body = exc.as_dict()
-    body.update({"status": 400, "conforms": None})
     if wants_html():
         return Response(
             render_template(
@@ -101,19 +92,17 @@ def _parse_error(exc: InputError) -> Response:
                 fmt=request.form.get("format", "turtle"),
             ),
             status=400,
-            content_type="text/html; charset=utf-8",
+            content_type=formats.HTML.content_type,
         )
-    accept = request.accept_mimetypes
-    if accept.quality("text/plain") > accept.quality("application/json"):
-        return Response(str(exc) + "\n", status=400, content_type="text/plain; charset=utf-8")
-    return Response(json.dumps(body, ensure_ascii=False) + "\n", status=400, content_type="application/json")
+    details = {k: v for k, v in exc.as_dict().items() if k != "message"}
+    return error_response(400, exc.message, text=str(exc), conforms=None, **details)
 
 
 @bp.get("/validate")
 def form() -> Response:
     return Response(
         render_template("validate_form.html", error=None, data="", fmt="turtle"),
-        content_type="text/html; charset=utf-8",
+        content_type=formats.HTML.content_type,
     )
 
 
@@ -122,14 +111,14 @@ def validate() -> Response:
     data, fmt, source = _read_contribution()
     media = _report_type()
     if media is None:
-        abort(406, "the report is available as " + ", ".join(_REPORT_TYPES))
+        abort(406, "the report is available as " + ", ".join(mt for mt, _ in _REPORT_OFFERS))
     svc = service()
     cfg = current_app.config
     try:  # parsed and validated in a killable child process, never in the web process (fwgraph.sandbox)
         outcome = _sandbox().run(check_contribution, data, fmt, source, str(svc.dist),
                                  max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
                                  max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
-                                 want_turtle=media == "text/turtle")
+                                 want_turtle=media == formats.TURTLE.media_type)
     except ServiceBusy as exc:
         return _unavailable(str(exc), retry_after=2)
     except TimeLimitExceeded as exc:
@@ -143,17 +132,18 @@ def validate() -> Response:
                                        column=err.get("column")))
     doc = outcome["report"]
     response: Response
-    if media == "text/turtle":
-        response = Response(outcome["turtle"], content_type="text/turtle; charset=utf-8")
-    elif media == "text/html":
+    if media == formats.TURTLE.media_type:
+        response = Response(outcome["turtle"], content_type=formats.TURTLE.content_type)
+    elif media == formats.HTML.media_type:
         response = Response(
             render_template("validate_report.html", report=doc, source=source, triples=outcome["triples"],
                             subjects=outcome["subjects"]),
-            content_type="text/html; charset=utf-8",
+            content_type=formats.HTML.content_type,
         )
     else:
         doc["triples"] = outcome["triples"]
-        response = Response(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", content_type="application/json")
+        response = Response(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
+                            content_type=formats.JSON.content_type)
     if doc.get("truncated"):
         response.headers["X-Fwgraph-Truncated"] = "true"
     response.headers["Cache-Control"] = "no-store"

@@ -1,9 +1,23 @@
-"""HTTP helpers shared by the blueprints: CORS on every answer, content negotiation, error bodies."""
+"""The web layer's one toolkit: CORS and security headers, content negotiation, error bodies, conditional GET,
+and where an IRI is served (local paths and links). Every blueprint uses these; no blueprint imports another.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from werkzeug.datastructures import MIMEAccept
+import hashlib
+import json
+from collections.abc import Iterable
+from html import escape
+from http import HTTPStatus
+
+from flask import Flask, Response, current_app, request
+from werkzeug.http import parse_etags
+
+from fwgraph import formats
+from fwgraph._version import __version__
+from fwgraph.formats import Format, Offer
+from fwgraph.namespace import BASE
+from fwgraph.service import Service
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -12,7 +26,6 @@ CORS_HEADERS = {
     "Access-Control-Expose-Headers": "ETag, Link, Location, Vary, X-Fwgraph-Truncated, X-SPARQL-MaxRows",
     "Access-Control-Max-Age": "86400",
 }
-
 
 #: Pages load only the site's own scripts, styles and images, cannot be framed, and leak no path in Referer.
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -25,75 +38,155 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+#: Errors are JSON by default, an HTML page for browsers, plain text on request.
+ERROR_OFFERS = formats.offers(formats.JSON, formats.HTML, formats.TEXT)
+
+
+#: The headers every answer carries unless a route set its own.
+DEFAULT_HEADERS = tuple({**CORS_HEADERS, **SECURITY_HEADERS}.items())
+
+
+def missing_headers(headers: list[tuple[str, str]] | Iterable[str], content_type: str) -> list[tuple[str, str]]:
+    """The CORS and security headers (and the page CSP for HTML) that ``headers`` (pairs or names) lack."""
+    present = {(h[0] if isinstance(h, tuple) else h).lower() for h in headers}
+    out = [(k, v) for k, v in DEFAULT_HEADERS if k.lower() not in present]
+    if "content-security-policy" not in present and content_type.startswith(formats.HTML.media_type):
+        out.append(("Content-Security-Policy", PAGE_POLICY))
+    return out
 
 
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
-        for key, value in CORS_HEADERS.items():
-            response.headers.setdefault(key, value)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
-        location = response.headers.get("Location", "")
-        if location.startswith(request.host_url):  # werkzeug's own redirects name the Host the client sent
-            response.headers["Location"] = "/" + location[len(request.host_url):]
+        headers = response.headers
+        names = list(headers.keys())  # one pass (a missing-key lookup raises inside werkzeug)
+        headers.extend(missing_headers(names, response.content_type or ""))
+        if any(n.lower() == "location" for n in names):
+            location = headers["Location"]
+            if location.startswith(request.host_url):  # werkzeug's own redirects name the Host the client sent
+                headers["Location"] = "/" + location[len(request.host_url):]
         return response
 
+    app.context_processor(lambda: {"href": href, "local_path": local_path, "public_base": public_base})
 
-def negotiate(offers: list[str], default: str | None = None, fmt_map: dict[str, str] | None = None) -> str | None:
-    """The best of ``offers`` for the request: ``format=`` first (a short name or a media type), then Accept.
 
-    Returns None when nothing acceptable can be produced (the caller answers 406). A missing or
-    empty Accept header means anything is acceptable, so ``default`` (or the first offer) is chosen.
+def service() -> Service:
+    """The Service of the current app (created once by ``create_app``)."""
+    return current_app.extensions["fwgraph"]
+
+
+# ---------------------------------------------------------------------------------------------- negotiation
+
+def negotiate(choices: tuple[Offer, ...], format_param: str | None = None) -> Offer | None:
+    """The (media type, format) to answer this request with, or None (the caller answers 406).
+
+    ``format_param`` defaults to the request's ``format=`` parameter (query string, or form for POST);
+    pass "" where ``format`` means something else.
     """
-    fmt = request.args.get("format") or request.form.get("format") if request.method == "POST" else request.args.get(
-        "format")
-    if fmt:
-        fmt = fmt.strip()
-        if fmt_map and fmt in fmt_map:
-            return fmt_map[fmt] if fmt_map[fmt] in offers else None
-        return fmt if fmt in offers else None
-    header = request.headers.get("Accept", "")
-    if not header.strip():
-        return default or offers[0]
-    accept: MIMEAccept = request.accept_mimetypes
-    best = accept.best_match(offers, default=None)
-    if best is None:
-        return None
-    # Prefer the default among equally acceptable offers (e.g. "*/*" alone).
-    if default and accept.quality(default) >= accept.quality(best):
-        return default
-    return best
+    if format_param is None:
+        format_param = request.args.get("format", "")
+        if not format_param and request.method == "POST" and request.mimetype == formats.FORM_URLENCODED:
+            format_param = request.form.get("format", "")
+    return formats.negotiate(choices, request.headers.get("Accept", ""), format_param)
 
 
 def wants_html() -> bool:
-    """True when the client prefers HTML over JSON (a browser)."""
-    accept = request.accept_mimetypes
-    return accept.quality("text/html") > accept.quality("application/json") and accept.quality("text/html") > 0
+    """True when the client prefers an HTML page to JSON or text (a browser)."""
+    chosen = negotiate(ERROR_OFFERS, format_param="")
+    return chosen is not None and chosen[1] is formats.HTML
 
 
-def error_response(status: int, message: str, **extra: object) -> Response:
-    """An error body in the format the client accepts: JSON by default, HTML for browsers, plain text on request."""
-    import json
-    from html import escape
+def error_body(status: int, message: str, accept: str, *, text: str | None = None,
+               **extra: object) -> tuple[str, bytes]:
+    """(Content-Type, body) of an error for a client sending ``accept``: JSON by default, HTML for browsers,
+    plain text on request. ``extra`` adds (or overrides) JSON members; ``text`` replaces the message in text."""
+    chosen = formats.negotiate(ERROR_OFFERS, accept)
+    fmt = chosen[1] if chosen else formats.JSON
+    reason = reason_phrase(status)
+    if fmt is formats.HTML:
+        body = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(reason)}"
+                f"</title><h1>{status} {escape(reason)}</h1><pre>{escape(message)}</pre></html>")
+    elif fmt is formats.TEXT:
+        body = (text or message) + "\n"
+    else:
+        body = json.dumps({"error": reason, "status": status, "message": message, **extra}, ensure_ascii=False) + "\n"
+    return fmt.content_type, body.encode("utf-8")
 
-    body = {"error": _reason(status), "status": status, "message": message, **extra}
-    if wants_html():
-        html = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(_reason(status))}"
-                f"</title><h1>{status} {escape(_reason(status))}</h1><pre>{escape(message)}</pre></html>")
-        return Response(html, status=status, mimetype="text/html")
-    accept = request.accept_mimetypes
-    if accept.quality("text/plain") > accept.quality("application/json"):
-        return Response(message + "\n", status=status, mimetype="text/plain")
-    return Response(json.dumps(body, ensure_ascii=False) + "\n", status=status, mimetype="application/json")
+
+def error_response(status: int, message: str, *, text: str | None = None, **extra: object) -> Response:
+    """:func:`error_body` for the current request, as a Response."""
+    ctype, body = error_body(status, message, request.headers.get("Accept", ""), text=text, **extra)
+    return Response(body, status=status, content_type=ctype)
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
+def reason_phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+# ---------------------------------------------------------------------------------------------- conditional GET
+
+def cache_headers(response: Response, etag: str, *, vary: bool = False) -> Response:
+    """ETag and Cache-Control (public, for the configured max-age); ``Vary: Accept`` for negotiated answers."""
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config.get('FWGRAPH_CACHE_MAX_AGE', 300)}"
+    if vary:
+        response.vary.add("Accept")
+    return response
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """True when an If-None-Match value names ``etag`` (weak comparison) or is ``*``."""
+    if not if_none_match:
+        return False
+    tags = parse_etags(if_none_match)
+    return tags.star_tag or tags.contains_weak(etag)
+
+
+def not_modified(etag: str) -> bool:
+    """True when the request's If-None-Match names ``etag`` (weakly) or is ``*``."""
+    return etag_matches(request.headers.get("If-None-Match"), etag)
+
+
+def conditional(etag: str, *, vary: bool = False) -> Response | None:
+    """A 304 when the client already holds ``etag``, else None."""
+    if not_modified(etag):
+        return cache_headers(Response(status=304), etag, vary=vary)
+    return None
+
+
+def page_etag(*parts: str) -> str:
+    """An entity tag for a page: the data version, the code version, the public base and the page's own key."""
+    return hashlib.sha256("|".join((service().etag, __version__, public_base(), *parts)).encode()).hexdigest()[:24]
+
+
+# ---------------------------------------------------------------------------------------------- where IRIs live
+
+def public_base() -> str:
+    return str(current_app.config.get("FWGRAPH_BASE_IRI") or BASE)
+
+
+def bases() -> list[str]:
+    """The bases the server answers for: the configured public base first, then the canonical one."""
+    return list(dict.fromkeys([public_base(), BASE]))
+
+
+def local_path(iri: str) -> str | None:
+    """The server path (with the script root) where ``iri`` is served, or None if it is not ours."""
+    for base in bases():
+        if iri.startswith(base):
+            return f"{request.script_root}/{iri[len(base):]}"
+    return None
+
+
+def href(iri: str) -> str:
+    """A link target for ``iri``: its local page when it is ours, else the IRI itself."""
+    return local_path(iri) or iri
+
+
+def alternates(iri: str, choices: tuple[Format, ...] = formats.RDF_FORMATS) -> list[tuple[str, str, str]]:
+    """Links to the resource's descriptions in other formats (suffix URLs): (path, label, media type)."""
+    path = local_path(iri) or ""
+    return [(f"{path}{f.suffix}", f.label, f.media_type) for f in choices]

@@ -1,0 +1,314 @@
+"""One resource for display: its description (CBD), who links to it, the claims about it and the labels of
+everything it mentions — an engine and an IRI in, plain dataclasses out (the web layer only renders them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, DOAP, OWL, RDF, RDFS, SDO, SKOS
+
+from fwgraph.engine import Engine
+from fwgraph.namespace import FW, bind_prefixes
+from fwgraph.results import to_rdflib
+from fwgraph.sparql import prepare
+
+#: Most triples a description (or the claims about a resource) may have; more are cut.
+MAX_TRIPLES = 100_000
+#: IRIs that can be written between <> in a query (anything else never names a resource here).
+_SAFE_IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
+_PREFERRED_LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
+
+#: Maps an IRI to where this server shows it (a local path), or None when it is not ours.
+Linker = Callable[[str], "str | None"]
+
+
+def _query(engine: Engine, text: str, max_rows: int = MAX_TRIPLES) -> Any:
+    return engine.query(prepare(text), max_rows=max_rows)
+
+
+def describe(engine: Engine, iri: str) -> list[ox.Triple]:
+    """The resource's Concise Bounded Description (its triples, blank-node closure included)."""
+    if not _SAFE_IRI.match(iri):
+        return []
+    return _query(engine, f"DESCRIBE <{iri}>").triples
+
+
+# --------------------------------------------------------------------------- the view model
+
+
+@dataclass
+class Value:
+    """One object of a fact, ready for a template."""
+
+    text: str
+    href: str | None = None
+    local: bool = False
+    lang: str | None = None
+    datatype: str | None = None
+    nested: list[Fact] = field(default_factory=list)
+
+
+@dataclass
+class Fact:
+    key: str
+    title: str
+    values: list[Value]
+
+
+@dataclass
+class Claim:
+    """A chart row or a correction about a resource."""
+
+    iri: str
+    href: str
+    title: str
+    kind: str  # "row" or "correction"
+    facts: list[Fact]
+    about: str | None = None
+    chart: list[Value] = field(default_factory=list)
+    now: list[Value] = field(default_factory=list)
+    sources: list[Value] = field(default_factory=list)
+    comment: str | None = None
+
+
+@dataclass
+class ResourceView:
+    """Everything a resource page shows."""
+
+    iri: str
+    title: str
+    description: list[str]
+    types: list[Value]
+    groups: list[tuple[str, list[Fact]]]
+    sources: list[Value]
+    claims: list[Claim]
+    used_by: list[Value]
+    having: list[Value]
+    referenced: dict[str, list[Value]]
+    is_interface: bool
+    is_feature: bool
+    is_framework: bool
+
+
+@dataclass
+class Term:
+    iri: str
+    anchor: str | None
+    label: str
+    comment: str
+    facts: list[Fact]
+
+
+@dataclass
+class DocumentView:
+    """The vocabulary or the shapes as a page: every term with its label, comment and facts."""
+
+    iri: str
+    title: str
+    description: list[str]
+    terms: list[Term]
+
+
+class Labels:
+    """Labels of IRIs, read from the store in one query per 400 IRIs (English or untagged preferred)."""
+
+    def __init__(self, engine: Engine | None, iris: set[str]) -> None:
+        ranked: dict[str, tuple[int, str]] = {}
+        safe = sorted(i for i in iris if i and _SAFE_IRI.match(i))
+        for chunk in _chunks(safe, 400) if engine is not None else ():
+            values = " ".join(f"<{i}>" for i in chunk)
+            query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }}"
+            for x, label in _query(engine, query).rows:  # type: ignore[arg-type]
+                key = (0 if label.language in (None, "", "en") else 1, label.value)
+                if x.value not in ranked or key < ranked[x.value]:
+                    ranked[x.value] = key
+        self.map = {k: v[1] for k, v in ranked.items()}
+
+    def __call__(self, iri: str) -> str:
+        return self.map.get(iri) or curie(iri)
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@lru_cache(maxsize=4096)
+def curie(iri: str) -> str:
+    """``fw:WebFramework`` for an IRI in a known namespace, else the IRI itself."""
+    try:
+        return bind_prefixes(Graph()).namespace_manager.curie(iri, generate=False)
+    except (ValueError, KeyError):
+        return iri
+
+
+def label_of(graph: Graph, node: Any) -> str | None:
+    """The node's label in ``graph`` (rdfs:label, skos:prefLabel, dcterms:title; English preferred)."""
+    for pred in _PREFERRED_LABELS:
+        values = list(graph.objects(node, pred))
+        english = [v for v in values if isinstance(v, Literal) and v.language in (None, "en")]
+        if english or values:
+            return str(sorted(english or values, key=str)[0])
+    return None
+
+
+class _Builder:
+    """Turns terms of a graph into Values and Facts, with labels and local links."""
+
+    def __init__(self, labels: Labels, link: Linker) -> None:
+        self.labels = labels
+        self.link = link
+
+    def value(self, graph: Graph, term: Any, depth: int = 0) -> Value:
+        if isinstance(term, URIRef):
+            iri = str(term)
+            local = self.link(iri)
+            return Value(text=self.labels(iri), href=local or iri, local=local is not None)
+        if isinstance(term, BNode):
+            return Value(text="", nested=self.facts(graph, term, depth + 1) if depth < 4 else [])
+        datatype = curie(str(term.datatype)) if term.datatype else None
+        return Value(text=str(term), lang=term.language, datatype=datatype)
+
+    def values(self, graph: Graph, subject: Any, pred: Any) -> list[Value]:
+        return [self.value(graph, o) for o in sorted(graph.objects(subject, pred), key=str)]
+
+    def facts(self, graph: Graph, subject: Any, depth: int = 0, skip: frozenset[Any] = frozenset()) -> list[Fact]:
+        by_pred: dict[Any, list[Any]] = {}
+        for p, o in graph.predicate_objects(subject):
+            if p not in skip:
+                by_pred.setdefault(p, []).append(o)
+        facts = []
+        for p, objects in by_pred.items():
+            values = [self.value(graph, o, depth) for o in sorted(objects, key=lambda t: (type(t).__name__, str(t)))]
+            values.sort(key=lambda v: v.text.lower())
+            facts.append(Fact(key=str(p), title=self.labels(str(p)), values=values))
+        facts.sort(key=lambda f: f.title.lower())
+        return facts
+
+
+#: The groups of a framework page, in reading order, with their headings.
+FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
+    ("Server interfaces", [FW.interface]),
+    ("Async support", [FW.asyncSupport, FW.asyncSince]),
+    ("Features", [FW.feature, FW.extensionFeature]),
+    ("Licence", [DOAP.license]),
+    ("Releases", [FW.firstReleaseYear, FW.latestRelease]),
+    ("Maintenance status", [FW.maintenanceStatus]),
+    ("Repository", [DOAP.repository, SDO.codeRepository]),
+    ("Homepage and downloads", [DOAP.homepage, DOAP["download-page"], FW.pypiDistribution]),
+    ("Relations", [FW.buildsOn, FW.reimplementsApiOf]),
+    ("Same as", [OWL.sameAs]),
+]
+_HEADING_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, DCTERMS.description, RDFS.comment, RDF.type,
+                                 DCTERMS.source, SKOS.definition})
+
+
+def _iris_in(graph: Graph) -> set[str]:
+    return {str(t) for triple in graph for t in triple if isinstance(t, URIRef)}
+
+
+def _by_text(values: Any) -> list[Value]:
+    return sorted(values, key=lambda v: v.text.lower())
+
+
+def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: Linker) -> ResourceView:
+    """The page of the resource ``iri`` whose description (from :func:`describe`) is ``description``."""
+    graph = to_rdflib(description)
+    node = URIRef(iri)
+    types = {str(t) for t in graph.objects(node, RDF.type)}
+    inverse = _query(engine, f"SELECT DISTINCT ?s ?p ?t WHERE {{ ?s ?p <{iri}> FILTER(isIRI(?s)) "
+                             "OPTIONAL { ?s a ?t } }").rows
+    claims = to_rdflib(_query(engine, f"CONSTRUCT {{ ?c ?p ?o }} WHERE {{ ?c <{FW.claimAbout}> <{iri}> ; "
+                                      "?p ?o }").triples)
+    iris = _iris_in(graph) | _iris_in(claims) | {iri} | {t.value for row in inverse for t in row if t is not None}
+    labels = Labels(engine, iris)
+    build = _Builder(labels, link)
+    facts = build.facts(graph, node, skip=_HEADING_PREDICATES)
+    groups: list[tuple[str, list[Fact]]] = []
+    if str(FW.WebFramework) in types:
+        by_key = {f.key: f for f in facts}
+        for heading, preds in FRAMEWORK_GROUPS:
+            members = [by_key.pop(str(p)) for p in preds if str(p) in by_key]
+            if members:
+                groups.append((heading, members))
+        for f in (f for _, fs in groups for f in fs if f.key == str(FW.pypiDistribution)):
+            for v in f.values:
+                v.href = f"https://pypi.org/project/{v.text}/"
+        rest = [f for f in facts if f.key in by_key]
+        if rest:
+            groups.append(("Other facts", rest))
+    elif facts:
+        groups.append(("Facts", facts))
+
+    used_by: dict[str, Value] = {}
+    having: dict[str, Value] = {}
+    referenced: dict[str, dict[str, Value]] = {}
+    frameworks = {row[0].value for row in inverse if row[2] is not None and row[2].value == str(FW.WebFramework)}
+    for s, p, _t in inverse:
+        value = build.value(graph, URIRef(s.value))
+        if s.value in frameworks and p.value == str(FW.interface):
+            used_by[s.value] = value
+        elif s.value in frameworks and p.value in (str(FW.feature), str(FW.extensionFeature)):
+            having[s.value] = value
+        elif p.value not in (str(FW.claimAbout), str(RDF.type)):
+            referenced.setdefault(labels(p.value), {})[s.value] = value
+    return ResourceView(
+        iri=iri,
+        title=label_of(graph, node) or labels(iri),
+        description=[str(o) for p in (DCTERMS.description, RDFS.comment, SKOS.definition)
+                     for o in graph.objects(node, p)],
+        types=[build.value(graph, URIRef(t)) for t in sorted(types)],
+        groups=groups,
+        sources=build.values(graph, node, DCTERMS.source),
+        claims=_claims(claims, build),
+        used_by=_by_text(used_by.values()),
+        having=_by_text(having.values()),
+        referenced={k: _by_text(v.values()) for k, v in sorted(referenced.items())},
+        is_interface=str(FW.ServerInterface) in types,
+        is_feature=str(FW.Feature) in types,
+        is_framework=str(FW.WebFramework) in types,
+    )
+
+
+def _claims(claims: Graph, build: _Builder) -> list[Claim]:
+    out = []
+    skip = frozenset({RDF.type, FW.claimAbout, RDFS.label})
+    for c in sorted(set(claims.subjects(FW.claimAbout, None)), key=str):
+        kind = "correction" if FW.Correction in set(claims.objects(c, RDF.type)) else "row"
+        claim = Claim(iri=str(c), href=build.link(str(c)) or str(c), title=label_of(claims, c) or build.labels(str(c)),
+                      kind=kind, facts=build.facts(claims, c, skip=skip))
+        if kind == "correction":
+            prop = claims.value(c, FW.onProperty)
+            claim.about = build.labels(str(prop)) if prop is not None else None
+            claim.chart = build.values(claims, c, FW.chartValue)
+            claim.now = build.values(claims, c, FW.currentValue)
+            claim.sources = build.values(claims, c, DCTERMS.source)
+            comment = claims.value(c, RDFS.comment)
+            claim.comment = str(comment) if comment is not None else None
+        out.append(claim)
+    out.sort(key=lambda c: (c.kind != "row", c.title))
+    return out
+
+
+def document_view(iri: str, doc: Graph, link: Linker) -> DocumentView:
+    """The vocabulary (/ns) or the shapes (/shapes) as a page: every term with its label and comment."""
+    build = _Builder(Labels(None, set()), link)
+    terms = []
+    for s in sorted({s for s in doc.subjects() if isinstance(s, URIRef) and str(s) != iri}, key=str):
+        terms.append(Term(
+            iri=str(s),
+            anchor=str(s).split("#", 1)[1] if "#" in str(s) else None,
+            label=label_of(doc, s) or curie(str(s)),
+            comment=" ".join(str(c) for c in doc.objects(s, RDFS.comment)),
+            facts=build.facts(doc, s, skip=frozenset({RDFS.label, RDFS.comment, RDFS.isDefinedBy})),
+        ))
+    node = URIRef(iri)
+    return DocumentView(iri=iri, title=label_of(doc, node) or iri,
+                        description=[str(o) for o in doc.objects(node, DCTERMS.description)], terms=terms)

@@ -1,0 +1,103 @@
+"""Route behaviour in-process (Flask's test client on create_app): negotiation for every format the table
+states, on resources, the vocabulary, VoID and /sparql; errors in the client's format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS
+
+from fwgraph import formats
+
+FLASK = URIRef("https://w3id.org/fwgraph/framework/flask")
+RDF_CASES = [(mt, fmt) for mt, fmt in formats.offers(*formats.RDF_FORMATS)]
+
+
+def _parse(body: bytes, fmt: formats.Format) -> Graph:
+    return Graph().parse(data=body, format=fmt.rdflib, publicID="https://w3id.org/fwgraph/")
+
+
+@pytest.mark.parametrize(("media", "fmt"), RDF_CASES, ids=[mt for mt, _ in RDF_CASES])
+def test_resource_answers_every_rdf_media_type(client, media, fmt):
+    r = client.get("/framework/flask", headers={"Accept": media})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].split(";")[0] == (media if media in fmt.served_as else fmt.media_type)
+    assert "Accept" in r.headers["Vary"]
+    assert (FLASK, RDFS.label, Literal("Flask")) in _parse(r.data, fmt)
+
+
+@pytest.mark.parametrize("fmt", formats.RDF_FORMATS, ids=lambda f: f.name)
+def test_suffix_urls_name_their_format_without_negotiating(client, fmt):
+    r = client.get(f"/framework/flask{fmt.suffix}", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and r.headers["Content-Type"] == fmt.content_type
+    assert "Accept" not in r.headers.get("Vary", "")
+    assert (FLASK, RDFS.label, Literal("Flask")) in _parse(r.data, fmt)
+
+
+@pytest.mark.parametrize("path", ["/ns", "/shapes", "/.well-known/void"])
+def test_owl_tools_get_rdf_xml(client, path):
+    """OWL tools (Protégé) ask for RDF/XML first; before formats.py this was 406."""
+    r = client.get(path, headers={"Accept": "application/rdf+xml, text/turtle;q=0.5"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/rdf+xml")
+    assert len(_parse(r.data, formats.RDFXML)) > 10
+
+
+def test_jsonld_profile_parameter_is_understood(client):
+    accept = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#compacted"'
+    r = client.get("/framework/flask", headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/ld+json")
+    assert json.loads(r.data)["@context"]
+
+
+@pytest.mark.parametrize("name", ["ttl", "turtle", "jsonld", "json-ld", "nt", "ntriples", "rdf", "rdfxml"])
+def test_format_parameter_aliases(client, name):
+    r = client.get(f"/framework/flask?format={name}")
+    fmt = formats.by_name(name, formats.RDF_FORMATS)
+    assert r.status_code == 200 and r.headers["Content-Type"].split(";")[0] == fmt.media_type
+
+
+def test_unacceptable_type_is_406_in_the_clients_terms(client):
+    r = client.get("/framework/flask", headers={"Accept": "image/png"})
+    assert r.status_code == 406
+    assert "Accept" in r.headers["Vary"]
+
+
+@pytest.mark.parametrize(("accept", "media"), [("text/plain", "text/plain"), ("application/json", "application/json"),
+                                               ("text/html", "text/html"), ("", "application/json")])
+def test_errors_come_in_the_format_asked_for(client, accept, media):
+    r = client.get("/sparql?query=SELEC", headers={"Accept": accept} if accept else {})
+    assert r.status_code == 400 and r.headers["Content-Type"].split(";")[0] == media
+
+
+@pytest.mark.parametrize(("media", "fmt"), formats.offers(*formats.RESULT_FORMATS),
+                         ids=[mt for mt, _ in formats.offers(*formats.RESULT_FORMATS)])
+def test_sparql_select_in_every_results_type(client, media, fmt):
+    r = client.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s a ?t } LIMIT 2"},
+                   headers={"Accept": media})
+    assert r.status_code == 200 and r.headers["Content-Type"].split(";")[0] == fmt.media_type
+
+
+@pytest.mark.parametrize("fmt", formats.RDF_FORMATS, ids=lambda f: f.name)
+def test_service_description_in_every_rdf_format_states_the_time_limit(client, fmt):
+    r = client.get("/sparql", headers={"Accept": fmt.media_type})
+    assert r.status_code == 200
+    g = _parse(r.data, fmt)
+    assert any(str(p).endswith("#queryTimeout") for p in g.predicates())
+
+
+def test_without_workers_the_description_says_no_time_limit(dist):
+    """QUERY_WORKERS=0 evaluates in the web process, where nothing can stop a query: say so, never promise."""
+    from fwgraph.app import create_app
+
+    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 0, "NETWORK_GUARD": False, "RATE_LIMIT": 0})
+    body = app.test_client().get("/sparql", headers={"Accept": "text/turtle"}).data.decode()
+    assert "queryTimeout" not in body and "No time limit is enforced" in body
+
+
+def test_cli_query_writes_rdf_xml(runner):
+    result = runner("query", "CONSTRUCT WHERE { ?s a <https://w3id.org/fwgraph/ns#ServerInterface> }",
+                    "--format", "rdfxml")
+    assert result.exit_code == 0, result.output
+    assert len(_parse(result.output.encode(), formats.RDFXML)) > 3

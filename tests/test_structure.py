@@ -1,0 +1,75 @@
+"""The code's shape, checked: no import cycles, a purpose line in every file, one format table, thin routes."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "fwgraph"
+MODULES = sorted(p for p in SRC.rglob("*.py"))
+
+
+MEDIA_TYPES = {"text/turtle", "application/ld+json", "application/n-triples", "application/sparql-results+json",
+               "application/sparql-results+xml", "text/csv", "application/rdf+xml", "text/tab-separated-values",
+               "application/json", "text/html", "text/plain", "text/markdown", "application/gzip"}
+
+
+def _name(path: Path) -> str:
+    return ("fwgraph." + ".".join(path.relative_to(SRC).with_suffix("").parts)).removesuffix(".__init__")
+
+
+def _imports() -> dict[str, set[str]]:
+    """Every fwgraph module and the fwgraph modules it imports (at module level or inside functions)."""
+    names = {_name(p) for p in MODULES}
+    graph: dict[str, set[str]] = {}
+    for path in MODULES:
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("fwgraph"):
+                subs = {f"{node.module}.{a.name}" for a in node.names} & names  # from fwgraph import formats
+                deps |= subs or {node.module}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name.startswith("fwgraph")}
+        graph[_name(path)] = deps & names
+    return graph
+
+
+def test_no_import_cycles():
+    graph = _imports()
+    cycles = []
+    for start in graph:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for dep in graph[node]:
+                if dep == start:
+                    cycles.append(" -> ".join([*path, start]))
+                elif dep not in path:
+                    stack.append((dep, [*path, dep]))
+    assert not cycles, cycles[:5]
+
+
+def test_no_blueprint_imports_another():
+    graph = _imports()
+    blueprints = {n for n in graph if n.startswith("fwgraph.app.") and n not in
+                  ("fwgraph.app.http", "fwgraph.app.frontcache", "fwgraph.app.ratelimit")}
+    for name in blueprints:
+        assert not (graph[name] & blueprints), f"{name} imports {graph[name] & blueprints}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_every_module_states_its_purpose(path):
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert doc and len(doc.split()) >= 4, f"{path.name} has no purpose line"
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "formats.py"], ids=lambda p: str(p.relative_to(SRC)))
+def test_media_types_are_stated_only_in_formats(path):
+    """Every media type lives in fwgraph.formats; other modules name formats, never their types."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    found = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and n.value.split(";")[0].strip() in MEDIA_TYPES]
+    assert not found, found
