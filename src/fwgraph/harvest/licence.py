@@ -159,24 +159,25 @@ def derive_licence(snap: Snapshot, project: Project, all_paths: list[str]) -> Li
             result.notes.append(f"{project.licence_expression.path}: license {expr!r} is not an SPDX expression")
     if project.licence_text:
         text = str(project.licence_text.value)
-        ids = text_ids(text) if len(text) < 200 else _match_bounded(text, project.licence_text.path, snap, result)
-        if ids:
-            result.claims.append(Claim("metadata", ids, text if len(text) < 200 else text[:60] + "…",
+        named = text_ids(text) if len(text) < 200 else _match_bounded(text, project.licence_text.path, snap, result)
+        if named:
+            result.claims.append(Claim("metadata", named, text if len(text) < 200 else text[:60] + "…",
                                        project.licence_text.path))
-        elif ids is None:
+        elif named is None:
             result.notes.append(f"{project.licence_text.path}: licence {text[:80]!r} names no SPDX licence")
-    for classifier in project.classifiers.value if project.classifiers else []:
-        if classifier.startswith("License :: "):
+    classifiers = project.classifiers
+    for classifier in classifiers.value if classifiers else []:
+        if classifiers and classifier.startswith("License :: "):
             name = classifier.rsplit(" :: ", 1)[-1]
             if name in CLASSIFIERS and CLASSIFIERS[name]:
-                result.claims.append(Claim("classifier", CLASSIFIERS[name], classifier, project.classifiers.path))
+                result.claims.append(Claim("classifier", CLASSIFIERS[name], classifier, classifiers.path))
     for path in licence_paths(snap, project, all_paths):
         try:
-            text = snap.text(path, snap.repo.limits.licence_bytes)
+            content = snap.text(path, snap.repo.limits.licence_bytes)
         except TooLarge as exc:
             result.notes.append(f"{exc}; not matched")
             continue
-        ids = _match_bounded(text or "", path, snap, result)
+        ids = _match_bounded(content or "", path, snap, result)
         if ids:
             result.claims.append(Claim("file", ids, path, path))
         else:

@@ -97,7 +97,7 @@ def read_project(snap: Snapshot) -> Project:
 
 def _from_pyproject(data: dict[str, Any], project: Project) -> None:
     path = "pyproject.toml"
-    build = data.get("build-system") if isinstance(data.get("build-system"), dict) else {}
+    build = subtable(data, "build-system")
     if isinstance(build.get("build-backend"), str):
         project.build_backend = Value(build["build-backend"], path)
     if isinstance(build.get("requires"), list):
@@ -251,8 +251,9 @@ def _from_setup_cfg(cfg: configparser.RawConfigParser, project: Project) -> None
         if cfg.has_section("options.extras_require"):
             for key in cfg.options("options.extras_require"):
                 project.dependencies += _requirements(lines("options.extras_require", key), True, path, project)
-    if get("metadata", "url"):
-        project.urls.append(("homepage", get("metadata", "url"), path))
+    homepage = get("metadata", "url")
+    if homepage:
+        project.urls.append(("homepage", homepage, path))
     for line in lines("metadata", "project_urls"):
         label, _, url = line.partition("=")
         if url.strip():

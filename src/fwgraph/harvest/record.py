@@ -146,9 +146,9 @@ class Harvest:
             state(FW.maintenanceStatus, URIRef(BASE + "status/" + facts["status"].value), facts["status"].source)
         for dep in facts["dependencies"].value if "dependencies" in facts else []:
             state(SDO.softwareRequirements, URIRef(dep["iri"]), facts["dependencies"].source)
-            prop = next((LIBRARY_PROPERTIES[c] for c in dep["classes"] if c in LIBRARY_PROPERTIES), None)
-            if self.kind == "framework" and prop is not None:
-                state(prop, URIRef(dep["iri"]), facts["dependencies"].source)
+            link = next((LIBRARY_PROPERTIES[c] for c in dep["classes"] if c in LIBRARY_PROPERTIES), None)
+            if self.kind == "framework" and link is not None:
+                state(link, URIRef(dep["iri"]), facts["dependencies"].source)
         cadence = self.releases.cadence(self.derived)
         g.add((subject, RDFS.comment, Literal(
             f"Harvested by fwgraph harvest on {self.derived.isoformat()} from {self.url or self.repository}"
@@ -172,14 +172,15 @@ def _key(release: Release) -> str:
 def _release_comment(release: Release) -> str:
     declared = release.declared
     where = f"{declared.how}" if declared else "no version declaration the harvest reads"
+    said = declared.version if declared else None
     if release.status == "untagged":
         return f"Declared as {release.version} ({where}) at commit {release.commit} without a tag."
     if release.status == "mismatch":
-        return f"Tag {release.tag} names {release.version}, but the package declares {declared.version} ({where})."
+        return f"Tag {release.tag} names {release.version}, but the package declares {said} ({where})."
     if release.status == "from-tag":
         return f"Tag {release.tag}; the version comes from the tag ({where})."
     if release.status == "placeholder":
-        return (f"Tag {release.tag}; the package declares the placeholder {declared.version} ({where}), which the "
+        return (f"Tag {release.tag}; the package declares the placeholder {said} ({where}), which the "
                 "release build replaces with the tag.")
     if release.status == "unchecked":
         return f"Tag {release.tag}; {where}: unchecked."
@@ -226,15 +227,14 @@ def _harvest(repo: Repository, slug: str | None, repo_url: str | None, as_of: da
         declared = release.declared
         result.release_sources[_key(release)] = (links.file(release.commit, declared.path)
                                                  if declared else links.tree(release.commit))
-    for release in releases.mismatches:
+    for release in releases.mismatches + [r for r in releases.releases if r.status == "untagged"]:
+        declared = release.declared
+        assert declared is not None  # a mismatch and an untagged release are both read from a declaration
         result.disagreements.append(
-            f"release: tag {release.tag} ({release.date}) names {release.version}, but {release.declared.path} "
-            f"at that tag declares {release.declared.version}")
-    for release in releases.releases:
-        if release.status == "untagged":
-            result.disagreements.append(
-                f"release: {release.version} is declared in {release.declared.path} at commit {release.commit[:12]} "
-                f"({release.date}) but no tag names it")
+            f"release: tag {release.tag} ({release.date}) names {release.version}, but {declared.path} at that tag "
+            f"declares {declared.version}" if release.tag else
+            f"release: {release.version} is declared in {declared.path} at commit {release.commit[:12]} "
+            f"({release.date}) but no tag names it")
     if not releases.releases:
         result.notes.append("no release: no tag names a version and the default branch declares no final version")
     _facts(repo, result, project, links, catalogue, as_of)
@@ -278,7 +278,7 @@ def _facts(repo: Repository, result: Harvest, project: Project, links: Permalink
         kind = url_kind(label)
         if kind and kind not in facts and url.startswith(("http://", "https://")):
             facts[kind] = Fact(kind, url, links.file(commit, path))
-    known = []
+    known: list[dict[str, Any]] = []
     for req, optional, path in project.dependencies:
         entry: Entry | None = catalogue.by_pypi(req.name)
         if entry and entry.iri != result.subject and entry.iri not in {k["iri"] for k in known}:

@@ -196,7 +196,7 @@ def _untagged(repo: Repository, head: str, tagged: set[Version]) -> list[Release
             declared = read_project(snap).version
             previous = (dict(snap.lookups), declared)
         version = _parse(declared.version) if declared and not declared.from_tag else None
-        if version is None or version.is_prerelease or placeholder(version) or version.local:
+        if declared is None or version is None or version.is_prerelease or placeholder(version) or version.local:
             continue
         first_seen[version] = (sha, declared)  # walking back: the last write is the oldest commit
     out = []

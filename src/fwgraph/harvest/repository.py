@@ -15,7 +15,8 @@ from pathlib import Path
 
 from dulwich.errors import NotGitRepository
 from dulwich.object_store import tree_lookup_path
-from dulwich.objects import Blob, Commit, Tag, Tree
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from fwgraph.errors import InputError
@@ -187,7 +188,7 @@ class Repository:
             self._repo = Repo(str(self.path))
         except (NotGitRepository, OSError, ValueError) as exc:
             raise InputError(f"not a git repository ({exc})", source=str(self.path)) from None
-        self._cache: dict[bytes, object] = {}
+        self._cache: dict[bytes, ShaFile] = {}
 
     def close(self) -> None:
         self._repo.close()
@@ -198,7 +199,7 @@ class Repository:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def object(self, sha: str | bytes) -> object:
+    def object(self, sha: str | bytes) -> ShaFile:
         key = sha.encode() if isinstance(sha, str) else sha
         obj = self._cache.get(key)
         if obj is None:
@@ -238,7 +239,7 @@ class Repository:
 
     def tags(self) -> list[TagRef]:
         """Every tag that leads to a commit, with its date; at most the tag limit (the newest by date kept)."""
-        refs = self._repo.refs.as_dict(b"refs/tags")
+        refs = self._repo.refs.as_dict(Ref(b"refs/tags"))
         out: list[TagRef] = []
         for name, sha in refs.items():
             obj = self.object(sha)

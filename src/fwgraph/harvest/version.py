@@ -43,8 +43,8 @@ def declared_version(snap: Snapshot, project: Project, pyproject: dict[str, Any]
                      cfg: configparser.RawConfigParser | None, setup: SetupPy | None) -> Declared | None:
     """The declared version: [project], [tool.poetry], the dynamic-version tool, setup.cfg, setup.py, __version__."""
     table = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else None
-    requires = {canonicalize_name(Requirement(r).name) for r in (project.build_requires.value
-                if project.build_requires else []) if _is_requirement(r)}
+    requires: set[str] = {str(canonicalize_name(Requirement(r).name)) for r in (project.build_requires.value
+                          if project.build_requires else []) if _is_requirement(r)}
     backend = project.build_backend.value if project.build_backend else ""
     if table is not None and isinstance(table.get("version"), str):
         return Declared(table["version"], "pyproject.toml", "pyproject.toml [project] version")
