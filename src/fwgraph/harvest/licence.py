@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 
-from fwgraph.harvest.metadata import Project
+from fwgraph.harvest.project import Project
 from fwgraph.harvest.repository import Snapshot, TooLarge
 
 LICENCE_FILE = re.compile(r"(?i)^(licen[cs]e|copying|unlicense)([-._][\w.-]*)?$")

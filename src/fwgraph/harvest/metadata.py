@@ -9,16 +9,14 @@ from __future__ import annotations
 import configparser
 import re
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from fwgraph.harvest.files import SetupPy, literal, read_setup_cfg, read_setup_py, read_toml, subtable
+from fwgraph.harvest.project import Project, Value
 from fwgraph.harvest.repository import Snapshot
-from fwgraph.harvest.version import Declared, declared_version
-
-_PYTHON_CLASSIFIER = re.compile(r"^Programming Language :: Python :: (\d+\.\d+)$")
+from fwgraph.harvest.version import declared_version
 
 #: URL labels (lower-cased, punctuation removed, as PEP 753 normalises them) by the fact they state.
 URL_KINDS = {
@@ -28,41 +26,6 @@ URL_KINDS = {
     "changelog": {"changelog", "changes", "releasenotes", "history", "whatsnew", "news", "changelogs", "release"},
     "source": {"source", "sourcecode", "code", "repository", "github", "repo", "git"},
 }
-
-
-@dataclass(frozen=True)
-class Value:
-    """A value and the path of the file that states it."""
-
-    value: Any
-    path: str
-
-
-@dataclass
-class Project:
-    """What the packaging files of one commit state."""
-
-    name: Value | None = None
-    version: Declared | None = None
-    licence_expression: Value | None = None  # PEP 639 SPDX expression
-    licence_text: Value | None = None  # legacy free-text licence field
-    licence_files: list[Value] = field(default_factory=list)  # paths or globs the metadata names
-    classifiers: Value | None = None
-    requires_python: Value | None = None
-    dependencies: list[tuple[Requirement, bool, str]] = field(default_factory=list)  # (req, optional, path)
-    urls: list[tuple[str, str, str]] = field(default_factory=list)  # (label, url, path)
-    build_backend: Value | None = None
-    build_requires: Value | None = None
-    native_hints: list[Value] = field(default_factory=list)  # languages a build file compiles
-    packages: list[str] = field(default_factory=list)  # import names the files name
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def python_versions(self) -> list[str]:
-        if not self.classifiers:
-            return []
-        found = {m.group(1) for c in self.classifiers.value if (m := _PYTHON_CLASSIFIER.match(c))}
-        return sorted(found, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 
 def url_kind(label: str) -> str | None:

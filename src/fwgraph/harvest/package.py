@@ -5,7 +5,7 @@ from __future__ import annotations
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from fwgraph.harvest.metadata import Project
+from fwgraph.harvest.project import Project
 
 #: Folders whose files are not part of the shipped package.
 _NOT_SHIPPED = {"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", "benchmark",

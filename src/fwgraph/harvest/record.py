@@ -14,8 +14,9 @@ from rdflib.namespace import DCTERMS, DOAP, RDF, RDFS, SDO, XSD
 
 from fwgraph.harvest.catalogue import Catalogue, Entry
 from fwgraph.harvest.licence import Claim, derive_licence
-from fwgraph.harvest.metadata import Project, read_project, url_kind
+from fwgraph.harvest.metadata import read_project, url_kind
 from fwgraph.harvest.package import native_core, typed_marker
+from fwgraph.harvest.project import Project
 from fwgraph.harvest.releases import STATUS_RULE, Release, Releases, find_releases
 from fwgraph.harvest.repository import Limits, Permalinks, Repository, Source, github_base
 from fwgraph.namespace import BASE, FW, SPDX, bind_prefixes

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from packaging.version import InvalidVersion, Version
 
 from fwgraph.harvest.metadata import read_project
+from fwgraph.harvest.project import Declared
 from fwgraph.harvest.repository import Repository, Snapshot, TagRef
-from fwgraph.harvest.version import Declared
 
 #: A tag naming a version: an optional word prefix ("v", "release-", "flask-", "tg", "rel_"), then the version.
 _TAG_VERSION = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*?(?:[-_.][A-Za-z][A-Za-z0-9]*?)*[-_/]?)?[vV]?(?P<v>\d[\w.+!-]*)$")

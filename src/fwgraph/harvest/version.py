@@ -7,17 +7,14 @@ from __future__ import annotations
 import ast
 import configparser
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from fwgraph.harvest.files import SetupPy, literal, module_assigns, read_text, read_toml, resolve, subtable
+from fwgraph.harvest.project import Declared, Project
 from fwgraph.harvest.repository import Snapshot
-
-if TYPE_CHECKING:
-    from fwgraph.harvest.metadata import Project
 
 #: Build requirements whose presence makes the version come from the git tag (when none is written down).
 _VCS_VERSIONING = {"setuptools-scm": "setuptools-scm", "hatch-vcs": "hatch-vcs", "versioningit": "versioningit",
@@ -27,16 +24,6 @@ _VCS_VERSIONING = {"setuptools-scm": "setuptools-scm", "hatch-vcs": "hatch-vcs",
 _VERSION_FILES = ("__init__.py", "__about__.py", "_version.py", "version.py", "__version__.py", "about.py")
 _PY2_VERSION = re.compile(r"""^__version__\s*=\s*(['"])([^'"\n]+)\1""", re.MULTILINE)
 _SETUP_VERSION = re.compile(r"""\bversion\s*=\s*(['"])([^'"\n]+)\1""")
-
-
-@dataclass(frozen=True)
-class Declared:
-    """The version a commit declares: the string as written (None when it comes from the tag), where and how."""
-
-    version: str | None
-    path: str
-    how: str
-    from_tag: bool = False
 
 
 def declared_version(snap: Snapshot, project: Project, pyproject: dict[str, Any],
