@@ -1,4 +1,4 @@
-"""The `fwgraph` command line: build, validate, query, serve (and chart); exit codes as documented in README."""
+"""The `fwgraph` command line: build, validate, query, serve, chart, harvest; exit codes as documented in README."""
 
 from __future__ import annotations
 
@@ -207,3 +207,56 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(ch.render(table, fmt), nl=False)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="REPO | [RECORDS...]")
+@click.option("--check", "check_mode", is_flag=True,
+              help="Compare curated records (RECORDS, default: all shipped records) with their repositories.")
+@click.option("--repos", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="With --check: the folder holding the repositories (OWNER+NAME[/repo], OWNER/NAME or NAME).")
+@click.option("--slug", default=None, help="The record's slug (default: found by PyPI name or repository).")
+@click.option("--repo-url", default=None, help="The repository's GitHub URL, for permalinks (default: its origin).")
+@click.option("--format", "fmt", type=click.Choice(["turtle", "json", "text"]), default=None,
+              help="turtle (default) or json; with --check: text (default), json or turtle.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Count the release cadence up to this day (default: today).")
+@click.option("--timeout", default=120.0, show_default=True, type=float, help="Time limit per repository, seconds.")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
+def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | None, repo_url: str | None,
+            fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
+    """Derive a project's facts from its local git repository REPO, each with the file and commit that state it.
+
+    With --check, compare curated records with their repositories: exit 0 when consistent, 1 when a record
+    is stale or disagrees, 2 for unreadable input. Nothing is fetched, run or written.
+    """
+    from datetime import UTC, datetime
+
+    from fwgraph.graph import Sources, load, parse_file
+    from fwgraph.harvest import Catalogue
+    from fwgraph.harvest.check import check
+    from fwgraph.harvest.record import harvest_bounded
+    from fwgraph.sandbox import Sandbox
+
+    day = as_of.date() if as_of else datetime.now(UTC).date()
+    sandbox = Sandbox(slots=1, timeout=timeout)
+    try:
+        if check_mode:
+            files = list(paths) or list(Sources.at(data).data)
+            report = check([(str(f), parse_file(f)) for f in files], repos, day,
+                           lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw))
+        else:
+            if len(paths) != 1 or fmt == "text":
+                raise click.UsageError("give one repository (REPO), or --check; formats: turtle or json")
+            result = harvest_bounded(paths[0], timeout=timeout, sandbox=sandbox, slug=slug, repo_url=repo_url,
+                                     as_of=day, catalogue=Catalogue.from_graph(load(data)))
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if check_mode:
+        out = {"json": report.to_json, "turtle": report.to_turtle}.get(fmt or "text", report.to_text)()
+        click.echo(out, nl=False)
+        sys.exit(EXIT_ERROR if report.unreadable else EXIT_INVALID if report.stale else EXIT_OK)
+    click.echo(result.to_json() if fmt == "json" else result.to_turtle(), nl=fmt == "json")
+    for text in result.disagreements:
+        click.echo(f"disagreement: {text}", err=True)

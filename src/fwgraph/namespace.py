@@ -32,6 +32,7 @@ class FW(DefinedNamespace):
     Protocol: URIRef
     WorkerModel: URIRef
     MissingFact: URIRef
+    StaleFact: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -78,6 +79,7 @@ class FW(DefinedNamespace):
     techEmpowerImplementation: URIRef
     lastChecked: URIRef
     missingFact: URIRef
+    harvestedValue: URIRef
 
 
 FWSH = Namespace(BASE + "shapes#")
