@@ -25,7 +25,8 @@ class LiveServer:
         return self.url + path.lstrip("/")
 
 
-def live_server(base_iri: str | None = None, *, port: int | None = None) -> LiveServer:
-    """A running server (one per base IRI; the default base when None); "{port}" in the IRI is filled in."""
-    srv = server(*(("--base-iri", base_iri) if base_iri else ()), port=port)
+def live_server(base_iri: str | None = None, *, port: int | None = None, options: tuple[str, ...] = ()) -> LiveServer:
+    """A running server (one per base IRI and options; the default base when None); "{port}" in the IRI is
+    filled in. ``options`` are more `serve` options (tests.server.mode_options: --store in front of a store)."""
+    srv = server(*(("--base-iri", base_iri) if base_iri else ()), *options, port=port)
     return LiveServer(url=srv.url, dist=dist(), process=srv.process)

@@ -49,6 +49,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_sparql(endpoint: str, process: subprocess.Popen, log: Path, seconds: float) -> None:
+    """Until ``endpoint`` answers an ASK query: RuntimeError with the log if the process exits or time runs out."""
+    probe = endpoint + ("&" if "?" in endpoint else "?") + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(probe, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{process.args[:3]} did not answer within {seconds} s:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
 def dist() -> Path:
     global _dist
     if _dist is None:
@@ -78,63 +96,27 @@ def server(*options: str, env: dict[str, str] | None = None, port: int | None = 
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
     srv = Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
-    probe = srv.sparql + "?" + urllib.parse.urlencode({"query": "ASK {}"})
-    deadline = time.monotonic() + 90
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(probe, timeout=5) as response:
-                if response.status == 200:
-                    break
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            srv.stop()
-            raise RuntimeError(f"server did not answer within 90 s:\n{log.read_text()}")
-        time.sleep(0.1)
+    try:
+        wait_for_sparql(srv.sparql, process, log, 90)
+    except RuntimeError:
+        srv.stop()
+        raise
     _servers[key] = srv
     return srv
 
 
-_store: Server | None = None
-
-
-def store() -> str:
-    """A real Oxigraph server (`oxigraph serve-read-only`, from PyPI) loaded with the dump; its query URL."""
-    global _store
-    if _store is not None and _store.process.poll() is None:
-        return _store.url + "query"
-    oxigraph = Path(sys.executable).with_name("oxigraph")
-    location = Path(tempfile.mkdtemp(prefix="fwgraph-oxigraph-"))
-    subprocess.run([str(oxigraph), "load", "--location", str(location), "--file", str(dist() / "fwgraph.nt")],
-                   check=True, capture_output=True)
-    port = free_port()
-    log = Path(tempfile.mkstemp(prefix="fwgraph-oxigraph-", suffix=".log")[1])
-    with log.open("wb") as out:
-        process = subprocess.Popen([str(oxigraph), "serve-read-only", "--location", str(location), "--bind",
-                                    f"127.0.0.1:{port}", "--timeout-s", "4"], stdout=out, stderr=subprocess.STDOUT)
-    srv = Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"oxigraph did not start:\n{log.read_text()}") from None
-            time.sleep(0.1)
-    _store = srv
-    _servers[("oxigraph",)] = srv
-    return srv.url + "query"
+#: The ways a suite can run fwgraph: the embedded engine in memory or on disk, or --store in front of a store.
+MODES = ["embedded", "disk", "oxigraph", "virtuoso"]
 
 
 def mode_options(mode: str) -> tuple[str, ...]:
     """Extra `serve` options for a test mode: the embedded engine (in memory, or the on-disk store of the
-    build), or an external store in front of a real Oxigraph server."""
+    build), or --store in front of a real Oxigraph server or Virtuoso (tests/stores.py)."""
+    from tests.stores import STORES
+
     if mode == "disk":
         return ("--engine-store", "disk")
-    return ("--store", store()) if mode == "store" else ()
+    return ("--store", STORES[mode]().url) if mode in STORES else ()
 
 
 @atexit.register

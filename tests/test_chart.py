@@ -207,3 +207,53 @@ def _framework_count(graph) -> int:
     from rdflib import RDF, URIRef
 
     return len(set(graph.subjects(RDF.type, URIRef("https://w3id.org/fwgraph/ns#WebFramework"))))
+
+
+# ------------------------------------------------------------------------------- servers and new columns (issue 10)
+
+def test_server_comparison_has_every_server_with_its_interfaces(runner, graph):
+    import csv as csvmod
+    import io as iomod
+
+    from rdflib.namespace import RDF
+
+    from fwgraph.namespace import FW
+
+    result = runner("chart", "--servers", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csvmod.DictReader(iomod.StringIO(result.output)))
+    servers = set(graph.subjects(RDF.type, FW.ApplicationServer))
+    assert len(rows) == len(servers) >= 12
+    by_name = {r["Server"]: r for r in rows}
+    assert "ASGI" in by_name["Uvicorn"]["Interfaces"] and "WSGI" in by_name["Gunicorn"]["Interfaces"]
+    assert "HTTP/2" in by_name["Hypercorn"]["Protocols"]
+    assert "FastAPI" in by_name["Uvicorn"]["Frameworks deployed on it"]
+
+
+def test_new_framework_columns_come_from_the_records(runner):
+    result = runner("chart", "--framework", "fastapi", "--columns", "latest,requires-python,typed,deploys-on",
+                    "--format", "json")
+    assert result.exit_code == 0, result.output
+    import json as jsonmod
+
+    table = jsonmod.loads(result.output)
+    assert [c["key"] for c in table["columns"]] == ["framework", "latest", "python", "typed", "servers"]
+    row = table["rows"][0]
+    assert row["subject"].endswith("/framework/fastapi")
+    cells = {c["key"]: cell for c, cell in zip(table["columns"], row["cells"], strict=True)}
+    assert cells["typed"]["text"] == "yes" and "Uvicorn" in cells["servers"]["text"]
+    assert cells["python"]["text"].startswith(">=")
+
+
+def test_server_page_and_downloads(client):
+    page = client.get("/compare/servers", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and b"Uvicorn" in page.data and b"compare.js" in page.data
+    csv_answer = client.get("/compare/servers.csv")
+    assert csv_answer.status_code == 200 and csv_answer.headers["Content-Type"].startswith("text/csv")
+    assert csv_answer.data.startswith(b"Server,Interfaces")
+    assert client.get("/compare/servers.md").data.startswith(b"| Server |")
+
+
+def test_as_of_chart_refuses_today_only_columns(runner):
+    result = runner("chart", "--as-of", "chart", "--columns", "servers")
+    assert result.exit_code == 2 and "not in the chart" in result.output

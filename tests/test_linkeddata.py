@@ -15,6 +15,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, VOID, XSD
 
 from fwgraph.namespace import BASE, FW
 from tests.live import ROOT, live_server
+from tests.server import mode_options
 
 FRAMEWORKS = sorted(p.stem for p in (ROOT / "data" / "frameworks").glob("*.ttl"))
 FLASK = URIRef(BASE + "framework/flask")
@@ -23,7 +24,14 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 
 @pytest.fixture(scope="module")
 def server():
+    """The embedded engine: for what does not come from the engine (downloads, VoID, context)."""
     return live_server()
+
+
+@pytest.fixture(scope="module", params=["embedded", "oxigraph", "virtuoso"])
+def engine_server(request):
+    """Resources and pages come from the engine: the same expectations, embedded and in front of each store."""
+    return live_server(options=mode_options(request.param))
 
 
 def parse(response: requests.Response, fmt: str) -> Graph:
@@ -48,8 +56,8 @@ def parse(response: requests.Response, fmt: str) -> Graph:
     ],
     ids=["turtle", "jsonld", "json", "ntriples", "qvalues-nt", "qvalues-jsonld", "any"],
 )
-def test_resource_conneg_rdf(server, accept, media, fmt):
-    r = requests.get(server("framework/flask"), headers={"Accept": accept}, timeout=10)
+def test_resource_conneg_rdf(engine_server, accept, media, fmt):
+    r = requests.get(engine_server("framework/flask"), headers={"Accept": accept}, timeout=10)
     assert r.status_code == 200
     assert r.headers["Content-Type"].split(";")[0] == media
     assert "Accept" in r.headers["Vary"]
@@ -63,14 +71,14 @@ def test_resource_conneg_rdf(server, accept, media, fmt):
     )
 
 
-def test_jsonld_resource_embeds_context(server):
-    r = requests.get(server("framework/flask"), headers={"Accept": "application/ld+json"}, timeout=10)
+def test_jsonld_resource_embeds_context(engine_server):
+    r = requests.get(engine_server("framework/flask"), headers={"Accept": "application/ld+json"}, timeout=10)
     doc = r.json()
     assert isinstance(doc["@context"], dict) and doc["@context"]["label"] == "rdfs:label"
 
 
-def test_resource_html(server):
-    r = requests.get(server("framework/flask"), headers={"Accept": BROWSER_ACCEPT}, timeout=10)
+def test_resource_html(engine_server):
+    r = requests.get(engine_server("framework/flask"), headers={"Accept": BROWSER_ACCEPT}, timeout=10)
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/html")
     assert "Accept" in r.headers["Vary"]
@@ -84,8 +92,8 @@ def test_resource_html(server):
     assert "https://github.com/pallets/flask/blob/3.1.3/CHANGES.rst" in html  # a dcterms:source
 
 
-def test_framework_relations_link_pages(server):
-    html = requests.get(server("framework/quart"), headers={"Accept": "text/html"}, timeout=10).text
+def test_framework_relations_link_pages(engine_server):
+    html = requests.get(engine_server("framework/quart"), headers={"Accept": "text/html"}, timeout=10).text
     assert 'href="/framework/flask"' in html
 
 
@@ -98,8 +106,8 @@ def test_framework_relations_link_pages(server):
         (".html", "text/html", None),
     ],
 )
-def test_suffix_urls(server, suffix, media, fmt):
-    r = requests.get(server("framework/flask" + suffix), timeout=10)  # no Accept header
+def test_suffix_urls(engine_server, suffix, media, fmt):
+    r = requests.get(engine_server("framework/flask" + suffix), timeout=10)  # no Accept header
     assert r.status_code == 200
     assert r.headers["Content-Type"].split(";")[0] == media
     if fmt:
@@ -108,8 +116,8 @@ def test_suffix_urls(server, suffix, media, fmt):
         assert "<h1>Flask</h1>" in r.text
 
 
-def test_interface_page_lists_users_and_traits(server):
-    r = requests.get(server("interface/asgi"), headers={"Accept": "text/html"}, timeout=10)
+def test_interface_page_lists_users_and_traits(engine_server):
+    r = requests.get(engine_server("interface/asgi"), headers={"Accept": "text/html"}, timeout=10)
     assert r.status_code == 200
     assert "<h1>ASGI</h1>" in r.text
     used_by = r.text.split('id="used-by"', 1)[1].split("</section>", 1)[0]
@@ -118,8 +126,8 @@ def test_interface_page_lists_users_and_traits(server):
     assert 'href="/synchrony/asynchronous"' in r.text
 
 
-def test_feature_page_lists_frameworks(server):
-    r = requests.get(server("feature/websockets"), headers={"Accept": "text/html"}, timeout=10)
+def test_feature_page_lists_frameworks(engine_server):
+    r = requests.get(engine_server("feature/websockets"), headers={"Accept": "text/html"}, timeout=10)
     assert r.status_code == 200
     having = r.text.split('id="frameworks"', 1)[1].split("</section>", 1)[0]
     assert 'href="/framework/' in having
@@ -141,16 +149,16 @@ def test_feature_page_lists_frameworks(server):
         "interface/asgi",
     ],
 )
-def test_other_resources_dereference(server, path):
-    r = requests.get(server(path), headers={"Accept": "text/turtle"}, timeout=10)
+def test_other_resources_dereference(engine_server, path):
+    r = requests.get(engine_server(path), headers={"Accept": "text/turtle"}, timeout=10)
     assert r.status_code == 200
     g = parse(r, "turtle")
     assert len(list(g.triples((URIRef(BASE + path), None, None)))) >= 1
 
 
 @pytest.mark.parametrize("slug", FRAMEWORKS, ids=FRAMEWORKS)
-def test_every_framework_dereferences(server, slug):
-    r = requests.get(server(f"framework/{slug}"), headers={"Accept": "application/n-triples"}, timeout=10)
+def test_every_framework_dereferences(engine_server, slug):
+    r = requests.get(engine_server(f"framework/{slug}"), headers={"Accept": "application/n-triples"}, timeout=10)
     assert r.status_code == 200
     g = parse(r, "nt")
     assert (URIRef(BASE + f"framework/{slug}"), RDF.type, FW.WebFramework) in g
@@ -165,34 +173,34 @@ def test_every_framework_dereferences(server, slug):
         ("application/n-triples", "application/n-triples"),
     ],
 )
-def test_unknown_resource_404_in_client_format(server, accept, media):
-    r = requests.get(server("framework/no-such-framework"), headers={"Accept": accept}, timeout=10)
+def test_unknown_resource_404_in_client_format(engine_server, accept, media):
+    r = requests.get(engine_server("framework/no-such-framework"), headers={"Accept": accept}, timeout=10)
     assert r.status_code == 404
     assert r.headers["Content-Type"].split(";")[0] == media
 
 
-def test_unknown_suffix_resource_404(server):
-    assert requests.get(server("framework/no-such-framework.ttl"), timeout=10).status_code == 404
-    assert requests.get(server("nothing-here"), timeout=10).status_code == 404
+def test_unknown_suffix_resource_404(engine_server):
+    assert requests.get(engine_server("framework/no-such-framework.ttl"), timeout=10).status_code == 404
+    assert requests.get(engine_server("nothing-here"), timeout=10).status_code == 404
 
 
-def test_406_when_nothing_acceptable(server):
-    r = requests.get(server("framework/flask"), headers={"Accept": "image/png"}, timeout=10)
+def test_406_when_nothing_acceptable(engine_server):
+    r = requests.get(engine_server("framework/flask"), headers={"Accept": "image/png"}, timeout=10)
     assert r.status_code == 406
     assert "Accept" in r.headers.get("Vary", "")
 
 
-def test_etag_and_304(server):
+def test_etag_and_304(engine_server):
     headers = {"Accept": "text/turtle"}
-    r = requests.get(server("framework/flask"), headers=headers, timeout=10)
+    r = requests.get(engine_server("framework/flask"), headers=headers, timeout=10)
     etag = r.headers["ETag"]
     assert "max-age" in r.headers["Cache-Control"]
-    r2 = requests.get(server("framework/flask"), headers={**headers, "If-None-Match": etag}, timeout=10)
+    r2 = requests.get(engine_server("framework/flask"), headers={**headers, "If-None-Match": etag}, timeout=10)
     assert r2.status_code == 304 and r2.content == b""
-    html = requests.get(server("framework/flask"), headers={"Accept": "text/html"}, timeout=10)
+    html = requests.get(engine_server("framework/flask"), headers={"Accept": "text/html"}, timeout=10)
     assert html.headers["ETag"] != etag  # one ETag per representation
     r3 = requests.get(
-        server("framework/flask"), headers={"Accept": "text/html", "If-None-Match": etag}, timeout=10
+        engine_server("framework/flask"), headers={"Accept": "text/html", "If-None-Match": etag}, timeout=10
     )
     assert r3.status_code == 200
 
@@ -358,11 +366,11 @@ def test_public_base_is_configurable(tmp_path):
 # --------------------------------------------------------------------------- landing page
 
 
-def test_landing_page(server):
-    r = requests.get(server.url, headers={"Accept": BROWSER_ACCEPT}, timeout=10)
+def test_landing_page(engine_server):
+    r = requests.get(engine_server.url, headers={"Accept": BROWSER_ACCEPT}, timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     html = r.text
-    void = _void(server, None, "turtle")
+    void = _void(engine_server, None, "turtle")
     triples = int(void.value(URIRef(BASE + "dataset"), VOID.triples))
     assert f"<strong>{triples}</strong> triples" in html
     assert f"<strong>{len(FRAMEWORKS)}</strong> frameworks" in html
@@ -374,6 +382,7 @@ def test_landing_page(server):
         'href="/download/fwgraph.ttl"',
         'href="/download/fwgraph.jsonld"',
         'href="/validate"',
+        'href="/contribute"',
     ):
         assert href in html
     for slug in FRAMEWORKS:
@@ -385,7 +394,8 @@ def test_landing_page(server):
         if line.startswith("# title:")
     ]
     assert titles and all(t.replace("'", "&#39;") in html for t in titles)
-    assert 'action="/sparql"' in html and 'name="format" value="html"' in html
+    assert 'action="/sparql"' in html and 'name="format"' in html
+    assert '<option value="html" data-kind="select" selected>' in html  # without scripts: an HTML table
     assert "http://" not in html.split("<main>", 1)[0] and "https://" not in html.split("<main>", 1)[0]
-    again = requests.get(server.url, headers={"If-None-Match": r.headers["ETag"]}, timeout=10)
+    again = requests.get(engine_server.url, headers={"If-None-Match": r.headers["ETag"]}, timeout=10)
     assert again.status_code == 304

@@ -18,7 +18,8 @@ import requests
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, VOID
 
-from tests.server import mode_options, server
+from tests.server import MODES, mode_options, server
+from tests.stores import RUNAWAY
 
 FLASK = "https://w3id.org/fwgraph/framework/flask"
 LABEL = f"SELECT ?label WHERE {{ <{FLASK}> <http://www.w3.org/2000/01/rdf-schema#label> ?label }}"
@@ -30,9 +31,9 @@ FORMATS = "http://www.w3.org/ns/formats/"
 SELECT_JSON = "application/sparql-results+json"
 
 
-@pytest.fixture(scope="module", params=["embedded", "disk", "store"])
+@pytest.fixture(scope="module", params=MODES)
 def mode(request) -> str:
-    """Every test runs against the embedded engine and in front of a real Oxigraph server (--store)."""
+    """Every test runs against the embedded engine (memory, disk) and in front of Oxigraph's server and Virtuoso."""
     return request.param
 
 
@@ -357,7 +358,7 @@ def test_slow_query_is_stopped_while_others_are_served(limited):
 
     def slow() -> None:
         start = time.monotonic()
-        r = requests.get(limited, params={"query": SLOW, "nonce": uuid.uuid4().hex})
+        r = requests.get(limited, params={"query": RUNAWAY, "nonce": uuid.uuid4().hex})
         outcome["elapsed"] = time.monotonic() - start
         outcome["response"] = r
 

@@ -10,7 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, TURTLE, XML, SPARQLWrapper
 
-from tests.server import mode_options, server
+from tests.server import MODES, mode_options, server
 
 FLASK = "https://w3id.org/fwgraph/framework/flask"
 PREFIXES = "PREFIX fw: <https://w3id.org/fwgraph/ns#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -18,9 +18,9 @@ LABEL = PREFIXES + f"SELECT ?label WHERE {{ <{FLASK}> rdfs:label ?label }}"
 CHART_ROWS = PREFIXES + "SELECT (COUNT(?row) AS ?n) WHERE { ?row a fw:ChartRow }"
 
 
-@pytest.fixture(scope="module", params=["embedded", "disk", "store"])
+@pytest.fixture(scope="module", params=MODES)
 def endpoint(request) -> str:
-    """SPARQLWrapper against the embedded engine and against fwgraph in front of a real Oxigraph server."""
+    """SPARQLWrapper against the embedded engine and against fwgraph in front of Oxigraph's server and Virtuoso."""
     return server(*mode_options(request.param)).sparql
 
 

@@ -73,3 +73,16 @@ def test_media_types_are_stated_only_in_formats(path):
     found = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
              and n.value.split(";")[0].strip() in MEDIA_TYPES]
     assert not found, found
+
+
+def test_the_typed_namespace_names_every_term_of_the_vocabulary():
+    """fwgraph.namespace.FW fails on unknown terms; it must know every term ontology/fwgraph.ttl defines."""
+    from rdflib import Graph, URIRef
+
+    from fwgraph.namespace import FW
+
+    ns = str(FW._NS)
+    vocabulary = Graph().parse(SRC.parents[1] / "ontology" / "fwgraph.ttl")
+    terms = {str(s)[len(ns):] for s in vocabulary.subjects() if isinstance(s, URIRef) and str(s).startswith(ns)}
+    terms.discard("")
+    assert terms == set(FW.__annotations__)

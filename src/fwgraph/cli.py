@@ -1,4 +1,4 @@
-"""The `fwgraph` command line: build, validate, query, serve (and chart); exit codes as documented in README."""
+"""The `fwgraph` command line: build, validate, query, serve, chart, harvest; exit codes as documented in README."""
 
 from __future__ import annotations
 
@@ -122,7 +122,9 @@ def validate(files: tuple[Path, ...], fmt: str, data: Path | None, dist: Path | 
 @click.argument("query")
 @click.option("--format", "fmt", default="table", show_default=True,
               type=click.Choice(["table", *(f.name for f in (*formats.RESULT_FORMATS, *formats.RDF_FORMATS))]))
-@click.option("--endpoint", default=None, help="Send the query to this SPARQL endpoint instead (SPARQLWrapper).")
+@click.option("--endpoint", default=None,
+              help="Send the query to this SPARQL endpoint instead (as `serve --store` does; dataset parameters "
+                   "such as default-graph-uri written in the URL are kept).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--max-rows", default=10_000, show_default=True, type=int)
 def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_rows: int) -> None:
@@ -135,7 +137,7 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
     from fwgraph.graph import load
 
     text = query
-    if query.endswith(".rq") or (len(query) < 4096 and Path(query).is_file()):
+    if query.endswith(".rq") or _names_a_file(query):
         try:
             text = Path(query).read_text(encoding="utf-8")
         except OSError as exc:
@@ -145,7 +147,7 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
         if endpoint:
             from fwgraph.remote import RemoteEngine
 
-            result = run(RemoteEngine(endpoint, timeout=60, allow_any=True), text, max_rows=max_rows)
+            result = run(RemoteEngine(endpoint, timeout=60), text, max_rows=max_rows)
         else:
             result = run(OxigraphEngine.from_graph(load(data)), text, max_rows=max_rows)
     except InputError as exc:
@@ -168,6 +170,13 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
         click.echo(f"warning: result truncated at {max_rows} rows", err=True)
 
 
+def _names_a_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and Path(text).is_file()
+    except OSError:  # no possible file name (a path component over the system's limit): query text
+        return False
+
+
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: loopback only).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
@@ -176,7 +185,9 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
               help="A directory with ontology/ and data/ to serve instead of the shipped sources.")
 @click.option("--dist", "dist", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="A distribution written by `fwgraph build` to serve as is.")
-@click.option("--store", "store", default=None, help="Query this SPARQL endpoint instead of the embedded engine.")
+@click.option("--store", "store", default=None,
+              help="Query this SPARQL endpoint instead of the embedded engine; default-graph-uri and "
+                   "named-graph-uri written in the URL apply to every query (README: Deployment).")
 @click.option("--timeout", default=None, type=float, help="Query time limit in seconds (default 10).")
 @click.option("--max-rows", default=None, type=int, help="Result row cap (default 10000).")
 @click.option("--engine-store", type=click.Choice(["auto", "memory", "disk"]), default=None,
@@ -216,10 +227,11 @@ def main(argv: list[str] | None = None) -> int:
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "html", "json"]), default="table",
               show_default=True)
 @click.option("--interfaces", is_flag=True, help="Compare the server interfaces (WSGI, ASGI, Twisted, CGI, ...).")
+@click.option("--servers", is_flag=True, help="Compare the application servers (interfaces, protocols, workers).")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
-def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str, interfaces: bool,
+def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str, interfaces: bool, servers: bool,
           data: Path | None) -> None:
-    """Print the framework comparison chart (or, with --interfaces, the interface comparison).
+    """Print the framework comparison chart (or the interface or the server comparison).
 
     Exit 2 for an unknown framework slug or column.
     """
@@ -229,9 +241,11 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
 
     try:
         engine = OxigraphEngine.from_graph(load(data))
-        if interfaces:
-            if frameworks or columns:
-                raise ch.ChartError("--interfaces takes no --framework or --columns")
+        if (interfaces or servers) and (frameworks or columns or (interfaces and servers)):
+            raise ch.ChartError("--interfaces and --servers take no --framework or --columns, and not each other")
+        if servers:
+            table = ch.server_table(engine)
+        elif interfaces:
             table = ch.interface_table(engine)
             if fmt in ("table", "markdown"):
                 table = table.transposed()  # aspects as rows, one column per interface, as in the chart
@@ -241,3 +255,56 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(ch.render(table, fmt), nl=False)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="REPO | [RECORDS...]")
+@click.option("--check", "check_mode", is_flag=True,
+              help="Compare curated records (RECORDS, default: all shipped records) with their repositories.")
+@click.option("--repos", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="With --check: the folder holding the repositories (OWNER+NAME[/repo], OWNER/NAME or NAME).")
+@click.option("--slug", default=None, help="The record's slug (default: found by PyPI name or repository).")
+@click.option("--repo-url", default=None, help="The repository's GitHub URL, for permalinks (default: its origin).")
+@click.option("--format", "fmt", type=click.Choice(["turtle", "json", "text"]), default=None,
+              help="turtle (default) or json; with --check: text (default), json or turtle.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Count the release cadence up to this day (default: today).")
+@click.option("--timeout", default=120.0, show_default=True, type=float, help="Time limit per repository, seconds.")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
+def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | None, repo_url: str | None,
+            fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
+    """Derive a project's facts from its local git repository REPO, each with the file and commit that state it.
+
+    With --check, compare curated records with their repositories: exit 0 when consistent, 1 when a record
+    is stale or disagrees, 2 for unreadable input. Nothing is fetched, run or written.
+    """
+    from datetime import UTC, datetime
+
+    from fwgraph.graph import Sources, load, parse_file
+    from fwgraph.harvest import Catalogue
+    from fwgraph.harvest.check import check
+    from fwgraph.harvest.record import harvest_bounded
+    from fwgraph.sandbox import Sandbox
+
+    day = as_of.date() if as_of else datetime.now(UTC).date()
+    sandbox = Sandbox(slots=1, timeout=timeout)
+    try:
+        if check_mode:
+            files = list(paths) or list(Sources.at(data).data)
+            report = check([(str(f), parse_file(f)) for f in files], repos, day,
+                           lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw))
+        else:
+            if len(paths) != 1 or fmt == "text":
+                raise click.UsageError("give one repository (REPO), or --check; formats: turtle or json")
+            result = harvest_bounded(paths[0], timeout=timeout, sandbox=sandbox, slug=slug, repo_url=repo_url,
+                                     as_of=day, catalogue=Catalogue.from_graph(load(data)))
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if check_mode:
+        out = {"json": report.to_json, "turtle": report.to_turtle}.get(fmt or "text", report.to_text)()
+        click.echo(out, nl=False)
+        sys.exit(EXIT_ERROR if report.unreadable else EXIT_INVALID if report.stale else EXIT_OK)
+    click.echo(result.to_json() if fmt == "json" else result.to_turtle(), nl=fmt == "json")
+    for text in result.disagreements:
+        click.echo(f"disagreement: {text}", err=True)

@@ -14,10 +14,12 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": None,  # a directory with ontology/ and data/; None = the shipped sources
     "DIST_DIR": None,  # a built distribution (fwgraph build); None = build into a cache directory
     "STORE_URL": None,  # an external SPARQL endpoint to query instead of the embedded engine
+    "STORE_POST": "auto",  # how long queries go to the store: auto (probed at start) | direct | form (URL-encoded)
+    "STORE_DIALECT": "auto",  # the store's limit parameters: auto (its Server header) | virtuoso | oxigraph | standard
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 0,  # web server processes (0 = one per CPU core, at most 4); each has its own query workers and cache
-    "THREADS": 4,  # threads per web server process
+    "THREADS": 8,  # threads per web server process
     "QUERY_TIMEOUT": 10.0,  # seconds a query may run before it is stopped
     "MAX_ROWS": 10_000,  # result rows (or triples) returned at most; truncation is signalled
     "MAX_QUERY_BYTES": 64 * 1024,  # longest query text accepted
@@ -37,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "VALIDATE_MEMORY": 1024 ** 3,  # address space of one validation process, in bytes
     "RATE_LIMIT": 600,  # requests a minute per client to /sparql and /validate (0 = off); beyond: 429
     "RATE_BURST": 60,  # requests a client may send at once before the rate applies
+    "BODIES_PER_CLIENT": 2,  # request bodies one client may be sending to one web process at once (more: 503)
     "RATE_LIMIT_LOOPBACK": False,  # apply per-client limits (rate, queries at once) to loopback clients too
     "CLIENT_ADDRESS_HEADER": None,  # behind a proxy: the header with the client address (its last entry)
     "SHUTDOWN_GRACE": 10,  # seconds SIGTERM waits for requests in flight before the server stops anyway
@@ -44,7 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
 }
 
-_INT = {"CACHE_BYTES", "CACHE_ENTRIES", "CACHE_ENTRY_BYTES", "CACHE_MAX_AGE", "DISK_STORE_BYTES", "HEADER_TIMEOUT",
+_INT = {"BODIES_PER_CLIENT",
+        "CACHE_BYTES", "CACHE_ENTRIES", "CACHE_ENTRY_BYTES", "CACHE_MAX_AGE", "DISK_STORE_BYTES", "HEADER_TIMEOUT",
         "MAX_BODY_BYTES", "MAX_QUERY_BYTES", "MAX_ROWS", "PORT", "QUERIES_PER_CLIENT", "QUERY_WORKERS", "RATE_BURST",
         "SHUTDOWN_GRACE", "THREADS", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_RESULTS", "VALIDATE_MAX_TRIPLES",
         "VALIDATE_MEMORY", "WORKERS"}

@@ -26,6 +26,13 @@ class FW(DefinedNamespace):
     Correction: URIRef
     ApplicationServer: URIRef
     Library: URIRef
+    TemplateEngine: URIRef
+    ValidationLibrary: URIRef
+    ORM: URIRef
+    Protocol: URIRef
+    WorkerModel: URIRef
+    MissingFact: URIRef
+    StaleFact: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -57,7 +64,22 @@ class FW(DefinedNamespace):
     onProperty: URIRef
     chartValue: URIRef
     currentValue: URIRef
+    implementsInterface: URIRef
+    interfaceVersion: URIRef
+    protocol: URIRef
+    workerModel: URIRef
+    deploysOn: URIRef
+    requiresPython: URIRef
+    pythonVersion: URIRef
+    typed: URIRef
+    nativeCore: URIRef
+    templateEngine: URIRef
+    validationLibrary: URIRef
+    orm: URIRef
+    techEmpowerImplementation: URIRef
     lastChecked: URIRef
+    missingFact: URIRef
+    harvestedValue: URIRef
 
 
 class DCAT3(DefinedNamespace):

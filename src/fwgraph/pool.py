@@ -426,8 +426,8 @@ class WorkerPool:
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
             self._replace(worker)
-            raise WorkerFailed("the query worker stopped while evaluating the query (it may have run out "
-                               "of memory)") from None
+            raise WorkerFailed("the query worker stopped while evaluating the query (it ran out of its memory "
+                               "allowance, or the query engine crashed on it); the service goes on") from None
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
             self.stats["retired"] += 1
             self._replace(worker)

@@ -262,8 +262,9 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
     return ResourceView(
         iri=iri,
         title=label_of(graph, node) or labels(iri),
-        description=[str(o) for p in (DCTERMS.description, RDFS.comment, SKOS.definition)
-                     for o in graph.objects(node, p)],
+        # sorted: a graph iterates in an order that follows the process's string hashing; replicas must agree
+        description=[text for p in (DCTERMS.description, RDFS.comment, SKOS.definition)
+                     for text in sorted(map(str, graph.objects(node, p)))],
         types=[build.value(graph, URIRef(t)) for t in sorted(types)],
         groups=groups,
         sources=build.values(graph, node, DCTERMS.source),
@@ -306,9 +307,9 @@ def document_view(iri: str, doc: Graph, link: Linker) -> DocumentView:
             iri=str(s),
             anchor=str(s).split("#", 1)[1] if "#" in str(s) else None,
             label=label_of(doc, s) or curie(str(s)),
-            comment=" ".join(str(c) for c in doc.objects(s, RDFS.comment)),
+            comment=" ".join(sorted(str(c) for c in doc.objects(s, RDFS.comment))),
             facts=build.facts(doc, s, skip=frozenset({RDFS.label, RDFS.comment, RDFS.isDefinedBy})),
         ))
     node = URIRef(iri)
     return DocumentView(iri=iri, title=label_of(doc, node) or iri,
-                        description=[str(o) for o in doc.objects(node, DCTERMS.description)], terms=terms)
+                        description=sorted(str(o) for o in doc.objects(node, DCTERMS.description)), terms=terms)

@@ -7,7 +7,7 @@ import io
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -51,9 +51,10 @@ def capped(iterable: Any, max_rows: int) -> tuple[list[Any], bool]:
     return items, False
 
 
-def result_from_bytes(form: str, body: bytes, *, max_rows: int | None = None,
+def result_from_bytes(form: str, body: bytes | IO[bytes], *, max_rows: int | None = None,
                       truncated: bool = False) -> QueryResult:
-    """A QueryResult read back from an answer: N-Triples for graph forms, SPARQL Results JSON otherwise.
+    """A QueryResult read back from an answer (bytes, or a stream read only as far as the cap): N-Triples for
+    graph forms, SPARQL Results JSON otherwise.
 
     With ``max_rows``, the rows (or triples) beyond it are dropped and the result is flagged truncated.
     """
@@ -62,7 +63,8 @@ def result_from_bytes(form: str, body: bytes, *, max_rows: int | None = None,
         triples, cut = capped((ox.Triple(q.subject, q.predicate, q.object)
                                 for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)), cap)
         return QueryResult(form=form, triples=triples, truncated=truncated or cut)
-    parsed = ox.parse_query_results(io.BytesIO(body), format=ox.QueryResultsFormat.JSON)
+    parsed = ox.parse_query_results(io.BytesIO(body) if isinstance(body, bytes) else body,
+                                    format=ox.QueryResultsFormat.JSON)
     if isinstance(parsed, ox.QueryBoolean):
         return QueryResult(form="ask", boolean=bool(parsed))
     variables = [v.value for v in parsed.variables]

@@ -36,6 +36,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def probe_store(settings: dict[str, Any]) -> None:
+    """Ask the store once how to talk to it (dialect, POST form) and log it; every web process inherits the answer."""
+    from fwgraph.remote import StoreClient
+
+    client = StoreClient(settings["STORE_URL"], timeout=float(settings["QUERY_TIMEOUT"]),
+                         post=str(settings["STORE_POST"]), dialect=str(settings["STORE_DIALECT"]))
+    print(f"fwgraph: {client.probe()}", file=sys.stderr)
+    settings["STORE_POST"], settings["STORE_DIALECT"] = client.post, client.dialect.name
+
+
 def serve(settings: dict[str, Any]) -> None:
     """Check the data, the store and the port (fail fast), then serve with Granian's WSGI interface."""
     from granian import Granian
@@ -51,7 +61,9 @@ def serve(settings: dict[str, Any]) -> None:
     # Build (or reuse) the distribution before the server starts, so errors appear here, once.
     dist = ensure_dist(settings.get("DATA_DIR"), settings.get("DIST_DIR"))
     verify_dist(dist)
-    if not settings.get("STORE_URL"):
+    if settings.get("STORE_URL"):
+        probe_store(settings)
+    else:
         store_source(dist, settings)  # an on-disk store the processes would open is written once, here
     settings["DIST_DIR"] = str(dist)
     # The factory runs in the worker, which reads its settings from the environment.

@@ -73,7 +73,8 @@ class Service:
             from fwgraph.remote import RemoteEngine
 
             engine = RemoteEngine(settings["STORE_URL"], timeout=float(settings.get("QUERY_TIMEOUT", 10)),
-                                  version=dist.digest)
+                                  version=dist.digest, post=str(settings.get("STORE_POST") or "auto"),
+                                  dialect=str(settings.get("STORE_DIALECT") or "auto"))
         elif int(settings.get("QUERY_WORKERS") or 0) > 0:
             # Queries run in killable worker processes forked from one zygote holding the store
             # (fwgraph.pool): the only way to stop a pyoxigraph query at the time limit.

@@ -9,6 +9,8 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from fwgraph import formats
+from fwgraph.app.ratelimit import RateLimit
+from fwgraph.app.sparql import FastPath
 from fwgraph.config import resolve
 from fwgraph.service import Service
 
@@ -36,12 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
     http.init_app(app)
     _register_blueprints(app)
-    if settings["RATE_LIMIT"] > 0:
-        from fwgraph.app.ratelimit import RateLimit
-
-        app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
-                                 burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
-                                 client_header=settings["CLIENT_ADDRESS_HEADER"])
+    # The common query request skips Flask (same core as the view); inside the per-client limits.
+    app.wsgi_app = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]
+    # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
+    app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
+                             burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
+                             client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"])
     if settings["CACHE_ENTRIES"] > 0:
         from fwgraph.app.frontcache import FrontCache
 
@@ -71,9 +73,9 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
 def _register_blueprints(app: Flask) -> None:
     """The routes, one blueprint per job; the resource catch-all (``/<path>``) comes last."""
-    from fwgraph.app import compare, contribute, crawlers, linkeddata, pages, reconcile, sparql
+    from fwgraph.app import compare, contribute, crawlers, editor, form, linkeddata, pages, reconcile, sparql
 
-    for module in (sparql, contribute, pages, compare, crawlers, reconcile, linkeddata):
+    for module in (sparql, editor, contribute, form, pages, compare, crawlers, reconcile, linkeddata):
         app.register_blueprint(module.bp)
 
 

@@ -7,7 +7,8 @@ this server (IRIs under the public or the canonical base map to the same path he
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -80,25 +81,49 @@ def compare_md() -> Response:
     return _download(chart.render_markdown(_view()["table"]), formats.MARKDOWN, "compare.md")
 
 
-def _interfaces() -> chart.Table:
-    return chart.interface_table(service().engine)
+@dataclass(frozen=True)
+class Aspect:
+    """A comparison other than the frameworks': its table builder, whether it reads best transposed (aspects as
+    rows), and the page's heading and introduction."""
+
+    build: Callable[[Any], chart.Table]
+    transposed: bool
+    title: str
+    intro: str
 
 
-@bp.get("/compare/interfaces")
-def compare_interfaces() -> str:
-    table = _interfaces()
+ASPECTS = {
+    "interfaces": Aspect(chart.interface_table, True, "Server interfaces compared",
+                         "The chart's WSGI/ASGI/Twisted notes and its CGI-vs-WSGI table, regenerated from the graph: "
+                         "one column per interface; the frameworks are those whose record names the interface."),
+    "servers": Aspect(chart.server_table, False, "Application servers compared",
+                      "The other half of the WSGI/ASGI story: which servers run which interfaces, over which "
+                      "protocols, with which worker model — and which frameworks' own documentation names them "
+                      "for deployment. Click a column heading to sort."),
+}
+_ASPECT = "<any(" + ", ".join(ASPECTS) + "):aspect>"
+
+
+@bp.get(f"/compare/{_ASPECT}")
+def compare_aspect(aspect: str) -> str:
+    spec = ASPECTS[aspect]
+    table = spec.build(service().engine)
+    shown = table.transposed() if spec.transposed else table
     return render_template(
-        "compare_interfaces.html", table=table,
-        table_html=chart.render_html(table.transposed(), href),
-        queries=_queries(table),
-        csv_url=url_for("compare.compare_interfaces_csv"), md_url=url_for("compare.compare_interfaces_md"))
+        "compare_aspect.html", aspect=aspect, spec=spec, aspects=ASPECTS, table=table, queries=_queries(table),
+        table_html=chart.render_html(shown, href, sortable=not spec.transposed),
+        csv_url=url_for("compare.compare_aspect_csv", aspect=aspect),
+        md_url=url_for("compare.compare_aspect_md", aspect=aspect))
 
 
-@bp.get("/compare/interfaces.csv")
-def compare_interfaces_csv() -> Response:
-    return _download(chart.render_csv(_interfaces()), formats.CSV, "interfaces.csv")
+@bp.get(f"/compare/{_ASPECT}.csv")
+def compare_aspect_csv(aspect: str) -> Response:
+    return _download(chart.render_csv(ASPECTS[aspect].build(service().engine)), formats.CSV, f"{aspect}.csv")
 
 
-@bp.get("/compare/interfaces.md")
-def compare_interfaces_md() -> Response:
-    return _download(chart.render_markdown(_interfaces().transposed()), formats.MARKDOWN, "interfaces.md")
+@bp.get(f"/compare/{_ASPECT}.md")
+def compare_aspect_md(aspect: str) -> Response:
+    spec = ASPECTS[aspect]
+    table = spec.build(service().engine)
+    return _download(chart.render_markdown(table.transposed() if spec.transposed else table), formats.MARKDOWN,
+                     f"{aspect}.md")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from html import escape
 from http import HTTPStatus
 
 from flask import Flask, Response, current_app, request
 from rdflib import Graph
+from werkzeug.http import parse_etags
 
 from fwgraph import formats
 from fwgraph._version import __version__
@@ -47,20 +49,31 @@ SECURITY_HEADERS = {
 ERROR_OFFERS = formats.offers(formats.JSON, formats.HTML, formats.TEXT)
 
 
+#: The headers every answer carries unless a route set its own.
+DEFAULT_HEADERS = tuple({**CORS_HEADERS, **SECURITY_HEADERS}.items())
+
+
+def missing_headers(headers: list[tuple[str, str]] | Iterable[str], content_type: str) -> list[tuple[str, str]]:
+    """The CORS and security headers (and the page CSP for HTML) that ``headers`` (pairs or names) lack."""
+    present = {(h[0] if isinstance(h, tuple) else h).lower() for h in headers}
+    out = [(k, v) for k, v in DEFAULT_HEADERS if k.lower() not in present]
+    if "content-security-policy" not in present and content_type.startswith(formats.HTML.media_type):
+        out.append(("Content-Security-Policy", PAGE_POLICY))
+    return out
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
-        for key, value in CORS_HEADERS.items():
-            response.headers.setdefault(key, value)
-        framable = response.headers.get("Content-Security-Policy") == PREVIEW_POLICY
-        for key, value in SECURITY_HEADERS.items():
-            if not (framable and key == "X-Frame-Options"):
-                response.headers.setdefault(key, value)
-        if response.mimetype == formats.HTML.media_type:
-            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
-        location = response.headers.get("Location", "")
-        if location.startswith(request.host_url):  # werkzeug's own redirects name the Host the client sent
-            response.headers["Location"] = "/" + location[len(request.host_url):]
+        headers = response.headers
+        names = list(headers.keys())  # one pass (a missing-key lookup raises inside werkzeug)
+        if "Content-Security-Policy" in names and headers["Content-Security-Policy"] == PREVIEW_POLICY:
+            names.append("X-Frame-Options")  # framable by any site: its CSP says so, no X-Frame-Options denies it
+        headers.extend(missing_headers(names, response.content_type or ""))
+        if any(n.lower() == "location" for n in names):
+            location = headers["Location"]
+            if location.startswith(request.host_url):  # werkzeug's own redirects name the Host the client sent
+                headers["Location"] = "/" + location[len(request.host_url):]
         return response
 
     app.context_processor(lambda: {"href": href, "local_path": local_path, "public_base": public_base})
@@ -92,25 +105,30 @@ def wants_html() -> bool:
     return chosen is not None and chosen[1] is formats.HTML
 
 
-def error_response(status: int, message: str, *, text: str | None = None, **extra: object) -> Response:
-    """An error body in the format the client accepts: JSON by default, HTML for browsers, plain text on request.
-
-    ``extra`` adds (or overrides) JSON members; ``text`` replaces the message in the plain-text body.
-    """
-    chosen = negotiate(ERROR_OFFERS, format_param="")
+def error_body(status: int, message: str, accept: str, *, text: str | None = None,
+               **extra: object) -> tuple[str, bytes]:
+    """(Content-Type, body) of an error for a client sending ``accept``: JSON by default, HTML for browsers,
+    plain text on request. ``extra`` adds (or overrides) JSON members; ``text`` replaces the message in text."""
+    chosen = formats.negotiate(ERROR_OFFERS, accept)
     fmt = chosen[1] if chosen else formats.JSON
-    reason = _reason(status)
+    reason = reason_phrase(status)
     if fmt is formats.HTML:
-        html = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(reason)}"
+        body = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(reason)}"
                 f"</title><h1>{status} {escape(reason)}</h1><pre>{escape(message)}</pre></html>")
-        return Response(html, status=status, content_type=fmt.content_type)
-    if fmt is formats.TEXT:
-        return Response((text or message) + "\n", status=status, content_type=fmt.content_type)
-    body = {"error": reason, "status": status, "message": message, **extra}
-    return Response(json.dumps(body, ensure_ascii=False) + "\n", status=status, content_type=fmt.content_type)
+    elif fmt is formats.TEXT:
+        body = (text or message) + "\n"
+    else:
+        body = json.dumps({"error": reason, "status": status, "message": message, **extra}, ensure_ascii=False) + "\n"
+    return fmt.content_type, body.encode("utf-8")
 
 
-def _reason(status: int) -> str:
+def error_response(status: int, message: str, *, text: str | None = None, **extra: object) -> Response:
+    """:func:`error_body` for the current request, as a Response."""
+    ctype, body = error_body(status, message, request.headers.get("Accept", ""), text=text, **extra)
+    return Response(body, status=status, content_type=ctype)
+
+
+def reason_phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -128,12 +146,17 @@ def cache_headers(response: Response, etag: str, *, vary: bool = False) -> Respo
     return response
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """True when an If-None-Match value names ``etag`` (weak comparison) or is ``*``."""
+    if not if_none_match:
+        return False
+    tags = parse_etags(if_none_match)
+    return tags.star_tag or tags.contains_weak(etag)
+
+
 def not_modified(etag: str) -> bool:
     """True when the request's If-None-Match names ``etag`` (weakly) or is ``*``."""
-    if "If-None-Match" not in request.headers:
-        return False
-    inm = request.if_none_match
-    return bool(inm) and (inm.star_tag or inm.contains_weak(etag))
+    return etag_matches(request.headers.get("If-None-Match"), etag)
 
 
 def conditional(etag: str, *, vary: bool = False) -> Response | None:

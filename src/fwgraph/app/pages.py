@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template, request
 from rdflib.namespace import DCTERMS
 
 from fwgraph import formats, schemaorg
@@ -27,21 +27,26 @@ COUNTED = {"frameworks": FW.WebFramework, "interfaces": FW.ServerInterface, "fea
 
 @bp.get("/")
 def index() -> Response:
-    etag = page_etag("index", endpoint_url())
+    # A shared editor link (/?query=...&view=...) opens with its query in the editor, also without scripts.
+    query = request.args.get("query", "")
+    if len(query.encode()) > int(current_app.config["FWGRAPH_MAX_QUERY_BYTES"]):
+        query = ""
+    etag = page_etag("index", query, endpoint_url())
     cached = conditional(etag)
     if cached is not None:
         return cached
     svc = service()
     counts: dict[str, int | None] = {name: svc.count(cls) for name, cls in COUNTED.items()}
     counts["triples"] = svc.triples()
-    examples = [{"name": e.name, "title": e.title or e.name, "description": e.description, "text": e.text}
-                for e in svc.examples]
+    examples = [{"name": e.name, "title": e.title or e.name, "description": e.description, "text": e.text,
+                 "group": e.group or "Other", "view": e.view} for e in svc.examples]
     body = render_template(
         "index.html",
         title=svc.void_text(DCTERMS.title) or "fwgraph",
         description=svc.void_text(DCTERMS.description),
         counts=counts,
         examples=examples,
+        query=query,
         frameworks=[{"iri": iri, "label": label, "href": href(iri)} for iri, label in svc.frameworks()],
         downloads=svc.download_names(),
         dataset_href=local_path(str(DATASET_IRI)),

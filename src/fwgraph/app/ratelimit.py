@@ -1,4 +1,5 @@
-"""Per-client limits on the expensive routes: a request rate (token bucket) and a number of queries at once.
+"""Per-client limits: a request rate on the expensive routes (token bucket), queries at once, and request
+bodies being received at once.
 
 WSGI middleware, placed inside the front cache (a cached answer costs nothing and is never limited) and
 in front of Flask. A client that has spent its burst gets 429 with ``Retry-After`` until its bucket refills.
@@ -6,6 +7,10 @@ Buckets are per web process and kept for at most ``max_clients`` addresses (leas
 first), so memory stays bounded whatever the number of clients. Loopback clients are exempt unless
 ``limit_loopback`` is set. Behind a proxy, ``client_header`` (e.g. ``X-Forwarded-For``) names the header
 whose last address is the client's — set it only when every request comes through that proxy.
+
+A web process reads a request body on one of its few threads, and a client can send a body as slowly as it
+likes: ``bodies`` bounds how many bodies one client may be sending to one process at once, so a slow sender
+holds at most that many threads; beyond it the request is refused (503) before its body is read.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 from fwgraph import formats
 from fwgraph.app.http import CORS_HEADERS
 
-LIMITED_PATHS = ("/sparql", "/validate", "/reconcile")
+LIMITED_PATHS = ("/sparql", "/validate", "/contribute", "/reconcile")
 
 
 def client_address(environ: dict[str, Any], header: str | None = None) -> str:
@@ -82,8 +87,9 @@ class RateLimit:
     """Allow ``per_minute`` requests per client on LIMITED_PATHS, with bursts of up to ``burst``."""
 
     def __init__(self, app: Callable, *, per_minute: float, burst: int, limit_loopback: bool = False,
-                 client_header: str | None = None, max_clients: int = 65536) -> None:
+                 client_header: str | None = None, max_clients: int = 65536, bodies: int = 2) -> None:
         self.app = app
+        self.bodies = ClientSlots(bodies, limit_loopback=limit_loopback)
         self.rate = float(per_minute) / 60.0
         self.burst = max(1, int(burst))
         self.limit_loopback = limit_loopback
@@ -109,8 +115,20 @@ class RateLimit:
             return wait
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if _has_body(environ):
+            client = client_address(environ, self.client_header)
+            with self.bodies.slot(client) as allowed:  # held while the app reads the body and answers
+                if not allowed:
+                    return _refuse(start_response, "503 Service Unavailable", 1,
+                                   f"you are already sending {self.bodies.per_client} request bodies to this "
+                                   "server; send the next one when one of them has been answered",
+                                   close=True)
+                return self._limited(environ, start_response)
+        return self._limited(environ, start_response)
+
+    def _limited(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if not path.startswith(LIMITED_PATHS) or environ.get("REQUEST_METHOD") == "OPTIONS":
+        if self.rate <= 0 or not path.startswith(LIMITED_PATHS) or environ.get("REQUEST_METHOD") == "OPTIONS":
             return self.app(environ, start_response)
         client = client_address(environ, self.client_header)
         if not self.limit_loopback and is_loopback(client):
@@ -119,10 +137,23 @@ class RateLimit:
         if wait <= 0:
             return self.app(environ, start_response)
         retry = max(1, int(wait + 0.999))
-        body = json.dumps({"error": "Too Many Requests", "status": 429, "message":
-                           f"rate limit: at most {self.rate * 60:g} requests a minute to {path} per client "
-                           f"(bursts of {self.burst}); retry in {retry} s"}).encode() + b"\n"
-        headers = [("Content-Type", formats.JSON.content_type), ("Content-Length", str(len(body))),
-                   ("Retry-After", str(retry)), ("Cache-Control", "no-store"), *CORS_HEADERS.items()]
-        start_response("429 Too Many Requests", headers)
-        return [body]
+        return _refuse(start_response, "429 Too Many Requests", retry,
+                       f"rate limit: at most {self.rate * 60:g} requests a minute to {path} per client "
+                       f"(bursts of {self.burst}); retry in {retry} s")
+
+
+def _has_body(environ: dict[str, Any]) -> bool:
+    length = environ.get("CONTENT_LENGTH") or ""
+    return (length not in ("", "0")) or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def _refuse(start_response: Callable, status: str, retry: int, message: str, *, close: bool = False) -> list[bytes]:
+    """A JSON refusal with Retry-After (and ``Connection: close`` when the body was left unread)."""
+    code = int(status.split()[0])
+    body = json.dumps({"error": status.split(" ", 1)[1], "status": code, "message": message}).encode() + b"\n"
+    headers = [("Content-Type", formats.JSON.content_type), ("Content-Length", str(len(body))),
+               ("Retry-After", str(retry)), ("Cache-Control", "no-store"), *CORS_HEADERS.items()]
+    if close:
+        headers.append(("Connection", "close"))
+    start_response(status, headers)
+    return [body]

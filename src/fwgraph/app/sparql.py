@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from fwgraph import formats
-from fwgraph.app.http import SANDBOX_POLICY, error_response, negotiate, not_modified
+from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
 from fwgraph.app.ratelimit import ClientSlots, client_address
 from fwgraph.engine import Answer, syntax_error
 from fwgraph.errors import QueryError, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed
@@ -114,45 +116,149 @@ class _Endpoint:
     def etag(self, text: str, fmt: str) -> str:
         return hashlib.blake2b(f"{self.version}\x00{fmt}\x00{text}".encode(), digest_size=16).hexdigest()
 
+    def not_modified(self, etag: str) -> Outcome:
+        return 304, [("ETag", f'"{etag}"'), ("Cache-Control", self.cache_control), ("Vary", "Accept")], b""
 
-def _endpoint() -> _Endpoint:
-    state = current_app.extensions.get("fwgraph.sparql")
+
+def endpoint_state(app: Any) -> _Endpoint:
+    """The endpoint's state for ``app``, made on first use."""
+    state = app.extensions.get("fwgraph.sparql")
     if state is None:
-        state = current_app.extensions["fwgraph.sparql"] = _Endpoint(current_app)
+        state = app.extensions["fwgraph.sparql"] = _Endpoint(app)
     return state
 
 
-# ---------------------------------------------------------------------------------------------- errors
+# ---------------------------------------------------------------------------------------------- the protocol core
 
-def _error(status: int, message: str, **extra: Any) -> Response:
-    response = error_response(status, message, **extra)
-    response.headers["Vary"] = "Accept"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+#: A framework-free answer: status, headers, body. The Flask view and the WSGI fast path both send it.
+Outcome = tuple[int, list[tuple[str, str]], bytes]
+_DATASET_PARAMS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")
 
 
-def _query_error(exc: QueryError, *, method: str) -> Response:
+def failure(status: int, message: str, accept: str, *, retry_after: int | None = None, **extra: Any) -> Outcome:
+    """An error answer in the client's format; never cached, varies with Accept."""
+    ctype, body = error_body(status, message, accept, **extra)
+    headers = [("Content-Type", ctype), ("Vary", "Accept"), ("Cache-Control", "no-store")]
+    if retry_after is not None:
+        headers.append(("Retry-After", str(max(1, retry_after))))
+    return status, headers, body
+
+
+def query_failure(exc: QueryError, accept: str, method: str) -> Outcome:
     where = ""
     if exc.line is not None:
         where = f"line {exc.line}, column {exc.column}: " if exc.column is not None else f"line {exc.line}: "
     status = 400
     if isinstance(exc, RefusedQuery):
         status = {"update": 403, "too-long": 414 if method == "GET" else 413}.get(exc.reason, 400)
-    return _error(status, where + exc.message, line=exc.line, column=exc.column)
+    return failure(status, where + exc.message, accept, line=exc.line, column=exc.column)
+
+
+def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_param: str,
+             if_none_match: str | None, client: str) -> Outcome:
+    """One protocol request whose query text and parameters are known: check, negotiate, answer from the
+    cache or a worker. Every answer of /sparql that carries a query comes from here."""
+    prepared = state.prepare(text)
+    if isinstance(prepared, QueryError):
+        return query_failure(prepared, accept, method)
+    choices = GRAPH_OFFERS if prepared.is_graph else SELECT_OFFERS
+    chosen = formats.negotiate(choices, accept, format_param)
+    if chosen is None:
+        syntax = syntax_error(text)  # a malformed query is a 400 whatever the client accepts
+        if syntax is not None:
+            return query_failure(syntax, accept, method)
+        kinds = formats.RDF_FORMATS if prepared.is_graph else (*formats.RESULT_FORMATS, formats.HTML)
+        return failure(406, f"no acceptable format for {prepared.form.upper()} results; available: "
+                            + ", ".join(f.media_type for f in kinds) + f" (or format={formats.names(kinds)})", accept)
+    fmt = chosen[1].name
+    key = (state.version, text, fmt)
+    cached = state.cache.get(key)
+    if cached is None:
+        etag = state.etag(text, fmt)
+        if method == "GET" and etag_matches(if_none_match, etag):
+            return state.not_modified(etag)
+        try:
+            with state.slots.slot(client) as allowed:
+                if not allowed:
+                    return failure(503, f"you already have {state.slots.per_client} queries running here; send "
+                                        "the next one when one of them has answered", accept, retry_after=1)
+                answer = state.engine.execute(prepared, max_rows=state.max_rows, fmt=fmt)
+        except TimeLimitExceeded as exc:
+            return failure(503, f"{exc}; simplify the query or add a LIMIT", accept,
+                           retry_after=int(round(exc.limit)), limit_seconds=exc.limit)
+        except ServiceBusy as exc:
+            return failure(503, str(exc), accept, retry_after=1)
+        except WorkerFailed as exc:
+            return failure(500, str(exc), accept)
+        if answer.status in (200, 400):  # deterministic for this data version: cache it
+            state.cache.put(key, (answer, etag))
+    else:
+        answer, etag = cached
+        if method == "GET" and etag_matches(if_none_match, etag):
+            return state.not_modified(etag)
+    if answer.status != 200:
+        return query_failure(QueryError(answer.message or "query failed", line=answer.line, column=answer.column),
+                             accept, method)
+    headers = [("Content-Type", answer.content_type), ("Vary", "Accept")]
+    if fmt == "html":  # text a client chose, shown under this origin: sandboxed, never the site's own page
+        headers.append(("Content-Security-Policy", SANDBOX_POLICY))
+    if method == "GET":
+        headers += [("ETag", f'"{etag}"'), ("Cache-Control", state.cache_control)]
+    if answer.truncated:
+        headers += [("X-Fwgraph-Truncated", "true"), ("X-SPARQL-MaxRows", str(state.max_rows))]
+    return 200, headers, answer.body
+
+
+class FastPath:
+    """WSGI middleware: ``GET /sparql?query=…[&format=…]`` — the common request — answered by :func:`evaluate`
+    without Flask's routing, request and response objects. Anything else (other parameters, POST, HEAD, the
+    service description, a query string that is not UTF-8) goes to the Flask view, which ends in the same
+    :func:`evaluate`."""
+
+    def __init__(self, app: Any, flask_app: Any) -> None:
+        self.app = app
+        self.flask_app = flask_app
+        self.client_header = flask_app.config["FWGRAPH_CLIENT_ADDRESS_HEADER"]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/sparql":
+            return self.app(environ, start_response)
+        try:
+            params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            return self.app(environ, start_response)
+        names = [k for k, _ in params]
+        if names.count("query") != 1 or names.count("format") > 1 or len(names) != 1 + names.count("format"):
+            return self.app(environ, start_response)
+        values = dict(params)
+        status, headers, body = evaluate(
+            endpoint_state(self.flask_app), values["query"], method="GET", accept=environ.get("HTTP_ACCEPT", ""),
+            format_param=values.get("format", ""), if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+            client=client_address(environ, self.client_header))
+        headers += missing_headers(headers, dict(headers).get("Content-Type", ""))
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{status} {reason_phrase(status)}", headers)
+        return [body]
+
+
+# ---------------------------------------------------------------------------------------------- the route
+
+def _error(status: int, message: str, **extra: Any) -> Response:
+    return _send(failure(status, message, request.headers.get("Accept", ""), **extra))
+
+
+def _send(outcome: Outcome) -> Response:
+    status, headers, body = outcome
+    return Response(body, status=status, headers=headers)
 
 
 def _too_large(state: _Endpoint) -> Response:
     return _error(413, f"request body is larger than the limit of {state.max_body_bytes} bytes")
 
 
-# ---------------------------------------------------------------------------------------------- the route
-
-_DATASET_PARAMS = ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri")
-
-
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
-    state = _endpoint()
+    state = endpoint_state(current_app)
     args = request.args
     method = "GET" if request.method == "HEAD" else request.method  # HEAD: the GET answer without its body
     if method == "GET":
@@ -166,7 +272,7 @@ def sparql() -> Response:
             return _service_description(state)
     else:
         mimetype = request.mimetype
-        if mimetype == "application/x-www-form-urlencoded":
+        if mimetype == formats.FORM_URLENCODED:
             try:
                 form = request.form
             except RequestEntityTooLarge:
@@ -177,7 +283,7 @@ def sparql() -> Response:
                 return _error(400, "the query is given both in the URL and in the request body; give it once")
             queries = form.getlist("query") or args.getlist("query")
             params = form
-        elif mimetype == "application/sparql-query":
+        elif mimetype == formats.SPARQL_QUERY:
             if "query" in args:
                 return _error(400, "the query is given both in the URL and in the request body; give it once")
             try:
@@ -192,11 +298,11 @@ def sparql() -> Response:
             except UnicodeDecodeError as exc:
                 return _error(400, f"the query is not valid {charset}: {exc.reason} at byte {exc.start}")
             params = args
-        elif mimetype == "application/sparql-update":
+        elif mimetype == formats.SPARQL_UPDATE:
             return _error(403, "SPARQL Update is not allowed: this is a read-only endpoint")
         else:
             return _error(415, f"unsupported request media type {mimetype or '(none)'!r}: POST a query as "
-                               "application/x-www-form-urlencoded (query=...) or application/sparql-query")
+                               f"{formats.FORM_URLENCODED} (query=...) or {formats.SPARQL_QUERY}")
         if not queries:
             if any(p in params or p in args for p in _DATASET_PARAMS):
                 return _dataset_refused()
@@ -205,77 +311,10 @@ def sparql() -> Response:
         return _error(400, f"{len(queries)} 'query' parameters were given; the protocol allows exactly one")
     if any(p in params or p in args for p in _DATASET_PARAMS):
         return _dataset_refused()
-    text = queries[0]
-    prepared = state.prepare(text)
-    if isinstance(prepared, QueryError):
-        return _query_error(prepared, method=method)
-
-    choices = GRAPH_OFFERS if prepared.is_graph else SELECT_OFFERS
     fmt_param = args.get("format", "") or (params.get("format", "") if params is not args else "")
-    chosen = negotiate(choices, fmt_param)
-    if chosen is None:
-        syntax = syntax_error(text)  # a malformed query is a 400 whatever the client accepts
-        if syntax is not None:
-            return _query_error(syntax, method=method)
-        kinds = formats.RDF_FORMATS if prepared.is_graph else (*formats.RESULT_FORMATS, formats.HTML)
-        return _error(406, f"no acceptable format for {prepared.form.upper()} results; available: "
-                           + ", ".join(f.media_type for f in kinds) + f" (or format={formats.names(kinds)})")
-    fmt = chosen[1].name
-
-    key = (state.version, text, fmt)
-    cached = state.cache.get(key)
-    if cached is None:
-        etag = state.etag(text, fmt)
-        if method == "GET" and not_modified(etag):
-            return _304(state, etag)
-        try:
-            with state.slots.slot(client_address(request.environ, state.client_header)) as allowed:
-                if not allowed:
-                    response = _error(503, f"you already have {state.slots.per_client} queries running here; "
-                                           "send the next one when one of them has answered")
-                    response.headers["Retry-After"] = "1"
-                    return response
-                answer = state.engine.execute(prepared, max_rows=state.max_rows, fmt=fmt)
-        except TimeLimitExceeded as exc:
-            response = _error(503, f"{exc}; simplify the query or add a LIMIT",
-                              limit_seconds=exc.limit)
-            response.headers["Retry-After"] = str(max(1, int(round(exc.limit))))
-            return response
-        except ServiceBusy as exc:
-            response = _error(503, str(exc))
-            response.headers["Retry-After"] = "1"
-            return response
-        except WorkerFailed as exc:
-            return _error(500, str(exc))
-        if answer.status in (200, 400):  # deterministic for this data version: cache it
-            state.cache.put(key, (answer, etag))
-    else:
-        answer, etag = cached
-        if method == "GET" and not_modified(etag):
-            return _304(state, etag)
-    if answer.status != 200:
-        failure = QueryError(answer.message or "query failed", line=answer.line, column=answer.column)
-        return _query_error(failure, method=method)
-    response = Response(answer.body, status=200, content_type=answer.content_type)
-    headers = response.headers
-    if fmt == "html":  # text a client chose, shown under this origin: sandboxed, never the site's own page
-        headers["Content-Security-Policy"] = SANDBOX_POLICY
-    headers["Vary"] = "Accept"
-    if method == "GET":
-        response.set_etag(etag)
-        headers["Cache-Control"] = state.cache_control
-    if answer.truncated:
-        headers["X-Fwgraph-Truncated"] = "true"
-        headers["X-SPARQL-MaxRows"] = str(state.max_rows)
-    return response
-
-
-def _304(state: _Endpoint, etag: str) -> Response:
-    response = Response(status=304)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = state.cache_control
-    response.headers["Vary"] = "Accept"
-    return response
+    return _send(evaluate(state, queries[0], method=method, accept=request.headers.get("Accept", ""),
+                          format_param=fmt_param, if_none_match=request.headers.get("If-None-Match"),
+                          client=client_address(request.environ, state.client_header)))
 
 
 def _dataset_refused() -> Response:

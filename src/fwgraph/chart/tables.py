@@ -1,52 +1,20 @@
-"""The comparison chart, regenerated from the graph: framework and interface tables, and their renderers.
+"""The comparison chart's model and builders: columns, cells, disputes, tables, and the SPARQL queries they run.
 
-Every table is computed by a SPARQL query kept here as text (``FRAMEWORKS_TODAY_QUERY``,
-``FRAMEWORKS_CHART_QUERY``, ``CORRECTIONS_QUERY``, ``INTERFACES_QUERY``) so that the web page can
-show the query it ran and link to the query editor. The table queries return one row per framework
-(or interface); a multi-valued column comes back as ``GROUP_CONCAT`` of ``"<IRI> <label>"`` lines,
-which :func:`_values` splits into (label, IRI) pairs.
-
-Two views of the frameworks (``as_of``):
-
-``chart``
-    The seed chart, reproduced from its ``fw:ChartRow`` records only: 13 rows in the chart's order
-    (``fw:rowNumber``), columns Framework, Type, Performance, Async Support, Features, Homepage.
-``today``
-    The current facts of every ``fw:WebFramework`` record (plus licence, first release, maintenance
-    status). A cell where a ``fw:Correction`` exists carries the dispute (the chart's claim, today's
-    value, the comment and the sources), rendered as a footnote. Performance is not a fact: the column
-    shows the chart's subjective rating, attributed to the chart, or "—" where the chart has no row.
-
-Normalisation of the chart's wording (what ``--as-of chart`` prints, and what the tests compare):
-
-* Framework: the framework's ``rdfs:label`` without Markdown emphasis ("**Django**" → "Django").
-* Type (interface): interface labels joined with "/" in the fixed order WSGI, ASGI, RSGI, Twisted,
-  CGI, own server — the order the chart uses ("WSGI/Twisted", "WSGI/ASGI"); the graph keeps a row's
-  interfaces as an unordered set. A chart row that says ``iface:own-server`` shows that interface's
-  ``skos:altLabel`` "Custom", the chart's word (today's view says "Own server", its ``rdfs:label``).
-* Performance and Async Support: the concept's ``skos:prefLabel`` ("Very High", "Yes (via Twisted)").
-* Features: each feature normalised to its concept's ``skos:prefLabel`` ("WebSocket support" →
-  "WebSockets", "Automatic OpenAPI" → "OpenAPI generation", "Admin panel" → "Admin UI", "Jinja2
-  templating" → "Jinja2"), sorted case-insensitively and joined with ", " (the graph keeps features
-  as a set, so the chart's own order is not reproduced).
-* Homepage: the URL of the chart's Markdown link ("[Sanic](https://sanic.dev/)" → "https://sanic.dev/").
-* Licence (today only): the SPDX identifier for SPDX licence IRIs, else the licence's label.
+The queries are kept as text (``FRAMEWORKS_TODAY_QUERY``, ``FRAMEWORKS_CHART_QUERY``, ``CORRECTIONS_QUERY``,
+``INTERFACES_QUERY``) so the web page can show the query it ran and link to the query editor; they name terms
+by prefix (the project's PREFIXES), and the columns name properties by the typed namespaces.
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import io
-import json
-import re
-import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from fwgraph.namespace import BASE, PREFIXES
+from rdflib.namespace import DOAP
+
+from fwgraph.namespace import BASE, FW, PREFIXES
 
 #: Interfaces in the order the chart names them ("WSGI/Twisted", "WSGI/ASGI").
 INTERFACE_ORDER = ["wsgi", "asgi", "rsgi", "twisted", "cgi", "own-server"]
@@ -63,26 +31,30 @@ class Column:
     description: str = ""
 
 
-_FW = BASE + "ns#"
-_DOAP = "http://usefulinc.com/ns/doap#"
 FRAMEWORK_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("framework", "Framework"),
-    Column("interface", "Type", _FW + "interface", "server interfaces the framework targets or runs on"),
-    Column("performance", "Performance", _FW + "performanceTier", "the chart's subjective rating"),
-    Column("async", "Async Support", _FW + "asyncSupport"),
-    Column("features", "Features", _FW + "feature"),
-    Column("homepage", "Homepage", _DOAP + "homepage"),
-    Column("licence", "Licence", _DOAP + "license"),
-    Column("first-release", "First Release", _FW + "firstReleaseYear"),
-    Column("maintenance", "Maintenance", _FW + "maintenanceStatus"),
+    Column("interface", "Type", str(FW.interface), "server interfaces the framework targets or runs on"),
+    Column("performance", "Performance", str(FW.performanceTier), "the chart's subjective rating"),
+    Column("async", "Async Support", str(FW.asyncSupport)),
+    Column("features", "Features", str(FW.feature)),
+    Column("homepage", "Homepage", str(DOAP.homepage)),
+    Column("licence", "Licence", str(DOAP.license)),
+    Column("first-release", "First Release", str(FW.firstReleaseYear)),
+    Column("maintenance", "Maintenance", str(FW.maintenanceStatus)),
+    Column("latest", "Latest release", str(FW.latestRelease)),
+    Column("python", "Python", str(FW.requiresPython), "requires-python of the latest release"),
+    Column("typed", "Typed", str(FW.typed), "ships type information (py.typed)"),
+    Column("servers", "Servers", str(FW.deploysOn), "servers its own documentation names for deployment"),
 ]}
 CHART_COLUMNS = ["framework", "interface", "performance", "async", "features", "homepage"]
-DEFAULT_COLUMNS = {"chart": CHART_COLUMNS, "today": list(FRAMEWORK_COLUMNS)}
+DEFAULT_COLUMNS = {"chart": CHART_COLUMNS,
+                   "today": [*CHART_COLUMNS, "licence", "first-release", "maintenance"]}
 #: Alternative spellings accepted for column keys (CLI and web).
 COLUMN_ALIASES = {"type": "interface", "interfaces": "interface", "async-support": "async",
                   "license": "licence", "first_release": "first-release", "release": "first-release",
                   "status": "maintenance", "maintenance-status": "maintenance", "feature": "features",
-                  "name": "framework"}
+                  "name": "framework", "requires-python": "python", "latest-release": "latest",
+                  "deploys-on": "servers", "server": "servers"}
 
 INTERFACE_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("interface", "Interface"),
@@ -96,6 +68,21 @@ INTERFACE_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("modern-use", "Modern Use"),
     Column("specification", "Specification"),
     Column("frameworks", "Frameworks"),
+]}
+
+
+SERVER_COLUMNS: dict[str, Column] = {c.key: c for c in [
+    Column("server", "Server"),
+    Column("interfaces", "Interfaces", str(FW.implementsInterface), "the server interfaces it runs applications on"),
+    Column("versions", "Interface versions", str(FW.interfaceVersion)),
+    Column("protocols", "Protocols", str(FW.protocol)),
+    Column("workers", "Worker model", str(FW.workerModel)),
+    Column("python", "Python", str(FW.requiresPython), "requires-python of the latest release"),
+    Column("licence", "Licence", str(DOAP.license)),
+    Column("latest", "Latest release", str(FW.latestRelease)),
+    Column("maintenance", "Maintenance", str(FW.maintenanceStatus)),
+    Column("frameworks", "Frameworks deployed on it", str(FW.deploysOn),
+           "frameworks whose own documentation names the server for deployment"),
 ]}
 
 
@@ -113,6 +100,13 @@ class ChartError(ValueError):
 # Queries
 # --------------------------------------------------------------------------------------------
 
+def _latest_release(subject: str) -> str:
+    """A pattern binding ?release to the subject's latest release as "1.2.3 (2026-01-31)"."""
+    return (f"OPTIONAL {{ ?{subject} fw:latestRelease ?version . ?version doap:revision ?revision .\n"
+            "             OPTIONAL { ?version doap:created ?created }\n"
+            '             BIND(CONCAT(STR(?revision), COALESCE(CONCAT(" (", STR(?created), ")"), "")) AS ?release) }')
+
+
 def _pairs(var: str, label: str) -> str:
     return f'(GROUP_CONCAT(DISTINCT CONCAT(STR(?{var}), " ", STR(?{label})); separator="\\n") AS ?{var}s)'
 
@@ -128,6 +122,10 @@ SELECT ?framework ?name
   {_pairs("licence", "licenceLabel")}
   (SAMPLE(STR(?year)) AS ?firstRelease)
   {_pairs("status", "statusLabel")}
+  (SAMPLE(?release) AS ?latest)
+  (SAMPLE(STR(?python)) AS ?requiresPython)
+  (SAMPLE(STR(?isTyped)) AS ?typedFlag)
+  {_pairs("server", "serverLabel")}
 WHERE {{
   #VALUES#
   ?framework a fw:WebFramework ; rdfs:label ?name .
@@ -143,6 +141,10 @@ WHERE {{
                      COALESCE(?licenceName, STR(?licence))) AS ?licenceLabel) }}
   OPTIONAL {{ ?framework fw:firstReleaseYear ?year }}
   OPTIONAL {{ ?framework fw:maintenanceStatus ?status . ?status skos:prefLabel ?statusLabel }}
+  {_latest_release("framework")}
+  OPTIONAL {{ ?framework fw:requiresPython ?python }}
+  OPTIONAL {{ ?framework fw:typed ?isTyped }}
+  OPTIONAL {{ ?framework fw:deploysOn ?server . ?server rdfs:label ?serverLabel }}
 }}
 GROUP BY ?framework ?name
 ORDER BY LCASE(?name)
@@ -221,6 +223,37 @@ WHERE {{
 }}
 GROUP BY ?interface ?name
 ORDER BY ?name
+"""
+
+
+SERVERS_QUERY = sparql_prologue() + f"""# fwgraph chart --servers: one row per application server, with the
+# interfaces it implements, the protocols it speaks, its worker model, and the frameworks deployed on it.
+SELECT ?server ?name
+  {_pairs("interface", "interfaceLabel")}
+  (GROUP_CONCAT(DISTINCT STR(?version); separator="\\n") AS ?versions)
+  {_pairs("protocol", "protocolLabel")}
+  {_pairs("worker", "workerLabel")}
+  (SAMPLE(STR(?python)) AS ?requiresPython)
+  {_pairs("licence", "licenceLabel")}
+  (SAMPLE(?release) AS ?latest)
+  {_pairs("status", "statusLabel")}
+  {_pairs("framework", "frameworkLabel")}
+WHERE {{
+  ?server a fw:ApplicationServer ; rdfs:label ?name .
+  OPTIONAL {{ ?server fw:implementsInterface ?interface . ?interface rdfs:label ?interfaceLabel }}
+  OPTIONAL {{ ?server fw:interfaceVersion ?version }}
+  OPTIONAL {{ ?server fw:protocol ?protocol . ?protocol skos:prefLabel ?protocolLabel }}
+  OPTIONAL {{ ?server fw:workerModel ?worker . ?worker skos:prefLabel ?workerLabel }}
+  OPTIONAL {{ ?server fw:requiresPython ?python }}
+  OPTIONAL {{ ?server doap:license ?licence .
+             BIND(IF(STRSTARTS(STR(?licence), STR(spdx:)), STRAFTER(STR(?licence), STR(spdx:)), STR(?licence))
+                  AS ?licenceLabel) }}
+  {_latest_release("server")}
+  OPTIONAL {{ ?server fw:maintenanceStatus ?status . ?status skos:prefLabel ?statusLabel }}
+  OPTIONAL {{ ?framework a fw:WebFramework ; fw:deploysOn ?server ; rdfs:label ?frameworkLabel }}
+}}
+GROUP BY ?server ?name
+ORDER BY LCASE(?name)
 """
 
 
@@ -320,6 +353,12 @@ def _iface_key(pair: tuple[str, str | None]) -> tuple[int, str]:
 def _cell(values: Sequence[tuple[str, str | None]], *, sep: str = ", ", key: Callable | None = None) -> Cell:
     values = sorted(values, key=key or (lambda p: (p[0].casefold(), p[0])))
     return Cell(sep.join(label for label, _ in values) if values else "—", values)
+
+
+def _text(term: Any) -> Cell:
+    """A one-value cell from a literal (or a plain string); "—" when there is none."""
+    value = term if isinstance(term, str) or term is None else term.value
+    return Cell(value, [(value, None)]) if value else Cell("—")
 
 
 def _slug(iri: str) -> str:
@@ -429,6 +468,11 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
             cells["licence"] = _cell(_values(r[idx["licences"]]))
             cells["first-release"] = Cell(year or "—", [(year, None)] if year else [])
             cells["maintenance"] = _cell(_values(r[idx["statuss"]]))
+            cells["latest"] = _text(r[idx["latest"]])
+            cells["python"] = _text(r[idx["requiresPython"]])
+            typed = r[idx["typedFlag"]]
+            cells["typed"] = _text(None if typed is None else ("yes" if typed.value in ("true", "1") else "no"))
+            cells["servers"] = _cell(_values(r[idx["servers"]]))
             for key in keys:
                 col = FRAMEWORK_COLUMNS[key]
                 if col.property:
@@ -457,6 +501,37 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
     if as_of == "today":  # the rating is the chart's opinion, not a current fact: say whose it is
         shown = [replace(c, title="Performance (chart)") if c.key == "performance" else c for c in shown]
     return Table(title, shown, rows, subjects, text, as_of, notes)
+
+
+def server_table(engine: Any) -> Table:
+    """The application servers compared: one row per server, by name."""
+    res = _query(engine, SERVERS_QUERY)
+    idx = {v: i for i, v in enumerate(res.variables)}
+    rows, subjects = [], []
+    for r in res.rows:
+        iri, name = r[idx["server"]].value, r[idx["name"]].value
+
+        def plain(var: str, sep: str = "\n", row: Any = r) -> Cell:
+            t = row[idx[var]]
+            values = sorted(v for v in (t.value.split(sep) if t is not None and t.value else []) if v)
+            return Cell(", ".join(values) if values else "—", [(v, None) for v in values])
+
+        rows.append([
+            Cell(name, [(name, iri)]),
+            _cell(_values(r[idx["interfaces"]]), sep="/", key=_iface_key),
+            plain("versions"),
+            _cell(_values(r[idx["protocols"]])),
+            _cell(_values(r[idx["workers"]])),
+            plain("requiresPython"),
+            _cell(_values(r[idx["licences"]])),
+            _text(r[idx["latest"]]),
+            _cell(_values(r[idx["statuss"]])),
+            _cell(_values(r[idx["frameworks"]])),
+        ])
+        subjects.append(iri)
+    return Table("Application servers compared", list(SERVER_COLUMNS.values()), rows, subjects, SERVERS_QUERY,
+                 "today", ["Frameworks deployed on it: those whose record names the server (?f fw:deploysOn ?s), "
+                           "as their own documentation does."])
 
 
 def interface_table(engine: Any) -> Table:
@@ -488,261 +563,3 @@ def interface_table(engine: Any) -> Table:
     return Table("Server interfaces compared", list(INTERFACE_COLUMNS.values()), [c for _, _, c in items],
                  [i for _, i, _ in items], INTERFACES_QUERY, "today",
                  ["Frameworks: those in the graph whose record names the interface (?f fw:interface ?i)."])
-
-
-# --------------------------------------------------------------------------------------------
-# Renderers
-# --------------------------------------------------------------------------------------------
-
-def _marked(table: Table) -> list[list[str]]:
-    """Cell texts with footnote markers "[n]" appended to disputed cells."""
-    n = 0
-    out = []
-    for row in table.rows:
-        texts = []
-        for cell in row:
-            marks = []
-            for _ in cell.disputes:
-                n += 1
-                marks.append(str(n))
-            texts.append(cell.text + (f" [{','.join(marks)}]" if marks else ""))
-        out.append(texts)
-    return out
-
-
-def _footnote_lines(table: Table) -> list[str]:
-    lines = []
-    for n, row, col, d in table.footnotes():
-        text = f"[{n}] {row}, {col}: {d.summary()}."
-        if d.comment:
-            text += " " + d.comment
-        lines.append(text)
-        lines.extend(f"    {s}" for s in d.sources)
-    return lines
-
-
-_BREAK = re.compile(r"\S+?(?:[/,-](?=\S)|(?=\s)|$)")
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Greedy wrap that may break after "/", "," and "-" and hard-breaks words longer than ``width``."""
-    lines: list[str] = []
-    for para in text.split("\n"):
-        line = ""
-        for m in re.finditer(r"(\s*)(\S+)", para):
-            space, word = m.group(1), m.group(2)
-            for k, piece in enumerate(_BREAK.findall(word)):
-                glue = " " if (k == 0 and space and line) else ""
-                if len(line) + len(glue) + len(piece) <= width:
-                    line += glue + piece
-                    continue
-                if line:
-                    lines.append(line)
-                line = ""
-                while len(piece) > width:
-                    lines.append(piece[:width])
-                    piece = piece[width:]
-                line = piece
-        lines.append(line)
-    return lines or [""]
-
-
-def _wrap_block(text: str, width: int, indent: str = "") -> list[str]:
-    return textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=True,
-                         break_on_hyphens=False) or [""]
-
-
-def render_table(table: Table, width: int = 80) -> str:
-    """A plain-text table that fits ``width`` columns: cells wrap; URLs are abbreviated with a legend."""
-    texts = _marked(table)
-    legend: list[str] = []
-    short: dict[str, str] = {}
-    for row in texts:
-        for j, t in enumerate(row):
-            if re.fullmatch(r"https?://\S+(?: \[[\d,]+\])?", t):
-                url, _, mark = t.partition(" ")
-                if url not in short:
-                    short[url] = f"~{len(short) + 1}"
-                    legend.append(f"{short[url]:<4} {url}")
-                row[j] = short[url] + (f" {mark}" if mark else "")
-    headers = [c.title for c in table.columns]
-    out = [table.title if len(table.title) <= width else table.title[: width - 1] + "…", ""]
-    for k, group in enumerate(_column_groups(headers, texts, width)):
-        if k:
-            out.append("")
-        out += _block([headers[j] for j in group], [[r[j] for j in group] for r in texts], width)
-    if legend:
-        out += ["", "Links:"] + [ln for item in legend for ln in _wrap_block(item, width, " " * 5)]
-    if table.notes:
-        out.append("")
-        out += [ln for note in table.notes for ln in _wrap_block(note, width, "  ")]
-    foot = _footnote_lines(table)
-    if foot:
-        out += ["", "Where the chart differs from today:"]
-        for f in foot:
-            if f.startswith("    "):  # a source URL: on its own line, indented as far as it fits
-                url = f.strip()
-                pad = max(0, min(4, width - len(url)))
-                out += [" " * pad + url[i:i + width - pad] for i in range(0, len(url), width - pad)]
-            else:
-                out += _wrap_block(f, width, "    ")
-    return "\n".join(out) + "\n"
-
-
-_GAP = 2
-_COMFORT = 28  # a column wider than this wraps rather than push other columns into another block
-
-
-def _column_groups(headers: list[str], texts: list[list[str]], width: int) -> list[list[int]]:
-    """Split the columns into blocks that fit ``width``, each block led by the first column."""
-    natural = [max(len(x) for x in [headers[j]] + [r[j] for r in texts]) for j in range(len(headers))]
-    cap = [min(n, _COMFORT) for n in natural]
-    groups: list[list[int]] = []
-    cur = [0]
-    for j in range(1, len(headers)):
-        if len(cur) > 1 and sum(cap[k] for k in cur + [j]) + _GAP * len(cur) > width:
-            groups.append(cur)
-            cur = [0]
-        cur.append(j)
-    groups.append(cur)
-    return groups
-
-
-def _block(headers: list[str], texts: list[list[str]], width: int) -> list[str]:
-    """One block of columns, wrapped to fit ``width``."""
-    ncol = len(headers)
-    avail = width - _GAP * (ncol - 1)
-    natural = [max(len(x) for x in [headers[j]] + [r[j] for r in texts]) for j in range(ncol)]
-
-    def longest_word(s: str) -> int:
-        return max((len(p) for p in _BREAK.findall(s)), default=0)
-
-    minimum = [max(3, min(14, max(longest_word(x) for x in [headers[j]] + [r[j] for r in texts])))
-               for j in range(ncol)]
-    while sum(minimum) > avail and max(minimum) > 3:
-        minimum[minimum.index(max(minimum))] -= 1
-    widths = list(minimum)
-    spare = avail - sum(widths)
-    while spare > 0:
-        grow = [j for j in range(ncol) if widths[j] < natural[j]]
-        if not grow:
-            break
-        j = max(grow, key=lambda j: (natural[j] - widths[j]) / natural[j])  # the most squeezed column
-        widths[j] += 1
-        spare -= 1
-
-    def line(cells: list[list[str]]) -> list[str]:
-        height = max(len(c) for c in cells)
-        return [(" " * _GAP).join((c[i] if i < len(c) else "").ljust(widths[j])
-                                  for j, c in enumerate(cells)).rstrip() for i in range(height)]
-
-    out = line([_wrap(h, widths[j]) for j, h in enumerate(headers)])
-    out.append((" " * _GAP).join("-" * w for w in widths))
-    for row in texts:
-        out += line([_wrap(t, widths[j]) for j, t in enumerate(row)])
-    return out
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(table: Table) -> str:
-    """A GitHub-flavoured Markdown table; "|" in cells is escaped; notes and footnotes follow as a list."""
-    texts = _marked(table)
-    lines = ["| " + " | ".join(_md_escape(c.title) for c in table.columns) + " |",
-             "| " + " | ".join("---" for _ in table.columns) + " |"]
-    lines += ["| " + " | ".join(_md_escape(t) for t in row) + " |" for row in texts]
-    extra = [f"- {_md_escape(n)}" for n in table.notes]
-    for n, row, col, d in table.footnotes():
-        srcs = ", ".join(f"<{s}>" for s in d.sources)
-        extra.append(f"- \\[{n}\\] {_md_escape(row)}, {_md_escape(col)}: {_md_escape(d.summary())}. "
-                     f"{_md_escape(d.comment)} Sources: {srcs}".rstrip())
-    if extra:
-        lines += [""] + extra
-    return "\n".join(lines) + "\n"
-
-
-def render_csv(table: Table) -> str:
-    """CSV: a header row of column titles, then one row of cell texts per subject (no footnote markers)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([c.title for c in table.columns])
-    for row in table.rows:
-        writer.writerow([cell.text for cell in row])
-    return buf.getvalue()
-
-
-def render_json(table: Table) -> str:
-    return json.dumps(table.to_json(), ensure_ascii=False, indent=2) + "\n"
-
-
-def local_link(base: str = BASE, prefix: str = "") -> Callable[[str], str]:
-    """Map IRIs under ``base`` to the same path on this server (``prefix`` + path); others stay as they are."""
-    def link(iri: str) -> str:
-        if iri.startswith(base):
-            return prefix + "/" + iri[len(base):]
-        return iri
-    return link
-
-
-def render_html(table: Table, link: Callable[[str], str] | None = None, *, sortable: bool = False) -> str:
-    """An HTML fragment: a <table> whose values link (through ``link``) and whose disputes are shown inline."""
-    link = link or (lambda iri: iri)
-    e = html.escape
-    notes = {id(d): n for n, _, _, d in table.footnotes()}
-    out = [f'<table class="fwgraph-chart" data-as-of="{e(table.as_of)}">',
-           f"<caption>{e(table.title)}</caption>", "<thead><tr>"]
-    for c in table.columns:
-        attrs = f' data-key="{e(c.key)}"' + (' aria-sort="none"' if sortable else "")
-        out.append(f'<th scope="col"{attrs}>{e(c.title)}</th>')
-    out.append("</tr></thead><tbody>")
-    for subject, row in zip(table.subjects, table.rows, strict=True):
-        out.append(f'<tr data-subject="{e(subject)}">')
-        for j, (col, cell) in enumerate(zip(table.columns, row, strict=True)):
-            tag = "th scope=\"row\"" if j == 0 else "td"
-            cls = ' class="disputed"' if cell.disputes else ""
-            parts = []
-            for label, iri in cell.values:
-                if iri:
-                    parts.append(f'<a href="{e(link(iri))}">{e(label)}</a>')
-                else:
-                    parts.append(e(label))
-            sep = "/" if col.key == "interface" else ", "
-            body = sep.join(parts) if parts else e(cell.text)
-            for d in cell.disputes:
-                n = notes[id(d)]
-                chart = _html_value(d.chart, link, "not listed")
-                today = _html_value(d.today, link, "not so")
-                srcs = " ".join(f'<a href="{e(s)}" rel="external">[{i}]</a>' for i, s in
-                                enumerate(d.sources, 1))
-                body += (f'<div class="dispute" id="note-{n}"><sup>{n}</sup> chart: {chart} · today: {today}'
-                         f' <span class="sources">sources: {srcs}</span>'
-                         + (f'<div class="comment">{e(d.comment)}</div>' if d.comment else "") + "</div>")
-            out.append(f'<{tag} data-column="{e(col.key)}"{cls} data-value="{e(cell.text)}">{body}</{tag.split()[0]}>')
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    if table.notes:
-        out.append('<ul class="chart-notes">' + "".join(f"<li>{e(n)}</li>" for n in table.notes) + "</ul>")
-    return "\n".join(out) + "\n"
-
-
-def _html_value(pair: tuple[str, str] | None, link: Callable[[str], str], missing: str) -> str:
-    if pair is None:
-        return f"<em>{html.escape(missing)}</em>"
-    return f'<a href="{html.escape(link(pair[1]))}">{html.escape(pair[0])}</a>'
-
-
-def render(table: Table, fmt: str, **kwargs: Any) -> str:
-    """Render ``table`` as table, markdown, csv, html or json."""
-    if fmt == "table":
-        return render_table(table, **kwargs)
-    if fmt == "markdown":
-        return render_markdown(table)
-    if fmt == "csv":
-        return render_csv(table)
-    if fmt == "html":
-        return render_html(table, **kwargs)
-    if fmt == "json":
-        return render_json(table)
-    raise ChartError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")

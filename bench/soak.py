@@ -1,0 +1,158 @@
+"""Soak test: fwgraph under a long mixed load, its memory and tail latency sampled over time; writes a Markdown
+section (append it to bench/RESULTS.md).
+
+    python bench/soak.py [--minutes 10] [--interval 30] [--connections 16] [--out bench/SOAK.md]
+
+One `fwgraph serve` on a fresh build; wrk drives a mix, request by request: repeated example queries (a cache
+answers), distinct ones (a new LIMIT each: no cache can), resource pages in every format, 404s, malformed
+queries, a service description, and a small contribution POSTed to /validate. Every interval records req/s,
+p50/p99, socket errors and answers by class (2xx, 4xx, 5xx; 503 apart: a deliberate refusal), then the server's
+memory (PSS and RSS summed over its processes). Healthy means: no 5xx but 503, no socket errors, p99 flat,
+memory flat after warm-up (its growth per interval is reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lib  # noqa: E402
+
+CONTRIBUTION = (b"@prefix fw: <https://w3id.org/fwgraph/ns#> .\n"
+                b"<https://w3id.org/fwgraph/framework/soak> a fw:WebFramework .\n")
+
+LUA = r"""
+local mix = {MIX}
+local counter = 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) c2 = 0; c4 = 0; c503 = 0; c5 = 0 end
+request = function()
+  counter = counter + 1
+  local item = mix[(counter % #mix) + 1]
+  local path = item.path
+  if item.distinct then path = path .. tostring(1000000 + counter) end
+  local headers = {["Accept"] = item.accept}
+  if item.body then
+    headers["Content-Type"] = "text/turtle"
+    return wrk.format("POST", path, headers, item.body)
+  end
+  return wrk.format("GET", path, headers)
+end
+response = function(status, headers, body)
+  if status == 503 then c503 = c503 + 1
+  elseif status >= 500 then c5 = c5 + 1
+  elseif status >= 400 then c4 = c4 + 1
+  else c2 = c2 + 1 end
+end
+done = function(summary, latency, requests)
+  local n = {c2 = 0, c4 = 0, c503 = 0, c5 = 0}
+  for _, t in ipairs(threads) do
+    for k, _ in pairs(n) do n[k] = n[k] + t:get(k) end
+  end
+  local e = summary.errors
+  io.write(string.format('SOAKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"socket_errors":%d,' ..
+    '"c2":%d,"c4":%d,"c503":%d,"c5":%d}\n', summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout, n.c2, n.c4, n.c503, n.c5))
+end
+"""
+
+
+def _lua(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (bytes, str)):
+        text = value.decode() if isinstance(value, bytes) else value
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_lua(v)}" for k, v in value.items()) + "}"
+    return "{" + ", ".join(_lua(v) for v in value) + "}"  # type: ignore[attr-defined]
+
+
+def mix(server: lib.Server) -> list[dict]:
+    """The request mix, one entry per request kind."""
+    items: list[dict] = []
+    for q in lib.example_queries():
+        items.append({"path": server.url(q.text), "accept": q.accept})  # repeated: a cache answers
+        items.append({"path": server.url(q.text.rstrip() + "\nLIMIT "), "accept": q.accept,  # never cached
+                      "distinct": True})
+    for accept in ("text/html", "text/turtle", "application/ld+json", "application/rdf+xml"):
+        items.append({"path": "/framework/flask", "accept": accept})
+        items.append({"path": "/interface/asgi", "accept": accept})
+    items += [{"path": "/framework/no-such-thing", "accept": "text/turtle"},
+              {"path": "/sparql?query=SELEC", "accept": "application/json"},
+              {"path": "/sparql", "accept": "text/turtle"},
+              {"path": "/", "accept": "text/html"},
+              {"path": "/validate", "accept": "application/json", "body": CONTRIBUTION}]
+    return items
+
+
+def run_interval(server: lib.Server, script: str, seconds: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "15s", "-s", script,
+                          server.base], capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("SOAKJSON "))
+    d = json.loads(line[len("SOAKJSON "):])
+    d["rps"] = d["requests"] / (d["duration_us"] / 1e6)
+    return d
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--interval", type=int, default=30, help="seconds per wrk run (one sample each)")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "SOAK.md")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="fwgraph-soak-"))
+    subprocess.run([lib.tool("fwgraph"), "build", "--out", str(work / "dist")], check=True, capture_output=True)
+    server = lib.start_fwgraph(work / "dist")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(LUA.replace("{MIX}", _lua(mix(server))))
+    rows = []
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < args.minutes * 60:
+            d = run_interval(server, fh.name, args.interval, args.connections)
+            mem = lib.memory(server.proc.pid if server.proc else 0)
+            d.update(pss=mem["pss"], rss=mem["hwm_sum"], at=time.monotonic() - start)
+            rows.append(d)
+            print(f"{d['at']:6.0f} s  {d['rps']:7.0f} req/s  p99 {d['p99_us'] / 1000:6.1f} ms  "
+                  f"5xx {d['c5']}  503 {d['c503']}  socket errors {d['socket_errors']}  "
+                  f"PSS {d['pss'] / 2**20:.0f} MB", flush=True)
+    finally:
+        server.stop()
+        os.unlink(fh.name)
+    args.out.write_text(report(rows, args), encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def report(rows: list[dict], args: argparse.Namespace) -> str:
+    mb = lambda b: f"{b / 2**20:.0f}"  # noqa: E731
+    warm = rows[len(rows) // 3:] or rows
+    growth = (warm[-1]["pss"] - warm[0]["pss"]) / max(1, len(warm) - 1)
+    lines = [f"## Soak ({args.minutes:g} min of mixed load, {args.connections} connections)", "",
+             f"Command: `python bench/soak.py --minutes {args.minutes:g} --interval {args.interval}`. The mix: every "
+             "example query repeated and distinct, resource pages in four formats, 404s, malformed queries, the "
+             "service description, the landing page and a contribution POSTed to /validate, in turn.", "",
+             "| at s | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | other 5xx | socket errors | PSS MB | RSS sum MB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for d in rows:
+        lines.append(f"| {d['at']:.0f} | {d['rps']:.0f} | {d['p50_us'] / 1000:.1f} | {d['p99_us'] / 1000:.1f} | "
+                     f"{d['c2']} | {d['c4']} | {d['c503']} | {d['c5']} | {d['socket_errors']} | {mb(d['pss'])} | "
+                     f"{mb(d['rss'])} |")
+    lines += ["", f"Total: {sum(d['requests'] for d in rows):,} requests; other 5xx {sum(d['c5'] for d in rows)}; "
+                  f"socket errors {sum(d['socket_errors'] for d in rows)}; PSS growth after warm-up "
+                  f"{growth / 2**20:+.1f} MB per interval; worst p99 {max(d['p99_us'] for d in rows) / 1000:.1f} ms.",
+              ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""/contribute: the contribution form generated from the shapes (fwgraph.form), for a new or an existing record.
+
+GET renders the form (starting from the stored record when editing); POST turns a filled form into the Turtle
+file for data/<folder>/: as JSON for the page's script (which validates it through /validate as you type), as a
+download, or, without scripts, as a page that hands the record to /validate.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from fwgraph import formats
+from fwgraph.app.http import service
+from fwgraph.errors import InputError
+from fwgraph.form import (
+    KINDS,
+    SLUG,
+    FormModel,
+    build_model,
+    choices_from_rows,
+    choices_query,
+    file_name,
+    record_graph,
+    record_turtle,
+    record_values,
+    stored_record,
+    turtle_of,
+)
+from fwgraph.sparql import prepare
+
+bp = Blueprint("form", __name__)
+
+
+def _model(kind_name: str) -> FormModel:
+    kind = KINDS.get(kind_name)
+    if kind is None:
+        abort(404, f"no form for {kind_name!r}: choose one of " + ", ".join(KINDS))
+    models = current_app.extensions.setdefault("fwgraph.forms", {})
+    if kind_name not in models:  # the shapes and the data never change while the server runs
+        svc = service()
+
+        def choices(cls: str) -> list[dict[str, str]]:
+            return choices_from_rows(svc.engine.query(prepare(choices_query(cls)), max_rows=5000).rows)
+
+        models[kind_name] = build_model(kind, svc.shapes, svc.ontology, choices)
+    return models[kind_name]
+
+
+def _records(kind_name: str) -> list[dict[str, str]]:
+    rows = service().engine.query(prepare(choices_query(str(KINDS[kind_name].cls))), max_rows=10_000).rows
+    base = KINDS[kind_name].iri("")
+    return [dict(c, slug=c["value"][len(base):]) for c in choices_from_rows(rows) if c["value"].startswith(base)]
+
+
+@bp.get("/contribute")
+def form() -> Response:
+    kind_name = request.args.get("kind", "")
+    if not kind_name:
+        body = render_template("contribute_start.html", kinds=list(KINDS),
+                               records={k: _records(k) for k in KINDS})
+        return Response(body, content_type=formats.HTML.content_type)
+    model = _model(kind_name)
+    slug = request.args.get("edit", "").strip()
+    values: dict = {}
+    extra = ""
+    if slug:
+        svc = service()
+        graph = stored_record(model.kind, slug, svc.root, svc.describe) if SLUG.match(slug) else None
+        if graph is None:
+            abort(404, f"there is no {kind_name} {slug!r} to edit")
+        values, rest = record_values(model, graph, model.kind.iri(slug))
+        extra = turtle_of(rest)
+    body = render_template("contribute.html", model=model, values=values, extra=extra, slug=slug,
+                           editing=bool(slug), file_name=file_name(model, slug or "your-" + kind_name))
+    response = Response(body, content_type=formats.HTML.content_type)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/contribute")
+def record() -> Response:
+    model = _model(request.form.get("kind", ""))
+    slug = request.form.get("slug", "")
+    fields = {k: request.form.getlist(k) for k in request.form if k not in ("kind", "slug", "extra", "action")}
+    wants_json = request.accept_mimetypes.best == formats.JSON.media_type
+    try:
+        graph = record_graph(model, fields, slug, request.form.get("extra", ""))
+    except InputError as exc:
+        if wants_json:
+            problem = dict(exc.as_dict(), field=exc.source, status=400)
+            return Response(json.dumps(problem, ensure_ascii=False), status=400, content_type=formats.JSON.content_type)
+        abort(400, str(exc))
+    slug = slug.strip()
+    turtle = record_turtle(model, graph, slug)
+    name = file_name(model, slug)
+    if wants_json:
+        doc = {"file": name, "turtle": turtle, "triples": len(graph)}
+        return Response(json.dumps(doc, ensure_ascii=False), content_type=formats.JSON.content_type,
+                        headers={"Cache-Control": "no-store"})
+    if request.form.get("action") == "download":
+        return Response(turtle, content_type=formats.TURTLE.content_type, headers={
+            "Content-Disposition": f'attachment; filename="{slug}.ttl"', "Cache-Control": "no-store"})
+    body = render_template("contribute_record.html", turtle=turtle, file_name=name, model=model)
+    return Response(body, content_type=formats.HTML.content_type, headers={"Cache-Control": "no-store"})
