@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -28,17 +30,24 @@ def build(out: Path, data: Path | None) -> None:
     """Validate the sources and write the dumps, gzip copies and the VoID description."""
     from fwgraph.build import build as do_build
 
-    try:
+    with _build_errors():
         result = do_build(out, root=data)
+    for _name, path in sorted(result.files.items()):
+        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
+    click.echo(f"{result.triples} triples; {len(result.report.warnings)} warning(s)")
+
+
+@contextmanager
+def _build_errors() -> Iterator[None]:
+    """Exit 1 when the sources do not conform (the report on stderr), 2 when they cannot be read."""
+    try:
+        yield
     except BuildError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
     except (InputError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    for _name, path in sorted(result.files.items()):
-        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
-    click.echo(f"{result.triples} triples; {len(result.report.warnings)} warning(s)")
 
 
 @cli.command()
@@ -55,14 +64,8 @@ def release(version: str, data: Path | None, issued: str | None, no_changelog: b
     """
     from fwgraph.release import cut_release
 
-    try:
+    with _build_errors():
         result = cut_release(version, root=data, issued=issued, changelog=not no_changelog)
-    except BuildError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_INVALID)
-    except (InputError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
     click.echo(f"released {result.version} ({result.issued}) into {result.path}")
     click.echo(result.diff.summary() if result.diff else "the first release")
     if result.changelog:
