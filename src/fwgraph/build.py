@@ -82,12 +82,6 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) -> Graph:
     """VoID + DCAT for the dataset: statistics, distributions with checksums, endpoint and URI space."""
 
