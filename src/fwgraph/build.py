@@ -93,12 +93,6 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def build(out: Path | str = "dist", root: Path | str | None = None, *, version: str | None = None,
           issued: str | None = None) -> BuildResult:
     """Validate the sources and write the distribution into ``out``; raise BuildError if they do not conform.

@@ -18,7 +18,6 @@ from fwgraph.formats import Format
 from fwgraph.namespace import bind_prefixes
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 Term = Any  # a pyoxigraph NamedNode, BlankNode or Literal
 
