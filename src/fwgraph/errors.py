@@ -67,5 +67,10 @@ class ServiceBusy(FwgraphError):
     """No worker (query worker, validation slot) is free."""
 
 
+class QueryStopped(FwgraphError):
+    """The process evaluating a query died under it: the query ran past the worker's memory allowance (a
+    deliberate limit, like the time limit) or made the engine crash. The service goes on; a fresh worker waits."""
+
+
 class WorkerFailed(FwgraphError):
     """The process doing the work died (out of its memory allowance, or a crash in a native library)."""

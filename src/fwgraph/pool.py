@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from fwgraph.engine import Answer
-from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed
+from fwgraph.errors import QueryError, QueryStopped, ServiceBusy, TimeLimitExceeded, WorkerFailed
 
 _FRAME = struct.Struct("!II")  # header length, body length
 _WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
@@ -429,8 +429,9 @@ class WorkerPool:
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
             self._replace(worker)
-            raise WorkerFailed("the query worker stopped while evaluating the query (it ran out of its memory "
-                               "allowance, or the query engine crashed on it); the service goes on") from None
+            raise QueryStopped("the query stopped the worker evaluating it: it needed more than a query worker's "
+                               "memory allowance, or the query engine crashed on it; simplify the query or add a "
+                               "LIMIT") from None
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
             self.stats["retired"] += 1
             self._replace(worker)
