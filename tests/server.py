@@ -77,17 +77,19 @@ def dist() -> Path:
     return _dist
 
 
-def server(*options: str, env: dict[str, str] | None = None, port: int | None = None) -> Server:
+def server(*options: str, env: dict[str, str] | None = None, port: int | None = None,
+           dist_dir: Path | None = None) -> Server:
     """A running server with these `serve` options (e.g. "--timeout", "2"), started once.
 
-    "{port}" in an option is replaced by the server's port (for a --base-iri on this server).
+    "{port}" in an option is replaced by the server's port (for a --base-iri on this server). ``dist_dir``
+    serves another distribution than the session's build.
     """
-    key = options + tuple(sorted((env or {}).items()))
+    key = options + tuple(sorted((env or {}).items())) + ((str(dist_dir),) if dist_dir else ())
     if key in _servers and _servers[key].process.poll() is None:
         return _servers[key]
     port = port or free_port()
     options = tuple(o.replace("{port}", str(port)) for o in options)
-    cmd = [sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--dist", str(dist()), *options]
+    cmd = [sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--dist", str(dist_dir or dist()), *options]
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FWGRAPH_")}
     environ.update(env or {})
     log = Path(tempfile.mkstemp(prefix="fwgraph-sparql-server-", suffix=".log")[1])

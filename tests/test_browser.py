@@ -304,3 +304,23 @@ def test_contribution_form_without_javascript(browser, server):
     assert "Does not conform" in page.inner_text("#verdict")
     assert "four-digit year" in page.inner_text("table.results")
     context.close()
+
+
+READ_JSON_LD = """() => [...document.querySelectorAll('script[type="application/ld+json"]')]
+    .map(s => JSON.parse(s.textContent))"""
+
+
+@pytest.mark.parametrize(("path", "kind"), [("", "Dataset"), ("dataset", "Dataset"),
+                                            ("framework/flask", "SoftwareSourceCode"),
+                                            ("server/uvicorn", "SoftwareApplication")])
+def test_chromium_reads_the_embedded_json_ld(page, server, path, kind):
+    """What a crawler reads: one schema.org data block, parsed by the browser, and no CSP violation for it."""
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto(server(path))
+    docs = page.evaluate(READ_JSON_LD)
+    assert [d["@type"] for d in docs] == [kind]
+    assert docs[0]["@context"] == "https://schema.org" and docs[0]["name"]
+    if kind == "Dataset":
+        assert {d["@type"] for d in docs[0]["distribution"]} == {"DataDownload"}
+    assert violations == []

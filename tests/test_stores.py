@@ -263,5 +263,5 @@ def test_the_readme_gives_the_tested_commands():
     assert OXIGRAPH_SERVE.format(db="db", port=7878, timeout=10) in README
     assert f'isql-vt 1111 dba dba exec="{VIRTUOSO_LOAD.format(dist="$PWD/dist")}"' in README
     assert f"fwgraph serve --dist dist --store '{VIRTUOSO_URL.format(port=8890)}'" in README
-    assert "apt-get install -y chromium virtuoso-opensource" in README  # the test command installs it
+    assert re.search(r"apt-get install -y [^&]*\bvirtuoso-opensource\b", README)  # the test command installs it
     assert "Fuseki" not in README and "QLever" not in README  # only the tested engines are named

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
 import gzip
-import hashlib
 import shutil
 import tempfile
 import time
@@ -13,16 +13,26 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, VOID, XSD
+from rdflib.namespace import XSD
 
-from fwgraph import formats
-from fwgraph._version import __version__
-from fwgraph.dist import COMPRESSED, STORE_DIR, VOID_FILE
+from fwgraph.description import void_description
+from fwgraph.dist import (
+    COMPRESSED,
+    GRAPH_DUMP,
+    RELEASES_DIR,
+    STORE_DIR,
+    VOID_FILE,
+    Dist,
+    Release,
+    Version,
+    shipped_releases,
+    version_key,
+)
 from fwgraph.engine import write_store
-from fwgraph.errors import BuildError, InputError
+from fwgraph.errors import BuildError, InputError, StartError
 from fwgraph.graph import Sources, load_files, parse_file, stamp_version
 from fwgraph.jsonld import context_bytes, to_jsonld
-from fwgraph.namespace import BASE, DATASET_IRI, SPDX_TERMS, bind_prefixes
+from fwgraph.namespace import bind_prefixes
 from fwgraph.validation import ValidationReport, validate_graph
 
 
@@ -34,6 +44,7 @@ class BuildResult:
     files: dict[str, Path]
     triples: int
     report: ValidationReport
+    version: Version
 
 
 def _canonical_quads(graph: Graph) -> list[ox.Quad]:
@@ -82,90 +93,39 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
-def void_description(graph: Graph, files: dict[str, bytes], base: str = BASE) -> Graph:
-    """VoID + DCAT for the dataset: statistics, distributions with checksums, endpoint and URI space."""
-
-    dataset = URIRef(base + "dataset") if base != BASE else DATASET_IRI
-    void = bind_prefixes(Graph())
-    for triple in graph.triples((DATASET_IRI, None, None)):
-        void.add((dataset, triple[1], triple[2]))
-    void.add((dataset, RDF.type, VOID.Dataset))
-    void.add((dataset, RDF.type, DCAT.Dataset))
-    void.set((dataset, URIRef(str(DCAT) + "version"), Literal(__version__)))
-    void.set((dataset, OWL.versionInfo, Literal(__version__)))
-    void.set((dataset, VOID.triples, Literal(len(graph), datatype=XSD.integer)))
-    void.set((dataset, VOID.entities, Literal(len({s for s in graph.subjects() if isinstance(s, URIRef)
-                                                   and str(s).startswith(BASE)}), datatype=XSD.integer)))
-    void.set((dataset, VOID.classes, Literal(len(set(graph.objects(None, RDF.type))), datatype=XSD.integer)))
-    void.set((dataset, VOID.properties, Literal(len(set(graph.predicates())), datatype=XSD.integer)))
-    void.set((dataset, VOID.distinctSubjects, Literal(len(set(graph.subjects())), datatype=XSD.integer)))
-    void.set((dataset, VOID.distinctObjects, Literal(len(set(graph.objects())), datatype=XSD.integer)))
-    void.set((dataset, VOID.uriSpace, Literal(base)))
-    void.set((dataset, VOID.sparqlEndpoint, URIRef(base + "sparql")))
-    void.set((dataset, VOID.rootResource, URIRef(base + "framework/flask")))
-    for example in ("framework/flask", "framework/fastapi", "interface/asgi"):
-        void.add((dataset, VOID.exampleResource, URIRef(base + example)))
-    for vocab in ("http://usefulinc.com/ns/doap#", "http://purl.org/dc/terms/", "http://www.w3.org/2004/02/skos/core#",
-                  "http://www.w3.org/ns/prov#", "https://schema.org/", base + "ns#"):
-        void.add((dataset, VOID.vocabulary, URIRef(vocab)))
-    service = URIRef(base + "sparql#service")
-    void.add((dataset, DCAT.accessService, service))
-    void.add((service, RDF.type, DCAT.DataService))
-    void.add((service, DCAT.endpointURL, URIRef(base + "sparql")))
-    void.add((service, DCAT.endpointDescription, URIRef(base + "sparql")))
-    void.add((service, DCAT.servesDataset, dataset))
-    void.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
-    for name in sorted(files):
-        data = files[name]
-        fmt = formats.by_suffix(name.removesuffix(".gz"))
-        dist = URIRef(f"{base}download/{name}")
-        void.add((dataset, DCAT.distribution, dist))
-        if name in ("fwgraph.ttl", "fwgraph.nt", "fwgraph.jsonld") or name.endswith(".gz"):
-            void.add((dataset, VOID.dataDump, dist))
-        void.add((dist, RDF.type, DCAT.Distribution))
-        void.add((dist, DCTERMS.title, Literal(name)))
-        void.add((dist, DCAT.downloadURL, dist))
-        if fmt is not None:
-            void.add((dist, DCAT.mediaType, URIRef(fmt.iana)))
-        void.add((dist, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)))
-        if name.endswith(".gz"):
-            void.add((dist, DCAT.compressFormat, URIRef(formats.GZIP.iana)))
-        checksum = BNode(f"checksum-{name}")
-        void.add((dist, SPDX_TERMS.checksum, checksum))
-        void.add((checksum, RDF.type, SPDX_TERMS.Checksum))
-        void.add((checksum, SPDX_TERMS.algorithm, SPDX_TERMS.checksumAlgorithm_sha256))
-        digest = Literal(hashlib.sha256(data).hexdigest(), datatype=XSD.hexBinary)
-        void.add((checksum, SPDX_TERMS.checksumValue, digest))
-    return void
-
-
-def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResult:
+def build(out: Path | str = "dist", root: Path | str | None = None, *, version: str | None = None,
+          issued: str | None = None) -> BuildResult:
     """Validate the sources and write the distribution into ``out``; raise BuildError if they do not conform.
 
+    With ``version`` (MAJOR.MINOR.PATCH, above every shipped release) the build is that release: version IRIs,
+    the release before as prior version, ``issued`` (ISO date, default today) as its date, and a description of
+    ``dataset/<version>`` with its files under ``download/<version>/`` (see :mod:`fwgraph.release`). Without, the
+    build states the latest shipped release when the sources are that release, else ``<latest>+dev``; it also
+    carries every shipped release (``releases/<version>/``), checked against its checksums, for the server.
     Two builds of the same sources write identical bytes.
     """
     src = Sources.at(root)
+    shipped = shipped_releases(src.root / RELEASES_DIR)
     loaded = load_files([src.ontology, *src.data])
-    graph = stamp_version(loaded.graph)
-    shapes = stamp_version(parse_file(src.shapes))
-    report = validate_graph(graph, shapes=shapes, origin=loaded.origin)
+    shapes_source = parse_file(src.shapes)
+    if version is not None:
+        stamp = _new_release(version, issued, shipped)
+        graph, shapes = _stamped(loaded.graph, stamp), _stamped(shapes_source, stamp)
+    else:
+        stamp, graph, shapes = _current(loaded.graph, shapes_source, shipped)
+    # pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the file gets the shapes alone.
+    report = validate_graph(graph, shapes=_stamped(shapes, stamp), origin=loaded.origin)
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
     out = Path(out)
     _check_replaceable(out)
-    ontology = stamp_version(parse_file(src.ontology))
+    ontology = _stamped(parse_file(src.ontology), stamp)
     quads = _canonical_quads(graph)
     nt = _canonical_nt(quads)
     canonical = _canonical_graph(quads)
     files: dict[str, bytes] = {
         "fwgraph.ttl": _turtle(canonical),
-        "fwgraph.nt": nt,
+        GRAPH_DUMP: nt,
         "fwgraph.jsonld": to_jsonld(canonical),
         "fwgraph.context.jsonld": context_bytes(),
         "ontology.ttl": _turtle(_canonical_graph(_canonical_quads(ontology))),
@@ -173,7 +133,8 @@ def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResu
     }
     for name in COMPRESSED:
         files[name + ".gz"] = _gzip(files[name])
-    files[VOID_FILE] = _turtle(void_description(canonical, files))
+    files[VOID_FILE] = _turtle(void_description(canonical, files, version=stamp,
+                                                versioned_dataset=version is not None))
     # Everything is written into a fresh sibling directory that then replaces ``out`` as a whole: an
     # interrupted build leaves the old distribution untouched (and no stale file survives a rebuild).
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -182,13 +143,80 @@ def build(out: Path | str = "dist", root: Path | str | None = None) -> BuildResu
     try:
         for name, data in files.items():
             (staging / name).write_bytes(data)
-        write_store(staging / "fwgraph.nt", staging / STORE_DIR)
+        if version is None:
+            for release in shipped:
+                _unpack_release(release, staging / RELEASES_DIR / release.version)
+        write_store(staging / GRAPH_DUMP, staging / STORE_DIR)
         _replace_dir(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     written = {name: out / name for name in files}
-    return BuildResult(out=out, files=written, triples=len(graph), report=report)
+    return BuildResult(out=out, files=written, triples=len(graph), report=report, version=stamp)
+
+
+# ---------------------------------------------------------------------------------------------- versions
+
+
+def _stamped(graph: Graph, stamp: Version) -> Graph:
+    copy = Graph()
+    copy += graph
+    for prefix, ns in graph.namespaces():
+        copy.bind(prefix, ns, override=True)
+    return stamp_version(copy, stamp.name, iri=stamp.release, prior=stamp.prior,
+                         issued=stamp.issued if stamp.release else None)
+
+
+def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Version:
+    key = version_key(version)
+    latest = shipped[-1] if shipped else None
+    if latest is not None and key <= version_key(latest.version):
+        raise InputError(f"release {version} is not above the latest shipped release {latest.version}; releases "
+                         "are never replaced", source=version)
+    if issued is None:
+        issued = datetime.datetime.now(datetime.UTC).date().isoformat()
+    try:
+        datetime.date.fromisoformat(issued)
+    except ValueError:
+        raise InputError("the release date is YYYY-MM-DD", source=issued) from None
+    return Version(name=version, release=True, prior=latest.version if latest else None, issued=issued,
+                   releases=(*(r.version for r in shipped), version))
+
+
+def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Version, Graph, Graph]:
+    """The version the sources are at: the latest release when they are that release, else ``<latest>+dev``.
+
+    "Are that release" is decided on the canonical graphs: the data and the shapes, stamped as the release,
+    equal the release's own dumps.
+    """
+    releases = tuple(r.version for r in shipped)
+    if not shipped:
+        dev = Version(name="0.0.0+dev", release=False)
+        return dev, _stamped(graph, dev), _stamped(shapes, dev)
+    latest = shipped[-1]
+    candidate = Version(name=latest.version, release=True, prior=latest.prior, issued=latest.issued,
+                        releases=releases)
+    data, shape_graph = _stamped(graph, candidate), _stamped(shapes, candidate)
+    same = _canonical_nt(_canonical_quads(data)) == latest.dump() and _canonical_nt(
+        _canonical_quads(shape_graph)) == _canonical_nt(_canonical_quads(parse_file(latest.path / "shapes.ttl")))
+    if same:
+        return candidate, data, shape_graph
+    dev = Version(name=f"{latest.version}+dev", release=False, prior=latest.version, releases=releases)
+    return dev, _stamped(graph, dev), _stamped(shapes, dev)
+
+
+def _unpack_release(release: Release, target: Path) -> None:
+    """Copy a shipped release into a distribution, with its dumps uncompressed, and check its checksums."""
+    target.mkdir(parents=True)
+    for path in sorted(release.path.iterdir()):
+        if path.is_file():
+            shutil.copyfile(path, target / path.name)
+            if path.name.endswith(".gz") and path.name.removesuffix(".gz") in COMPRESSED:
+                (target / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+    try:
+        Dist(target).verify()
+    except StartError as exc:
+        raise BuildError(f"release {release.version} in {release.path} is damaged: {exc}") from None
 
 
 def _remove_leftovers(out: Path, older_than: float = 3600.0) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -28,17 +30,66 @@ def build(out: Path, data: Path | None) -> None:
     """Validate the sources and write the dumps, gzip copies and the VoID description."""
     from fwgraph.build import build as do_build
 
-    try:
+    with _build_errors():
         result = do_build(out, root=data)
+    for _name, path in sorted(result.files.items()):
+        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
+    click.echo(f"{result.triples} triples; {len(result.report.warnings)} warning(s)")
+
+
+@contextmanager
+def _build_errors() -> Iterator[None]:
+    """Exit 1 when the sources do not conform (the report on stderr), 2 when they cannot be read."""
+    try:
+        yield
     except BuildError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
     except (InputError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    for _name, path in sorted(result.files.items()):
-        click.echo(f"wrote {path} ({path.stat().st_size} bytes)")
-    click.echo(f"{result.triples} triples; {len(result.report.warnings)} warning(s)")
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/, data/ and releases/ (default: the shipped sources).")
+@click.option("--date", "issued", default=None, metavar="YYYY-MM-DD", help="The release date (default: today, UTC).")
+@click.option("--no-changelog", is_flag=True, help="Leave CHANGELOG.md as it is.")
+def release(version: str, data: Path | None, issued: str | None, no_changelog: bool) -> None:
+    """Cut release VERSION (MAJOR.MINOR.PATCH): validate, build it with version IRIs into releases/VERSION/,
+    write its notes with the data diff against the release before, and move the CHANGELOG's Unreleased
+    entries under it. Exit 0 released, 1 sources do not conform, 2 bad version, existing release or unreadable
+    sources.
+    """
+    from fwgraph.release import cut_release
+
+    with _build_errors():
+        result = cut_release(version, root=data, issued=issued, changelog=not no_changelog)
+    click.echo(f"released {result.version} ({result.issued}) into {result.path}")
+    click.echo(result.diff.summary() if result.diff else "the first release")
+    if result.changelog:
+        click.echo(f"updated {result.changelog}")
+
+
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+def diff(old: Path, new: Path, fmt: str) -> None:
+    """Show what changed from build OLD to build NEW: resources added and removed, and per resource the facts
+    added and removed. OLD and NEW are distribution or release directories, or dumps (.nt, .ttl, .jsonld, .gz).
+    Blank nodes are compared canonically. Exit 0 (changes or none), 2 when a build cannot be read.
+    """
+    from fwgraph.diff import diff_builds
+
+    try:
+        result = diff_builds(old, new)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    text = {"text": result.to_text, "markdown": result.to_markdown, "json": result.to_json}[fmt]()
+    click.echo(text, nl=False)
 
 
 @cli.command()

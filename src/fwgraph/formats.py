@@ -96,6 +96,8 @@ TEXT = Format("text", "plain text", ("text/plain",), "doc", aliases={"txt": "tex
 MARKDOWN = Format("markdown", "Markdown", ("text/markdown",), "doc", aliases={"md": "text/markdown"}, suffix=".md",
                   charset=True)
 GZIP = Format("gzip", "gzip", ("application/gzip",), "archive", suffix=".gz")
+#: Plain XML documents (the sitemap); SPARQL results in XML are SPARQL_XML.
+XML_DOCUMENT = Format("xml-document", "XML", ("application/xml", "text/xml"), "doc", suffix=".xml", charset=True)
 
 #: The formats of SELECT/ASK results and of CONSTRUCT/DESCRIBE results, preferred first.
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
@@ -104,7 +106,7 @@ RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 ANSWER_FORMATS: tuple[Format, ...] = (*RESULT_FORMATS, HTML, *RDF_FORMATS)
 #: Contributions and sources are read in these.
 INPUT_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD)
-ALL: tuple[Format, ...] = (*RESULT_FORMATS, *RDF_FORMATS, HTML, JSON, TEXT, MARKDOWN, GZIP)
+ALL: tuple[Format, ...] = (*RESULT_FORMATS, *RDF_FORMATS, HTML, JSON, TEXT, MARKDOWN, GZIP, XML_DOCUMENT)
 
 #: Request bodies the SPARQL protocol defines (they are not answer formats).
 SPARQL_QUERY = "application/sparql-query"
@@ -168,11 +170,15 @@ def offers(*formats: Format) -> tuple[Offer, ...]:
     return tuple(out)
 
 
-def _parse_accept(header: str) -> tuple[tuple[str, str, float, int], ...]:
-    """Accept as (type, subtype, q, position); parameters other than q (charset, profile) are ignored."""
+#: A parsed Accept entry: (type, subtype, q, position, parameters other than q, lowercased names).
+_Entry = tuple[str, str, float, int, tuple[tuple[str, str], ...]]
+
+
+def _parse_accept(header: str) -> tuple[_Entry, ...]:
+    """Accept as (type, subtype, q, position, parameters); q is taken out of the parameters."""
     out = []
-    for pos, item in enumerate(header.split(",")):
-        parts = [p.strip() for p in item.split(";")]
+    for pos, item in enumerate(_split_accept(header)):
+        parts = [p.strip() for p in _split_params(item)]
         mt = parts[0].lower()
         if not mt:
             continue
@@ -182,22 +188,61 @@ def _parse_accept(header: str) -> tuple[tuple[str, str, float, int], ...]:
             mt = "*/*"
         typ, _, sub = mt.partition("/")
         q = 1.0
+        params = []
         for param in parts[1:]:
             name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
+            name, value = name.strip().lower(), value.strip().strip('"')
+            if name == "q":
                 try:
-                    q = max(0.0, min(1.0, float(value.strip())))
+                    q = max(0.0, min(1.0, float(value)))
                 except ValueError:
                     q = 0.0
-        out.append((typ, sub, q, pos))
+            elif name:
+                params.append((name, value))
+        out.append((typ, sub, q, pos, tuple(params)))
     return tuple(out)
 
 
-def _quality(accept: tuple[tuple[str, str, float, int], ...], media_type: str) -> tuple[float, int, int]:
+def _split_accept(header: str) -> list[str]:
+    """Split at commas outside quoted strings (a JSON-LD profile may be quoted)."""
+    return _split_outside_quotes(header, ",")
+
+
+def _split_params(item: str) -> list[str]:
+    return _split_outside_quotes(item, ";")
+
+
+def _split_outside_quotes(text: str, sep: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == sep and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+#: Charsets a text answer is in (every text format fwgraph writes is UTF-8; US-ASCII clients get no guarantee).
+_OUR_CHARSETS = ("utf-8", "utf8")
+
+
+def _matches_params(params: tuple[tuple[str, str], ...]) -> bool:
+    """Whether an Accept entry's parameters allow our representation (RFC 9110 12.5.1): a charset other than
+    UTF-8 excludes it; a JSON-LD profile is honoured by the writer (:func:`jsonld_form`), never refused."""
+    return all(value.lower() in _OUR_CHARSETS for name, value in params if name == "charset")
+
+
+def _quality(accept: tuple[_Entry, ...], media_type: str) -> tuple[float, int, int]:
     """(q, specificity, -position) of the most specific Accept entry matching ``media_type``."""
     typ, _, sub = media_type.partition("/")
     best: tuple[float, int, int] | None = None
-    for a_typ, a_sub, q, pos in accept:
+    for a_typ, a_sub, q, pos, params in accept:
         if a_typ == typ and a_sub == sub:
             spec = 2
         elif a_typ == typ and a_sub == "*":
@@ -205,6 +250,8 @@ def _quality(accept: tuple[tuple[str, str, float, int], ...], media_type: str) -
         elif a_typ == "*" and a_sub == "*":
             spec = 0
         else:
+            continue
+        if params and not _matches_params(params):
             continue
         if best is None or spec > best[1]:
             best = (q, spec, -pos)
@@ -258,6 +305,42 @@ def negotiate(choices: tuple[Offer, ...], accept_header: str = "", format_param:
     if len(accept_header) + len(format_param) <= 512:
         return _negotiate_memo(choices, accept_header, format_param)
     return _negotiate(choices, accept_header, format_param)
+
+
+#: JSON-LD document forms a client may ask for with the ``profile`` parameter (JSON-LD 1.1, section 10.1).
+JSONLD_PROFILE = "http://www.w3.org/ns/json-ld#"
+JSONLD_FORMS = ("compacted", "expanded", "flattened")
+
+
+def jsonld_form(accept_header: str) -> str:
+    """The JSON-LD form the client asks for: the first known profile of its most preferred JSON-LD entry.
+
+    ``compacted`` (with the fwgraph context) when no entry names one; profiles fwgraph does not write (a frame,
+    a context) are ignored, as the JSON-LD spec allows.
+
+    >>> jsonld_form('application/ld+json;profile="http://www.w3.org/ns/json-ld#expanded"')
+    'expanded'
+    >>> jsonld_form("text/turtle, application/ld+json")
+    'compacted'
+    """
+    if "profile" not in accept_header:
+        return "compacted"
+    entries = [e for e in _parse_accept(accept_header[:4096])
+               if (e[0], e[1]) == ("application", "ld+json") and e[2] > 0]
+    for _, _, _, _, params in sorted(entries, key=lambda e: (-e[2], e[3])):
+        for name, value in params:
+            if name == "profile":
+                for uri in value.split():
+                    if uri.startswith(JSONLD_PROFILE) and uri[len(JSONLD_PROFILE):] in JSONLD_FORMS:
+                        return uri[len(JSONLD_PROFILE):]
+    return "compacted"
+
+
+def jsonld_content_type(form: str, media_type: str = JSONLD.media_type) -> str:
+    """The Content-Type of a JSON-LD answer in ``form``, stating its profile when it is not the default."""
+    if form == "compacted" or media_type != JSONLD.media_type:
+        return media_type
+    return f'{media_type}; profile="{JSONLD_PROFILE}{form}"'
 
 
 def names(formats: tuple[Format, ...]) -> str:

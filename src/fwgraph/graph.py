@@ -11,7 +11,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from fwgraph import formats
 from fwgraph._version import __version__
@@ -260,14 +260,27 @@ def rebase(graph: Graph, base: str) -> Graph:
     return out
 
 
-def stamp_version(graph: Graph, version: str | None = None) -> Graph:
-    """Write owl:versionInfo and owl:versionIRI on the ontology and shapes headers present in ``graph``."""
+def stamp_version(graph: Graph, version: str | None = None, *, iri: bool = True, prior: str | None = None,
+                  issued: str | None = None) -> Graph:
+    """Write owl:versionInfo (and owl:versionIRI, owl:priorVersion, dcterms:issued) on the ontology and shapes
+    headers in ``graph``.
+
+    ``iri=False`` for a build that is no release (its version has no IRI); ``prior`` is the release before;
+    ``issued`` the release's date.
+    """
 
     version = version or __version__
     for header in (ONTOLOGY_IRI, SHAPES_IRI):
         if (header, RDF.type, OWL.Ontology) in graph:
             graph.set((header, OWL.versionInfo, Literal(version)))
-            graph.set((header, OWL.versionIRI, URIRef(f"{header}/{version}")))
+            graph.remove((header, OWL.versionIRI, None))
+            graph.remove((header, OWL.priorVersion, None))
+            if iri:
+                graph.add((header, OWL.versionIRI, URIRef(f"{header}/{version}")))
+            if prior:
+                graph.add((header, OWL.priorVersion, URIRef(f"{header}/{prior}")))
+            if issued:
+                graph.set((header, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
     return graph
 
 

@@ -84,12 +84,18 @@ def _sort(node: Any) -> Any:
     return node
 
 
-def to_jsonld(graph: Graph, *, context_ref: str | None = None) -> bytes:
+def to_jsonld(graph: Graph, *, context_ref: str | None = None, form: str = "compacted") -> bytes:
     """Compact JSON-LD for ``graph`` with the fwgraph context, nodes and values in a stable order.
 
     The document refers to the context by IRI (``context_ref``) when given, else embeds it; in both
-    cases the compaction is done with the local context, so nothing is fetched.
+    cases the compaction is done with the local context, so nothing is fetched. ``form`` "expanded" or
+    "flattened" (a client's JSON-LD ``profile``) gives the context-free form instead: a top-level array of
+    node objects with full IRIs, blank nodes labelled — expanded and flattened at once.
     """
+    if form in ("expanded", "flattened"):
+        nodes = json.loads(graph.serialize(format="json-ld", auto_compact=False))
+        nodes = sorted((_sort(n) for n in nodes), key=lambda n: (str(n.get("@id", "")), json.dumps(n, sort_keys=True)))
+        return (json.dumps(nodes, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     raw = graph.serialize(format="json-ld", context=_context()["@context"], auto_compact=True)
     doc = json.loads(raw)
     doc.pop("@context", None)

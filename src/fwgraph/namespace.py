@@ -84,6 +84,19 @@ class FW(DefinedNamespace):
     harvestedValue: URIRef
 
 
+class DCAT3(DefinedNamespace):
+    """The DCAT 3 terms rdflib's DCAT namespace lacks (versions), and the ones used with them."""
+
+    _NS = Namespace("http://www.w3.org/ns/dcat#")
+    _fail = True
+
+    version: URIRef
+    previousVersion: URIRef
+    hasVersion: URIRef
+    hasCurrentVersion: URIRef
+    isVersionOf: URIRef
+
+
 FWSH = Namespace(BASE + "shapes#")
 ONTOLOGY_IRI = URIRef(BASE + "ns")
 SHAPES_IRI = URIRef(BASE + "shapes")
@@ -94,6 +107,10 @@ DBR = Namespace("http://dbpedia.org/resource/")
 SPDX = Namespace("http://spdx.org/licenses/")
 #: SPDX's own vocabulary (checksums), not to be confused with its licence list above.
 SPDX_TERMS = Namespace("http://spdx.org/rdf/terms#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
 
 #: Prefixes used in serialisations, query editors and the JSON-LD context.
 PREFIXES: dict[str, str] = {
@@ -120,6 +137,7 @@ PREFIXES: dict[str, str] = {
     "wd": str(WD),
     "dbr": str(DBR),
     "spdx": str(SPDX),
+    "foaf": str(FOAF),
 }
 
 

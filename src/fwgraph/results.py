@@ -18,7 +18,6 @@ from fwgraph.formats import Format
 from fwgraph.namespace import bind_prefixes
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 Term = Any  # a pyoxigraph NamedNode, BlankNode or Literal
 
@@ -185,13 +184,14 @@ def to_rdflib(triples: list[ox.Triple]) -> Graph:
     return graph
 
 
-def graph_bytes(triples: list[ox.Triple], fmt: Format | str) -> bytes:
-    """Serialise graph results: Turtle, N-Triples (sorted), RDF/XML by Oxigraph; compact JSON-LD with the context."""
+def graph_bytes(triples: list[ox.Triple], fmt: Format | str, jsonld_form: str = "compacted") -> bytes:
+    """Serialise graph results: Turtle, N-Triples (sorted), RDF/XML by Oxigraph; JSON-LD compacted with the
+    context, or expanded/flattened (``jsonld_form``, from the client's profile)."""
     fmt = _answer_format(fmt)
     if fmt is formats.JSONLD:
         from fwgraph.jsonld import to_jsonld
 
-        return to_jsonld(to_rdflib(triples))
+        return to_jsonld(to_rdflib(triples), form=jsonld_form)
     if fmt is formats.NTRIPLES:
         return b"".join(sorted(f"{t} .\n".encode() for t in triples))
     from fwgraph.namespace import PREFIXES
@@ -199,13 +199,13 @@ def graph_bytes(triples: list[ox.Triple], fmt: Format | str) -> bytes:
     return ox.serialize(triples, format=fmt.ox_rdf(), prefixes=PREFIXES) or b""
 
 
-def rdf_bytes(graph: Graph, fmt: Format | str) -> bytes:
+def rdf_bytes(graph: Graph, fmt: Format | str, jsonld_form: str = "compacted") -> bytes:
     """An rdflib graph in an RDF format (the same serialisers as :func:`graph_bytes`)."""
     fmt = _answer_format(fmt)
     if fmt is formats.JSONLD:
         from fwgraph.jsonld import to_jsonld
 
-        return to_jsonld(graph)
+        return to_jsonld(graph, form=jsonld_form)
     nt = graph.serialize(format="nt", encoding="utf-8")
     return graph_bytes([ox.Triple(q.subject, q.predicate, q.object)
                         for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)], fmt)

@@ -11,21 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDFS, VOID
+from rdflib.namespace import DCTERMS, RDFS, VOID
 
 from fwgraph._version import __version__
 from fwgraph.build import build
-from fwgraph.dist import VOID_FILE, Dist
+from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
 from fwgraph.graph import Sources
-from fwgraph.namespace import FW
+from fwgraph.namespace import DATASET_IRI, FW
 from fwgraph.query import ExampleQuery, examples
 from fwgraph.validation import ValidationReport, describer, validate_contribution
 
 
 def _sources_digest(src: Sources) -> str:
     h = hashlib.sha256(__version__.encode())
-    for path in [src.ontology, src.shapes, *src.data]:
+    releases = sorted(p for p in (src.root / RELEASES_DIR).rglob("*") if p.is_file())
+    for path in [src.ontology, src.shapes, *src.data, *releases]:
         h.update(str(path.relative_to(src.root)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -110,6 +111,40 @@ class Service:
     def download_names(self) -> list[str]:
         return self._dist.download_names()
 
+    @property
+    def dist_files(self) -> Dist:
+        """The served build's files."""
+        return self._dist
+
+    @property
+    def releases(self) -> dict[str, Dist]:
+        """The shipped releases served beside the latest data, oldest first."""
+        return self._dist.releases
+
+    @cached_property
+    def _documents(self) -> dict[tuple[str, str | None], Graph]:
+        return {}
+
+    def document(self, kind: str, version: str | None = None) -> Graph | None:
+        """The vocabulary (``ns``), the shapes (``shapes``) or the dataset description (``dataset``) of the
+        served build, or of shipped release ``version``; None when there is no such release."""
+        key = (kind, version)
+        if key not in self._documents:
+            if version is None:
+                dist = self._dist
+            elif version in self.releases:
+                dist = self.releases[version]
+            else:
+                return None
+            self._documents[key] = {"ns": dist.ontology, "shapes": dist.shapes, "dataset": dist.void}[kind]()
+        return self._documents[key]
+
+    @cached_property
+    def licence(self) -> str | None:
+        """The licence of the data (and of every description served)."""
+        value = self.void.value(DATASET_IRI, DCTERMS.license)
+        return str(value) if value is not None else None
+
     def describe(self, iris: list[URIRef]) -> Graph:
         """The stored concise bounded descriptions of ``iris`` (DESCRIBE on the engine)."""
         return describer(self.engine)(iris)
@@ -136,12 +171,12 @@ class Service:
 
     def void_text(self, prop: URIRef) -> str | None:
         """A literal of the dataset description (English or untagged preferred)."""
-        values = [o for o in self.void.objects(None, prop) if isinstance(o, Literal)]
+        values = [o for o in self.void.objects(DATASET_IRI, prop) if isinstance(o, Literal)]
         english = [v for v in values if v.language in (None, "en")]
         return str((english or values)[0]) if values else None
 
     def triples(self) -> int | None:
-        value = next(iter(self.void.objects(None, VOID.triples)), None)
+        value = self.void.value(DATASET_IRI, VOID.triples)
         return int(value) if isinstance(value, Literal) else None
 
     # ------------------------------------------------------------------ the SPARQL service description
@@ -152,7 +187,7 @@ class Service:
         from rdflib.namespace import DCTERMS, RDF, XSD
 
         from fwgraph import formats
-        from fwgraph.namespace import DATASET_IRI, bind_prefixes
+        from fwgraph.namespace import bind_prefixes
 
         cfg = self.settings
         sd = Namespace("http://www.w3.org/ns/sparql-service-description#")

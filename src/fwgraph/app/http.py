@@ -11,11 +11,14 @@ from html import escape
 from http import HTTPStatus
 
 from flask import Flask, Response, current_app, request
+from rdflib import Graph
 from werkzeug.http import parse_etags
 
 from fwgraph import formats
 from fwgraph._version import __version__
+from fwgraph.description import as_served
 from fwgraph.formats import Format, Offer
+from fwgraph.graph import rebase
 from fwgraph.namespace import BASE
 from fwgraph.service import Service
 
@@ -32,6 +35,10 @@ PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 #: Content that anyone can choose (query results as HTML) runs in a sandbox: an opaque origin, no script.
 SANDBOX_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+#: A reconciliation preview is shown in a frame of the client's own page (OpenRefine): any site may frame it;
+#: it still loads nothing but the site's own style sheet and runs no script.
+PREVIEW_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+                  "frame-ancestors *")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -60,6 +67,8 @@ def init_app(app: Flask) -> None:
     def _headers(response: Response) -> Response:
         headers = response.headers
         names = list(headers.keys())  # one pass (a missing-key lookup raises inside werkzeug)
+        if "Content-Security-Policy" in names and headers["Content-Security-Policy"] == PREVIEW_POLICY:
+            names.append("X-Frame-Options")  # framable by any site: its CSP says so, no X-Frame-Options denies it
         headers.extend(missing_headers(names, response.content_type or ""))
         if any(n.lower() == "location" for n in names):
             location = headers["Location"]
@@ -184,6 +193,37 @@ def local_path(iri: str) -> str | None:
 def href(iri: str) -> str:
     """A link target for ``iri``: its local page when it is ours, else the IRI itself."""
     return local_path(iri) or iri
+
+
+def public_iri(iri: str) -> str:
+    """``iri`` with the canonical base replaced by the public base the server is configured with."""
+    return public_base() + iri[len(BASE):] if iri.startswith(BASE) else iri
+
+
+def endpoint_url() -> str:
+    """The URL of this service's SPARQL endpoint, as the client reached the service (accepts POST directly)."""
+    return f"{request.url_root}sparql"
+
+
+def served(graph: Graph, *, dataset: bool = False) -> Graph:
+    """A document as this server serves it. The vocabulary and the shapes keep their canonical IRIs (as every
+    resource does); a dataset description names the public base as its URI space and the endpoint URL of this
+    service (which takes POST) rather than the redirecting canonical one."""
+    return as_served(rebase(graph, public_base()), endpoint_url()) if dataset else graph
+
+
+def signposting(iri: str, *, licence: str | None = None, types: tuple[str, ...] = (),
+                described_by: tuple[Format, ...] = formats.RDF_FORMATS) -> str:
+    """A FAIR Signposting ``Link`` header value for the page or description of ``iri``: the persistent IRI to
+    cite (``cite-as``), the descriptions in every RDF format (``describedby``), the licence and the types."""
+    links = [f'<{public_iri(iri)}>; rel="cite-as"']
+    host = request.host_url.rstrip("/")
+    links += [f'<{host}{path}>; rel="describedby"; type="{media}"' for path, _, media in
+              alternates(iri, described_by)]
+    if licence:
+        links.append(f'<{licence}>; rel="license"')
+    links += [f'<{t}>; rel="type"' for t in types]
+    return ", ".join(links)
 
 
 def alternates(iri: str, choices: tuple[Format, ...] = formats.RDF_FORMATS) -> list[tuple[str, str, str]]:

@@ -1,4 +1,5 @@
-"""Linked Data routes: every IRI under the public base dereferences by content negotiation; downloads; VoID.
+"""Linked Data routes: every IRI under the public base dereferences by content negotiation; the vocabulary, shapes
+and dataset description, also as each shipped release had them; downloads, also per release; VoID.
 
 The data keeps its canonical IRIs; the server answers for ``base + path`` at ``/path`` for the configured
 public base and for the canonical base, so the same data runs on localhost, behind a proxy or at w3id.org.
@@ -16,25 +17,33 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template, request
+from rdflib.namespace import OWL, VOID
 
-from fwgraph import formats
+from fwgraph import formats, schemaorg
 from fwgraph.app.http import (
     alternates,
     bases,
     cache_headers,
     conditional,
+    endpoint_url,
     error_response,
     local_path,
     negotiate,
     page_etag,
     public_base,
+    public_iri,
+    served,
     service,
+    signposting,
 )
+from fwgraph.dist import Dist
 from fwgraph.formats import Format
-from fwgraph.graph import rebase
 from fwgraph.namespace import BASE
 from fwgraph.resource import describe, document_view, resource_view
-from fwgraph.results import graph_bytes, rdf_bytes
+from fwgraph.results import graph_bytes, rdf_bytes, to_rdflib
+from fwgraph.vocabulary import vocabulary_view
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 bp = Blueprint("linkeddata", __name__)
 
@@ -57,20 +66,26 @@ def _file_digest(path: str, mtime_ns: int, size: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _serve_file(name: str) -> Response:
-    path = service().dist / name
+def _serve_file(path: Path) -> Response:
     stat = path.stat()
     etag = _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
     cached = conditional(etag)
     if cached is not None:
         return cached
-    return cache_headers(Response(path.read_bytes(), content_type=formats.content_type_of_file(name)), etag)
+    return cache_headers(Response(path.read_bytes(), content_type=formats.content_type_of_file(path.name)), etag)
 
 
-@bp.get("/download/")
-def downloads_index() -> Response:
-    names = service().download_names()
-    etag = page_etag("downloads", *names)
+def _release(version: str) -> Dist:
+    releases = service().releases
+    if version not in releases:
+        abort(404, f"no release {version!r}; the releases are " + (", ".join(releases) or "none yet")
+              + f" (see {request.script_root}/download/)")
+    return releases[version]
+
+
+def _index(dist: Dist, prefix: str, releases: list[str]) -> Response:
+    names = dist.download_names()
+    etag = page_etag("downloads", prefix, *names, *releases)
     cached = conditional(etag, vary=True)
     if cached is not None:
         return cached
@@ -78,24 +93,48 @@ def downloads_index() -> Response:
     if chosen is None:
         abort(406, "the list of downloads is available as " + ", ".join(mt for mt, _ in INDEX_OFFERS))
     if chosen[1] is formats.HTML:
-        files = [(n, formats.content_type_of_file(n), (service().dist / n).stat().st_size) for n in names]
-        body, fmt = render_template("downloads.html", files=files), formats.HTML
+        files = [(n, formats.content_type_of_file(n), (dist / n).stat().st_size) for n in names]
+        body = render_template("downloads.html", files=files, prefix=prefix, releases=releases,
+                               version=prefix.strip("/") or None)
+        fmt = formats.HTML
     else:
-        body, fmt = json.dumps({"files": names}), formats.JSON
+        body, fmt = json.dumps({"files": names, "releases": releases}), formats.JSON
     response = Response(body, content_type=fmt.content_type)
     return cache_headers(response, etag, vary=True)
 
 
+@bp.get("/download/")
+def downloads_index() -> Response:
+    svc = service()
+    return _index(svc.dist_files, "", list(reversed(svc.releases)))
+
+
 @bp.get("/download/<name>")
 def download(name: str) -> Response:
-    if name not in service().download_names():
+    svc = service()
+    if name in svc.releases:
+        return Response(status=301, headers={"Location": f"{request.script_root}/download/{name}/"})
+    if name not in svc.download_names():
         abort(404, f"no file {name!r} in the distribution; see {request.script_root}/download/")
-    return _serve_file(name)
+    return _serve_file(svc.dist / name)
+
+
+@bp.get("/download/<version>/")
+def release_index(version: str) -> Response:
+    return _index(_release(version), f"{version}/", [])
+
+
+@bp.get("/download/<version>/<name>")
+def release_download(version: str, name: str) -> Response:
+    release = _release(version)
+    if name not in release.download_names():
+        abort(404, f"no file {name!r} in release {version}; see {request.script_root}/download/{version}/")
+    return _serve_file(release / name)
 
 
 @bp.get("/context.jsonld")
 def jsonld_context() -> Response:
-    return _serve_file("fwgraph.context.jsonld")
+    return _serve_file(service().dist / "fwgraph.context.jsonld")
 
 
 @bp.get("/.well-known/void")
@@ -104,15 +143,18 @@ def void() -> Response:
     if chosen is None:
         abort(406, "the VoID description is available as " + ", ".join(f.media_type for f in formats.RDF_FORMATS))
     media, fmt = chosen
-    etag = page_etag("void", media)
+    form = _jsonld_form(fmt)
+    etag = page_etag("void", media, form, endpoint_url())
     cached = conditional(etag, vary=True)
     if cached is not None:
         return cached
-    body = rdf_bytes(rebase(service().void, public_base()), fmt)
-    return cache_headers(Response(body, content_type=fmt.content_type_for(media)), etag, vary=True)
+    body = rdf_bytes(served(service().void, dataset=True), fmt, form)
+    response = Response(body, content_type=_content_type(fmt, media, form))
+    response.headers["Link"] = signposting(BASE + "dataset", licence=service().licence, types=(str(VOID.Dataset),))
+    return cache_headers(response, etag, vary=True)
 
 
-# --------------------------------------------------------------------------- resources
+# --------------------------------------------------------------------------- resources and documents
 
 
 def _split_suffix(path: str) -> tuple[str, Format | None]:
@@ -132,6 +174,17 @@ def _choose(forced: Format | None) -> tuple[str, Format]:
     return chosen
 
 
+def _jsonld_form(fmt: Format) -> str:
+    """The JSON-LD form (profile) the client asked for; only JSON-LD answers have one."""
+    return formats.jsonld_form(request.headers.get("Accept", "")) if fmt is formats.JSONLD else "compacted"
+
+
+def _content_type(fmt: Format, media: str, form: str) -> str:
+    if fmt is formats.JSONLD and form != "compacted":
+        return formats.jsonld_content_type(form, media)
+    return fmt.content_type_for(media)
+
+
 def _not_found(iri: str, media: str, fmt: Format) -> Response:
     message = f"{iri} is not described in this dataset"
     if fmt in (formats.TURTLE, formats.NTRIPLES):
@@ -145,26 +198,66 @@ def _not_found(iri: str, media: str, fmt: Format) -> Response:
     return response
 
 
-def _answer(key: str, media: str, fmt: Format, rdf: Callable[[], bytes], html: Callable[[], str],
-            *, vary: bool) -> Response:
-    etag = page_etag(key, media)
+def _answer(key: str, media: str, fmt: Format, rdf: Callable[[str], bytes], html: Callable[[], str], *,
+            vary: bool, links: str) -> Response:
+    form = _jsonld_form(fmt)
+    etag = page_etag(key, media, form)
     cached = conditional(etag, vary=vary)
     if cached is not None:
         return cached
     if fmt is formats.HTML:
         response = Response(html(), content_type=fmt.content_type)
     else:
-        response = Response(rdf(), content_type=fmt.content_type_for(media))
-        response.headers["Link"] = f'<{request.base_url}>; rel="describedby"'
+        response = Response(rdf(form), content_type=_content_type(fmt, media, form))
+    response.headers["Link"] = links
     return cache_headers(response, etag, vary=vary)
 
 
 def _resource(iri: str, triples: list[ox.Triple], media: str, fmt: Format, *, vary: bool) -> Response:
     def page() -> str:
         view = resource_view(service().engine, iri, triples, local_path)
-        return render_template("resource.html", **vars(view), alternates=alternates(iri))
+        markup = schemaorg.resource(to_rdflib(triples), iri, public_iri, service().ontology)
+        return render_template("resource.html", **vars(view), alternates=alternates(iri),
+                               structured_data=schemaorg.script_json(markup))
 
-    return _answer(iri, media, fmt, lambda: graph_bytes(triples, fmt), page, vary=vary)
+    types = tuple(sorted(str(t.object.value) for t in triples if isinstance(t.subject, ox.NamedNode)
+                         and t.subject.value == iri and t.predicate.value == RDF_TYPE and
+                         isinstance(t.object, ox.NamedNode)))
+    links = signposting(iri, licence=service().licence, types=types)
+    return _answer(iri, media, fmt, lambda form: graph_bytes(triples, fmt, form), page, vary=vary, links=links)
+
+
+#: The documents served from the distribution, not the store: the vocabulary, the shapes and the dataset
+#: description, each also as it was in every shipped release (``ns/0.1.0``).
+DOCUMENT_TYPES = {"ns": str(OWL.Ontology), "shapes": str(OWL.Ontology), "dataset": str(VOID.Dataset)}
+_DOCUMENT = re.compile(r"^(ns|shapes|dataset)(?:/([0-9]+\.[0-9]+\.[0-9]+))?$")
+
+
+def _document(stem: str, kind: str, version: str | None, media: str, fmt: Format, *, vary: bool) -> Response:
+    graph = service().document(kind, version)
+    iri = BASE + stem
+    subject = iri if kind == "dataset" else BASE + kind  # a version of the vocabulary is described by its header
+    if graph is None:
+        return cache_headers(_not_found(public_base() + stem, media, fmt), page_etag("404", stem, media), vary=vary)
+
+    is_dataset = kind == "dataset"
+
+    def page() -> str:
+        shown = served(graph, dataset=is_dataset)
+        if kind == "ns":
+            return render_template("vocabulary.html", **vars(vocabulary_view(subject, shown, local_path,
+                                                                             service().engine)),
+                                   alternates=alternates(iri), version=version,
+                                   releases=list(reversed(service().releases)))
+        view = document_view(public_iri(subject), shown, local_path)
+        markup = schemaorg.dataset(shown, public_iri(iri)) if is_dataset else None
+        return render_template("document.html", **vars(view), alternates=alternates(iri), kind=kind,
+                               version=version, releases=list(reversed(service().releases)),
+                               structured_data=schemaorg.script_json(markup))
+
+    links = signposting(iri, licence=service().licence, types=(DOCUMENT_TYPES[kind],))
+    return _answer(f"{stem}|{endpoint_url()}", media, fmt,
+                   lambda form: rdf_bytes(served(graph, dataset=is_dataset), fmt, form), page, vary=vary, links=links)
 
 
 @bp.get("/<path:path>")
@@ -174,13 +267,10 @@ def resource(path: str) -> Response:
     media, fmt = _choose(forced)
     if not _SAFE_PATH.match(stem):
         return _not_found(request.base_url, media, fmt)
+    document = _DOCUMENT.match(stem)
+    if document:
+        return _document(stem, document.group(1), document.group(2), media, fmt, vary=vary)
     svc = service()
-    if stem in ("ns", "shapes"):
-        doc = svc.ontology if stem == "ns" else svc.shapes
-        iri = BASE + stem
-        return _answer(stem, media, fmt, lambda: rdf_bytes(doc, fmt),
-                       lambda: render_template("document.html", **vars(document_view(iri, doc, local_path)),
-                                               alternates=alternates(iri)), vary=vary)
     for base in bases():
         iri = base + stem
         triples = describe(svc.engine, iri)
@@ -192,7 +282,7 @@ def resource(path: str) -> Response:
 @bp.after_request
 def _vary(response: Response) -> Response:
     """Every negotiated answer, errors included, varies with Accept (suffix URLs do not negotiate)."""
-    if request.endpoint in ("linkeddata.resource", "linkeddata.void", "linkeddata.downloads_index") \
-            and not _split_suffix(request.path)[1]:
+    if request.endpoint in ("linkeddata.resource", "linkeddata.void", "linkeddata.downloads_index",
+                            "linkeddata.release_index") and not _split_suffix(request.path)[1]:
         response.vary.add("Accept")
     return response

@@ -5,8 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from rdflib.namespace import DCTERMS
 
-from fwgraph import formats
-from fwgraph.app.http import cache_headers, conditional, href, local_path, page_etag, service
+from fwgraph import formats, schemaorg
+from fwgraph.app.http import (
+    cache_headers,
+    conditional,
+    endpoint_url,
+    href,
+    local_path,
+    page_etag,
+    public_iri,
+    served,
+    service,
+)
 from fwgraph.namespace import DATASET_IRI, FW
 
 bp = Blueprint("pages", __name__)
@@ -21,7 +31,7 @@ def index() -> Response:
     query = request.args.get("query", "")
     if len(query.encode()) > int(current_app.config["FWGRAPH_MAX_QUERY_BYTES"]):
         query = ""
-    etag = page_etag("index", query)
+    etag = page_etag("index", query, endpoint_url())
     cached = conditional(etag)
     if cached is not None:
         return cached
@@ -40,5 +50,7 @@ def index() -> Response:
         frameworks=[{"iri": iri, "label": label, "href": href(iri)} for iri, label in svc.frameworks()],
         downloads=svc.download_names(),
         dataset_href=local_path(str(DATASET_IRI)),
+        structured_data=schemaorg.script_json(schemaorg.dataset(served(svc.void, dataset=True),
+                                                                public_iri(str(DATASET_IRI)))),
     )
     return cache_headers(Response(body, content_type=formats.HTML.content_type), etag)

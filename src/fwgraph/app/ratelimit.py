@@ -27,7 +27,7 @@ from typing import Any
 from fwgraph import formats
 from fwgraph.app.http import CORS_HEADERS
 
-LIMITED_PATHS = ("/sparql", "/validate", "/contribute")
+LIMITED_PATHS = ("/sparql", "/validate", "/contribute", "/reconcile")
 
 
 def client_address(environ: dict[str, Any], header: str | None = None) -> str:

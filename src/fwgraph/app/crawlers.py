@@ -1,0 +1,45 @@
+"""What search engines read: /robots.txt and /sitemap.xml (built by fwgraph.sitemap; this module only serves)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, request
+
+from fwgraph import formats, sitemap
+from fwgraph.app.http import cache_headers, conditional, page_etag, service
+
+bp = Blueprint("crawlers", __name__)
+
+
+def _url(path: str) -> str:
+    """The absolute URL of a page of this site (sitemaps name pages on their own host)."""
+    return f"{request.url_root}{path}"
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    etag = page_etag("robots", request.url_root)
+    cached = conditional(etag)
+    if cached is not None:
+        return cached
+    body = sitemap.robots(_url("sitemap.xml"))
+    return cache_headers(Response(body, content_type=formats.TEXT.content_type), etag)
+
+
+@bp.get("/sitemap.xml")
+def sitemap_xml() -> Response:
+    """The sitemap; past 50,000 pages a sitemap index naming ``/sitemap.xml?page=N`` files."""
+    page = request.args.get("page", "")
+    etag = page_etag("sitemap", request.url_root, page)
+    cached = conditional(etag)
+    if cached is not None:
+        return cached
+    files = list(sitemap.chunks(sitemap.all_pages(service().engine)))
+    if page:
+        if not page.isdigit() or not 1 <= int(page) <= len(files):
+            abort(404, f"no sitemap page {page!r}; there are {len(files)}")
+        body = sitemap.urlset(files[int(page) - 1], _url)
+    elif len(files) <= 1:
+        body = sitemap.urlset(files[0] if files else [], _url)
+    else:
+        body = sitemap.index(len(files), lambda n: _url(f"sitemap.xml?page={n}"))
+    return cache_headers(Response(body, content_type=formats.XML_DOCUMENT.content_type), etag)

@@ -1,0 +1,214 @@
+"""/reconcile driven as OpenRefine drives a W3C Reconciliation API 0.2 service (manifest, batches of queries by
+POST form, previews in a frame) against a real server; every answer is checked against the specification's JSON
+schemas (reconciliation-api/specs 0.2/schemas, re-expressed below), every framework is found by name, PyPI name
+and repository URL."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import requests
+
+from fwgraph.engine import OxigraphEngine, run
+from fwgraph.namespace import BASE, FW
+from tests.live import live_server
+
+# ------------------------------------------------------------------ the 0.2 schemas, as this project reads them
+
+TYPE = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}, "required": ["id"]}
+TEMPLATE = {"type": "string", "pattern": ".*\\{\\{id\\}\\}.*"}
+MANIFEST = {
+    "type": "object",
+    "properties": {
+        "versions": {"type": "array", "items": {"type": "string"}, "contains": {"enum": ["0.2"]}},
+        "name": {"type": "string"}, "identifierSpace": {"type": "string"}, "schemaSpace": {"type": "string"},
+        "documentation": {"type": "string"},
+        "view": {"type": "object", "properties": {"url": TEMPLATE}, "required": ["url"]},
+        "defaultTypes": {"type": "array", "items": TYPE, "uniqueItems": True},
+        "preview": {"type": "object", "required": ["url", "width", "height"],
+                    "properties": {"url": TEMPLATE, "width": {"type": "integer"}, "height": {"type": "integer"}}},
+    },
+    "required": ["versions", "name", "identifierSpace", "schemaSpace"],
+}
+PROPERTY_VALUE = {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
+                            {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                             "required": ["id"]}]}
+QUERY_BATCH = {
+    "type": "object",
+    "patternProperties": {"^.*$": {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string"},
+            "type": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "limit": {"type": "number"},
+            "properties": {"type": "array", "items": {
+                "type": "object", "required": ["pid", "v"],
+                "properties": {"pid": {"type": "string"},
+                               "v": {"oneOf": [PROPERTY_VALUE, {"type": "array", "items": PROPERTY_VALUE}]}}}},
+            "type_strict": {"type": "string", "enum": ["any", "should", "all"]},
+        },
+        "anyOf": [{"required": ["query"]},
+                  {"required": ["properties"], "properties": {"properties": {"type": "array", "minItems": 1}}}],
+        "additionalProperties": False,
+    }},
+}
+RESULT_BATCH = {
+    "type": "object",
+    "patternProperties": {"^.*$": {
+        "type": "object", "required": ["result"],
+        "properties": {"result": {"type": "array", "items": {
+            "type": "object", "required": ["id", "name", "score"],
+            "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+                "score": {"type": "number"}, "match": {"type": "boolean"},
+                "type": {"type": "array", "items": {"oneOf": [TYPE, {"type": "string"}]}},
+            }}}},
+    }},
+}
+
+
+@pytest.fixture(scope="module")
+def server():
+    return live_server()
+
+
+@pytest.fixture(scope="module")
+def manifest(server):
+    r = requests.get(server("reconcile"), timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    doc = r.json()
+    jsonschema.validate(doc, MANIFEST)
+    return doc
+
+
+def _reconcile(server, queries: dict) -> dict:
+    """A batch as OpenRefine sends it: POSTed as the form field "queries"."""
+    jsonschema.validate(queries, QUERY_BATCH)  # the test asks only what the spec allows
+    r = requests.post(server("reconcile"), data={"queries": json.dumps(queries)}, timeout=60)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    jsonschema.validate(doc, RESULT_BATCH)
+    assert set(doc) == set(queries)
+    return doc
+
+
+def test_the_manifest_advertises_the_service(manifest, server):
+    assert manifest["versions"] == ["0.2"] and manifest["identifierSpace"] == BASE
+    assert {t["id"] for t in manifest["defaultTypes"]} == {str(FW.WebFramework), str(FW.ApplicationServer),
+                                                           str(FW.ServerInterface)}
+    assert manifest["view"]["url"].replace("{{id}}", "framework/flask") == BASE + "framework/flask"
+    assert manifest["preview"]["url"].startswith(server.url)
+
+
+def _table() -> list[tuple[str, str, str]]:
+    """(column, value, expected IRI) for every framework: its name, its PyPI name, its repository URL."""
+    from fwgraph.graph import load
+
+    engine = OxigraphEngine.from_graph(load())
+    rows = run(engine, f"""SELECT ?f ?label ?pypi ?repo WHERE {{ ?f a <{FW.WebFramework}> ;
+        <http://www.w3.org/2000/01/rdf-schema#label> ?label .
+        OPTIONAL {{ ?f <{FW.pypiDistribution}> ?pypi }} OPTIONAL {{ ?f <https://schema.org/codeRepository> ?repo }}
+    }} ORDER BY ?f""", max_rows=10_000).rows
+    table = []
+    for f, label, pypi, repo in rows:
+        table.append(("name", label.value, f.value))
+        if pypi is not None:
+            table.append(("pypi", pypi.value, f.value))
+        if repo is not None:
+            table.append(("repository", repo.value + ".git", f.value))
+    return sorted(set(table))
+
+
+TABLE = _table()
+
+
+def test_a_table_of_frameworks_reconciles(server, manifest):
+    """The whole table in batches of 10, as OpenRefine sends them, restricted to the framework type."""
+    framework = str(FW.WebFramework)
+    for start in range(0, len(TABLE), 10):
+        chunk = TABLE[start : start + 10]
+        queries = {f"q{i}": {"query": value, "type": framework, "type_strict": "should", "limit": 3}
+                   for i, (_, value, _) in enumerate(chunk)}
+        answers = _reconcile(server, queries)
+        for i, (column, value, iri) in enumerate(chunk):
+            results = answers[f"q{i}"]["result"]
+            assert results, (column, value)
+            top = results[0]
+            assert manifest["identifierSpace"] + top["id"] == iri, (column, value, results)
+            assert top["score"] == 100 and top["type"][0] == {"id": framework, "name": "web framework"}
+            assert top["match"] is True or sum(r["score"] == 100 for r in results) > 1, (column, value)
+
+
+def test_a_near_miss_scores_but_is_no_match(server):
+    answers = _reconcile(server, {"q0": {"query": "Falsk"}})
+    top = answers["q0"]["result"][0]
+    assert top["id"] == "framework/flask" and 50 < top["score"] < 100 and top["match"] is False
+
+
+def test_types_and_properties_narrow_the_candidates(server):
+    answers = _reconcile(server, {
+        "server": {"query": "gunicorn", "type": str(FW.ApplicationServer)},
+        "interface": {"query": "ASGI", "type": [str(FW.ServerInterface)]},
+        "by-pypi": {"properties": [{"pid": "pypi", "v": "django"}]},
+        "confirmed": {"query": "Quart", "properties": [{"pid": "pypi", "v": ["quart"]}]},
+        "contradicted": {"query": "Quart", "properties": [{"pid": "pypi", "v": "flask"}]},
+    })
+    assert answers["server"]["result"][0]["id"] == "server/gunicorn"
+    assert all(r["type"][0]["id"] == str(FW.ApplicationServer) for r in answers["server"]["result"])
+    assert [r["id"] for r in answers["interface"]["result"]][0] == "interface/asgi"
+    assert answers["by-pypi"]["result"][0]["id"] == "framework/django"
+    assert answers["confirmed"]["result"][0]["match"] is True
+    contradicted = answers["contradicted"]["result"][0]
+    assert contradicted["id"] == "framework/quart" and contradicted["match"] is False and contradicted["score"] < 100
+
+
+def test_properties_alone_reconcile(server):
+    answers = _reconcile(server, {"q0": {"properties": [{"pid": "repository",
+                                                         "v": "https://github.com/pallets/flask/"}]}})
+    assert [(r["id"], r["match"]) for r in answers["q0"]["result"]] == [("framework/flask", True)]
+
+
+def test_queries_by_get_work_too(server):
+    r = requests.get(server("reconcile"), params={"queries": json.dumps({"q0": {"query": "Sanic"}})}, timeout=30)
+    assert r.status_code == 200 and r.json()["q0"]["result"][0]["id"] == "framework/sanic"
+
+
+def test_the_preview_can_be_framed(server, manifest):
+    url = manifest["preview"]["url"].replace("{{id}}", "framework/flask")
+    r = requests.get(url, timeout=30)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert "Flask" in r.text and BASE + "framework/flask" in r.text
+    assert "X-Frame-Options" not in r.headers and "frame-ancestors *" in r.headers["Content-Security-Policy"]
+    assert "script" not in r.headers["Content-Security-Policy"] and "<script" not in r.text
+    missing = requests.get(manifest["preview"]["url"].replace("{{id}}", "framework/nope"), timeout=30)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(("queries", "message"), [
+    ("{not json", "not JSON"),
+    ("[1, 2]", "JSON object"),
+    (json.dumps({"q0": "flask"}), "a query is an object"),
+    (json.dumps({"q0": {"query": "flask", "extra": 1}}), "unknown member"),
+    (json.dumps({"q0": {"query": "flask", "limit": -1}}), "limit"),
+    (json.dumps({"q0": {"query": ""}}), "needs a \"query\""),
+    (json.dumps({"q0": {"query": "x", "properties": [{"pid": "colour", "v": "red"}]}}), "unknown property"),
+    (json.dumps({f"q{i}": {"query": "flask"} for i in range(51)}), "at most 50 queries"),
+], ids=["syntax", "not-an-object", "query-not-object", "unknown-member", "bad-limit", "empty", "unknown-pid",
+        "too-many"])
+def test_bad_batches_are_400_with_a_reason(server, queries, message):
+    r = requests.post(server("reconcile"), data={"queries": queries}, timeout=30)
+    assert r.status_code == 400 and message in r.json()["message"]
+
+
+def test_a_huge_batch_is_refused_unread(server):
+    r = requests.post(server("reconcile"), data={"queries": json.dumps({"q0": {"query": "x" * 100_000}})},
+                      timeout=30)
+    assert r.status_code == 413
+
+
+def test_limits_cap_the_answer(server):
+    answers = _reconcile(server, {"q0": {"query": "s", "limit": 1000}, "q1": {"query": "s"}})
+    assert len(answers["q1"]["result"]) == 5  # the default
+    assert 5 < len(answers["q0"]["result"]) <= 25

@@ -1,0 +1,237 @@
+"""The w3id redirect for real: Debian's Apache httpd with the shipped deploy/w3id/.htaccess in front of a real fwgraph
+server, checked with curl, requests, rdflib and SPARQLWrapper — formats, suffix URLs, version IRIs, POST via 307."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+from pathlib import Path
+
+import pytest
+import requests
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDFS, VOID
+
+from fwgraph.dist import Dist
+from fwgraph.namespace import BASE
+from tests.server import ROOT, dist, free_port, server
+
+HTACCESS = ROOT / "deploy" / "w3id" / ".htaccess"
+PLACEHOLDER = "https://fwgraph.example.org"
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+MODULES = Path("/usr/lib/apache2/modules")
+CONFIG = """ServerRoot "{root}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile "{root}/httpd.pid"
+ErrorLog "{root}/error.log"
+LogLevel warn
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule rewrite_module {modules}/mod_rewrite.so
+User www-data
+Group www-data
+DocumentRoot "{root}/htdocs"
+<Directory "{root}/htdocs">
+    AllowOverride All
+    Require all granted
+</Directory>
+"""
+ASK = "ASK { ?s a <https://w3id.org/fwgraph/ns#WebFramework> }"
+CONTRIBUTION = ROOT / "tests" / "fixtures" / "contributions" / "new-framework-valid.ttl"
+
+
+class W3id:
+    """Apache answering as w3id.org does for /fwgraph/, redirecting to the fwgraph server ``target``."""
+
+    def __init__(self, port: int, target: str) -> None:
+        self.port, self.target = port, target
+        self.root = Path(tempfile.mkdtemp(prefix="fwgraph-w3id-"))
+        self.base = f"http://127.0.0.1:{port}/fwgraph/"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        assert Path(APACHE).is_file(), "Apache httpd is needed (Debian: apt-get install apache2)"
+        site = self.root / "htdocs" / "fwgraph"
+        site.mkdir(parents=True)
+        # The one change the README asks for before the pull request: the service host.
+        (site / ".htaccess").write_text(HTACCESS.read_text().replace(PLACEHOLDER, self.target.rstrip("/")))
+        (self.root / "httpd.conf").write_text(CONFIG.format(root=self.root, port=self.port, modules=MODULES))
+        for path in [self.root, *self.root.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)  # Apache's workers run as www-data
+        self.process = subprocess.Popen([APACHE, "-f", str(self.root / "httpd.conf"), "-DFOREGROUND"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(self.base, allow_redirects=False, timeout=2)
+                return
+            except requests.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    out = self.process.stdout.read().decode() if self.process.stdout else ""
+                    raise RuntimeError(f"Apache did not start: {out}\n{self._log()}") from None
+                time.sleep(0.1)
+
+    def _log(self) -> str:
+        log = self.root / "error.log"
+        return log.read_text() if log.is_file() else ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __call__(self, path: str = "") -> str:
+        return self.base + path
+
+
+@pytest.fixture(scope="module")
+def w3id():
+    """Apache on a free loopback port standing in for https://w3id.org/, in front of a server configured as in
+    production (the canonical base): the data names https://w3id.org/fwgraph/… whatever host it came from."""
+    proxy = W3id(free_port(), server().url)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+def curl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["curl", "-sS", "--max-time", "30", *args], capture_output=True, text=True, timeout=60)
+
+
+def _follow(url: str, accept: str) -> tuple[str, str, str, int]:
+    """curl -L: (final URL, content type, body, number of redirects)."""
+    run = curl("-L", "-H", f"Accept: {accept}", "-w", "\n%{url_effective}\t%{content_type}\t%{num_redirects}", url)
+    assert run.returncode == 0, run.stderr
+    body, _, meta = run.stdout.rpartition("\n")
+    final, content_type, redirects = meta.split("\t")
+    return final, content_type, body, int(redirects)
+
+
+@pytest.mark.parametrize(("accept", "suffix", "media", "fmt"), [
+    ("text/turtle", ".ttl", "text/turtle", "turtle"),
+    ("application/x-turtle", ".ttl", "text/turtle", "turtle"),
+    ("application/ld+json", ".jsonld", "application/ld+json", "json-ld"),
+    ("application/n-triples", ".nt", "application/n-triples", "nt"),
+    ("application/rdf+xml", ".rdf", "application/rdf+xml", "xml"),
+    ("application/rdf+xml, text/n3, text/turtle;q=0.9, */*;q=0.1", ".rdf", "application/rdf+xml", "xml"),
+    ("text/turtle;q=0.2, application/rdf+xml", "", "application/rdf+xml", "xml"),  # q-values: the service decides
+], ids=["turtle", "x-turtle", "jsonld", "ntriples", "rdfxml", "owl-tool", "q-values"])
+def test_curl_gets_each_format(w3id, accept, suffix, media, fmt):
+    final, content_type, body, redirects = _follow(w3id("framework/flask"), accept)
+    assert redirects == 1 and final == w3id.target + "framework/flask" + suffix
+    assert content_type.split(";")[0] == media
+    g = Graph().parse(data=body, format=fmt)
+    assert (URIRef(BASE + "framework/flask"), RDFS.label, Literal("Flask")) in g
+
+
+def test_a_browser_gets_the_page(w3id):
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    final, content_type, body, _ = _follow(w3id("framework/flask"), accept)
+    assert final == w3id.target + "framework/flask" and content_type.startswith("text/html")
+    assert "<h1>Flask</h1>" in body
+
+
+def test_things_are_303_and_documents_302(w3id):
+    for path, status in (("framework/flask", 303), ("", 303), ("ns", 303), ("framework/flask.ttl", 302),
+                         ("download/fwgraph.nt.gz", 302), (".well-known/void", 302), ("sparql", 307),
+                         ("validate", 307)):
+        r = requests.get(w3id(path), allow_redirects=False, timeout=10)
+        assert r.status_code == status, path
+        assert r.headers["Location"].startswith(w3id.target + path)
+
+
+@pytest.mark.parametrize("path", ["framework/flask.ttl", "framework/flask.jsonld", "framework/flask.nt",
+                                  "framework/flask.rdf", "download/fwgraph.nt.gz", "download/", ".well-known/void",
+                                  "context.jsonld"])
+def test_suffix_urls_and_downloads_keep_their_path(w3id, path):
+    r = requests.get(w3id(path), timeout=30)
+    assert r.status_code == 200 and r.url == w3id.target + path
+    assert len(r.history) == 1
+
+
+def _release() -> str:
+    releases = Dist(dist()).releases
+    assert releases, "the repository ships at least one release (releases/)"
+    return list(releases)[-1]
+
+
+@pytest.mark.parametrize("kind", ["ns", "shapes", "dataset"])
+def test_version_iris_resolve_through_the_redirect(w3id, kind):
+    version = _release()
+    iri = w3id(f"{kind}/{version}")
+    g = Graph().parse(iri)  # rdflib: its own Accept header, following the 303
+    if kind == "dataset":
+        assert (URIRef(f"{BASE}dataset/{version}"), VOID.triples, None) in g
+    else:
+        assert g.value(URIRef(BASE + kind), OWL.versionIRI) == URIRef(f"{BASE}{kind}/{version}")
+    final, content_type, _, _ = _follow(iri, "text/turtle")
+    assert final == w3id.target + f"{kind}/{version}.ttl" and content_type.startswith("text/turtle")
+    r = requests.get(w3id(f"download/{version}/fwgraph.nt"), timeout=30)
+    assert r.status_code == 200 and r.url == w3id.target + f"download/{version}/fwgraph.nt"
+
+
+def test_rdflib_dereferences_a_resource(w3id):
+    g = Graph().parse(w3id("interface/asgi"))
+    assert (URIRef(BASE + "interface/asgi"), RDFS.label, None) in g
+
+
+def test_curl_posts_a_query_through_the_307(w3id):
+    run = curl("-L", "-H", "Accept: application/sparql-results+json", "--data-urlencode", f"query={ASK}",
+               "-w", "\n%{num_redirects} %{url_effective}", w3id("sparql"))
+    body, _, meta = run.stdout.rpartition("\n")
+    assert meta == f"1 {w3id.target}sparql"
+    assert json.loads(body)["boolean"] is True
+
+
+def test_curl_posts_a_contribution_through_the_307(w3id):
+    run = curl("-L", "-H", "Content-Type: text/turtle", "-H", "Accept: application/json", "--data-binary",
+               f"@{CONTRIBUTION}", w3id("validate"))
+    assert json.loads(run.stdout)["conforms"] is True
+
+
+def test_requests_keeps_the_post_body(w3id):
+    r = requests.post(w3id("sparql"), data=ASK, headers={"Content-Type": "application/sparql-query",
+                                                         "Accept": "application/sparql-results+json"}, timeout=30)
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    assert [h.status_code for h in r.history] == [307] and r.request.method == "POST"
+
+
+def test_sparqlwrapper_uses_the_endpoint_the_void_names(w3id):
+    """SPARQLWrapper (urllib) follows the 307 for GET but refuses it for POST; the VoID, fetched through the
+    redirect, names the service's own endpoint, where POST works."""
+    from SPARQLWrapper import JSON, POST, SPARQLWrapper
+
+    get = SPARQLWrapper(w3id("sparql"))
+    get.setQuery(ASK)
+    get.setReturnFormat(JSON)
+    assert get.query().convert()["boolean"] is True
+
+    post = SPARQLWrapper(w3id("sparql"))
+    post.setQuery(ASK)
+    post.setMethod(POST)
+    post.setReturnFormat(JSON)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post.query()
+    assert refused.value.code == 307
+
+    void = Graph().parse(w3id(".well-known/void"), format="turtle")
+    endpoint = void.value(URIRef(BASE + "dataset"), VOID.sparqlEndpoint)
+    assert str(endpoint) == w3id.target + "sparql"
+    direct = SPARQLWrapper(str(endpoint))
+    direct.setQuery(ASK)
+    direct.setMethod(POST)
+    direct.setReturnFormat(JSON)
+    assert direct.query().convert()["boolean"] is True
+
+
+def test_the_service_description_names_the_working_endpoint(w3id):
+    g = Graph().parse(data=requests.get(w3id("sparql"), headers={"Accept": "text/turtle"}, timeout=30).content,
+                      format="turtle")
+    sd = URIRef("http://www.w3.org/ns/sparql-service-description#endpoint")
+    assert {str(o) for o in g.objects(None, sd)} == {w3id.target + "sparql"}
