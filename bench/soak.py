@@ -4,11 +4,13 @@ section (append it to bench/RESULTS.md).
     python bench/soak.py [--minutes 10] [--interval 30] [--connections 16] [--out bench/SOAK.md]
 
 One `fwgraph serve` on a fresh build; wrk drives a mix, request by request: repeated example queries (a cache
-answers), distinct ones (a new LIMIT each: no cache can), resource pages in every format, 404s, malformed
-queries, a service description, and a small contribution POSTed to /validate. Every interval records req/s,
-p50/p99, socket errors and answers by class (2xx, 4xx, 5xx; 503 apart: a deliberate refusal), then the server's
-memory (PSS and RSS summed over its processes). Healthy means: no 5xx but 503, no socket errors, p99 flat,
-memory flat after warm-up (its growth per interval is reported).
+answers), distinct ones (a new LIMIT each: no cache can), runaway queries (stopped at the time limit: 503), resource
+pages in every format, 404s, malformed queries, a service description, and a small contribution POSTed to
+/validate. Beside it, slow senders keep connections open trickling request bodies, and a probe sends one cheap
+query at a time (a new `ASK` each: never cached) from another client address, to time what a well-behaved user
+gets while the abuse runs. Every interval records req/s, p50/p99, socket errors and answers by class (2xx, 4xx,
+5xx; 503 apart: a deliberate refusal), the probe's p50/p99, and the server's memory (PSS and RSS summed over its
+processes). Healthy means: no 5xx but 503, no socket errors, the probe's p99 ≤ 50 ms, memory flat after warm-up.
 """
 
 from __future__ import annotations
@@ -16,15 +18,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lib  # noqa: E402
 
+#: A query no engine finishes: every worker evaluating it is killed at the time limit (503, deliberate).
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CONTRIBUTION = (b"@prefix fw: <https://w3id.org/fwgraph/ns#> .\n"
                 b"<https://w3id.org/fwgraph/framework/soak> a fw:WebFramework .\n")
 
@@ -40,6 +49,9 @@ request = function()
   local path = item.path
   if item.distinct then path = path .. tostring(1000000 + counter) end
   local headers = {["Accept"] = item.accept}
+  -- behind the (simulated) proxy: 128 ordinary clients share the mix; the runaways come from one abuser
+  if item.abuser then headers["X-Forwarded-For"] = "203.0.113.66"
+  else headers["X-Forwarded-For"] = "10.9." .. tostring(counter % 128) .. ".1" end
   if item.body then
     headers["Content-Type"] = "text/turtle"
     return wrk.format("POST", path, headers, item.body)
@@ -86,12 +98,79 @@ def mix(server: lib.Server) -> list[dict]:
     for accept in ("text/html", "text/turtle", "application/ld+json", "application/rdf+xml"):
         items.append({"path": "/framework/flask", "accept": accept})
         items.append({"path": "/interface/asgi", "accept": accept})
+    items.append({"path": server.url(RUNAWAY + " # "), "accept": "application/json", "distinct": True,
+                  "abuser": True})
     items += [{"path": "/framework/no-such-thing", "accept": "text/turtle"},
               {"path": "/sparql?query=SELEC", "accept": "application/json"},
               {"path": "/sparql", "accept": "text/turtle"},
               {"path": "/", "accept": "text/html"},
               {"path": "/validate", "accept": "application/json", "body": CONTRIBUTION}]
     return items
+
+
+class Probe(threading.Thread):
+    """One cheap query at a time, never cached, from its own client address: the latency a polite user sees."""
+
+    def __init__(self, server: lib.Server) -> None:
+        super().__init__(daemon=True)
+        self.server, self.stop, self.times, self.failures, self.n = server, threading.Event(), [], 0, 0
+
+    def take(self) -> tuple[list[float], int]:
+        times, failures = self.times, self.failures
+        self.times, self.failures = [], 0
+        return times, failures
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.n += 1
+            url = self.server.base + self.server.url(f"ASK {{ ?s ?p ?o }} # probe {self.n}")
+            request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json",
+                                                           "X-Forwarded-For": "198.51.100.7"})
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    answer.read()
+                self.times.append((time.perf_counter() - start) * 1000)
+            except OSError:
+                self.failures += 1
+            self.stop.wait(0.05)
+
+
+class SlowSenders(threading.Thread):
+    """``count`` connections that announce a body and trickle it a byte a second, reopened when refused."""
+
+    def __init__(self, server: lib.Server, count: int) -> None:
+        super().__init__(daemon=True)
+        self.server, self.count, self.stop, self.refused = server, count, threading.Event(), 0
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                     b"X-Forwarded-For: 203.0.113.66\r\nContent-Length: 100000\r\n\r\n")
+        sock.setblocking(False)
+        return sock
+
+    def run(self) -> None:
+        socks = [self._open() for _ in range(self.count)]
+        while not self.stop.wait(1.0):
+            for i, sock in enumerate(socks):
+                try:
+                    if sock.recv(64):  # an answer (503) before the body: refused, as it should be
+                        self.refused += 1
+                        sock.close()
+                        socks[i] = self._open()
+                        continue
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    socks[i] = self._open()
+                    continue
+                try:
+                    sock.send(b"A")
+                except OSError:
+                    socks[i] = self._open()
+        for sock in socks:
+            sock.close()
 
 
 def run_interval(server: lib.Server, script: str, seconds: int, connections: int) -> dict:
@@ -108,11 +187,16 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--interval", type=int, default=30, help="seconds per wrk run (one sample each)")
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--slow", type=int, default=12, help="slow senders kept open")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "SOAK.md")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fwgraph-soak-"))
     subprocess.run([lib.tool("fwgraph"), "build", "--out", str(work / "dist")], check=True, capture_output=True)
+    os.environ["FWGRAPH_CLIENT_ADDRESS_HEADER"] = "X-Forwarded-For"  # the probe and the abusers are told apart
     server = lib.start_fwgraph(work / "dist")
+    probe, slow = Probe(server), SlowSenders(server, args.slow)
+    probe.start()
+    slow.start()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(LUA.replace("{MIX}", _lua(mix(server))))
     rows = []
@@ -121,12 +205,18 @@ def main() -> None:
         while time.monotonic() - start < args.minutes * 60:
             d = run_interval(server, fh.name, args.interval, args.connections)
             mem = lib.memory(server.proc.pid if server.proc else 0)
-            d.update(pss=mem["pss"], rss=mem["hwm_sum"], at=time.monotonic() - start)
+            times, failures = probe.take()
+            cut = statistics.quantiles(times, n=100) if len(times) >= 2 else [0.0] * 99
+            d.update(pss=mem["pss"], rss=mem["hwm_sum"], at=time.monotonic() - start, probe_n=len(times),
+                     probe_p50=statistics.median(times) if times else 0.0, probe_p99=cut[98],
+                     probe_failures=failures, slow_refused=slow.refused)
             rows.append(d)
             print(f"{d['at']:6.0f} s  {d['rps']:7.0f} req/s  p99 {d['p99_us'] / 1000:6.1f} ms  "
                   f"5xx {d['c5']}  503 {d['c503']}  socket errors {d['socket_errors']}  "
-                  f"PSS {d['pss'] / 2**20:.0f} MB", flush=True)
+                  f"PSS {d['pss'] / 2**20:.0f} MB  probe p99 {d['probe_p99']:.1f} ms", flush=True)
     finally:
+        probe.stop.set()
+        slow.stop.set()
         server.stop()
         os.unlink(fh.name)
     args.out.write_text(report(rows, args), encoding="utf-8")
@@ -138,18 +228,28 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
     warm = rows[len(rows) // 3:] or rows
     growth = (warm[-1]["pss"] - warm[0]["pss"]) / max(1, len(warm) - 1)
     lines = [f"## Soak ({args.minutes:g} min of mixed load, {args.connections} connections)", "",
-             f"Command: `python bench/soak.py --minutes {args.minutes:g} --interval {args.interval}`. The mix: every "
-             "example query repeated and distinct, resource pages in four formats, 404s, malformed queries, the "
-             "service description, the landing page and a contribution POSTed to /validate, in turn.", "",
-             "| at s | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | other 5xx | socket errors | PSS MB | RSS sum MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             f"Command: `python bench/soak.py --minutes {args.minutes:g} --interval {args.interval} "
+             f"--connections {args.connections} --slow {args.slow}`. The mix (wrk): every example query repeated "
+             "and distinct, a runaway query, resource pages in four formats, 404s, malformed queries, the service "
+             "description, the landing page and a contribution POSTed to /validate, in turn; beside it "
+             f"{args.slow} slow senders trickling bodies, and a probe (one new `ASK` at a time from another client "
+             "address). Clients are told apart by `X-Forwarded-For` as behind a proxy: the mix comes from 128 "
+             "ordinary clients, the runaways from one abuser, the slow senders from another; every limit is at its "
+             "default.", "",
+             "| at s | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | other 5xx | socket errors | probe p50 ms | "
+             "probe p99 ms | PSS MB | RSS sum MB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for d in rows:
         lines.append(f"| {d['at']:.0f} | {d['rps']:.0f} | {d['p50_us'] / 1000:.1f} | {d['p99_us'] / 1000:.1f} | "
-                     f"{d['c2']} | {d['c4']} | {d['c503']} | {d['c5']} | {d['socket_errors']} | {mb(d['pss'])} | "
-                     f"{mb(d['rss'])} |")
+                     f"{d['c2']} | {d['c4']} | {d['c503']} | {d['c5']} | {d['socket_errors']} | "
+                     f"{d['probe_p50']:.1f} | {d['probe_p99']:.1f} | {mb(d['pss'])} | {mb(d['rss'])} |")
     lines += ["", f"Total: {sum(d['requests'] for d in rows):,} requests; other 5xx {sum(d['c5'] for d in rows)}; "
                   f"socket errors {sum(d['socket_errors'] for d in rows)}; PSS growth after warm-up "
-                  f"{growth / 2**20:+.1f} MB per interval; worst p99 {max(d['p99_us'] for d in rows) / 1000:.1f} ms.",
+                  f"{growth / 2**20:+.1f} MB per interval; worst p99 {max(d['p99_us'] for d in rows) / 1000:.1f} ms; "
+                  "probe: "
+                  f"{sum(d['probe_n'] for d in rows)} cheap queries, worst interval p99 "
+                  f"{max(d['probe_p99'] for d in rows):.1f} ms, {sum(d['probe_failures'] for d in rows)} failed; "
+                  f"slow senders refused before their body {rows[-1]['slow_refused']} times.",
               ""]
     return "\n".join(lines)
 

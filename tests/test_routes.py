@@ -101,3 +101,20 @@ def test_cli_query_writes_rdf_xml(runner):
                     "--format", "rdfxml")
     assert result.exit_code == 0, result.output
     assert len(_parse(result.output.encode(), formats.RDFXML)) > 3
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "bogus"])
+def test_relative_iris_resolve_against_the_endpoint(client, fmt):
+    """A relative IRI in a query resolves against the endpoint's public IRI (https://w3id.org/fwgraph/sparql), so
+    <framework/flask> is Flask; before, every such query was a 400 (no base IRI), whatever it asked."""
+    r = client.get("/sparql", query_string={"query": "ASK { <framework/flask> a ?type }", "format": fmt})
+    if fmt == "bogus":  # no acceptable format: 406, not a syntax error
+        assert r.status_code == 406
+        return
+    assert r.status_code == 200
+    assert (r.get_json()["boolean"] is True) if fmt == "json" else r.data.splitlines()[1] == b"true"
+
+
+def test_a_base_declared_in_the_query_wins(client):
+    r = client.get("/sparql", query_string={"query": "BASE <http://example.org/> ASK { <framework/flask> ?p ?o }"})
+    assert r.status_code == 200 and r.get_json()["boolean"] is False

@@ -104,10 +104,10 @@ def _parse_thread() -> ThreadPoolExecutor:
         return _parser
 
 
-def _parse_on_empty_store(text: str) -> QueryError | None:
+def _parse_on_empty_store(text: str, base_iri: str | None) -> QueryError | None:
     assert _empty_store is not None
     try:
-        _empty_store.query(text)
+        _empty_store.query(text, base_iri=base_iri)
     except SyntaxError as exc:
         return parser_error(exc)
     except Exception:  # noqa: BLE001  (evaluation errors are not syntax errors)
@@ -115,7 +115,7 @@ def _parse_on_empty_store(text: str) -> QueryError | None:
     return None
 
 
-def syntax_error(text: str) -> QueryError | None:
+def syntax_error(text: str, base_iri: str | None = None) -> QueryError | None:
     """The parser's error for ``text`` (with line and column), or None when it parses.
 
     The query is evaluated on an empty store (instant) on a dedicated thread with a large stack, so a
@@ -126,28 +126,29 @@ def syntax_error(text: str) -> QueryError | None:
     >>> syntax_error("ASK {}") is None
     True
     """
-    return _parse_thread().submit(_parse_on_empty_store, text).result()
+    return _parse_thread().submit(_parse_on_empty_store, text, base_iri).result()
 
 
 class OxigraphEngine(InProcessEngine):
     """pyoxigraph's store (in memory, or on disk read-only): the engine the query workers run."""
 
-    def __init__(self, store: ox.Store, version: str = "") -> None:
+    def __init__(self, store: ox.Store, version: str = "", base_iri: str | None = None) -> None:
         self.store = store
         self.version = version
+        self.base_iri = base_iri or None  # relative IRIs in a query resolve against it (the endpoint's IRI)
 
     @classmethod
-    def from_file(cls, path: Path | str, version: str = "") -> OxigraphEngine:
+    def from_file(cls, path: Path | str, version: str = "", base_iri: str | None = None) -> OxigraphEngine:
         """An engine over a dump loaded into memory, or over an on-disk Oxigraph store opened read-only."""
         path = Path(path)
         if path.is_dir():
-            return cls(ox.Store.read_only(str(path)), version)
+            return cls(ox.Store.read_only(str(path)), version, base_iri)
         store = ox.Store()
         fmt = ox.RdfFormat.N_TRIPLES if path.suffix == ".nt" else ox.RdfFormat.TURTLE
         # bulk_extend keeps the dump's blank-node labels (bulk_load draws new random ones per load): every
         # process that loads the same dump then orders and labels blank nodes alike, as the dump does.
         store.bulk_extend(ox.parse(path=str(path), format=fmt))
-        return cls(store, version)
+        return cls(store, version, base_iri)
 
     @classmethod
     def from_graph(cls, graph: Graph, version: str = "") -> OxigraphEngine:
@@ -157,7 +158,7 @@ class OxigraphEngine(InProcessEngine):
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
         try:
-            result = self.store.query(query.text)
+            result = self.store.query(query.text, base_iri=self.base_iri)
         except SyntaxError as exc:
             raise parser_error(exc) from None
         if isinstance(result, ox.QueryBoolean):

@@ -143,7 +143,7 @@ def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, b
     if limit is None or limit > max_rows:
         return None
     try:
-        solutions = store.query(prepared.text)
+        solutions = store.query(prepared.text, base_iri=getattr(engine, "base_iri", None))
     except SyntaxError:
         return None  # the general path reports the error with its position
     return native.content_type, solutions.serialize(format=native.ox_results())
@@ -190,7 +190,7 @@ def _private_bytes(statm: int) -> int:
         return 0
 
 
-def _zygote_main(dump: str, fd: int) -> None:
+def _zygote_main(dump: str, fd: int, base_iri: str = "") -> None:
     """Load the store once, then fork a worker for every ``spawn`` request on the control socket."""
     ctrl = socket.socket(fileno=fd)
     import fwgraph.jsonld  # noqa: F401
@@ -201,7 +201,7 @@ def _zygote_main(dump: str, fd: int) -> None:
     # store (a directory) is opened read-only by each worker after the fork instead, since a
     # RocksDB handle must not cross a fork; its pages are shared through the page cache.
     on_disk = Path(dump).is_dir()
-    engine = None if on_disk else OxigraphEngine.from_file(dump)
+    engine = None if on_disk else OxigraphEngine.from_file(dump, base_iri=base_iri)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the web process's business
     ctrl.sendall(b"R")
@@ -220,7 +220,8 @@ def _zygote_main(dump: str, fd: int) -> None:
                 parent_end.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 _set_pdeathsig()
-                _worker_loop(child_end, engine if engine is not None else OxigraphEngine.from_file(dump))
+                _worker_loop(child_end, engine if engine is not None else
+                             OxigraphEngine.from_file(dump, base_iri=base_iri))
             finally:
                 os._exit(0)
         child_end.close()
@@ -260,8 +261,9 @@ class WorkerPool:
     """``size`` killable query workers forked from one zygote that holds the loaded store."""
 
     def __init__(self, dump: Path | str, size: int = 2, *, timeout: float = 10.0,
-                 startup_timeout: float = 120.0) -> None:
+                 startup_timeout: float = 120.0, base_iri: str = "") -> None:
         self.dump = str(dump)
+        self.base_iri = base_iri
         self.size = max(1, int(size))
         self.timeout = float(timeout)
         self.startup_timeout = startup_timeout
@@ -290,7 +292,8 @@ class WorkerPool:
         env = dict(os.environ)
         self._zygote = subprocess.Popen(
             [sys.executable, "-c", "import sys; from fwgraph.pool import _zygote_main; "
-             "_zygote_main(sys.argv[1], int(sys.argv[2]))", self.dump, str(theirs.fileno())],
+             "_zygote_main(sys.argv[1], int(sys.argv[2]), sys.argv[3])", self.dump, str(theirs.fileno()),
+             self.base_iri],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env, close_fds=True)
         theirs.close()
         self._ctrl = ours
@@ -462,9 +465,9 @@ class PooledEngine:
         self.version = version
 
     @classmethod
-    def start(cls, dump: Path | str, *, workers: int = 2, timeout: float = 10.0,
+    def start(cls, dump: Path | str, *, workers: int = 2, timeout: float = 10.0, base_iri: str = "",
               version: str = "") -> PooledEngine:
-        return cls(WorkerPool(dump, workers, timeout=timeout), version=version)
+        return cls(WorkerPool(dump, workers, timeout=timeout, base_iri=base_iri), version=version)
 
     @property
     def timeout(self) -> float:

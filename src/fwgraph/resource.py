@@ -159,7 +159,7 @@ def label_of(graph: Graph, node: Any) -> str | None:
     return None
 
 
-class _Builder:
+class Builder:
     """Turns terms of a graph into Values and Facts, with labels and local links."""
 
     def __init__(self, labels: Labels, link: Linker) -> None:
@@ -229,7 +229,7 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
                                       "?p ?o }").triples)
     iris = _iris_in(graph) | _iris_in(claims) | {iri} | {t.value for row in inverse for t in row if t is not None}
     labels = Labels(engine, iris)
-    build = _Builder(labels, link)
+    build = Builder(labels, link)
     facts = build.facts(graph, node, skip=_HEADING_PREDICATES)
     groups: list[tuple[str, list[Fact]]] = []
     if str(FW.WebFramework) in types:
@@ -278,7 +278,7 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
     )
 
 
-def _claims(claims: Graph, build: _Builder) -> list[Claim]:
+def _claims(claims: Graph, build: Builder) -> list[Claim]:
     out = []
     skip = frozenset({RDF.type, FW.claimAbout, RDFS.label})
     for c in sorted(set(claims.subjects(FW.claimAbout, None)), key=str):
@@ -300,7 +300,7 @@ def _claims(claims: Graph, build: _Builder) -> list[Claim]:
 
 def document_view(iri: str, doc: Graph, link: Linker) -> DocumentView:
     """The vocabulary (/ns) or the shapes (/shapes) as a page: every term with its label and comment."""
-    build = _Builder(Labels(None, set()), link)
+    build = Builder(Labels(None, set()), link)
     terms = []
     for s in sorted({s for s in doc.subjects() if isinstance(s, URIRef) and str(s) != iri}, key=str):
         terms.append(Term(

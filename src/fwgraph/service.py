@@ -18,7 +18,7 @@ from fwgraph.build import build
 from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
 from fwgraph.graph import Sources
-from fwgraph.namespace import DATASET_IRI, FW
+from fwgraph.namespace import BASE, DATASET_IRI, FW
 from fwgraph.query import ExampleQuery, examples
 from fwgraph.validation import ValidationReport, describer, validate_contribution
 
@@ -53,6 +53,12 @@ def store_source(dist: Path, settings: dict[str, Any]) -> Path:
                                    int(settings.get("DISK_STORE_BYTES") or 0))
 
 
+def query_base(settings: dict[str, Any]) -> str:
+    """The base IRI relative IRIs in a query resolve against: the endpoint's public IRI (``<framework/flask>``
+    is then ``<https://w3id.org/fwgraph/framework/flask>``), the same whatever Host a client sends."""
+    return str(settings.get("BASE_IRI") or BASE) + "sparql"
+
+
 @dataclass
 class Service:
     """Everything the web layer serves, loaded once: the distribution, the engine, examples, validation context."""
@@ -81,9 +87,11 @@ class Service:
             from fwgraph.pool import PooledEngine
 
             engine = PooledEngine.start(store_source(dist.path, settings), workers=int(settings["QUERY_WORKERS"]),
-                                        timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=dist.digest)
+                                        timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=dist.digest,
+                                        base_iri=query_base(settings))
         else:
-            engine = OxigraphEngine.from_file(store_source(dist.path, settings), version=dist.digest)
+            engine = OxigraphEngine.from_file(store_source(dist.path, settings), version=dist.digest,
+                                              base_iri=query_base(settings))
         return cls(dist=dist.path, engine=engine, version=__version__, etag=dist.digest,
                    root=Path(data_dir) if data_dir else None, settings=settings)
 

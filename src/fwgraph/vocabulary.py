@@ -13,7 +13,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from fwgraph.engine import Engine, run
-from fwgraph.resource import Fact, Labels, Linker, Value, _Builder, curie, label_of
+from fwgraph.resource import Builder, Fact, Labels, Linker, Value, curie, label_of
 
 VANN = "http://purl.org/vocab/vann/"
 #: The kinds of term, in the order the page lists them: (rdf:type, heading, anchor of the section).
@@ -127,7 +127,7 @@ def _term_text(term: Any) -> str:
 def vocabulary_view(iri: str, ontology: Graph, link: Linker, engine: Engine | None = None) -> VocabularyView:
     """The documentation page of the vocabulary ``ontology`` (header ``iri``), with examples from ``engine``."""
     header = URIRef(iri)
-    build = _Builder(Labels(None, set()), link)
+    build = Builder(Labels(None, set()), link)
     terms = sorted({s for s in ontology.subjects() if isinstance(s, URIRef) and str(s) != iri
                     and (s, RDFS.isDefinedBy, header) in ontology}, key=str)
     kinds = {t: next((k for k, *_ in KINDS if (t, RDF.type, k) in ontology), RDF.Property) for t in terms}

@@ -24,6 +24,7 @@ from fwgraph.app.ratelimit import ClientSlots, client_address
 from fwgraph.engine import Answer, syntax_error
 from fwgraph.errors import QueryError, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed
 from fwgraph.results import rdf_bytes
+from fwgraph.service import query_base
 from fwgraph.sparql import PreparedQuery, prepare
 
 bp = Blueprint("sparql", __name__)
@@ -89,6 +90,7 @@ class _Endpoint:
         self.service = app.extensions["fwgraph"]
         self.engine = self.service.engine
         self.version = str(self.engine.version or self.service.etag)
+        self.base_iri = query_base(self.service.settings)
         self.max_rows = int(cfg["FWGRAPH_MAX_ROWS"])
         self.max_query_bytes = int(cfg["FWGRAPH_MAX_QUERY_BYTES"])
         self.max_body_bytes = int(cfg["FWGRAPH_MAX_BODY_BYTES"])
@@ -164,7 +166,7 @@ def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_pa
     choices = GRAPH_OFFERS if prepared.is_graph else SELECT_OFFERS
     chosen = formats.negotiate(choices, accept, format_param)
     if chosen is None:
-        syntax = syntax_error(text)  # a malformed query is a 400 whatever the client accepts
+        syntax = syntax_error(text, state.base_iri)  # a malformed query is a 400 whatever the client accepts
         if syntax is not None:
             return query_failure(syntax, accept, method)
         kinds = formats.RDF_FORMATS if prepared.is_graph else (*formats.RESULT_FORMATS, formats.HTML)
@@ -291,12 +293,12 @@ def sparql() -> Response:
             except RequestEntityTooLarge:
                 return _too_large(state)
             charset = request.mimetype_params.get("charset", "utf-8")
+            if charset.strip().lower() not in ("utf-8", "utf8"):  # SPARQL query strings are UTF-8 (Protocol 2.1.3)
+                return _error(415, f"the query body is declared as {charset!r}; send it as UTF-8")
             try:
-                queries = [raw.decode(charset)]
-            except LookupError:
-                return _error(415, f"unknown charset {charset!r} in Content-Type; send UTF-8")
+                queries = [raw.decode("utf-8")]
             except UnicodeDecodeError as exc:
-                return _error(400, f"the query is not valid {charset}: {exc.reason} at byte {exc.start}")
+                return _error(400, f"the query is not valid UTF-8: {exc.reason} at byte {exc.start}")
             params = args
         elif mimetype == formats.SPARQL_UPDATE:
             return _error(403, "SPARQL Update is not allowed: this is a read-only endpoint")
