@@ -408,6 +408,32 @@ def test_check_keeps_curator_overrides_and_reports_facts_the_record_lacks(tmp_pa
     assert "not in the record: Python versions" in report.to_text()
 
 
+def test_check_honours_a_curator_override_only_for_the_values_it_answers(tmp_path):
+    from fwgraph.graph import parse_file
+    from fwgraph.harvest.check import check
+
+    _demo(tmp_path / "example+demo", newer=True)  # the repository states 1.3.0 and >=3.11; the record 1.2.0, >=3.10
+    text = (RECORDS / "demo.ttl").read_text(encoding="utf-8")
+    text = text.replace('fw:lastChecked "2026-11-30"^^xsd:date ;', """fw:lastChecked "2026-11-30"^^xsd:date ;
+        fw:curatorOverride [ a fw:CuratorOverride ; fw:onProperty fw:latestRelease ; fw:harvestedValue "1.3.0" ;
+            rdfs:comment "1.3.0 was tagged but never published"@en ;
+            dcterms:source <https://github.com/example/demo/blob/1.3.0/pyproject.toml> ] ;
+        fw:curatorOverride [ fw:onProperty fw:requiresPython ; fw:harvestedValue ">=3.12" ;
+            rdfs:comment "an older judgement"@en ;
+            dcterms:source <https://github.com/example/demo/blob/1.2.0/pyproject.toml> ] ;""")
+    record = tmp_path / "demo.ttl"
+    record.write_text(text, encoding="utf-8")
+    report = check([(str(record), parse_file(record))], tmp_path, AS_OF, harvest)
+    [result] = report.records
+    assert result.overrides == ["latest release: overridden: '1.3.0 was tagged but never published' "
+                                "(the repository states 1.3.0)"]
+    [stale] = result.stale  # the override of requires-python names another harvested value: still reported
+    assert (stale.fact, stale.record, stale.harvested) == ("requires-python", ">=3.10", ">=3.11")
+    assert stale.message.endswith("the curator's override holds only for >=3.12")
+    assert "kept (curator's override): latest release: overridden: '1.3.0 was tagged" in report.to_text()
+    assert [d["fact"] for d in json.loads(report.to_json())["records"][0]["differences"]] == ["requires-python"]
+
+
 def test_cli_check_unreadable_repository_or_record_exits_2(tmp_path):
     (tmp_path / "example+demo").mkdir()  # where the record's repository should be: not a repository
     run_ = fwgraph("harvest", "--check", "--repos", tmp_path, RECORDS / "demo.ttl")

@@ -32,6 +32,7 @@ class FW(DefinedNamespace):
     Protocol: URIRef
     WorkerModel: URIRef
     MissingFact: URIRef
+    CuratorOverride: URIRef
     StaleFact: URIRef
 
     interface: URIRef
@@ -79,6 +80,7 @@ class FW(DefinedNamespace):
     techEmpowerImplementation: URIRef
     lastChecked: URIRef
     missingFact: URIRef
+    curatorOverride: URIRef
     harvestedValue: URIRef
 
 

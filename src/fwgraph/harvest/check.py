@@ -1,8 +1,8 @@
 """`fwgraph harvest --check`: compare curated records with what their repositories state now; never write a record.
 
 A record is paired with a local repository by its GitHub address (schema:codeRepository). A fact the
-record explains as missing (fw:missingFact) is the curator's word and is kept, with its reason, not
-reported as stale.
+record explains as missing (fw:missingFact) or keeps against the harvest (fw:curatorOverride) is the
+curator's word and is kept, with its reason, not reported as stale.
 """
 
 from __future__ import annotations
@@ -152,6 +152,23 @@ def _term(value: Any) -> URIRef | Literal:
 # --------------------------------------------------------------------------- the curated side
 
 
+@dataclass(frozen=True)
+class Override:
+    """The curator's word on one property: why the harvested value is not taken, and for which values."""
+
+    reason: str
+    kept: bool  # fw:curatorOverride (the record's value stands), else fw:missingFact (the record leaves it open)
+    values: frozenset[str] | None = None  # fw:harvestedValue: the harvests it answers (None: any)
+
+    def answers(self, harvested: Any) -> bool:
+        return self.values is None or self.values == _keys(harvested)
+
+
+def _keys(values: Any) -> frozenset[str]:
+    """Values compared as the check reports them: SPDX ids without their namespace, booleans as true/false."""
+    return frozenset(str(v).removeprefix(str(SPDX)).lower() for v in _as_list(values))
+
+
 @dataclass
 class Curated:
     """The facts a record states that a harvest can check."""
@@ -159,7 +176,7 @@ class Curated:
     iri: str
     repository: str | None
     values: dict[str, Any]
-    missing: dict[str, str]  # property IRI -> the curator's reason
+    overrides: dict[str, Override]  # property IRI -> the curator's word
 
 
 def curated(graph: Graph, iri: URIRef) -> Curated:
@@ -182,10 +199,14 @@ def curated(graph: Graph, iri: URIRef) -> Curated:
         "status": next((str(o).removeprefix(_STATUS) for o in objects(FW.maintenanceStatus)), None),
         "distribution": str(next(iter(objects(FW.pypiDistribution)), "")) or None,
     }
-    missing = {str(graph.value(node, FW.onProperty)): str(graph.value(node, RDFS.comment) or "")
-               for node in objects(FW.missingFact)}
+    overrides = {str(graph.value(node, FW.onProperty)): Override(str(graph.value(node, RDFS.comment) or ""), False)
+                 for node in objects(FW.missingFact)}
+    for node in objects(FW.curatorOverride):
+        answered = list(graph.objects(node, FW.harvestedValue))
+        overrides[str(graph.value(node, FW.onProperty))] = Override(
+            str(graph.value(node, RDFS.comment) or ""), True, _keys(answered) if answered else None)
     repo = next((github_base(str(o)) for o in objects(SDO.codeRepository) if github_base(str(o))), None)
-    return Curated(str(iri), repo, values, missing)
+    return Curated(str(iri), repo, values, overrides)
 
 
 # --------------------------------------------------------------------------- comparing
@@ -216,11 +237,15 @@ def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
     facts, rel, values = harvest.facts, harvest.releases, record.values
 
     def judge(name: str, prop: URIRef, same: bool, rec_value: Any, got: Any, source: str, message: str) -> None:
+        override = record.overrides.get(str(prop))
         if same:
             result.agreed.append(name)
-        elif str(prop) in record.missing:
-            result.overrides.append(f"{name}: {record.missing[str(prop)]!r} (the repository states {got})")
+        elif override is not None and override.answers(got):
+            kept = "overridden: " if override.kept else ""
+            result.overrides.append(f"{name}: {kept}{override.reason!r} (the repository states {got})")
         else:
+            if override is not None:
+                message += f"; the curator's override holds only for {', '.join(sorted(override.values or ()))}"
             absent = rec_value is None or rec_value == [] or rec_value == set()
             result.differences.append(Difference(name, str(prop), rec_value, got, source, message,
                                                  missing=absent and prop != FW.nativeCore))
