@@ -42,7 +42,7 @@ local mix = {MIX}
 local counter = 0
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) c2 = 0; c4 = 0; c503 = 0; c5 = 0 end
+function init(args) c2 = 0; c4 = 0; c503 = 0; c5 = 0; codes = "" end
 request = function()
   counter = counter + 1
   local item = mix[(counter % #mix) + 1]
@@ -60,7 +60,7 @@ request = function()
 end
 response = function(status, headers, body)
   if status == 503 then c503 = c503 + 1
-  elseif status >= 500 then c5 = c5 + 1
+  elseif status >= 500 then c5 = c5 + 1; codes = codes .. " " .. tostring(status) .. ":" .. (body or ""):sub(1, 160)
   elseif status >= 400 then c4 = c4 + 1
   else c2 = c2 + 1 end
 end
@@ -69,6 +69,9 @@ done = function(summary, latency, requests)
   for _, t in ipairs(threads) do
     for k, _ in pairs(n) do n[k] = n[k] + t:get(k) end
   end
+  local detail = ""
+  for _, t in ipairs(threads) do detail = detail .. t:get("codes") end
+  io.write("SOAKDETAIL " .. detail:gsub("\n", " ") .. "\n")
   local e = summary.errors
   io.write(string.format('SOAKJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"socket_errors":%d,' ..
     '"c2":%d,"c4":%d,"c503":%d,"c5":%d}\n', summary.requests, summary.duration, latency:percentile(50),
@@ -176,6 +179,9 @@ class SlowSenders(threading.Thread):
 def run_interval(server: lib.Server, script: str, seconds: int, connections: int) -> dict:
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "15s", "-s", script,
                           server.base], capture_output=True, text=True, check=True).stdout
+    detail = next((ln for ln in out.splitlines() if ln.startswith("SOAKDETAIL ")), "").strip()
+    if len(detail) > len("SOAKDETAIL"):
+        print("other 5xx:", detail[len("SOAKDETAIL "):][:2000], flush=True)
     line = next(ln for ln in out.splitlines() if ln.startswith("SOAKJSON "))
     d = json.loads(line[len("SOAKJSON "):])
     d["rps"] = d["requests"] / (d["duration_us"] / 1e6)

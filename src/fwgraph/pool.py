@@ -417,7 +417,8 @@ class WorkerPool:
             except OSError:
                 self.stats["died"] += 1
                 self._replace(worker)
-                raise WorkerFailed("the query worker could not be reached") from None
+                raise ServiceBusy("no query worker could be reached (fresh ones are starting); try again "
+                                  "shortly") from None
         try:
             worker.sock.settimeout(limit)
             head, body = _recv(worker.sock)
