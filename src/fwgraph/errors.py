@@ -67,9 +67,10 @@ class ServiceBusy(FwgraphError):
     """No worker (query worker, validation slot) is free."""
 
 
-class QueryStopped(FwgraphError):
-    """The process evaluating a query died under it: the query ran past the worker's memory allowance (a
-    deliberate limit, like the time limit) or made the engine crash. The service goes on; a fresh worker waits."""
+class WorkStopped(FwgraphError):
+    """The process doing the work (a query, a validation) died under it: the work ran past the process's memory
+    allowance (a deliberate limit, like the time limit) or made a native library crash. Answered 503: the
+    service goes on, a fresh process takes the next request."""
 
 
 class WorkerFailed(FwgraphError):

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from fwgraph.engine import Answer
-from fwgraph.errors import QueryError, QueryStopped, ServiceBusy, TimeLimitExceeded, WorkerFailed
+from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 
 _FRAME = struct.Struct("!II")  # header length, body length
 _WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
@@ -85,6 +85,10 @@ def isolate() -> dict[str, bool]:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
+        # At most two malloc arenas: glibc reserves 64 MiB of address space per arena, one per thread by default,
+        # so the threads of the engine (RocksDB, rayon) could exhaust the address-space cap below without using
+        # the memory, and a thread then failed to start ("Resource temporarily unavailable": the process died).
+        libc.mallopt(-8, 2)  # M_ARENA_MAX
         clone_newnet, clone_newuser = 0x40000000, 0x10000000
         if libc.unshare(clone_newnet) == 0 or libc.unshare(clone_newuser | clone_newnet) == 0:
             done["netns"] = True  # a fresh network namespace: no interface is up, not even loopback
@@ -430,7 +434,7 @@ class WorkerPool:
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
             self._replace(worker)
-            raise QueryStopped("the query stopped the worker evaluating it: it needed more than a query worker's "
+            raise WorkStopped("the query stopped the worker evaluating it: it needed more than a query worker's "
                                "memory allowance, or the query engine crashed on it; simplify the query or add a "
                                "LIMIT") from None
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place

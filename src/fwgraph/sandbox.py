@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from fwgraph.errors import ServiceBusy, TimeLimitExceeded, WorkerFailed
+from fwgraph.errors import ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 
 _PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph"]
 _context_lock = threading.Lock()
@@ -63,7 +63,8 @@ class Sandbox:
     def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``func(*args, **kwargs)`` in a child process: its (picklable) return value.
 
-        Raises ServiceBusy when no slot is free, TimeLimitExceeded past the limit, WorkerFailed on a crash.
+        Raises ServiceBusy when no slot is free, TimeLimitExceeded past the limit, WorkStopped when the process
+        dies (memory allowance, crash), WorkerFailed when the job raised.
         """
         if not self._free.acquire(blocking=False):
             raise ServiceBusy(f"all {self.slots} validation slot(s) are busy; try again shortly")
@@ -85,7 +86,7 @@ class Sandbox:
             try:
                 status, value = parent.recv()
             except (EOFError, OSError):
-                raise WorkerFailed("the job's process stopped without an answer (memory limit or crash)") from None
+                raise WorkStopped("the job's process stopped without an answer (memory limit or crash)") from None
         finally:
             parent.close()
             if process.is_alive():

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from fwgraph import formats
 from fwgraph.app.http import error_response, negotiate, service, wants_html
-from fwgraph.errors import InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed
+from fwgraph.errors import InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.graph import format_for
 from fwgraph.sandbox import Sandbox
 from fwgraph.validation import check_contribution
@@ -119,8 +119,9 @@ def validate() -> Response:
                                  max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
                                  max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
                                  want_turtle=media == formats.TURTLE.media_type)
-    except ServiceBusy as exc:
-        return _unavailable(str(exc), retry_after=2)
+    except (ServiceBusy, WorkStopped) as exc:
+        return _unavailable(str(exc) if isinstance(exc, ServiceBusy) else f"validation stopped: {exc}",
+                            retry_after=2)
     except TimeLimitExceeded as exc:
         return _unavailable(f"validation exceeded the time limit of {exc.limit:g} s and was stopped; send a "
                             "smaller contribution (one file per resource)", retry_after=int(exc.limit))

@@ -22,7 +22,7 @@ from fwgraph import formats
 from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
 from fwgraph.app.ratelimit import ClientSlots, client_address
 from fwgraph.engine import Answer, syntax_error
-from fwgraph.errors import QueryError, QueryStopped, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed
+from fwgraph.errors import QueryError, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.results import rdf_bytes
 from fwgraph.service import query_base
 from fwgraph.sparql import PreparedQuery, prepare
@@ -188,7 +188,7 @@ def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_pa
         except TimeLimitExceeded as exc:
             return failure(503, f"{exc}; simplify the query or add a LIMIT", accept,
                            retry_after=int(round(exc.limit)), limit_seconds=exc.limit)
-        except (ServiceBusy, QueryStopped) as exc:  # a limit reached (or an engine crash): refused, service goes on
+        except (ServiceBusy, WorkStopped) as exc:  # a limit reached (or an engine crash): refused, service goes on
             return failure(503, str(exc), accept, retry_after=1)
         except WorkerFailed as exc:
             return failure(500, str(exc), accept)
