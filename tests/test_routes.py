@@ -118,3 +118,22 @@ def test_relative_iris_resolve_against_the_endpoint(client, fmt):
 def test_a_base_declared_in_the_query_wins(client):
     r = client.get("/sparql", query_string={"query": "BASE <http://example.org/> ASK { <framework/flask> ?p ?o }"})
     assert r.status_code == 200 and r.get_json()["boolean"] is False
+
+
+def test_an_unexpected_error_on_the_fast_path_is_a_500_like_the_views(dist):
+    """GET /sparql?query= skips Flask; an error nobody expected must still be a 500 in the client's format, with
+    CORS, as the Flask view's error handler gives (fault injected: an engine whose evaluation raises)."""
+    from fwgraph.app import create_app
+    from fwgraph.engine import OxigraphEngine
+
+    class Broken(OxigraphEngine):
+        def execute(self, query, *, max_rows, fmt):
+            raise RuntimeError("injected")
+
+    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 0, "NETWORK_GUARD": False, "CACHE_ENTRIES": 0})
+    service = app.extensions["fwgraph"]
+    service.engine = Broken(service.engine.store, service.engine.version)
+    accept = "application/sparql-results+json, text/plain;q=0.5"  # results as JSON, errors as text
+    r = app.test_client().get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": accept})
+    assert r.status_code == 500 and r.headers["Content-Type"].startswith("text/plain")
+    assert r.headers["Access-Control-Allow-Origin"] == "*" and b"internal error" in r.data

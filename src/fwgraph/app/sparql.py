@@ -233,10 +233,15 @@ class FastPath:
         if names.count("query") != 1 or names.count("format") > 1 or len(names) != 1 + names.count("format"):
             return self.app(environ, start_response)
         values = dict(params)
-        status, headers, body = evaluate(
-            endpoint_state(self.flask_app), values["query"], method="GET", accept=environ.get("HTTP_ACCEPT", ""),
-            format_param=values.get("format", ""), if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
-            client=client_address(environ, self.client_header))
+        accept = environ.get("HTTP_ACCEPT", "")
+        try:
+            status, headers, body = evaluate(
+                endpoint_state(self.flask_app), values["query"], method="GET", accept=accept,
+                format_param=values.get("format", ""), if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+                client=client_address(environ, self.client_header))
+        except Exception:  # as the Flask view's error handler does: logged, and a 500 in the client's format
+            self.flask_app.logger.exception("unhandled error")
+            status, headers, body = failure(500, "internal error; the request was not processed", accept)
         headers += missing_headers(headers, dict(headers).get("Content-Type", ""))
         headers.append(("Content-Length", str(len(body))))
         start_response(f"{status} {reason_phrase(status)}", headers)
