@@ -517,13 +517,27 @@ def test_one_clients_runaways_do_not_starve_another_client():
 
 # ------------------------------------------------------------------------------------- slow bodies (item 4)
 
-def _slow_sender(url: str) -> socket.socket:
-    """A client (203.0.113.9, by the proxy header) that announces a 1,000-byte body and sends 3 bytes of it."""
+def _slow_sender(url: str, address: str = "203.0.113.9", path: str = "/sparql") -> socket.socket:
+    """A client (``address``, by the proxy header) that announces a 1,000-byte body and sends 3 bytes of it."""
     host, port = url.split("//", 1)[1].rstrip("/").split(":")
     sock = socket.create_connection((host, int(port)), timeout=30)
-    sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
-                 b"X-Forwarded-For: 203.0.113.9\r\nContent-Length: 1000\r\n\r\nASK")
+    kind = "text/turtle" if path == "/validate" else "application/sparql-query"
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                 f"X-Forwarded-For: {address}\r\nContent-Length: 1000\r\n\r\nASK".encode())
     return sock
+
+
+def _refused(socks: list[socket.socket]) -> int:
+    """How many of ``socks`` were answered 503 (refused before their body was read)."""
+    refused = 0
+    for sock in socks:
+        sock.settimeout(5)
+        try:
+            head = sock.recv(200)
+        except TimeoutError:
+            continue
+        refused += head.startswith(b"HTTP/1.1 503")
+    return refused
 
 
 def test_slow_senders_cannot_take_every_thread():
@@ -541,15 +555,35 @@ def test_slow_senders_cannot_take_every_thread():
                                headers={"X-Forwarded-For": "198.51.100.7"})
         took = time.monotonic() - start
         assert answer.status_code == 200 and took < 5, (answer.status_code, took)
-        refused = 0
-        for sock in socks:  # beyond its two body slots, a slow sender is refused before its body is read
-            sock.settimeout(5)
-            try:
-                head = sock.recv(200)
-            except TimeoutError:
-                continue
-            refused += head.startswith(b"HTTP/1.1 503")
+        refused = _refused(socks)  # beyond its two body slots, a slow sender is refused before its body is read
         assert refused >= 12 - 2, refused
+    finally:
+        for sock in socks:
+            sock.close()
+    alive(slow)
+
+
+@pytest.mark.parametrize("path", ["/sparql", "/validate"])
+def test_slow_senders_from_many_addresses_leave_threads_for_others(path):
+    """Twelve clients at twelve addresses, one trickled body each, used to hold all four threads: the per-client
+    bound never applied and even /healthz went unanswered. Now one thread in four never receives a body."""
+    import time
+
+    slow = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+                       "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For"})
+    socks = [_slow_sender(slow.url, f"203.0.113.{i}", path) for i in range(1, 13)]
+    try:
+        time.sleep(1.0)
+        for probe in ("/healthz", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D%23many", "/framework/flask"):
+            start = time.monotonic()
+            answer = requests.get(slow.url.rstrip("/") + probe, timeout=20, headers={"X-Forwarded-For": "198.51.100.7"})
+            took = time.monotonic() - start
+            assert answer.status_code == 200 and took < 5, (probe, answer.status_code, took)
+        post = requests.post(slow.sparql, data={"query": "ASK { ?s ?p ?o }"}, timeout=20,
+                             headers={"X-Forwarded-For": "198.51.100.8"})
+        assert post.status_code == 503 and post.headers["Retry-After"] == "1", post.status_code
+        assert "request bodies already" in post.json()["message"]
+        assert _refused(socks) >= 12 - 3  # three of the four threads receive bodies; the other senders were refused
     finally:
         for sock in socks:
             sock.close()

@@ -4,12 +4,8 @@ server, checked with curl, requests, rdflib and SPARQLWrapper — formats, suffi
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import tempfile
-import time
 import urllib.error
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,24 +14,12 @@ from rdflib.namespace import OWL, RDFS, VOID
 
 from fwgraph.dist import Dist
 from fwgraph.namespace import BASE
+from tests.apache import Apache
 from tests.server import ROOT, dist, free_port, server
 
 HTACCESS = ROOT / "deploy" / "w3id" / ".htaccess"
 PLACEHOLDER = "https://fwgraph.example.org"
-APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
-MODULES = Path("/usr/lib/apache2/modules")
-CONFIG = """ServerRoot "{root}"
-ServerName 127.0.0.1
-Listen 127.0.0.1:{port}
-PidFile "{root}/httpd.pid"
-ErrorLog "{root}/error.log"
-LogLevel warn
-LoadModule mpm_event_module {modules}/mod_mpm_event.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule rewrite_module {modules}/mod_rewrite.so
-User www-data
-Group www-data
-DocumentRoot "{root}/htdocs"
+CONFIG = """DocumentRoot "{root}/htdocs"
 <Directory "{root}/htdocs">
     AllowOverride All
     Require all granted
@@ -45,46 +29,15 @@ ASK = "ASK { ?s a <https://w3id.org/fwgraph/ns#WebFramework> }"
 CONTRIBUTION = ROOT / "tests" / "fixtures" / "contributions" / "new-framework-valid.ttl"
 
 
-class W3id:
+class W3id(Apache):
     """Apache answering as w3id.org does for /fwgraph/, redirecting to the fwgraph server ``target``."""
 
     def __init__(self, port: int, target: str) -> None:
-        self.port, self.target = port, target
-        self.root = Path(tempfile.mkdtemp(prefix="fwgraph-w3id-"))
-        self.base = f"http://127.0.0.1:{port}/fwgraph/"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        assert Path(APACHE).is_file(), "Apache httpd is needed (Debian: apt-get install apache2)"
-        site = self.root / "htdocs" / "fwgraph"
-        site.mkdir(parents=True)
         # The one change the README asks for before the pull request: the service host.
-        (site / ".htaccess").write_text(HTACCESS.read_text().replace(PLACEHOLDER, self.target.rstrip("/")))
-        (self.root / "httpd.conf").write_text(CONFIG.format(root=self.root, port=self.port, modules=MODULES))
-        for path in [self.root, *self.root.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)  # Apache's workers run as www-data
-        self.process = subprocess.Popen([APACHE, "-f", str(self.root / "httpd.conf"), "-DFOREGROUND"],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(self.base, allow_redirects=False, timeout=2)
-                return
-            except requests.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    out = self.process.stdout.read().decode() if self.process.stdout else ""
-                    raise RuntimeError(f"Apache did not start: {out}\n{self._log()}") from None
-                time.sleep(0.1)
-
-    def _log(self) -> str:
-        log = self.root / "error.log"
-        return log.read_text() if log.is_file() else ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
-        shutil.rmtree(self.root, ignore_errors=True)
+        htaccess = HTACCESS.read_text().replace(PLACEHOLDER, target.rstrip("/"))
+        super().__init__(port, CONFIG, modules=("rewrite",), files={"htdocs/fwgraph/.htaccess": htaccess})
+        self.target = target
+        self.base = f"http://127.0.0.1:{port}/fwgraph/"
 
     def __call__(self, path: str = "") -> str:
         return self.base + path
@@ -95,7 +48,7 @@ def w3id():
     """Apache on a free loopback port standing in for https://w3id.org/, in front of a server configured as in
     production (the canonical base): the data names https://w3id.org/fwgraph/… whatever host it came from."""
     proxy = W3id(free_port(), server().url)
-    proxy.start()
+    proxy.start("fwgraph/")
     yield proxy
     proxy.stop()
 

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT": 600,  # requests a minute per client to /sparql and /validate (0 = off); beyond: 429
     "RATE_BURST": 60,  # requests a client may send at once before the rate applies
     "BODIES_PER_CLIENT": 2,  # request bodies one client may be sending to one web process at once (more: 503)
+    "BODIES_TOTAL": 0,  # request bodies all clients may be sending to one web process at once (0: see bodies_total)
     "RATE_LIMIT_LOOPBACK": False,  # apply per-client limits (rate, queries at once) to loopback clients too
     "CLIENT_ADDRESS_HEADER": None,  # behind a proxy: the header with the client address (its last entry)
     "SHUTDOWN_GRACE": 10,  # seconds SIGTERM waits for requests in flight before the server stops anyway
@@ -47,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "NETWORK_GUARD": True,  # deny outbound connections from Python code (except to STORE_URL)
 }
 
-_INT = {"BODIES_PER_CLIENT",
+_INT = {"BODIES_PER_CLIENT", "BODIES_TOTAL",
         "CACHE_BYTES", "CACHE_ENTRIES", "CACHE_ENTRY_BYTES", "CACHE_MAX_AGE", "DISK_STORE_BYTES", "HEADER_TIMEOUT",
         "MAX_BODY_BYTES", "MAX_QUERY_BYTES", "MAX_ROWS", "PORT", "QUERIES_PER_CLIENT", "QUERY_WORKERS", "RATE_BURST",
         "SHUTDOWN_GRACE", "THREADS", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_RESULTS", "VALIDATE_MAX_TRIPLES",
@@ -82,3 +83,10 @@ def resolve(overrides: dict[str, Any] | None = None, environ: dict[str, str] | N
     if not str(settings["BASE_IRI"]).endswith("/"):
         settings["BASE_IRI"] = str(settings["BASE_IRI"]) + "/"
     return settings
+
+
+def bodies_total(settings: dict[str, Any]) -> int:
+    """Request bodies one web process receives at once: ``BODIES_TOTAL``, or by default all threads but one in
+    four, which only ever serve requests without a body (pages, GET queries, /healthz), whoever trickles bodies."""
+    threads = int(settings["THREADS"])
+    return int(settings["BODIES_TOTAL"]) or max(1, threads - max(1, threads // 4))

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from fwgraph import formats
 from fwgraph.app.ratelimit import RateLimit
 from fwgraph.app.sparql import FastPath
-from fwgraph.config import resolve
+from fwgraph.config import bodies_total, resolve
 from fwgraph.service import Service
 
 #: /healthz answers plain text (load balancers) unless JSON is asked for.
@@ -43,7 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
     app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
                              burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
-                             client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"])
+                             client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"],
+                             bodies_total=bodies_total(settings))
     if settings["CACHE_ENTRIES"] > 0:
         from fwgraph.app.frontcache import FrontCache
 

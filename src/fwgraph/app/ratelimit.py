@@ -9,8 +9,11 @@ first), so memory stays bounded whatever the number of clients. Loopback clients
 whose last address is the client's — set it only when every request comes through that proxy.
 
 A web process reads a request body on one of its few threads, and a client can send a body as slowly as it
-likes: ``bodies`` bounds how many bodies one client may be sending to one process at once, so a slow sender
-holds at most that many threads; beyond it the request is refused (503) before its body is read.
+likes, and Granian's WSGI interface has no body-read timeout. Two bounds keep the process answering:
+``bodies`` per client (a slow sender holds at most that many threads, whatever its number of connections) and
+``bodies_total`` for all clients together (loopback included), below the thread count, so that slow senders
+from many addresses still leave threads for requests without a body (pages, GET queries, /healthz). Beyond
+either bound the request is refused (503 with ``Retry-After`` and ``Connection: close``) before its body is read.
 """
 
 from __future__ import annotations
@@ -87,9 +90,12 @@ class RateLimit:
     """Allow ``per_minute`` requests per client on LIMITED_PATHS, with bursts of up to ``burst``."""
 
     def __init__(self, app: Callable, *, per_minute: float, burst: int, limit_loopback: bool = False,
-                 client_header: str | None = None, max_clients: int = 65536, bodies: int = 2) -> None:
+                 client_header: str | None = None, max_clients: int = 65536, bodies: int = 2,
+                 bodies_total: int = 4) -> None:
         self.app = app
         self.bodies = ClientSlots(bodies, limit_loopback=limit_loopback)
+        self.bodies_total = max(1, int(bodies_total))
+        self._receiving = threading.BoundedSemaphore(self.bodies_total)
         self.rate = float(per_minute) / 60.0
         self.burst = max(1, int(burst))
         self.limit_loopback = limit_loopback
@@ -123,7 +129,14 @@ class RateLimit:
                                    f"you are already sending {self.bodies.per_client} request bodies to this "
                                    "server; send the next one when one of them has been answered",
                                    close=True)
-                return self._limited(environ, start_response)
+                if not self._receiving.acquire(blocking=False):
+                    return _refuse(start_response, "503 Service Unavailable", 1,
+                                   f"this server is receiving {self.bodies_total} request bodies already; "
+                                   "retry shortly (queries can also be sent with GET)", close=True)
+                try:
+                    return self._limited(environ, start_response)
+                finally:
+                    self._receiving.release()
         return self._limited(environ, start_response)
 
     def _limited(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:

@@ -1,0 +1,135 @@
+"""Apache httpd with the shipped deploy/apache/fwgraph.conf in front of a real fwgraph server: the errors
+Apache or Granian answer before fwgraph carry CORS headers (once), slow senders get 408 without holding any
+of fwgraph's threads, and the client address reaches fwgraph's per-client limits."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import requests
+
+from tests.apache import Apache
+from tests.server import ROOT, free_port, server
+
+CONFIG = (ROOT / "deploy" / "apache" / "fwgraph.conf").read_text()
+CORS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+        "Access-Control-Expose-Headers", "Access-Control-Max-Age")
+
+
+@pytest.fixture(scope="module")
+def backend():
+    """fwgraph as the README says to run it behind the proxy: client addresses from X-Forwarded-For."""
+    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+                       "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1"})
+
+
+def _apache(backend) -> Apache:
+    return Apache(free_port(), f"Define FWGRAPH_BACKEND {backend.url.rstrip('/')}\n{CONFIG}",
+                  modules=("proxy", "proxy_http", "headers", "reqtimeout", "rewrite"))
+
+
+@pytest.fixture(scope="module")
+def proxy(backend):
+    apache = _apache(backend)
+    apache.start("healthz")
+    yield apache
+    apache.stop()
+LONG_GET = b"GET /sparql?query=ASK%%7B%%7D%%23%s HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def _raw(url: str, request: bytes, timeout: float = 30) -> bytes:
+    """Send ``request`` as is and return the whole answer (status line, headers, body)."""
+    host, port = url.split("//", 1)[1].rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _cors_once(headers: str) -> None:
+    lines = [line.split(":", 1)[0].strip().lower() for line in headers.splitlines()[1:] if ":" in line]
+    for name in CORS:
+        assert lines.count(name.lower()) == 1, (name, headers)
+
+
+def test_answers_pass_through_with_cors_once(proxy):
+    r = requests.get(proxy.url + "sparql", params={"query": "ASK { ?s ?p ?o }"},
+                     headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    raw = _raw(proxy.url, b"GET /framework/flask HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\n"
+                          b"Connection: close\r\n\r\n")
+    head = raw.split(b"\r\n\r\n", 1)[0].decode()
+    assert head.startswith("HTTP/1.1 200") and "text/turtle" in head
+    _cors_once(head)
+
+
+@pytest.mark.parametrize("request_bytes,status", [
+    pytest.param(LONG_GET % (b"x" * 100_000), 414, id="uri-100k"),
+    pytest.param(LONG_GET % (b"x" * 65_500), 414, id="uri-64k"),
+    pytest.param(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 9000 + b"\r\n\r\n", 400, id="header-field-9k"),
+    pytest.param(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(150))
+                 + b"\r\n", 400, id="header-fields-150"),
+    pytest.param(b"GET /healthz HTTP/1.1 junk\r\nHost: x\r\n\r\n", 400, id="malformed-request-line"),
+    pytest.param(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: text/turtle\r\nContent-Length: 2000000\r\n"
+                 b"\r\n" + b"#" * 100_000, 413, id="body-over-1mib"),
+])
+def test_errors_before_fwgraph_carry_cors(proxy, request_bytes, status):
+    """Without the proxy Granian answers these itself (400/414/431) and no CORS header comes with them."""
+    raw = _raw(proxy.url, request_bytes)
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.startswith(f"HTTP/1.1 {status}"), head
+    _cors_once(head)
+
+
+def test_a_query_too_long_for_get_still_goes_by_post(proxy):
+    query = "ASK { ?s ?p ?o } #" + "x" * 100_000
+    r = requests.post(proxy.url + "sparql", data=query.encode(), timeout=30,
+                      headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    assert r.status_code == 413 and "bytes" in r.json()["message"]  # fwgraph's own answer, over MAX_QUERY_BYTES
+    r = requests.post(proxy.url + "sparql", data=("ASK { ?s ?p ?o } #" + "x" * 60_000).encode(), timeout=30,
+                      headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+def test_slow_senders_get_408_and_hold_no_fwgraph_thread(proxy, backend):
+    """Twenty connections trickling bodies through the proxy: fwgraph (four threads) keeps answering POSTs,
+    and Apache times every slow sender out."""
+    socks = []
+    for i in range(20):
+        sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=40)
+        sock.sendall(f"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                     f"Content-Length: 1000\r\n\r\nASK # {i}".encode())
+        socks.append(sock)
+    try:
+        time.sleep(1.0)
+        for i in range(6):  # more than fwgraph's threads: none is held by the trickling senders
+            r = requests.post(proxy.url + "sparql", data=f"ASK {{ ?s ?p ?o }} # {i}".encode(), timeout=10,
+                              headers={"Content-Type": "application/sparql-query"})
+            assert r.status_code == 200, r.text[:200]
+        start = time.monotonic()
+        heads = [sock.recv(100) for sock in socks]
+        assert all(head.startswith(b"HTTP/1.1 408") for head in heads), heads[:2]
+        assert time.monotonic() - start < 30
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_the_client_address_reaches_fwgraph():
+    """The proxy appends the peer to X-Forwarded-For and fwgraph takes the last entry: a client that names
+    other addresses in the header itself is still one client to the rate limit."""
+    limited = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_RATE_LIMIT": "6", "FWGRAPH_RATE_BURST": "3",
+                          "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1"})
+    apache = _apache(limited)
+    apache.start("healthz")
+    try:
+        statuses = [requests.get(apache.url + "sparql", params={"query": f"ASK {{ }} # {i}"}, timeout=30,
+                                 headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(5)]
+    finally:
+        apache.stop()
+    # a burst of 3 (the server's own start-up probe may have taken one), then 429 whatever address is named
+    assert statuses[0] == 200 and statuses[3:] == [429, 429] and statuses.count(200) <= 3, statuses
