@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 from rdflib import Graph
-from rdflib.compare import isomorphic
 
 from fwgraph.graph import parse_file
+from tests.graphs import isomorphic
 from tests.live import ROOT, live_server
 
 pytestmark = pytest.mark.browser

@@ -10,13 +10,13 @@ import shutil
 import pytest
 from pyld import jsonld
 from rdflib import Graph, URIRef
-from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, VOID
 
 from fwgraph.build import build
 from fwgraph.dist import COMPRESSED, DUMPS
 from fwgraph.errors import BuildError
 from fwgraph.namespace import CONTEXT_IRI, DATASET_IRI, SPDX_TERMS
+from tests.graphs import isomorphic
 
 from .conftest import ROOT
 
@@ -90,3 +90,14 @@ def test_refuses_to_build_invalid_sources(tmp_path):
     with pytest.raises(BuildError, match="rdfs:label"):
         build(tmp_path / "out", root=src)
     assert not (tmp_path / "out" / "fwgraph.ttl").exists()
+
+
+def test_the_isomorphism_check_tells_graphs_apart():
+    """tests.graphs.isomorphic (RDFC-1.0) agrees with rdflib's on relabelled blank nodes and on a changed one."""
+    from rdflib.compare import isomorphic as rdflib_isomorphic
+
+    a = Graph().parse(data="<s:a> <p:p> [ <p:q> 1 ; <p:r> [ <p:q> 2 ] ] .", format="turtle")
+    b = Graph().parse(data="<s:a> <p:p> _:x . _:x <p:q> 1 ; <p:r> _:y . _:y <p:q> 2 .", format="turtle")
+    c = Graph().parse(data="<s:a> <p:p> _:x . _:x <p:q> 2 ; <p:r> _:y . _:y <p:q> 1 .", format="turtle")
+    assert isomorphic(a, b) and rdflib_isomorphic(a, b)
+    assert not isomorphic(a, c) and not rdflib_isomorphic(a, c)

@@ -9,12 +9,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
 from fwgraph import formats
 from fwgraph.engine import run
 from fwgraph.namespace import BASE, FW
+from tests.graphs import isomorphic
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 SDO = "https://schema.org/"

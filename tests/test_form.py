@@ -11,7 +11,6 @@ import shutil
 
 import pytest
 from rdflib import Literal, URIRef
-from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD
 
 from fwgraph.errors import InputError
@@ -30,6 +29,7 @@ from fwgraph.graph import parse_bytes, parse_file
 from fwgraph.query import read_example
 from fwgraph.sparql import prepare
 from tests.conftest import ROOT
+from tests.graphs import isomorphic
 
 FW = "https://w3id.org/fwgraph/ns#"
 RECORDS = sorted(p for kind in KINDS.values() for p in (ROOT / "data" / kind.folder).glob("*.ttl"))

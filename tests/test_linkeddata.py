@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SH, VOID, XSD
 
 from fwgraph.namespace import BASE, FW
+from tests.graphs import isomorphic
 from tests.live import ROOT, live_server
 from tests.server import mode_options
 

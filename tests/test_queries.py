@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from rdflib.compare import isomorphic
 from rdflib.plugins.sparql import prepareQuery
 
 from fwgraph.engine import OxigraphEngine, RdflibEngine, run
 from fwgraph.query import examples
 from fwgraph.results import to_rdflib
+from tests.graphs import isomorphic
 
 EXAMPLES = examples()
 

@@ -521,3 +521,37 @@ def test_pool_workers_retire_after_growing(monkeypatch):
         assert len(pids) == 3
     finally:
         engine.close()
+
+
+def test_a_freed_worker_goes_to_the_request_that_waited_longest():
+    """Requests waiting for a query worker are served in order of arrival, and a request that arrives just as a
+    worker is freed does not take it from one that was waiting (with a plain queue it did, and under load some
+    requests waited far longer than others: the p99 tail)."""
+    import queue
+    import threading
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers()
+    got: list[tuple[int, object]] = []
+
+    def wait(i: int) -> None:
+        got.append((i, idle.get(timeout=10)))
+
+    threads = []
+    for i in range(4):
+        threads.append(threading.Thread(target=wait, args=(i,)))
+        threads[-1].start()
+        deadline = time.monotonic() + 5
+        while len(idle._waiters) < i + 1 and time.monotonic() < deadline:  # wait until it is queued
+            time.sleep(0.001)
+    workers = [object() for _ in range(4)]
+    for worker in workers:
+        idle.put(worker)
+        with pytest.raises(queue.Empty):  # a newcomer finds nothing: the worker went to a waiting request
+            idle.get(timeout=0)
+    for thread in threads:
+        thread.join(5)
+    assert sorted(got, key=lambda pair: workers.index(pair[1])) == [(i, workers[i]) for i in range(4)]
+    idle.put(workers[0])
+    assert idle.get(timeout=0) is workers[0] and idle.empty()

@@ -16,7 +16,10 @@ runs in a separate process that the web process can SIGKILL.
   denies sockets, urllib, subprocesses; an address-space limit), then answers requests in a loop:
   (query text, max rows, output format) in, (status, content type, truncated, body bytes) out. The
   result is serialised in the worker, so only bytes cross the process boundary.
-* The web process keeps idle workers in a queue. A request takes one, sends the query and waits for
+* The web process keeps idle workers in a first-come, first-served queue (a freed worker goes straight to
+  the request that has waited longest, so no request is overtaken by later ones and starved under load;
+  a plain queue lets a newly arrived thread take the worker that a waiting one was woken for). A request
+  takes one, sends the query and waits for
   the answer with a socket timeout equal to the time limit. On timeout it SIGKILLs the worker
   (the zygote reaps it) and forks a replacement; a worker that died is replaced the same way; a
   zygote that died is restarted.
@@ -35,6 +38,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,6 +265,57 @@ class _Worker:
             pass
 
 
+class _Waiter:
+    """A request waiting for a worker: its lock is released when a worker is handed to it."""
+
+    __slots__ = ("lock", "worker")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.worker: _Worker | None = None
+
+
+class _IdleWorkers:
+    """Idle workers, handed to waiting requests first come, first served (queue.Empty on timeout)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._workers: deque[_Worker] = deque()
+        self._waiters: deque[_Waiter] = deque()
+
+    def put(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.worker = worker
+                waiter.lock.release()
+            else:
+                self._workers.append(worker)
+
+    def get(self, timeout: float) -> _Worker:
+        with self._lock:
+            if self._workers:  # never while requests wait: put hands a worker to the oldest waiter
+                return self._workers.popleft()
+            waiter = _Waiter()
+            self._waiters.append(waiter)
+        waiter.lock.acquire(timeout=max(0.0, timeout))
+        with self._lock:
+            if waiter.worker is not None:  # handed over, possibly just as the wait timed out
+                return waiter.worker
+            self._waiters.remove(waiter)
+        raise queue.Empty
+
+    def get_nowait(self) -> _Worker:
+        with self._lock:
+            if not self._workers:
+                raise queue.Empty
+            return self._workers.popleft()
+
+    def empty(self) -> bool:
+        return not self._workers
+
+
 class WorkerPool:
     """``size`` killable query workers forked from one zygote that holds the loaded store."""
 
@@ -271,7 +326,7 @@ class WorkerPool:
         self.size = max(1, int(size))
         self.timeout = float(timeout)
         self.startup_timeout = startup_timeout
-        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._idle = _IdleWorkers()
         self._ctrl_lock = threading.Lock()
         self._ready = threading.Event()
         self._closed = False
