@@ -6,24 +6,18 @@ import csv
 import io
 import json
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import fwgraph as run_cli
+
 FIXTURE = Path(__file__).parent / "fixtures" / "chart" / "seed-chart.csv"
-FWGRAPH = shutil.which("fwgraph", path=str(Path(sys.executable).parent)) or shutil.which("fwgraph")
 
 
 def fwgraph(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real console script."""
-    assert FWGRAPH, "the fwgraph console script is not installed"
-    proc = subprocess.run([FWGRAPH, *args], capture_output=True, text=True, timeout=120)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
+    return run_cli(*args, check=check)
 
 
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")

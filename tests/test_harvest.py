@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from rdflib.namespace import DCTERMS, DOAP, RDF
 from fwgraph.errors import InputError
 from fwgraph.harvest import Catalogue, Limits, harvest
 from fwgraph.namespace import BASE, FW, SPDX
+from tests.cli import fwgraph
 
 from .conftest import FIXTURES, ROOT
 from .gitrepos import BSD_3, MIT, GitRepo, pyproject
@@ -314,9 +313,6 @@ def test_not_a_repository_is_an_input_error(tmp_path):
 # --------------------------------------------------------------------------- the command line
 
 
-def fwgraph(*args):
-    return subprocess.run([sys.executable, "-m", "fwgraph", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
 
 
 def _demo(path: Path, *, newer: bool = False) -> GitRepo:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from fwgraph.dist import RELEASE_FILES, Dist
 from fwgraph.namespace import BASE, DCAT3, FW
+from tests.cli import fwgraph
 from tests.server import ROOT, server
 
 FLASK = URIRef(BASE + "framework/flask")
@@ -27,9 +26,6 @@ VERSION_LINKS = (OWL.versionIRI, OWL.priorVersion, DCAT3.previousVersion, DCAT3.
                  DCAT3.isVersionOf)
 
 
-def fwgraph(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fwgraph", *map(str, args)], capture_output=True, text=True,
-                          timeout=600, cwd=ROOT)
 
 
 def _tree(path: Path) -> dict[str, bytes]:

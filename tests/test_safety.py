@@ -527,16 +527,18 @@ def _slow_sender(url: str, address: str = "203.0.113.9", path: str = "/sparql") 
     return sock
 
 
-def _refused(socks: list[socket.socket]) -> int:
-    """How many of ``socks`` were answered 503 (refused before their body was read)."""
-    refused = 0
-    for sock in socks:
-        sock.settimeout(5)
-        try:
-            head = sock.recv(200)
-        except TimeoutError:
-            continue
-        refused += head.startswith(b"HTTP/1.1 503")
+def _refused(socks: list[socket.socket], seconds: float = 2.0) -> int:
+    """How many of ``socks`` are answered 503 (refused before their body was read) within ``seconds``."""
+    import select
+    import time
+
+    waiting, refused = list(socks), 0
+    deadline = time.monotonic() + seconds
+    while waiting and (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select(waiting, [], [], left)
+        for sock in readable:
+            waiting.remove(sock)
+            refused += sock.recv(200).startswith(b"HTTP/1.1 503")
     return refused
 
 
