@@ -87,22 +87,28 @@ def server(*options: str, env: dict[str, str] | None = None, port: int | None = 
     key = options + tuple(sorted((env or {}).items())) + ((str(dist_dir),) if dist_dir else ())
     if key in _servers and _servers[key].process.poll() is None:
         return _servers[key]
-    port = port or free_port()
-    options = tuple(o.replace("{port}", str(port)) for o in options)
+    for attempt in range(3):  # a port picked free may be taken before the server binds it (parallel tests)
+        chosen = port or free_port()
+        srv = _start(tuple(o.replace("{port}", str(chosen)) for o in options), env, chosen, dist_dir)
+        try:
+            wait_for_sparql(srv.sparql, srv.process, srv.log, 90)
+            break
+        except RuntimeError:
+            srv.stop()
+            if port or attempt == 2 or "cannot listen on" not in srv.log.read_text(errors="replace"):
+                raise
+    _servers[key] = srv
+    return srv
+
+
+def _start(options: tuple[str, ...], env: dict[str, str] | None, port: int, dist_dir: Path | None) -> Server:
     cmd = [sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--dist", str(dist_dir or dist()), *options]
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FWGRAPH_")}
     environ.update(env or {})
     log = Path(tempfile.mkstemp(prefix="fwgraph-sparql-server-", suffix=".log")[1])
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
-    srv = Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
-    try:
-        wait_for_sparql(srv.sparql, process, log, 90)
-    except RuntimeError:
-        srv.stop()
-        raise
-    _servers[key] = srv
-    return srv
+    return Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
 
 
 #: The ways a suite can run fwgraph: the embedded engine in memory or on disk, or --store in front of a store.
