@@ -139,22 +139,32 @@ def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None 
 
 
 def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, bytes] | None:
-    """Oxigraph's own serialiser for SELECT results that a final LIMIT keeps under the row cap."""
+    """Oxigraph's own serialiser for SELECT results, with no Python row in between: directly when a final
+    LIMIT keeps the result under the row cap; otherwise on the query bounded to one row over the cap, kept
+    when it has no more rows than the cap (more: the general path cuts and flags the result)."""
     from fwgraph import formats
-    from fwgraph.sparql import final_limit
+    from fwgraph.results import row_count
+    from fwgraph.sparql import bounded, final_limit
 
     store = getattr(engine, "store", None)
     native = formats.by_name(fmt, formats.RESULT_FORMATS)
     if prepared.form != "select" or native is None or store is None:
         return None
     limit = final_limit(prepared.text)
-    if limit is None or limit > max_rows:
+    exact = limit is not None and limit <= max_rows  # the query itself returns no more rows than the cap
+    text = prepared.text if exact else bounded(prepared.text, max_rows + 1)
+    if text is None:
         return None
     try:
-        solutions = store.query(prepared.text, base_iri=getattr(engine, "base_iri", None))
+        solutions = store.query(text, base_iri=getattr(engine, "base_iri", None))
     except SyntaxError:
         return None  # the general path reports the error with its position
-    return native.content_type, solutions.serialize(format=native.ox_results())
+    body = solutions.serialize(format=native.ox_results())
+    if not exact:
+        rows = row_count(body, native)
+        if rows is None or rows > max_rows:
+            return None
+    return native.content_type, body
 
 
 def _worker_loop(sock: socket.socket, engine: Any) -> None:

@@ -71,6 +71,19 @@ def result_from_bytes(form: str, body: bytes | IO[bytes], *, max_rows: int | Non
     return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated or cut)
 
 
+def row_count(body: bytes, fmt: Format | str) -> int | None:
+    """The number of solutions in a SELECT answer serialised in ``fmt``, or None when it cannot be told
+    without a full parse (CSV: a quoted value may hold a line break)."""
+    fmt = _answer_format(fmt)
+    if fmt is formats.SPARQL_JSON:
+        return len(json.loads(body)["results"]["bindings"])
+    if fmt is formats.SPARQL_XML:
+        return body.count(b"<result>")  # values are escaped: "<result>" is only ever the element
+    if fmt is formats.TSV:
+        return body.count(b"\n") - 1  # a header line, then one line per solution (line breaks are escaped)
+    return None
+
+
 def _json_term(term: Term) -> dict[str, str]:
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}

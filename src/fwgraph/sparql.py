@@ -190,6 +190,40 @@ _FINAL_LIMIT = re.compile(
     r"(?:LIMIT\s+(\d+)(?:\s+OFFSET\s+\d+)?|OFFSET\s+\d+\s+LIMIT\s+(\d+))\s*$", re.I)
 
 
+# The end of a query without a final LIMIT: "} [modifiers] [OFFSET n]", where "LIMIT m" may be added.
+_OPEN_END = re.compile(r"\}\s*(?:(?:GROUP\s+BY|HAVING|ORDER\s+BY)[^{}\"'#<>]*)?(?:OFFSET\s+\d+\s*)?$", re.I)
+
+
+def bounded(text: str, rows: int) -> str | None:
+    r"""``text`` with its whole result bounded to ``rows`` by its final LIMIT (lowered when it is higher, added
+    when there is none), or None when the text cannot be rewritten safely (a trailing VALUES block, codepoint
+    escapes). The first ``rows`` solutions are the same as the original query's.
+
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 100000", 11)
+    'SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 11'
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } OFFSET 5", 11)
+    'SELECT * WHERE { ?s ?p ?o } OFFSET 5\nLIMIT 11'
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } # LIMIT 5", 11)
+    'SELECT * WHERE { ?s ?p ?o } # LIMIT 5\nLIMIT 11'
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } VALUES ?s { <a:b> }", 11) is None
+    True
+    """
+    if decode_codepoints(text) != text:
+        return None
+    stripped = _LEXEMES.sub(_blank, text)
+    if "VALUES" in stripped.upper():
+        return None
+    m = _FINAL_LIMIT.search(stripped)
+    if m:
+        group = 1 if m.group(1) else 2
+        if int(m.group(group)) <= rows:
+            return text
+        return text[:m.start(group)] + str(rows) + text[m.end(group):]
+    if _OPEN_END.search(stripped):
+        return text + f"\nLIMIT {rows}"
+    return None
+
+
 def final_limit(text: str) -> int | None:
     """The LIMIT that bounds the whole result of ``text``, when its last clause states one, else None.
 
