@@ -574,6 +574,8 @@ NATIVE_QUERIES = {
                            "ORDER BY ?l LIMIT 100000 } } ORDER BY ?l",
     "trailing-values": "SELECT ?f ?l WHERE { ?f rdfs:label ?l } ORDER BY ?l "
                        "VALUES ?l { 'Flask' 'Django' 'Bottle' 'Pyramid' }",
+    "inline-values": "SELECT ?f ?l WHERE { VALUES ?l { 'Flask' 'Django' 'Bottle' 'Pyramid' } ?f rdfs:label ?l } "
+                     "ORDER BY ?l",
     "group-by": "SELECT ?i (COUNT(?f) AS ?n) WHERE { ?f fw:interface ?i } GROUP BY ?i ORDER BY DESC(?n) ?i",
     "no-rows": "SELECT ?f WHERE { ?f a fw:NoSuchClass }",
 }

@@ -190,6 +190,7 @@ _FINAL_LIMIT = re.compile(
     r"(?:LIMIT\s+(\d+)(?:\s+OFFSET\s+\d+)?|OFFSET\s+\d+\s+LIMIT\s+(\d+))\s*$", re.I)
 
 
+_BRACE_OR_VALUES = re.compile(r"[{}]|(?<![A-Za-z0-9_:?$])VALUES(?![A-Za-z0-9_:\-])", re.I)
 # The end of a query without a final LIMIT: "} [modifiers] [OFFSET n]", where "LIMIT m" may be added.
 _OPEN_END = re.compile(r"\}\s*(?:(?:GROUP\s+BY|HAVING|ORDER\s+BY)[^{}\"'#<>]*)?(?:OFFSET\s+\d+\s*)?$", re.I)
 
@@ -207,12 +208,19 @@ def bounded(text: str, rows: int) -> str | None:
     'SELECT * WHERE { ?s ?p ?o } # LIMIT 5\nLIMIT 11'
     >>> bounded("SELECT * WHERE { ?s ?p ?o } VALUES ?s { <a:b> }", 11) is None
     True
+    >>> bounded("SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }", 11)
+    'SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }\nLIMIT 11'
     """
     if decode_codepoints(text) != text:
         return None
     stripped = _LEXEMES.sub(_blank, text)
-    if "VALUES" in stripped.upper():
-        return None
+    depth = 0
+    for token in _BRACE_OR_VALUES.finditer(stripped):  # VALUES outside every group: the trailing block
+        brace = token.group(0)
+        if brace in "{}":
+            depth += 1 if brace == "{" else -1
+        elif depth == 0:
+            return None
     m = _FINAL_LIMIT.search(stripped)
     if m:
         group = 1 if m.group(1) else 2
