@@ -55,7 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     def _healthz():  # liveness for load balancers: cheap, never cached; the limits in force as JSON
         if http.negotiate(HEALTH_OFFERS, format_param="") == (formats.JSON.media_type, formats.JSON):
             limits = {k.lower(): settings[k] for k in ("QUERY_TIMEOUT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
-                                                      "CACHE_ENTRIES", "CACHE_BYTES", "CACHE_ENTRY_BYTES")}
+                                                      "CACHE_ENTRIES", "CACHE_BYTES", "CACHE_ENTRY_BYTES",
+                                                      "RATE_LIMIT", "RATE_BURST", "BODIES_PER_CLIENT")}
+            limits["bodies_total"] = bodies_total(settings)
             return app.response_class(json.dumps({"status": "ok", "limits": limits}),
                                       content_type=formats.JSON.content_type, headers={"Cache-Control": "no-store"})
         return app.response_class("ok\n", content_type=formats.TEXT.content_type, headers={"Cache-Control": "no-store"})
