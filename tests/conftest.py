@@ -19,13 +19,11 @@ def graph():
 
 
 @pytest.fixture(scope="session")
-def dist(tmp_path_factory):
-    """A distribution built once per session with `fwgraph build`."""
-    from fwgraph.build import build
+def dist():
+    """The distribution built once per test run with `fwgraph build` (read-only: the servers serve it too)."""
+    from tests.server import dist
 
-    out = tmp_path_factory.mktemp("dist")
-    build(out)
-    return out
+    return dist()
 
 
 @pytest.fixture(scope="session")

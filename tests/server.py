@@ -67,13 +67,35 @@ def wait_for_sparql(endpoint: str, process: subprocess.Popen, log: Path, seconds
         time.sleep(0.1)
 
 
+def _build(out: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "fwgraph", "build", "--out", str(out)], check=True, capture_output=True,
+                   cwd=ROOT)
+    return out
+
+
 def dist() -> Path:
+    """The session's distribution (read-only), built once per test run: the test processes of one parallel
+    run share it (the first to ask builds it; `fwgraph build --out` makes the directory appear whole)."""
     global _dist
     if _dist is None:
-        out = Path(tempfile.mkdtemp(prefix="fwgraph-sparql-dist-"))
-        subprocess.run([sys.executable, "-m", "fwgraph", "build", "--out", str(out)], check=True,
-                       capture_output=True, cwd=ROOT)
-        _dist = out
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+        if not run:
+            _dist = _build(Path(tempfile.mkdtemp(prefix="fwgraph-sparql-dist-")))
+            return _dist
+        shared = Path(tempfile.gettempdir()) / f"fwgraph-test-dist-{run}"
+        try:
+            os.close(os.open(f"{shared}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:  # another test process builds it: wait for the whole directory
+            deadline = time.monotonic() + 600
+            while not shared.is_dir() and not Path(f"{shared}.failed").exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            _dist = shared if shared.is_dir() else _build(Path(tempfile.mkdtemp(prefix="fwgraph-sparql-dist-")))
+            return _dist
+        try:
+            _dist = _build(shared)
+        except BaseException:
+            Path(f"{shared}.failed").touch()
+            raise
     return _dist
 
 
