@@ -617,3 +617,21 @@ def test_the_workers_native_answers_match_the_general_path(engines, name, fmt, c
     assert rows == [tuple(row) for row in expected.rows]
     assert len(rows) <= cap
 
+
+
+def test_a_limit_past_any_count_gets_the_engines_own_answer(engines):
+    """A LIMIT of 5,000 digits is not rewritten by the worker (converting it raised ValueError, answered as a
+    failed evaluation): the query goes the general way and gets the same answer as in-process."""
+    from fwgraph.errors import QueryError
+    from fwgraph.sparql import prepare
+
+    pooled, reference = engines
+    query = prepare(_NATIVE_PREFIX + _FRAMEWORKS + " LIMIT " + "9" * 5000)
+    answer = pooled.execute(query, max_rows=1000, fmt="json")
+    try:
+        expected = reference.query(query, max_rows=1000)
+    except QueryError as exc:
+        assert answer.status == 400 and answer.message == exc.message, answer
+    else:
+        assert answer.status == 200 and answer.truncated == expected.truncated
+    assert "ValueError" not in (answer.message or "")
