@@ -101,3 +101,21 @@ def test_the_isomorphism_check_tells_graphs_apart():
     c = Graph().parse(data="<s:a> <p:p> _:x . _:x <p:q> 2 ; <p:r> _:y . _:y <p:q> 1 .", format="turtle")
     assert isomorphic(a, b) and rdflib_isomorphic(a, b)
     assert not isomorphic(a, c) and not rdflib_isomorphic(a, c)
+
+
+def test_each_file_parses_like_rdflib_and_keeps_its_blank_nodes_apart(tmp_path):
+    """The sources are parsed once, by pyoxigraph: every shipped file gives rdflib's own graph, and ``_:b`` in two
+    files (or two parses of one file) are distinct nodes, as the Turtle spec scopes labels to a document."""
+    from rdflib.compare import isomorphic as rdflib_isomorphic
+
+    from fwgraph.graph import Sources, load_files, parse_file
+    from fwgraph.namespace import BASE
+
+    sources = Sources.at(None)
+    for path in [sources.ontology, sources.shapes, *sources.data]:
+        assert rdflib_isomorphic(parse_file(path), Graph().parse(path, format="turtle", publicID=BASE)), path
+    text = '_:b <http://example.org/p> "{}" .\n'
+    (tmp_path / "a.ttl").write_text(text.format("a"))
+    (tmp_path / "b.ttl").write_text(text.format("b"))
+    merged = load_files([tmp_path / "a.ttl", tmp_path / "b.ttl", tmp_path / "a.ttl"]).graph
+    assert len(set(merged.subjects())) == 3

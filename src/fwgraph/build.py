@@ -9,12 +9,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Graph
 
+from fwgraph.convert import add_ox
 from fwgraph.description import void_description
 from fwgraph.dist import (
     COMPRESSED,
@@ -64,24 +63,9 @@ def _canonical_nt(quads: list[ox.Quad]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _rdflib_term(term: Any) -> Any:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)  # keep the canonical label (rdflib's parsers would draw new ones)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == str(XSD.string):
-        return Literal(term.value)  # rdflib keeps plain and xsd:string literals apart
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
-
-
 def _canonical_graph(quads: list[ox.Quad]) -> Graph:
     """An rdflib graph of canonically labelled quads (for Turtle and JSON-LD)."""
-    graph = bind_prefixes(Graph())
-    for q in quads:
-        graph.add((_rdflib_term(q.subject), _rdflib_term(q.predicate), _rdflib_term(q.object)))
-    return graph
+    return add_ox(bind_prefixes(Graph()), quads)
 
 
 def _turtle(graph: Graph) -> bytes:

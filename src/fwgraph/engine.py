@@ -8,13 +8,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyoxigraph as ox
-from rdflib import BNode as RBNode
-from rdflib import Graph, URIRef
-from rdflib import Literal as RLiteral
+from rdflib import Graph
 
+from fwgraph.convert import to_ox
 from fwgraph.errors import QueryError
 from fwgraph.results import QueryResult, capped, serialise
 from fwgraph.sparql import PreparedQuery, prepare
@@ -169,23 +168,6 @@ class OxigraphEngine(InProcessEngine):
             return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
         triples, truncated = capped(result, max_rows)
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
-
-
-def to_ox(term: Any) -> Any:
-    """Convert an rdflib term to the pyoxigraph term with the same value."""
-    if term is None:
-        return None
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, RBNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, RLiteral):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unsupported term {term!r}")
 
 
 class RdflibEngine(InProcessEngine):

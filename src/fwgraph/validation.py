@@ -179,7 +179,7 @@ def validate_graph(data: Graph, *, shapes: Graph | None = None, focus: set[Any] 
     shapes = shapes if shapes is not None else load_shapes()
     _use_prepared_queries()
     _conforms, report, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+        data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True,
         do_owl_imports=False, js=False)
     results = _results(report, shapes, origin or {})
     if focus is not None:
