@@ -10,7 +10,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -173,6 +175,33 @@ def test_a_port_in_use_is_an_error(srv):
                             capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2
     assert "cannot listen" in result.stderr and "in use" in result.stderr
+
+
+def test_two_servers_started_at_once_on_one_port_are_one_server():
+    """Granian listens with SO_REUSEPORT: two servers started together (each still checking its data when the
+    other binds) both listened on the port and shared its requests. Now the second one refuses to start."""
+    from tests.server import ROOT, dist, free_port, wait_for_sparql
+
+    port = str(free_port())
+    cmd = [sys.executable, "-m", "fwgraph", "serve", "--port", port, "--dist", str(dist())]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while all(p.poll() is None for p in procs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        refused = [p for p in procs if p.poll() is not None]
+        assert len(refused) == 1, "both servers kept running on one port"
+        assert refused[0].returncode == 2 and "cannot listen" in refused[0].communicate()[1]
+        running = next(p for p in procs if p is not refused[0])
+        log = Path(tempfile.mkstemp(suffix=".log")[1])
+        wait_for_sparql(f"http://127.0.0.1:{port}/sparql", running, log, 60)
+        time.sleep(1)
+        assert running.poll() is None
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=20)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "remove", "void"])
