@@ -27,6 +27,14 @@ def dist():
 
 
 @pytest.fixture(scope="session")
+def rebuilt():
+    """A second distribution of the same sources, from a second `fwgraph build` (read-only)."""
+    from tests.server import rebuilt
+
+    return rebuilt()
+
+
+@pytest.fixture(scope="session")
 def app(dist):
     """The Flask app built in-process on the session's distribution (route logic; no server, no worker pool).
 

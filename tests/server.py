@@ -16,11 +16,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-_dist: Path | None = None
 _servers: dict[tuple[str, ...], Server] = {}
 
 
@@ -67,36 +67,59 @@ def wait_for_sparql(endpoint: str, process: subprocess.Popen, log: Path, seconds
         time.sleep(0.1)
 
 
-def _build(out: Path) -> Path:
+def _build(out: Path) -> None:
     subprocess.run([sys.executable, "-m", "fwgraph", "build", "--out", str(out)], check=True, capture_output=True,
                    cwd=ROOT)
-    return out
+
+
+_made: dict[str, Path] = {}
+
+
+def once_per_run(name: str, make: Callable[[Path], None]) -> Path:
+    """The directory ``make(path)`` creates, made once per test run and then read-only.
+
+    The test processes of one parallel run share it: the first to ask makes it in a staging directory and
+    renames it into place, the others wait for it to appear whole. Without pytest-xdist it is made in a fresh
+    temporary directory.
+    """
+    if name in _made:
+        return _made[name]
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        path = Path(tempfile.mkdtemp(prefix=f"fwgraph-test-{name}-")) / name
+        make(path)
+        _made[name] = path
+        return path
+    shared = Path(tempfile.gettempdir()) / f"fwgraph-test-{name}-{run}"
+    try:
+        os.close(os.open(f"{shared}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:  # another test process makes it: wait for the whole directory
+        deadline = time.monotonic() + 600
+        while not shared.is_dir() and not Path(f"{shared}.failed").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not shared.is_dir():
+            raise RuntimeError(f"another test process failed to make {name}: see its error") from None
+        _made[name] = shared
+        return shared
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f"fwgraph-test-{name}-staging-")) / name
+        make(staging)
+        staging.rename(shared)
+    except BaseException:
+        Path(f"{shared}.failed").touch()
+        raise
+    _made[name] = shared
+    return shared
 
 
 def dist() -> Path:
-    """The session's distribution (read-only), built once per test run: the test processes of one parallel
-    run share it (the first to ask builds it; `fwgraph build --out` makes the directory appear whole)."""
-    global _dist
-    if _dist is None:
-        run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-        if not run:
-            _dist = _build(Path(tempfile.mkdtemp(prefix="fwgraph-sparql-dist-")))
-            return _dist
-        shared = Path(tempfile.gettempdir()) / f"fwgraph-test-dist-{run}"
-        try:
-            os.close(os.open(f"{shared}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:  # another test process builds it: wait for the whole directory
-            deadline = time.monotonic() + 600
-            while not shared.is_dir() and not Path(f"{shared}.failed").exists() and time.monotonic() < deadline:
-                time.sleep(0.2)
-            _dist = shared if shared.is_dir() else _build(Path(tempfile.mkdtemp(prefix="fwgraph-sparql-dist-")))
-            return _dist
-        try:
-            _dist = _build(shared)
-        except BaseException:
-            Path(f"{shared}.failed").touch()
-            raise
-    return _dist
+    """The session's distribution (read-only), built once per test run with `fwgraph build`."""
+    return once_per_run("dist", _build)
+
+
+def rebuilt() -> Path:
+    """A second distribution of the same sources, built by a second `fwgraph build` (read-only)."""
+    return once_per_run("rebuilt", _build)
 
 
 def server(*options: str, env: dict[str, str] | None = None, port: int | None = None,

@@ -118,12 +118,11 @@ def test_build_writes_distribution(tmp_path):
     assert (tmp_path / "fwgraph.jsonld.gz").is_file()
 
 
-def test_validate_against_a_build(tmp_path):
+def test_validate_against_a_build(rebuilt):
     """--dist checks contributions against a build's store and shapes, with the same verdicts."""
-    assert fwgraph("build", "--out", tmp_path).returncode == 0
-    valid = fwgraph("validate", "--dist", tmp_path, CONTRIB / "new-framework-valid.ttl")
+    valid = fwgraph("validate", "--dist", rebuilt, CONTRIB / "new-framework-valid.ttl")
     assert valid.returncode == 0, valid.stdout + valid.stderr
-    broken = fwgraph("validate", "--dist", tmp_path, "--format", "json", CONTRIB / "broken-framework-invalid.ttl")
+    broken = fwgraph("validate", "--dist", rebuilt, "--format", "json", CONTRIB / "broken-framework-invalid.ttl")
     assert broken.returncode == 1
     paths = {r["path"] for r in json.loads(broken.stdout)["results"] if r["severity"] == "Violation"}
     assert {"rdfs:label", "fw:interface", "owl:sameAs"} <= paths

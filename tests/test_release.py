@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 from fwgraph.dist import RELEASE_FILES, Dist
 from fwgraph.namespace import BASE, DCAT3, FW
 from tests.cli import fwgraph
-from tests.server import ROOT, server
+from tests.server import ROOT, once_per_run, server
 
 FLASK = URIRef(BASE + "framework/flask")
 NEW = URIRef(BASE + "framework/example-fw")
@@ -32,10 +32,9 @@ def _tree(path: Path) -> dict[str, bytes]:
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory) -> Path:
-    """A copy of the sources with two releases cut: 0.1.0 as shipped, 0.2.0 after a change to the data."""
-    root = tmp_path_factory.mktemp("sources")
+def _cut_two_releases(root: Path) -> None:
+    """A copy of the sources at ``root`` with two releases cut: 0.1.0 as shipped, 0.2.0 after a change."""
+    root.mkdir(parents=True)
     for name in ("ontology", "data", "queries"):
         shutil.copytree(ROOT / name, root / name)
     (root / "CHANGELOG.md").write_text("# Changelog\n\n## [Unreleased]\n\n### Added\n- The first data.\n")
@@ -52,15 +51,22 @@ def root(tmp_path_factory) -> Path:
     second = fwgraph("release", "0.2.0", "--data", root, "--date", "2026-12-02")
     assert second.returncode == 0, second.stderr
     assert "1 resource(s) added, 1 removed" in second.stdout
-    return root
 
 
 @pytest.fixture(scope="module")
-def built(root, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("built") / "dist"
-    run = fwgraph("build", "--data", root, "--out", out)
-    assert run.returncode == 0, run.stderr
-    return out
+def root() -> Path:
+    """The sources with two releases cut (read-only: made once per test run, shared by the test processes)."""
+    return once_per_run("release-sources", _cut_two_releases)
+
+
+@pytest.fixture(scope="module")
+def built(root) -> Path:
+    """The build of ``root`` (read-only, made once per test run)."""
+    def build(out: Path) -> None:
+        run = fwgraph("build", "--data", root, "--out", out)
+        assert run.returncode == 0, run.stderr
+
+    return once_per_run("release-built", build)
 
 
 def _ontology(path: Path) -> Graph:

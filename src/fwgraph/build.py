@@ -89,6 +89,8 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     Two builds of the same sources write identical bytes.
     """
     src = Sources.at(root)
+    out = Path(out)
+    _check_replaceable(out)  # before the work: a wrong --out is an error at once, not after validation
     shipped = shipped_releases(src.root / RELEASES_DIR)
     loaded = load_files([src.ontology, *src.data])
     shapes_source = parse_file(src.shapes)
@@ -101,8 +103,6 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     report = validate_graph(graph, shapes=_stamped(shapes, stamp), origin=loaded.origin)
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
-    out = Path(out)
-    _check_replaceable(out)
     ontology = _stamped(parse_file(src.ontology), stamp)
     quads = _canonical_quads(graph)
     nt = _canonical_nt(quads)
