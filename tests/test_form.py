@@ -196,10 +196,11 @@ def test_a_property_added_to_a_shape_is_a_new_field(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(dist):
     from fwgraph.app import create_app
 
-    return create_app({"QUERY_WORKERS": 0, "NETWORK_GUARD": False, "CACHE_ENTRIES": 0}).test_client()
+    return create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 0, "NETWORK_GUARD": False,
+                       "CACHE_ENTRIES": 0}).test_client()
 
 
 def test_contribute_pages(client):
