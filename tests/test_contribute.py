@@ -191,3 +191,51 @@ def test_nothing_is_written(server):
     assert asgi.headers["ETag"] == flask_etag
     assert new not in asgi.text
     assert requests.get(server("download/fwgraph.nt"), timeout=10).headers["ETag"] == dump_etag
+
+
+def test_the_validation_forkserver_compiles_every_constraint_a_contribution_meets(dist):
+    """`warm` (run in the forkserver the validation jobs fork from) leaves nothing for a job to compile: after it,
+    validating valid and broken contributions compiles no new SPARQL constraint query, and gives the reports it
+    gives without it."""
+    script = (
+        "import json, sys\n"
+        "from fwgraph.validation import _prepared, check_contribution, warm\n"
+        "dist = sys.argv[1]\n"
+        "files = [open(f, 'rb').read() for f in sys.argv[2:]]\n"
+        "cold = [check_contribution(d, 'turtle', 'c.ttl', dist)['report'] for d in files]\n"
+        "first = _prepared.cache_info().misses\n"
+        "_prepared.cache_clear()\n"
+        "warm(dist)\n"
+        "warmed = _prepared.cache_info().misses\n"
+        "hot = [check_contribution(d, 'turtle', 'c.ttl', dist)['report'] for d in files]\n"
+        "print(json.dumps({'first': first, 'after': _prepared.cache_info().misses - warmed, 'same': cold == hot}))\n")
+    fixtures = ROOT / "tests" / "fixtures" / "contributions"
+    names = ["new-framework-valid.ttl", "broken-framework-invalid.ttl"]
+    run = subprocess.run([sys.executable, "-c", script, str(dist), *(str(fixtures / n) for n in names)],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    counts = json.loads(run.stdout)
+    assert counts["first"] > 0  # validation does compile constraint queries...
+    assert counts["after"] == 0  # ...and after warm, none is left to compile
+    assert counts["same"]
+
+
+def test_validation_jobs_start_from_the_warmed_forkserver(dist, tmp_path):
+    """A Sandbox given a build starts its forkserver prepared for it: a job forked from it finds the constraint
+    queries compiled already (without ``warm``, it finds none)."""
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import sys\n"
+        "from fwgraph.sandbox import Sandbox\n\n\n"
+        "def compiled():\n"
+        "    from fwgraph.validation import _prepared\n"
+        "    return _prepared.cache_info().currsize\n\n\n"
+        "if __name__ == '__main__':\n"
+        "    print(Sandbox(warm=sys.argv[1] or None).run(compiled))\n")
+    counts = []
+    for warm in (str(dist), ""):
+        run = subprocess.run([sys.executable, str(script), warm], capture_output=True, text=True, timeout=300,
+                             cwd=ROOT)
+        assert run.returncode == 0, run.stderr
+        counts.append(int(run.stdout))
+    assert counts[0] > 0 and counts[1] == 0, counts

@@ -17,18 +17,47 @@ from typing import Any
 
 from fwgraph.errors import ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 
-_PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph"]
+_PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph", "fwgraph.sandbox"]
+#: Set only while the forkserver starts: the build whose validation context it prepares (see ``_warm``).
+_WARM_ENV = "FWGRAPH_SANDBOX_WARM"
 _context_lock = threading.Lock()
 _context: Any = None
 
 
-def _ctx() -> Any:
+def _ctx(warm: str | None = None) -> Any:
+    """The forkserver context; the first call starts the forkserver, prepared for ``warm`` (a build) if given."""
     global _context
     with _context_lock:
         if _context is None:
-            _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(_PRELOAD)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            if warm:
+                import multiprocessing.forkserver as forkserver
+                import os
+
+                os.environ[_WARM_ENV] = warm
+                try:
+                    forkserver.ensure_running()
+                finally:
+                    del os.environ[_WARM_ENV]
+            _context = context
         return _context
+
+
+def _warm() -> None:
+    """In the forkserver, as it preloads this module: prepare the validation context of the build named in
+    the environment (parsed vocabulary and shapes, compiled constraints), which every job then inherits.
+    A failure only costs the speed-up: each job prepares what it needs itself."""
+    import os
+
+    dist = os.environ.pop(_WARM_ENV, None)
+    if dist and multiprocessing.parent_process() is None:
+        try:
+            from fwgraph.validation import warm
+
+            warm(dist)
+        except Exception:  # noqa: BLE001, S110  (the forkserver must start whatever happens here)
+            pass
 
 
 def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory: int) -> None:
@@ -54,7 +83,9 @@ def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: d
 class Sandbox:
     """At most ``slots`` jobs at once, each in its own killable process with ``timeout`` and ``memory``."""
 
-    def __init__(self, *, slots: int = 1, timeout: float = 20.0, memory: int = 1024 ** 3) -> None:
+    def __init__(self, *, slots: int = 1, timeout: float = 20.0, memory: int = 1024 ** 3,
+                 warm: str | None = None) -> None:
+        self.warm = warm  # a build whose validation context the forkserver prepares for every job
         self.slots = max(1, int(slots))
         self.timeout = float(timeout)
         self.memory = int(memory)
@@ -74,7 +105,7 @@ class Sandbox:
             self._free.release()
 
     def _run(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        ctx = _ctx()
+        ctx = _ctx(self.warm)
         parent, child = ctx.Pipe(duplex=False)
         process = ctx.Process(target=_child, args=(child, func, args, kwargs, self.memory), daemon=True)
         process.start()
@@ -95,3 +126,6 @@ class Sandbox:
         if status != "ok":
             raise WorkerFailed(value)
         return value
+
+
+_warm()

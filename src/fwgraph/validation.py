@@ -357,10 +357,10 @@ def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_tri
     if len(contribution) > max_triples:
         return {"error": InputError(f"the contribution holds {len(contribution)} triples; at most {max_triples} are "
                                     "validated at once (split it, one file per resource)", source=source).as_dict()}
-    context = Dist(Path(dist))
+    ontology, shapes = dist_context(dist)
     origin = {s: source for s in contribution.subjects()}
-    report = validate_contribution(contribution, describer(context.engine()), context.ontology(),
-                                   shapes=context.shapes(), origin=origin)
+    report = validate_contribution(contribution, describer(Dist(Path(dist)).engine()), ontology, shapes=shapes,
+                                   origin=origin)
     doc = report.as_dict()
     truncated = len(doc["results"]) > max_results
     doc["results"] = doc["results"][:max_results]
@@ -376,6 +376,49 @@ def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_tri
     if want_turtle:
         out["turtle"] = report.to_turtle() if not truncated else _report_turtle(report, max_results)
     return out
+
+
+_contexts: dict[tuple[str, int, int], tuple[Graph, Graph]] = {}
+
+
+def dist_context(dist: str) -> tuple[Graph, Graph]:
+    """A build's vocabulary and shapes, parsed once per process (again when either file changes).
+
+    Reusing one shapes graph also reuses what pySHACL compiles from it (the SPARQL constraints' queries): a
+    contribution's validation takes about a sixth of the time it takes with freshly parsed shapes.
+    """
+    from fwgraph.dist import ONTOLOGY_FILE, SHAPES_FILE, Dist
+
+    context = Dist(Path(dist))
+    key = (str(context.path), (context.path / ONTOLOGY_FILE).stat().st_mtime_ns,
+           (context.path / SHAPES_FILE).stat().st_mtime_ns)
+    if key not in _contexts:
+        _contexts.clear()
+        _contexts[key] = (context.ontology(), context.shapes())
+    return _contexts[key]
+
+
+def warm(dist: str) -> None:
+    """Prepare this process to validate contributions against ``dist``, for the processes forked from it.
+
+    The vocabulary and shapes are parsed, and one stored resource of each class is validated, so that pySHACL
+    has compiled every SPARQL constraint a contribution can meet. The engine used for that is dropped again:
+    no store stays open across a fork.
+    """
+    import gc
+
+    from fwgraph.dist import Dist
+    from fwgraph.sparql import prepare
+
+    ontology, shapes = dist_context(dist)
+    engine = Dist(Path(dist)).engine("memory")
+    rows = engine.query(prepare("SELECT (SAMPLE(?s) AS ?x) WHERE { ?s a ?class FILTER(isIRI(?s)) } GROUP BY ?class"),
+                        max_rows=10_000).rows
+    describe = describer(engine)
+    validate_contribution(describe([URIRef(row[0].value) for row in rows if row[0] is not None]), describe,
+                          ontology, shapes=shapes)
+    del engine, describe
+    gc.collect()
 
 
 def _report_turtle(report: ValidationReport, limit: int) -> str:

@@ -158,7 +158,7 @@ def _sandbox() -> Sandbox:
         cfg = current_app.config
         box = current_app.extensions["fwgraph.validate"] = Sandbox(
             slots=int(cfg["FWGRAPH_VALIDATE_CONCURRENCY"]), timeout=float(cfg["FWGRAPH_VALIDATE_TIMEOUT"]),
-            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]))
+            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist))
     return box
 
 
