@@ -575,13 +575,19 @@ def _refused(socks: list[socket.socket], seconds: float = 2.0, expect: int | Non
     return refused
 
 
+def _slow_server(case: str):
+    """A server of one web process with four threads for one slow-sender test alone: the bodies another test's
+    senders left being received must not count against this one's (``case`` only tells the servers apart)."""
+    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+                       "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_TEST_CASE": case})
+
+
 def test_slow_senders_cannot_take_every_thread():
     """Twelve connections of one client (named by a proxy header) trickling their bodies used to hold every
     thread, and nothing else was answered."""
     import time
 
-    slow = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
-                       "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For"})
+    slow = _slow_server("one-address")
     socks = [_slow_sender(slow.url) for _ in range(12)]
     try:
         time.sleep(1.0)
@@ -604,8 +610,7 @@ def test_slow_senders_from_many_addresses_leave_threads_for_others(path):
     bound never applied and even /healthz went unanswered. Now one thread in four never receives a body."""
     import time
 
-    slow = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
-                       "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For"})
+    slow = _slow_server(f"many-addresses-{path}")
     socks = [_slow_sender(slow.url, f"203.0.113.{i}", path) for i in range(1, 13)]
     try:
         # three of the four threads receive bodies; the other senders are refused as they arrive
