@@ -204,6 +204,20 @@ def test_two_servers_started_at_once_on_one_port_are_one_server():
             p.wait(timeout=20)
 
 
+def test_a_port_lock_that_cannot_be_made_is_a_clear_error(tmp_path):
+    """The per-user lock folder is in the way (here a file of that name): exit 2 with a message, no traceback."""
+    import os
+
+    from tests.server import ROOT, dist, free_port
+
+    (tmp_path / f"fwgraph-{os.getuid()}").write_text("not a folder")
+    result = subprocess.run([sys.executable, "-m", "fwgraph", "serve", "--port", str(free_port()), "--dist",
+                             str(dist())], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                            env={**os.environ, "XDG_RUNTIME_DIR": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: cannot hold 127.0.0.1:") and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("damage", ["truncate", "remove", "void"])
 def test_a_broken_dist_is_refused_at_start(tmp_path, damage):
     import shutil

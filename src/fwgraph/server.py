@@ -28,26 +28,35 @@ def check_port(host: str, port: int) -> None:
             raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def claim_port(port: int) -> int:
-    """Hold the port for this server's lifetime against other fwgraph servers; StartError if one holds it.
+def claim_port(host: str, port: int) -> int:
+    """Hold ``host:port`` for this server's lifetime against other fwgraph servers; StartError if one holds it.
 
     Granian's workers listen with SO_REUSEPORT, so a second server started before the first one listens
     (the checks before listening take seconds) would share the port and half its requests would reach
-    the other server. An exclusive lock on a per-port file in the temporary directory closes that window;
-    ``check_port`` still catches any other listener. Returns the open descriptor that holds the lock (-1
-    where there is no ``fcntl``: there Granian does not share ports either).
+    the other server. An exclusive lock on a file per address closes that window; ``check_port`` still
+    catches any other listener. The lock files live in a directory of this user (only processes of one
+    user can share a port this way). Returns the open descriptor that holds the lock (-1 where there is
+    no ``fcntl``: there Granian does not share ports either).
     """
     try:
         import fcntl
     except ImportError:
         return -1
-    path = os.path.join(tempfile.gettempdir(), f"fwgraph-port-{port}.lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    folder = os.path.join(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir(), f"fwgraph-{os.getuid()}")
+    path = os.path.join(folder, f"listen-{host.replace(':', '_').replace('/', '_')}-{port}.lock")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if os.stat(folder).st_uid != os.getuid():
+            raise PermissionError(f"{folder} belongs to another user")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StartError(f"cannot hold {host}:{port} against other fwgraph servers: {exc}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise StartError(f"cannot listen on port {port}: in use by another fwgraph server (it holds {path})") from None
+        raise StartError(f"cannot listen on {host}:{port}: in use by another fwgraph server (it holds {path})"
+                         ) from None
     os.set_inheritable(fd, False)
     return fd
 
@@ -82,7 +91,7 @@ def serve(settings: dict[str, Any]) -> None:
 
     settings = resolve(settings)
     host, port = str(settings["HOST"]), int(settings["PORT"])
-    claim_port(port)
+    claim_port(host, port)
     check_port(host, port)
     # Build (or reuse) the distribution before the server starts, so errors appear here, once.
     dist = ensure_dist(settings.get("DATA_DIR"), settings.get("DIST_DIR"))
