@@ -210,8 +210,10 @@ def test_the_validation_forkserver_compiles_every_constraint_a_contribution_meet
         "hot = [check_contribution(d, 'turtle', 'c.ttl', dist)['report'] for d in files]\n"
         "print(json.dumps({'first': first, 'after': _prepared.cache_info().misses - warmed, 'same': cold == hot}))\n")
     fixtures = ROOT / "tests" / "fixtures" / "contributions"
-    names = ["new-framework-valid.ttl", "broken-framework-invalid.ttl"]
-    run = subprocess.run([sys.executable, "-c", script, str(dist), *(str(fixtures / n) for n in names)],
+    files = [fixtures / "new-framework-valid.ttl", fixtures / "broken-framework-invalid.ttl",
+             ROOT / "data" / "servers" / "uvicorn.ttl", ROOT / "data" / "libraries" / "sqlalchemy.ttl",
+             ROOT / "data" / "interfaces.ttl", ROOT / "data" / "features.ttl"]
+    run = subprocess.run([sys.executable, "-c", script, str(dist), *map(str, files)],
                          capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     counts = json.loads(run.stdout)
