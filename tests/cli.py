@@ -16,7 +16,7 @@ from fwgraph.cli import cli
 def fwgraph(*args: object, check: bool = False) -> subprocess.CompletedProcess[str]:
     """Run ``fwgraph ARGS`` in this process; with ``check``, assert that it exits 0."""
     argv = [str(arg) for arg in args]
-    result = CliRunner().invoke(cli, argv)
+    result = CliRunner().invoke(cli, argv, prog_name="fwgraph")  # usage lines as the console script prints them
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a crash is a test failure with its traceback, not an exit code
     proc = subprocess.CompletedProcess(["fwgraph", *argv], result.exit_code, result.stdout, result.stderr)

@@ -94,17 +94,18 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     shipped = shipped_releases(src.root / RELEASES_DIR)
     loaded = load_files([src.ontology, *src.data])
     shapes_source = parse_file(src.shapes)
+    quads: list[ox.Quad] | None = None
     if version is not None:
         stamp = _new_release(version, issued, shipped)
         graph, shapes = _stamped(loaded.graph, stamp), _stamped(shapes_source, stamp)
     else:
-        stamp, graph, shapes = _current(loaded.graph, shapes_source, shipped)
+        stamp, graph, shapes, quads = _current(loaded.graph, shapes_source, shipped)
     # pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the file gets the shapes alone.
     report = validate_graph(graph, shapes=_stamped(shapes, stamp), origin=loaded.origin)
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
     ontology = _stamped(parse_file(src.ontology), stamp)
-    quads = _canonical_quads(graph)
+    quads = quads if quads is not None else _canonical_quads(graph)
     nt = _canonical_nt(quads)
     canonical = _canonical_graph(quads)
     files: dict[str, bytes] = {
@@ -167,8 +168,9 @@ def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Ve
                    releases=(*(r.version for r in shipped), version))
 
 
-def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Version, Graph, Graph]:
-    """The version the sources are at: the latest release when they are that release, else ``<latest>+dev``.
+def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Version, Graph, Graph, list[ox.Quad] | None]:
+    """The version the sources are at: the latest release when they are that release, else ``<latest>+dev``;
+    with the stamped data, shapes and, when already computed, the data's canonical quads.
 
     "Are that release" is decided on the canonical graphs: the data and the shapes, stamped as the release,
     equal the release's own dumps.
@@ -176,17 +178,18 @@ def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Versi
     releases = tuple(r.version for r in shipped)
     if not shipped:
         dev = Version(name="0.0.0+dev", release=False)
-        return dev, _stamped(graph, dev), _stamped(shapes, dev)
+        return dev, _stamped(graph, dev), _stamped(shapes, dev), None
     latest = shipped[-1]
     candidate = Version(name=latest.version, release=True, prior=latest.prior, issued=latest.issued,
                         releases=releases)
     data, shape_graph = _stamped(graph, candidate), _stamped(shapes, candidate)
-    same = _canonical_nt(_canonical_quads(data)) == latest.dump() and _canonical_nt(
+    quads = _canonical_quads(data)
+    same = _canonical_nt(quads) == latest.dump() and _canonical_nt(
         _canonical_quads(shape_graph)) == _canonical_nt(_canonical_quads(parse_file(latest.path / "shapes.ttl")))
     if same:
-        return candidate, data, shape_graph
+        return candidate, data, shape_graph, quads
     dev = Version(name=f"{latest.version}+dev", release=False, prior=latest.version, releases=releases)
-    return dev, _stamped(graph, dev), _stamped(shapes, dev)
+    return dev, _stamped(graph, dev), _stamped(shapes, dev), None
 
 
 def _unpack_release(release: Release, target: Path) -> None:
