@@ -129,9 +129,9 @@ def _spawn(server: Server, argv: list[str], env: dict | None, timeout: float) ->
     raise RuntimeError(f"{server.name} did not answer within {timeout} s; log {server.log}")
 
 
-def start_fwgraph(dist: Path, port: int | None = None, timeout: float = 300) -> Server:
+def start_fwgraph(dist: Path, port: int | None = None, timeout: float = 300, env: dict | None = None) -> Server:
     s = Server("fwgraph", port or free_port(), "/sparql")
-    return _spawn(s, [tool("fwgraph"), "serve", "--dist", str(dist), "--port", str(s.port)], None, timeout)
+    return _spawn(s, [tool("fwgraph"), "serve", "--dist", str(dist), "--port", str(s.port)], env, timeout)
 
 
 def oxigraph_load(nt: Path, location: Path) -> float:

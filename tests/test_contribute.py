@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -241,3 +242,49 @@ def test_validation_jobs_start_from_the_warmed_forkserver(dist, tmp_path):
         assert run.returncode == 0, run.stderr
         counts.append(int(run.stdout))
     assert counts[0] > 0 and counts[1] == 0, counts
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children of each of its threads, recursively; Linux /proc)."""
+    out: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:  # the process ended meanwhile
+        return out
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for child in map(int, children):
+            out += [child, *_descendants(child)]
+    return out
+
+
+def test_the_form_pages_start_the_validation_process(tmp_path):
+    """Opening a form starts the process validation jobs fork from (it prepares itself while the contributor
+    reads), so the first report does not wait for it; before, nothing started until the first POST."""
+    import time
+
+    from tests.server import server
+
+    srv = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_TEST_CASE": "form-starts-validation"})
+
+    def forkservers() -> list[int]:
+        found = []
+        for pid in _descendants(srv.process.pid):
+            try:
+                if b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    assert forkservers() == []
+    assert requests.get(srv.url + "contribute?kind=server", timeout=30).status_code == 200
+    deadline = time.monotonic() + 30
+    while not forkservers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(forkservers()) == 1
+    assert requests.get(srv.url + "validate", timeout=30).status_code == 200
+    assert len(forkservers()) == 1  # started once per web process

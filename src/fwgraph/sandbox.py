@@ -91,6 +91,10 @@ class Sandbox:
         self.memory = int(memory)
         self._free = threading.BoundedSemaphore(self.slots)
 
+    def start(self) -> None:
+        """Start the forkserver now (it prepares in the background), so that the first job does not wait for it."""
+        _ctx(self.warm)
+
     def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``func(*args, **kwargs)`` in a child process: its (picklable) return value.
 

@@ -11,10 +11,9 @@ import json
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import error_response, negotiate, service, wants_html
+from fwgraph.app.http import error_response, negotiate, service, validation_sandbox, wants_html
 from fwgraph.errors import InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.graph import format_for
-from fwgraph.sandbox import Sandbox
 from fwgraph.validation import check_contribution
 
 bp = Blueprint("contribute", __name__)
@@ -100,6 +99,7 @@ def _parse_error(exc: InputError) -> Response:
 
 @bp.get("/validate")
 def form() -> Response:
+    validation_sandbox().start()  # the contributor reads the form first: validation gets ready meanwhile
     return Response(
         render_template("validate_form.html", error=None, data="", fmt="turtle"),
         content_type=formats.HTML.content_type,
@@ -115,7 +115,7 @@ def validate() -> Response:
     svc = service()
     cfg = current_app.config
     try:  # parsed and validated in a killable child process, never in the web process (fwgraph.sandbox)
-        outcome = _sandbox().run(check_contribution, data, fmt, source, str(svc.dist),
+        outcome = validation_sandbox().run(check_contribution, data, fmt, source, str(svc.dist),
                                  max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
                                  max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
                                  want_turtle=media == formats.TURTLE.media_type)
@@ -150,16 +150,6 @@ def validate() -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Accept")
     return response
-
-
-def _sandbox() -> Sandbox:
-    box = current_app.extensions.get("fwgraph.validate")
-    if box is None:
-        cfg = current_app.config
-        box = current_app.extensions["fwgraph.validate"] = Sandbox(
-            slots=int(cfg["FWGRAPH_VALIDATE_CONCURRENCY"]), timeout=float(cfg["FWGRAPH_VALIDATE_TIMEOUT"]),
-            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist))
-    return box
 
 
 def _unavailable(message: str, *, retry_after: int, status: int = 503) -> Response:

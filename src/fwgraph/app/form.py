@@ -12,7 +12,7 @@ import json
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import service
+from fwgraph.app.http import service, validation_sandbox
 from fwgraph.errors import InputError
 from fwgraph.form import (
     KINDS,
@@ -62,6 +62,7 @@ def form() -> Response:
                                records={k: _records(k) for k in KINDS})
         return Response(body, content_type=formats.HTML.content_type)
     model = _model(kind_name)
+    validation_sandbox().start()  # the form's report comes from /validate: its process gets ready meanwhile
     slug = request.args.get("edit", "").strip()
     values: dict = {}
     extra = ""

@@ -20,6 +20,7 @@ from fwgraph.description import as_served
 from fwgraph.formats import Format, Offer
 from fwgraph.graph import rebase
 from fwgraph.namespace import BASE
+from fwgraph.sandbox import Sandbox
 from fwgraph.service import Service
 
 CORS_HEADERS = {
@@ -82,6 +83,17 @@ def init_app(app: Flask) -> None:
 def service() -> Service:
     """The Service of the current app (created once by ``create_app``)."""
     return current_app.extensions["fwgraph"]
+
+
+def validation_sandbox() -> Sandbox:
+    """The current app's sandbox for validation jobs (made on first use), prepared for the served build."""
+    box = current_app.extensions.get("fwgraph.validate")
+    if box is None:
+        cfg = current_app.config
+        box = current_app.extensions["fwgraph.validate"] = Sandbox(
+            slots=int(cfg["FWGRAPH_VALIDATE_CONCURRENCY"]), timeout=float(cfg["FWGRAPH_VALIDATE_TIMEOUT"]),
+            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist))
+    return box
 
 
 # ---------------------------------------------------------------------------------------------- negotiation
