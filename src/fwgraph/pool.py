@@ -144,17 +144,16 @@ def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, b
     when it has no more rows than the cap (more: the general path cuts and flags the result)."""
     from fwgraph import formats
     from fwgraph.results import row_count
-    from fwgraph.sparql import bounded, final_limit
+    from fwgraph.sparql import bounded
 
     store = getattr(engine, "store", None)
     native = formats.by_name(fmt, formats.RESULT_FORMATS)
     if prepared.form != "select" or native is None or store is None:
         return None
-    limit = final_limit(prepared.text)
-    exact = limit is not None and limit <= max_rows  # the query itself returns no more rows than the cap
-    text = prepared.text if exact else bounded(prepared.text, max_rows + 1)
-    if text is None:
+    plan = bounded(prepared.text, max_rows)
+    if plan is None:
         return None
+    text, exact = plan  # exact: the query itself returns no more rows than the cap
     try:
         solutions = store.query(text, base_iri=getattr(engine, "base_iri", None))
     except SyntaxError:

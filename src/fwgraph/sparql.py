@@ -195,27 +195,41 @@ _BRACE_OR_VALUES = re.compile(r"[{}]|(?<![A-Za-z0-9_:?$])VALUES(?![A-Za-z0-9_:\-
 _OPEN_END = re.compile(r"\}\s*(?:(?:GROUP\s+BY|HAVING|ORDER\s+BY)[^{}\"'#<>]*)?(?:OFFSET\s+\d+\s*)?$", re.I)
 
 
-def bounded(text: str, rows: int) -> str | None:
-    r"""``text`` with its whole result bounded to ``rows`` by its final LIMIT (lowered when it is higher, added
-    when there is none), or None when the text cannot be rewritten safely (a trailing VALUES block, codepoint
-    escapes). The first ``rows`` solutions are the same as the original query's.
+def bounded(text: str, cap: int) -> tuple[str, bool] | None:
+    r"""What to evaluate so that the answer can be written by the engine's own serialiser, with one pass over
+    ``text``: ``(text, True)`` when its final LIMIT already keeps the result within ``cap`` rows; else
+    ``(text', False)`` with the final LIMIT lowered or added to ``cap + 1`` (the first rows are the original's,
+    and more than ``cap`` of them means the cap was reached); None when the text cannot be rewritten safely (a
+    trailing VALUES block, codepoint escapes, a LIMIT past 64 bits) or has no place for a LIMIT.
 
-    >>> bounded("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 100000", 11)
-    'SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 11'
-    >>> bounded("SELECT * WHERE { ?s ?p ?o } OFFSET 5", 11)
-    'SELECT * WHERE { ?s ?p ?o } OFFSET 5\nLIMIT 11'
-    >>> bounded("SELECT * WHERE { ?s ?p ?o } # LIMIT 5", 11)
-    'SELECT * WHERE { ?s ?p ?o } # LIMIT 5\nLIMIT 11'
-    >>> bounded("SELECT * WHERE { ?s ?p ?o } VALUES ?s { <a:b> }", 11) is None
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 10", 10)
+    ('SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 10', True)
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 100000", 10)
+    ('SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 11', False)
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } OFFSET 5", 10)
+    ('SELECT * WHERE { ?s ?p ?o } OFFSET 5\nLIMIT 11', False)
+    >>> bounded("SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 5 } }", 10)
+    ('SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 5 } }\nLIMIT 11', False)
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } # } LIMIT 5", 10)
+    ('SELECT * WHERE { ?s ?p ?o } # } LIMIT 5\nLIMIT 11', False)
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } VALUES ?s { <a:b> }", 10) is None
     True
-    >>> bounded("SELECT * WHERE { ?s ?p ?o } LIMIT " + "9" * 5000, 11) is None
+    >>> bounded("SELECT * WHERE { ?s ?p ?o } LIMIT " + "9" * 5000, 10) is None
     True
-    >>> bounded("SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }", 11)
-    'SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }\nLIMIT 11'
+    >>> bounded("SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }", 10)
+    ('SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }\nLIMIT 11', False)
     """
-    if decode_codepoints(text) != text:
+    decoded = decode_codepoints(text)
+    # Comments, strings and IRIs blanked out: "# } LIMIT 5" is no limit, a "{" in a string no group.
+    stripped = _LEXEMES.sub(_blank, decoded)
+    m = _FINAL_LIMIT.search(stripped)
+    group = (1 if m.group(1) else 2) if m else 0
+    if m and len(m.group(group)) > 18:  # past a 64-bit count: the engine's own answer (and no huge int to convert)
         return None
-    stripped = _LEXEMES.sub(_blank, text)
+    if m and int(m.group(group)) <= cap:
+        return text, True
+    if decoded != text:  # positions in the decoded text are not positions in ``text``
+        return None
     depth = 0
     for token in _BRACE_OR_VALUES.finditer(stripped):  # VALUES outside every group: the trailing block
         brace = token.group(0)
@@ -223,31 +237,8 @@ def bounded(text: str, rows: int) -> str | None:
             depth += 1 if brace == "{" else -1
         elif depth == 0:
             return None
-    m = _FINAL_LIMIT.search(stripped)
     if m:
-        group = 1 if m.group(1) else 2
-        if len(m.group(group)) > 18:  # past a 64-bit count: the engine's own answer (and no huge int to convert)
-            return None
-        if int(m.group(group)) <= rows:
-            return text
-        return text[:m.start(group)] + str(rows) + text[m.end(group):]
+        return text[:m.start(group)] + str(cap + 1) + text[m.end(group):], False
     if _OPEN_END.search(stripped):
-        return text + f"\nLIMIT {rows}"
+        return text + f"\nLIMIT {cap + 1}", False
     return None
-
-
-def final_limit(text: str) -> int | None:
-    """The LIMIT that bounds the whole result of ``text``, when its last clause states one, else None.
-
-    >>> final_limit("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 10")
-    10
-    >>> final_limit("SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 10 } }") is None
-    True
-    >>> final_limit("SELECT * WHERE { ?s ?p ?o } # } LIMIT 10") is None
-    True
-    """
-    if not _FINAL_LIMIT.search(text[-400:]):
-        return None
-    # Confirm on the text with comments, strings and IRIs blanked out ("# } LIMIT 5" is no limit).
-    m = _FINAL_LIMIT.search(_LEXEMES.sub(_blank, decode_codepoints(text)))
-    return int(m.group(1) or m.group(2)) if m else None
