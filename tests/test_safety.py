@@ -276,6 +276,29 @@ def test_a_killed_build_leaves_the_old_distribution_whole(tmp_path):
         assert (out / "void.ttl").read_bytes() == before  # same sources, so the same bytes either way
 
 
+def test_two_processes_starting_on_fresh_sources_build_them_once(tmp_path):
+    """`fwgraph serve` without --dist builds the sources into a cache. Two processes starting together used to
+    build it both, the second replacing the directory the first had already verified and was serving; now the
+    second waits for the first one's build and uses it."""
+    import os
+
+    from tests.server import ROOT
+
+    script = ("import os\nfrom fwgraph.service import ensure_dist\n"
+              "path = ensure_dist()\nprint(path, os.stat(path).st_ino)\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT, env=env) for _ in range(2)]
+    answers = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        answers.append(out.split())
+    (path, first), (same_path, second) = answers
+    assert path == same_path
+    assert first == second == str(os.stat(path).st_ino)  # one build: nobody replaced the directory afterwards
+
+
 def test_build_refuses_to_replace_a_directory_that_is_not_a_dist(tmp_path):
     from fwgraph.cli import main
 

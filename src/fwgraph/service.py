@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -42,9 +44,26 @@ def ensure_dist(data_dir: Path | str | None = None, dist_dir: Path | str | None 
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:
         cache = Path(tempfile.mkdtemp(prefix="fwgraph-dist-"))
-    if not (cache / VOID_FILE).is_file():
-        build(cache, root=src.root)
+    with _building(cache):  # a second process starting on the same sources waits for the first one's build
+        if not (cache / VOID_FILE).is_file():
+            build(cache, root=src.root)
     return cache
+
+
+@contextmanager
+def _building(cache: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``cache`` (a lock file beside it) while it is checked and built."""
+    try:
+        import fcntl
+    except ImportError:  # no fcntl: no lock (builds still replace the directory whole)
+        yield
+        return
+    fd = os.open(cache.parent / f".{cache.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def store_source(dist: Path, settings: dict[str, Any]) -> Path:
