@@ -118,3 +118,28 @@ def test_each_file_parses_like_rdflib_and_keeps_its_blank_nodes_apart(tmp_path):
     (tmp_path / "b.ttl").write_text(text.format("b"))
     merged = load_files([tmp_path / "a.ttl", tmp_path / "b.ttl", tmp_path / "a.ttl"]).graph
     assert len(set(merged.subjects())) == 3
+
+
+def test_the_store_straight_from_the_sources_holds_the_graph_load_gives(tmp_path):
+    """`fwgraph query` and `chart` load the sources straight into Oxigraph: the same triples as the rdflib graph
+    of `load()` (version stamp included), and a broken file is still an error with its line and column."""
+    import pyoxigraph as ox
+
+    from fwgraph.engine import OxigraphEngine
+    from fwgraph.errors import InputError
+    from fwgraph.graph import load, load_store
+
+    def canonical(store: ox.Store) -> list[str]:
+        dataset = ox.Dataset(store)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        return sorted(str(q) for q in dataset)
+
+    direct = canonical(load_store())
+    assert direct == canonical(OxigraphEngine.from_graph(load()).store)
+    assert any("owl#versionInfo" in q for q in direct)
+    for name in ("ontology", "data"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    (tmp_path / "data" / "frameworks" / "flask.ttl").write_text("@prefix fw: <x#> .\nfw:a fw:b ;; .\n")
+    with pytest.raises(InputError) as caught:
+        load_store(tmp_path)
+    assert caught.value.line == 2 and caught.value.source.endswith("flask.ttl")

@@ -137,7 +137,6 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
     """
     from fwgraph import results as res
     from fwgraph.engine import OxigraphEngine, run
-    from fwgraph.graph import load
 
     text = query
     if query.endswith(".rq") or _names_a_file(query):
@@ -152,7 +151,7 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
 
             result = run(RemoteEngine(endpoint, timeout=60), text, max_rows=max_rows)
         else:
-            result = run(OxigraphEngine.from_graph(load(data)), text, max_rows=max_rows)
+            result = run(OxigraphEngine.from_sources(data), text, max_rows=max_rows)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -240,10 +239,9 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
     """
     from fwgraph import chart as ch
     from fwgraph.engine import OxigraphEngine
-    from fwgraph.graph import load
 
     try:
-        engine = OxigraphEngine.from_graph(load(data))
+        engine = OxigraphEngine.from_sources(data)
         if (interfaces or servers) and (frameworks or columns or (interfaces and servers)):
             raise ch.ChartError("--interfaces and --servers take no --framework or --columns, and not each other")
         if servers:

@@ -15,6 +15,7 @@ from rdflib import Graph
 
 from fwgraph.convert import to_ox
 from fwgraph.errors import QueryError
+from fwgraph.graph import load_store
 from fwgraph.results import QueryResult, capped, serialise
 from fwgraph.sparql import PreparedQuery, prepare
 
@@ -154,6 +155,11 @@ class OxigraphEngine(InProcessEngine):
         store = ox.Store()
         store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
         return cls(store, version)
+
+    @classmethod
+    def from_sources(cls, root: Path | str | None = None, version: str = "") -> OxigraphEngine:
+        """The ontology and data of ``root`` (default: the shipped sources), parsed straight into the store."""
+        return cls(load_store(root), version)
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
         try:

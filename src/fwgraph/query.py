@@ -9,7 +9,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from fwgraph.engine import OxigraphEngine, run
-from fwgraph.graph import Sources, load
+from fwgraph.graph import Sources
 from fwgraph.results import QueryResult
 
 
@@ -63,5 +63,5 @@ def run_query(query: str, graph: Graph | None = None, *, max_rows: int = 10_000)
     >>> int(r.rows[0][0].value) >= 25
     True
     """
-    engine = OxigraphEngine.from_graph(graph if graph is not None else load())
+    engine = OxigraphEngine.from_graph(graph) if graph is not None else OxigraphEngine.from_sources()
     return run(engine, query, max_rows=max_rows)
