@@ -104,9 +104,7 @@ def test_the_manifest_advertises_the_service(manifest, server):
 
 def _table() -> list[tuple[str, str, str]]:
     """(column, value, expected IRI) for every framework: its name, its PyPI name, its repository URL."""
-    from fwgraph.graph import load
-
-    engine = OxigraphEngine.from_graph(load())
+    engine = OxigraphEngine.from_sources()
     rows = run(engine, f"""SELECT ?f ?label ?pypi ?repo WHERE {{ ?f a <{FW.WebFramework}> ;
         <http://www.w3.org/2000/01/rdf-schema#label> ?label .
         OPTIONAL {{ ?f <{FW.pypiDistribution}> ?pypi }} OPTIONAL {{ ?f <https://schema.org/codeRepository> ?repo }}
