@@ -224,6 +224,30 @@ def test_server_comparison_has_every_server_with_its_interfaces(runner, graph):
     assert "FastAPI" in by_name["Uvicorn"]["Frameworks deployed on it"]
 
 
+def test_every_servers_latest_release_is_in_the_server_chart(runner, graph):
+    """The server chart's "Latest release" is each record's fw:latestRelease, revision and date. It was empty for
+    every server that states an interface version: both patterns bound the variable ?version."""
+    import csv as csvmod
+    import io as iomod
+
+    from rdflib.namespace import DOAP, RDF, RDFS
+
+    from fwgraph.namespace import FW
+
+    rows = list(csvmod.DictReader(iomod.StringIO(runner("chart", "--servers", "--format", "csv").output)))
+    shown = {r["Server"]: r["Latest release"] for r in rows}
+    expected = {}
+    for server in graph.subjects(RDF.type, FW.ApplicationServer):
+        release = graph.value(server, FW.latestRelease)
+        revision = graph.value(release, DOAP.revision) if release is not None else None
+        created = graph.value(release, DOAP.created) if release is not None else None
+        expected[str(graph.value(server, RDFS.label))] = (
+            f"{revision} ({created})" if created is not None else str(revision) if revision is not None else "—")
+    assert shown == expected
+    assert any(graph.value(s, FW.interfaceVersion) is not None and expected[str(graph.value(s, RDFS.label))] != "—"
+               for s in graph.subjects(RDF.type, FW.ApplicationServer))  # the case that was broken is covered
+
+
 def test_new_framework_columns_come_from_the_records(runner):
     result = runner("chart", "--framework", "fastapi", "--columns", "latest,requires-python,typed,deploys-on",
                     "--format", "json")

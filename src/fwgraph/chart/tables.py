@@ -102,8 +102,9 @@ class ChartError(ValueError):
 
 def _latest_release(subject: str) -> str:
     """A pattern binding ?release to the subject's latest release as "1.2.3 (2026-01-31)"."""
-    return (f"OPTIONAL {{ ?{subject} fw:latestRelease ?version . ?version doap:revision ?revision .\n"
-            "             OPTIONAL { ?version doap:created ?created }\n"
+    # Its own variable names: the server query binds ?version to fw:interfaceVersion.
+    return (f"OPTIONAL {{ ?{subject} fw:latestRelease ?releaseNode . ?releaseNode doap:revision ?revision .\n"
+            "             OPTIONAL { ?releaseNode doap:created ?created }\n"
             '             BIND(CONCAT(STR(?revision), COALESCE(CONCAT(" (", STR(?created), ")"), "")) AS ?release) }')
 
 
