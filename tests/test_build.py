@@ -143,3 +143,16 @@ def test_the_store_straight_from_the_sources_holds_the_graph_load_gives(tmp_path
     with pytest.raises(InputError) as caught:
         load_store(tmp_path)
     assert caught.value.line == 2 and caught.value.source.endswith("flask.ttl")
+
+
+@pytest.mark.parametrize("data, column", [(b'<http://a> <http://p> "\xff" .', 24), (b"<http://a> <http://p> .", 23)],
+                         ids=["invalid-utf8", "missing-object"])
+def test_a_turtle_error_states_its_position_once(data, column):
+    """Both forms of pyoxigraph's position prefix are moved into line and column, not repeated in the message."""
+    from fwgraph.errors import InputError
+    from fwgraph.graph import parse_bytes
+
+    with pytest.raises(InputError) as caught:
+        parse_bytes(data, "turtle")
+    assert (caught.value.line, caught.value.column) == (1, column)
+    assert "Parser error" not in caught.value.message

@@ -198,7 +198,7 @@ def _turtle_quads(data: bytes, source: str, base: str) -> tuple[list[ox.Quad], d
 
 def _ox_message(exc: SyntaxError) -> str:
     text = str(exc)
-    return re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ", "", text)
+    return re.sub(r"^Parser error at line \d+ (?:between columns \d+ and \d+|column \d+): ", "", text)
 
 
 def format_for(name: str, content_type: str | None = None) -> str:
@@ -223,11 +223,14 @@ def format_for(name: str, content_type: str | None = None) -> str:
 def parse_file(path: Path | str) -> Graph:
     """Parse one Turtle or JSON-LD file; raise InputError (with file, line and column) if it cannot be read."""
     path = Path(path)
+    return parse_bytes(_read(path), format_for(path.name), source=str(path))
+
+
+def _read(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
-    return parse_bytes(data, format_for(path.name), source=str(path))
 
 
 # --------------------------------------------------------------------------- loading
@@ -314,10 +317,7 @@ def load_store(root: Path | str | None = None) -> ox.Store:
     ontology = stamp_version(parse_file(src.ontology))  # the version stamp is written on an rdflib graph
     store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in ontology)
     for path in src.data:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+        data = _read(path)
         _check_nesting(data, "turtle", str(path))
         store.bulk_extend(_turtle_quads(data, str(path), BASE)[0])
     return store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -408,7 +409,7 @@ def warm(dist: str) -> None:
     """
     ontology, shapes = dist_context(dist)
     sample = Graph()
-    nodes = (URIRef(f"urn:fwgraph:warm:{n}") for n in range(1_000_000))
+    nodes = (URIRef(f"urn:fwgraph:warm:{n}") for n in itertools.count())
     for target in sorted(set(shapes.objects(None, SH.targetClass)), key=str):
         sample.add((next(nodes), RDF.type, target))
     for target in sorted(set(shapes.objects(None, SH.targetSubjectsOf)), key=str):
