@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -52,6 +50,10 @@ class Engine(Protocol):
 
     def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer: ...
 
+    def check(self, query: PreparedQuery) -> QueryError | None:
+        """The parser's error for ``query`` (line and column), or None when it parses; bounded like a query."""
+        ...
+
 
 class InProcessEngine:
     """An engine that evaluates in the calling process: ``execute`` serialises its own ``query`` result."""
@@ -61,6 +63,10 @@ class InProcessEngine:
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
         raise NotImplementedError
+
+    def check(self, query: PreparedQuery) -> QueryError | None:
+        """The parser's error for the query, or None: in this process, which has no time limit."""
+        return parse_error(query.text, getattr(self, "base_iri", None))
 
     def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer:
         """The answer in format ``fmt`` (a short name), errors as a 400 answer."""
@@ -83,50 +89,25 @@ def parser_error(exc: SyntaxError) -> QueryError:
     return QueryError(f"syntax error: {text}")
 
 
-_PARSER_STACK = 64 * 1024 * 1024  # the parse thread's stack: far past what a bounded query needs
-_parser: ThreadPoolExecutor | None = None
-_parser_lock = threading.Lock()
-_empty_store: ox.Store | None = None
+def parse_error(text: str, base_iri: str | None = None) -> QueryError | None:
+    """The parser's error for ``text`` (with line and column), or None when it parses, decided in this process.
 
+    pyoxigraph parses, plans and (for ASK) evaluates at ``query()``, with no time limit: only for the caller's
+    own queries (the CLI, an engine without workers); the server decides it in a killable worker
+    (``WorkerPool.check``).
 
-def _parse_thread() -> ThreadPoolExecutor:
-    """One thread with a large stack for parsing in a server process (server threads have small stacks)."""
-    global _parser, _empty_store
-    with _parser_lock:
-        if _parser is None:
-            _empty_store = ox.Store()
-            old = threading.stack_size(_PARSER_STACK)
-            try:
-                _parser = ThreadPoolExecutor(1, thread_name_prefix="fwgraph-parse")
-                _parser.submit(int).result()  # the thread starts now, while the large stack size is set
-            finally:
-                threading.stack_size(old)
-        return _parser
-
-
-def _parse_on_empty_store(text: str, base_iri: str | None) -> QueryError | None:
-    assert _empty_store is not None
+    >>> parse_error("SELECT * WHERE { ?s ?p }").line
+    1
+    >>> parse_error("ASK {}") is None
+    True
+    """
     try:
-        _empty_store.query(text, base_iri=base_iri)
+        ox.Store().query(text, base_iri=base_iri)
     except SyntaxError as exc:
         return parser_error(exc)
     except Exception:  # noqa: BLE001  (evaluation errors are not syntax errors)
         return None
     return None
-
-
-def syntax_error(text: str, base_iri: str | None = None) -> QueryError | None:
-    """The parser's error for ``text`` (with line and column), or None when it parses.
-
-    The query is evaluated on an empty store (instant) on a dedicated thread with a large stack, so a
-    deeply nested query that passed ``prepare``'s bounds still cannot overflow a server thread's stack.
-
-    >>> syntax_error("SELECT * WHERE { ?s ?p }").line
-    1
-    >>> syntax_error("ASK {}") is None
-    True
-    """
-    return _parse_thread().submit(_parse_on_empty_store, text, base_iri).result()
 
 
 class OxigraphEngine(InProcessEngine):

@@ -133,9 +133,37 @@ def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None 
         return {"s": 400, "m": exc.message, "l": exc.line, "c": exc.column}, b""
     except MemoryError:
         return {"s": 500, "m": "the query needed more memory than a query worker may use"}, b""
+    except OSError:  # pyoxigraph's I/O errors: a SERVICE call that got past the checks, found no network
+        return {"s": 400, "m": _NO_IO}, b""
     except Exception as exc:  # noqa: BLE001  (an engine error must not kill the worker)
         return {"s": 500, "m": f"query evaluation failed: {type(exc).__name__}: {exc}"}, b""
     return {"s": 200, "t": ctype, "tr": result.truncated}, body
+
+
+#: The one answer to any I/O the engine attempted for a query. A SERVICE call can only get here past the
+#: checks, and the worker has no network: the message is the same whether a connection was tried or refused,
+#: so it tells nobody whether the call ran.
+_NO_IO = "the query needs something outside the dataset (federated queries are disabled here)"
+_EMPTY_STORE: list[Any] = []
+
+
+def _parse(text: str, base_iri: str) -> dict[str, Any]:
+    """Whether ``text`` parses: pyoxigraph parses (and plans, and for ASK evaluates) it on an empty store,
+    here in a killable worker with its time and memory limits, never in the web process."""
+    import pyoxigraph as ox
+
+    from fwgraph.engine import parser_error
+
+    if not _EMPTY_STORE:
+        _EMPTY_STORE.append(ox.Store())
+    try:
+        _EMPTY_STORE[0].query(text, base_iri=base_iri or None)
+    except SyntaxError as exc:
+        error = parser_error(exc)
+        return {"s": 400, "m": error.message, "l": error.line, "c": error.column}
+    except Exception:  # noqa: BLE001  (an evaluation error is no syntax error)
+        pass
+    return {"s": 200}
 
 
 def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, bytes] | None:
@@ -181,6 +209,12 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
         if head.get("op") == "status":
             _send(sock, {"s": 200, "isolation": isolation, "pid": os.getpid()})
             continue
+        if head.get("op") == "parse":
+            try:
+                _send(sock, _parse(head["q"], head.get("b", "")))
+            except OSError:
+                os._exit(0)
+            continue
         reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"))
         retire = statm >= 0 and _private_bytes(statm) > baseline + _RETIRE_GROWTH
         if retire:  # a heavy query left this worker large: answer, then make way for a fresh fork
@@ -217,8 +251,13 @@ def _zygote_main(dump: str, fd: int, base_iri: str = "") -> None:
     # A dump file is loaded here once and shared copy-on-write by the forked workers; an on-disk
     # store (a directory) is opened read-only by each worker after the fork instead, since a
     # RocksDB handle must not cross a fork; its pages are shared through the page cache.
-    on_disk = Path(dump).is_dir()
-    engine = None if on_disk else OxigraphEngine.from_file(dump, base_iri=base_iri)
+    on_disk = bool(dump) and Path(dump).is_dir()
+    if not dump:  # a pool that only parses (in front of a remote store): an empty store
+        import pyoxigraph as ox
+
+        engine: OxigraphEngine | None = OxigraphEngine(ox.Store(), base_iri=base_iri)
+    else:
+        engine = None if on_disk else OxigraphEngine.from_file(dump, base_iri=base_iri)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the web process's business
     ctrl.sendall(b"R")
@@ -471,9 +510,25 @@ class WorkerPool:
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
                 wait: float | None = None, form: str | None = None) -> Answer:
         """Evaluate ``text`` in a worker and return the serialised answer, or raise TimeLimitExceeded."""
+        head, body = self._call({"q": text, "n": max_rows, "f": fmt, "fm": form}, timeout, wait)
+        status = int(head["s"])
+        if status != 200:
+            return Answer(status=status, content_type="", body=b"", message=head.get("m"),
+                          line=head.get("l"), column=head.get("c"))
+        return Answer(status=200, content_type=head["t"], body=body, truncated=bool(head.get("tr")))
+
+    def check(self, text: str, *, timeout: float | None = None) -> QueryError | None:
+        """The parser's error for ``text`` (with line and column), or None when it parses; decided in a worker
+        under the time limit (pyoxigraph plans, and for ASK evaluates, what it parses)."""
+        head, _ = self._call({"op": "parse", "q": text, "b": self.base_iri}, timeout, None)
+        if int(head["s"]) == 200:
+            return None
+        return QueryError(head.get("m") or "syntax error", line=head.get("l"), column=head.get("c"))
+
+    def _call(self, request: dict[str, Any], timeout: float | None, wait: float | None) -> tuple[dict[str, Any], bytes]:
+        """One request to an idle worker and its answer, within the time limit (the worker is killed past it)."""
         limit = self.timeout if timeout is None else timeout
         worker = self._acquire(limit if wait is None else wait)
-        request = {"q": text, "n": max_rows, "f": fmt, "fm": form}
         try:
             _send(worker.sock, request)
         except OSError:  # the idle worker had died: replace it and try once more on a fresh one
@@ -506,11 +561,7 @@ class WorkerPool:
             self._replace(worker)
         else:
             self._idle.put(worker)
-        status = int(head["s"])
-        if status != 200:
-            return Answer(status=status, content_type="", body=b"", message=head.get("m"),
-                          line=head.get("l"), column=head.get("c"))
-        return Answer(status=200, content_type=head["t"], body=body, truncated=bool(head.get("tr")))
+        return head, body
 
     def worker_status(self) -> dict[str, Any]:
         """Ask one worker how it is isolated (for tests and diagnostics)."""
@@ -545,6 +596,9 @@ class PooledEngine:
 
     def execute(self, query: Any, *, max_rows: int, fmt: str) -> Answer:
         return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form)
+
+    def check(self, query: Any) -> QueryError | None:
+        return self.pool.check(query.text)
 
     def query(self, query: Any, *, max_rows: int) -> Any:
         """Run ``query`` in a worker and read its answer back as a QueryResult (pyoxigraph terms)."""

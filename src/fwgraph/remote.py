@@ -22,8 +22,9 @@ from SPARQLWrapper import GET, POST, POSTDIRECTLY, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from fwgraph import formats
-from fwgraph.engine import InProcessEngine, syntax_error
+from fwgraph.engine import InProcessEngine
 from fwgraph.errors import QueryError, StartError, TimeLimitExceeded, WorkerFailed
+from fwgraph.pool import WorkerPool
 from fwgraph.results import QueryResult, result_from_bytes
 from fwgraph.sparql import PreparedQuery
 
@@ -273,9 +274,23 @@ class RemoteEngine(InProcessEngine):
         self.url = url
         self.timeout = float(timeout)
         self.version = version
+        self._parser: WorkerPool | None = None
+        self._parser_lock = threading.Lock()
+
+    def check(self, query: PreparedQuery) -> QueryError | None:
+        """The parser's error for the query, or None: decided by pyoxigraph in a killable, network-less worker
+        (it plans, and for ASK evaluates, what it parses: never in the web process, and never unbounded)."""
+        with self._parser_lock:
+            if self._parser is None:
+                self._parser = WorkerPool("", 2, timeout=self.timeout)
+        return self._parser.check(query.text)
+
+    def close(self) -> None:
+        if self._parser is not None:
+            self._parser.close()
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
-        error = syntax_error(query.text)  # parsed locally first, so errors carry line and column
+        error = self.check(query)  # parsed here first, so errors carry line and column
         if error is not None:
             raise error
         response, body = self.client.request(query, _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT, max_rows)
