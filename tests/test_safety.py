@@ -690,7 +690,7 @@ def test_an_engine_crash_costs_a_worker_not_the_service():
 # thread, with no time limit, and three of them stopped the server (with --store: every query took that path).
 HEAVY = {
     "ask-values-cross-product": "ASK { " + " ".join(
-        "VALUES ?v%d { %s }" % (i, " ".join(str(n) for n in range(400))) for i in range(4))
+        f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(400))} }}" for i in range(4))
     + " FILTER(?v0 + ?v1 + ?v2 + ?v3 < 0) }",
     "select-400-identical-patterns": "SELECT * WHERE { " + " ".join(["?s ?p ?o ."] * 400) + " }",
 }
@@ -744,3 +744,33 @@ def test_a_service_call_after_a_carriage_return_is_refused_and_makes_no_connecti
             listener.accept()
     finally:
         listener.close()
+
+
+# Issue 20: a 2 KB query gave a 1.0 GB answer (REPLACE, CONCAT of long literals within the row cap).
+BIG = ("SELECT ?big WHERE { VALUES ?i { " + " ".join(map(str, range(100))) + " } VALUES ?j { "
+       + " ".join(map(str, range(100))) + ' } BIND(REPLACE("x", "x", "' + "y" * 1000 + '") AS ?s) '
+       "BIND(CONCAT(?s, ?s, ?s, ?s, ?s, ?s, ?s, ?s, ?s, ?s) AS ?big) }")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv", "html"])
+def test_no_answer_is_longer_than_the_byte_cap(fmt):
+    """10,000 rows of 10 KB (100 MB) are cut to the first rows that fit in MAX_ANSWER_BYTES, and say so."""
+    cap = 1024 * 1024
+    srv = server(env={"FWGRAPH_MAX_ANSWER_BYTES": str(cap)})
+    answer = requests.get(srv.sparql, params={"query": BIG, "format": fmt}, timeout=60)
+    assert answer.status_code == 200
+    assert 0 < len(answer.content) <= cap
+    assert answer.headers["X-Fwgraph-Truncated"] == "true"
+    assert answer.headers["X-Fwgraph-Max-Bytes"] == str(cap)
+    assert answer.content.count(b"y" * 1000) >= 50  # as many whole rows as fit, not an empty answer
+
+
+def test_a_graph_answer_is_cut_to_the_byte_cap_too():
+    cap = 256 * 1024
+    srv = server(env={"FWGRAPH_MAX_ANSWER_BYTES": str(cap)})
+    query = BIG.replace("SELECT ?big WHERE", "CONSTRUCT { ?x <urn:p> ?big } WHERE").replace(
+        "AS ?big) }", 'AS ?big) BIND(IRI(CONCAT("urn:x:", STR(?i), "-", STR(?j))) AS ?x) }')
+    answer = requests.get(srv.sparql, params={"query": query}, headers={"Accept": "application/n-triples"},
+                          timeout=60)
+    assert answer.status_code == 200 and len(answer.content) <= cap
+    assert answer.headers["X-Fwgraph-Truncated"] == "true"

@@ -14,7 +14,7 @@ from rdflib import Graph
 from fwgraph.convert import to_ox
 from fwgraph.errors import QueryError
 from fwgraph.graph import load_store
-from fwgraph.results import QueryResult, capped, serialise
+from fwgraph.results import QueryResult, capped, serialise_within
 from fwgraph.sparql import PreparedQuery, prepare
 
 
@@ -27,6 +27,7 @@ class Answer:
     body: bytes
     truncated: bool = False
     message: str | None = None  # for errors (status >= 400)
+    cut_bytes: bool = False  # truncated by the byte cap (``truncated`` is then true too)
     line: int | None = None
     column: int | None = None
 
@@ -48,7 +49,7 @@ class Engine(Protocol):
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult: ...
 
-    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer: ...
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer: ...
 
     def check(self, query: PreparedQuery) -> QueryError | None:
         """The parser's error for ``query`` (line and column), or None when it parses; bounded like a query."""
@@ -68,14 +69,14 @@ class InProcessEngine:
         """The parser's error for the query, or None: in this process, which has no time limit."""
         return parse_error(query.text, getattr(self, "base_iri", None))
 
-    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer:
-        """The answer in format ``fmt`` (a short name), errors as a 400 answer."""
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
+        """The answer in format ``fmt`` (a short name), at most ``max_bytes`` long; errors as a 400 answer."""
         try:
             result = self.query(query, max_rows=max_rows)
         except QueryError as exc:
             return Answer.error(exc)
-        ctype, body = serialise(result, fmt, query=query.text, max_rows=max_rows)
-        return Answer(200, ctype, body, truncated=result.truncated)
+        ctype, body, cut = serialise_within(result, fmt, query=query.text, max_rows=max_rows, max_bytes=max_bytes)
+        return Answer(200, ctype, body, truncated=result.truncated or cut, cut_bytes=cut)
 
 
 def parser_error(exc: SyntaxError) -> QueryError:
@@ -142,7 +143,8 @@ class OxigraphEngine(InProcessEngine):
         """The ontology and data of ``root`` (default: the shipped sources), parsed straight into the store."""
         return cls(load_store(root), version)
 
-    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+    def query(self, query: PreparedQuery, *, max_rows: int, max_bytes: int | None = None) -> QueryResult:
+        """The result, at most ``max_rows`` rows and (by its terms' sizes) ``max_bytes`` bytes."""
         try:
             result = self.store.query(query.text, base_iri=self.base_iri)
         except SyntaxError as exc:
@@ -151,10 +153,21 @@ class OxigraphEngine(InProcessEngine):
             return QueryResult(form="ask", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            rows, truncated = capped((tuple(s[i] for i in range(len(variables))) for s in result), max_rows)
+            rows, truncated = capped((tuple(s[i] for i in range(len(variables))) for s in result), max_rows,
+                                     max_bytes)
             return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
-        triples, truncated = capped(result, max_rows)
+        triples, truncated = capped(result, max_rows, max_bytes)
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
+
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
+        """The answer in format ``fmt``, at most ``max_bytes`` long (rows past the cap are never held)."""
+        try:
+            result = self.query(query, max_rows=max_rows, max_bytes=max_bytes)
+        except QueryError as exc:
+            return Answer.error(exc)
+        ctype, body, cut = serialise_within(result, fmt, query=query.text, max_rows=max_rows, max_bytes=max_bytes)
+        cut = cut or (result.truncated and max_bytes is not None and len(result) < max_rows)
+        return Answer(200, ctype, body, truncated=result.truncated or cut, cut_bytes=cut)
 
 
 class RdflibEngine(InProcessEngine):

@@ -92,6 +92,7 @@ class _Endpoint:
         self.version = str(self.engine.version or self.service.etag)
         self.base_iri = query_base(self.service.settings)
         self.max_rows = int(cfg["FWGRAPH_MAX_ROWS"])
+        self.max_answer_bytes = int(cfg["FWGRAPH_MAX_ANSWER_BYTES"])
         self.max_query_bytes = int(cfg["FWGRAPH_MAX_QUERY_BYTES"])
         self.max_body_bytes = int(cfg["FWGRAPH_MAX_BODY_BYTES"])
         self.max_age = int(cfg["FWGRAPH_CACHE_MAX_AGE"])
@@ -203,7 +204,8 @@ def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_pa
         if method == "GET" and etag_matches(if_none_match, etag):
             return state.not_modified(etag)
         answer = _bounded(state, client, accept,
-                          lambda: state.engine.execute(prepared, max_rows=state.max_rows, fmt=fmt))
+                          lambda: state.engine.execute(prepared, max_rows=state.max_rows, fmt=fmt,
+                                                       max_bytes=state.max_answer_bytes))
         if isinstance(answer, tuple):
             return answer
         if answer.status in (200, 400):  # deterministic for this data version: cache it
@@ -222,6 +224,8 @@ def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_pa
         headers += [("ETag", f'"{etag}"'), ("Cache-Control", state.cache_control)]
     if answer.truncated:
         headers += [("X-Fwgraph-Truncated", "true"), ("X-SPARQL-MaxRows", str(state.max_rows))]
+    if answer.cut_bytes:
+        headers.append(("X-Fwgraph-Max-Bytes", str(state.max_answer_bytes)))
     return 200, headers, answer.body
 
 
