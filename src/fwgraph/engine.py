@@ -69,13 +69,19 @@ class InProcessEngine:
         """The parser's error for the query, or None: in this process, which has no time limit."""
         return parse_error(query.text, getattr(self, "base_iri", None))
 
+    def collect(self, query: PreparedQuery, *, max_rows: int, max_bytes: int | None) -> QueryResult:
+        """The result to serialise; an engine that can stop collecting rows at ``max_bytes`` does so."""
+        return self.query(query, max_rows=max_rows)
+
     def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
         """The answer in format ``fmt`` (a short name), at most ``max_bytes`` long; errors as a 400 answer."""
         try:
-            result = self.query(query, max_rows=max_rows)
+            result = self.collect(query, max_rows=max_rows, max_bytes=max_bytes)
         except QueryError as exc:
             return Answer.error(exc)
         ctype, body, cut = serialise_within(result, fmt, query=query.text, max_rows=max_rows, max_bytes=max_bytes)
+        # rows cut while collecting, fewer than the row cap: the byte cap cut them
+        cut = cut or (result.truncated and max_bytes is not None and len(result) < max_rows)
         return Answer(200, ctype, body, truncated=result.truncated or cut, cut_bytes=cut)
 
 
@@ -159,15 +165,9 @@ class OxigraphEngine(InProcessEngine):
         triples, truncated = capped(result, max_rows, max_bytes)
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
 
-    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
-        """The answer in format ``fmt``, at most ``max_bytes`` long (rows past the cap are never held)."""
-        try:
-            result = self.query(query, max_rows=max_rows, max_bytes=max_bytes)
-        except QueryError as exc:
-            return Answer.error(exc)
-        ctype, body, cut = serialise_within(result, fmt, query=query.text, max_rows=max_rows, max_bytes=max_bytes)
-        cut = cut or (result.truncated and max_bytes is not None and len(result) < max_rows)
-        return Answer(200, ctype, body, truncated=result.truncated or cut, cut_bytes=cut)
+    def collect(self, query: PreparedQuery, *, max_rows: int, max_bytes: int | None) -> QueryResult:
+        """Rows past the byte cap are never held (a 1 GB result of long literals stops at the cap)."""
+        return self.query(query, max_rows=max_rows, max_bytes=max_bytes)
 
 
 class RdflibEngine(InProcessEngine):
