@@ -98,3 +98,17 @@ def test_a_redirect_is_not_followed_and_the_store_url_is_not_told(peer):
     error = _query(peer, "SELECT ?x WHERE { ?x ?p ?o }")
     assert isinstance(error, WorkerFailed)
     assert "127.0.0.1" not in str(error) and "elsewhere" not in str(error)
+
+
+@pytest.mark.parametrize("peer", ["redirect"], indirect=True)
+def test_other_sparqlwrapper_clients_in_the_process_still_follow_redirects(peer):
+    """The store client's no-redirect rule is its own: a user's SPARQLWrapper in the same process (here, after the
+    store client has run) follows the peer's redirect as SPARQLWrapper always does. Regression: the rule was set on
+    SPARQLWrapper's module-wide opener, and a test elsewhere that follows the w3id redirect failed in CI."""
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    assert isinstance(_query(peer, "SELECT ?x WHERE { ?x ?p ?o }"), WorkerFailed)
+    client = SPARQLWrapper(peer)
+    client.setQuery("SELECT ?x WHERE { ?x ?p ?o }")
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["boolean"] is True  # the answer at /elsewhere, after the redirect

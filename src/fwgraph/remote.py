@@ -19,9 +19,15 @@ from typing import IO, Any, cast
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pyoxigraph as ox
-import SPARQLWrapper.Wrapper as _sparqlwrapper
 from SPARQLWrapper import GET, POST, POSTDIRECTLY, URLENCODED, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+from SPARQLWrapper.SPARQLExceptions import (
+    EndPointInternalError,
+    EndPointNotFound,
+    QueryBadFormed,
+    SPARQLWrapperException,
+    Unauthorized,
+    URITooLong,
+)
 
 from fwgraph import formats
 from fwgraph.engine import InProcessEngine
@@ -155,8 +161,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-# SPARQLWrapper opens its requests with this module-level opener: one that follows no redirect.
-_sparqlwrapper.urlopener = urllib.request.build_opener(_NoRedirect).open  # type: ignore[assignment]
+_OPENER = urllib.request.build_opener(_NoRedirect)
+_HTTP_ERRORS = {400: QueryBadFormed, 401: Unauthorized, 404: EndPointNotFound, 414: URITooLong,
+                500: EndPointInternalError}
+
+
+class _Client(SPARQLWrapper):
+    """SPARQLWrapper whose requests follow no redirect. Its own opener is a module global shared with every other
+    SPARQLWrapper in the process (a user's script, the tests): this one is ours alone."""
+
+    def _query(self) -> tuple[Any, str]:
+        try:
+            return _OPENER.open(self._createRequest(), timeout=self.timeout), self.returnFormat
+        except urllib.error.HTTPError as exc:  # the same mapping as SPARQLWrapper's own _query
+            if exc.code in _HTTP_ERRORS:
+                raise _HTTP_ERRORS[exc.code](exc.read()) from None
+            raise
 
 
 class StoreClient:
@@ -222,7 +242,7 @@ class StoreClient:
     # ------------------------------------------------------------------------------------------ requests
 
     def _send(self, text: str, accept: str, how: str, extra: list[tuple[str, str]], timeout: float) -> Any:
-        client = SPARQLWrapper(self.endpoint, agent="fwgraph")
+        client = _Client(self.endpoint, agent="fwgraph")
         client.setOnlyConneg(True)
         client.setQuery(text)
         if how == GET:
