@@ -137,6 +137,33 @@ def sweep(events: Iterable[tuple[str, str]], notes: list[str] | None = None) -> 
     return out
 
 
+def _end(r: VersionRange) -> tuple[int, Version | None, int]:
+    """A range's upper end for ordering: open last; at one version, ``last_affected`` (inclusive) after ``fixed``."""
+    if r.fixed is not None:
+        return (0, Version(r.fixed), 0)
+    if r.last_affected is not None:
+        return (0, Version(r.last_affected), 1)
+    return (1, None, 0)
+
+
+def union(ranges: list[VersionRange]) -> list[VersionRange]:
+    """Ranges merged where they overlap or meet (those of several range objects of one package), sorted."""
+    def start(r: VersionRange) -> Version:
+        return Version("0") if r.introduced == "0" else Version(r.introduced)
+
+    out: list[VersionRange] = []
+    for r in sorted(ranges, key=lambda r: (start(r), r.introduced != "0")):
+        if out:
+            last = out[-1]
+            open_ended, end, _ = _end(last)
+            if open_ended or (end is not None and start(r) <= end):  # overlaps or meets: one range
+                if _end(r) > _end(last):
+                    out[-1] = VersionRange(last.introduced, r.fixed, r.last_affected)
+                continue
+        out.append(r)
+    return out
+
+
 @dataclass
 class Affected:
     """What one OSV entry says about one distribution."""
@@ -155,7 +182,7 @@ class Affected:
 def affected_for(doc: dict[str, Any], distribution: str, notes: list[str] | None = None) -> Affected | None:
     """The ranges, fixed versions and versions list an entry states for ``distribution`` (None: not named)."""
     key = canonicalize_name(distribution)
-    events: list[tuple[str, str]] = []
+    ranges: list[VersionRange] = []
     fixed: set[str] = set()
     versions: set[str] = set()
     named = has_ranges = False
@@ -170,15 +197,14 @@ def affected_for(doc: dict[str, Any], distribution: str, notes: list[str] | None
             if not isinstance(rng, dict) or rng.get("type") != "ECOSYSTEM":
                 continue
             has_ranges = True
-            for event in rng.get("events") or []:
-                for kind, value in (event.items() if isinstance(event, dict) else []):
-                    events.append((str(kind), str(value)))
-                    if kind == "fixed":
-                        fixed.add(str(value))
+            events = [(str(kind), str(value)) for event in rng.get("events") or [] if isinstance(event, dict)
+                      for kind, value in event.items()]
+            fixed.update(value for kind, value in events if kind == "fixed")
+            ranges += sweep(events, notes)  # each range object is evaluated on its own
         versions.update(str(v) for v in item.get("versions") or [])
     if not named:
         return None
-    return Affected(ranges=sweep(events, notes) if has_ranges else [], fixed=sorted(fixed, key=_sort_key),
+    return Affected(ranges=union(ranges), fixed=sorted(fixed, key=_sort_key),
                     listed=sorted(versions, key=_sort_key), has_ranges=has_ranges)
 
 
@@ -199,7 +225,7 @@ def affects_version(affected: Affected, version: str) -> bool | None:
 
 def package_names(doc: dict[str, Any]) -> set[str]:
     """The PEP 503-normalised PyPI package names an entry's ``affected`` list names."""
-    names = set()
+    names: set[str] = set()
     for item in doc.get("affected") or []:
         package = item.get("package") if isinstance(item, dict) else None
         if isinstance(package, dict) and str(package.get("ecosystem", "")).split(":")[0] == "PyPI":
@@ -270,7 +296,7 @@ def read_database(path: Path, names: set[str] | None = None) -> Database:
         snap = repo.snapshot(head)
         entries: dict[str, dict[str, Any]] = {}
         notes: list[str] = []
-        wanted = {canonicalize_name(n) for n in names} if names is not None else None
+        wanted: set[str] | None = {canonicalize_name(n) for n in names} if names is not None else None
         for package, is_dir in sorted(snap.listdir("vulns")):
             if not is_dir:
                 continue
@@ -290,11 +316,12 @@ def read_database(path: Path, names: set[str] | None = None) -> Database:
         return Database(head, repo.commit_date(head), entries, licence.strip().startswith(LICENCE_TITLE), notes)
 
 
-def _mentions(data: bytes, names: set[str]) -> bool:
+def _mentions(data: bytes, names: Iterable[str]) -> bool:
     """A cheap pre-filter: could this file name one of ``names`` (normalised) as a package (``name: x``)?"""
     text = re.sub(rb"[-_.]+", b"-", data.lower())
     alternatives = b"|".join(re.escape(n.encode()) for n in sorted(names))
-    return re.search(rb"""name["']?:[ \t]*["']?(?:""" + alternatives + rb""")["']?[ \t]*(?:[,}\r\n]|$)""", text) is not None
+    pattern = rb"""name["']?:[ \t]*["']?(?:""" + alternatives + rb""")["']?[ \t]*(?:[,}\r\n]|$)"""
+    return re.search(pattern, text) is not None
 
 
 # --------------------------------------------------------------------------- Turtle
@@ -514,8 +541,8 @@ def snapshot_turtle(database: Database, count: int) -> str:
                    f"read at commit {commit} of pypa/advisory-database, the newest commit of its default branch "
                    f"in the snapshot read. fwgraph keeps the {count} entries that name the PyPI distribution of a "
                    f"framework, server or library record (data/advisories/).")
-    return (f"# The PyPA advisory database snapshot that data/advisories/ was written from: written by "
-            f"`fwgraph advisories`, not by hand.\n"
+    return ("# The PyPA advisory database snapshot that data/advisories/ was written from: written by "
+            "`fwgraph advisories`, not by hand.\n"
             + _prologue(["rdfs", "xsd", "dcterms", "prov", "schema"]) + "\n"
             f"{_iri(SNAPSHOT_IRI)} a prov:Entity ;\n"
             f"    rdfs:label \"PyPA advisory database at {commit[:12]}\" ;\n"
