@@ -153,6 +153,17 @@ affected:
   ranges: [{type: ECOSYSTEM, events: [{introduced: "0"}]}]
 """
 
+UNREADABLE = """\
+id: PYSEC-2024-6
+details: Demo's router mishandles a path.
+aliases: []
+published: "2024-08-01T00:00:00Z"
+modified: "2024-08-01T00:00:00Z"
+affected:
+- package: {name: demo-pkg, ecosystem: PyPI}
+  ranges: [{type: ECOSYSTEM, events: [{introduced: "0"}, {fixed: "0.2.0-n653"}]}]
+"""
+
 FILES = {
     "LICENSE": LICENCE,
     "README.md": "# Python Packaging Advisory Database\n",
@@ -162,6 +173,7 @@ FILES = {
     "vulns/lib/GHSA-xxxx-yyyy-zzzz.yaml": VERSIONS_ONLY,
     "vulns/other/PYSEC-2024-3.yaml": CROSS_LISTED,
     "vulns/nolatest/PYSEC-2022-5.yaml": NO_LATEST,
+    "vulns/demo-pkg/PYSEC-2024-6.yaml": UNREADABLE,
     "vulns/unrelated/PYSEC-2024-4.yaml": UNRELATED,
 }
 
@@ -206,7 +218,7 @@ def test_files_per_record_and_the_snapshot(database, records):
     assert sorted(result.files) == ["demo.ttl", "lib.ttl", "nolatest.ttl", adv.SNAPSHOT_FILE]
     assert result.database.commit == commit and result.database.day.isoformat() == "2024-10-10"
     ids = {name: [a.identifier for a in items] for name, items in result.advisories.items()}
-    assert ids == {"demo": ["PYSEC-2023-9", "PYSEC-2024-1", "PYSEC-2024-2", "PYSEC-2024-3"],
+    assert ids == {"demo": ["PYSEC-2023-9", "PYSEC-2024-1", "PYSEC-2024-2", "PYSEC-2024-3", "PYSEC-2024-6"],
                    "lib": ["GHSA-xxxx-yyyy-zzzz"], "nolatest": ["PYSEC-2022-5"]}
     for text in result.files.values():
         assert text.startswith("# "), "every file opens with a purpose line"
@@ -308,6 +320,29 @@ def test_cross_listed_entry_and_record_without_latest_release(database, records)
     assert graph.value(nolatest, FW.affectsLatestRelease) is None, "no latest release, no verdict"
 
 
+def test_a_range_that_cannot_be_evaluated_gives_no_verdict_and_says_why(database, records):
+    result = derive(database[0], records)
+    graph = parsed(result)
+    a = URIRef(ADVISORY + "pysec-2024-6")
+    assert not list(graph.objects(a, FW.affectedRange)), "a range with a version that is not PEP 440 is left out"
+    assert graph.value(a, FW.affectsLatestRelease) is None, "not judged as affected because its end is unreadable"
+    assert "0.2.0-n653" in str(graph.value(a, RDFS.comment))
+    assert any("0.2.0-n653" in n for n in result.notes)
+
+
+def test_the_generated_files_conform_to_the_shapes(database, records, tmp_path):
+    """The advisories written for the fixture pass the advisory and range shapes (with the fixture's records)."""
+    from fwgraph.validation import validate
+
+    out = tmp_path / "out"
+    adv.write(derive(database[0], records), out)
+    (tmp_path / "records.ttl").write_text(RECORDS)
+    report = validate([tmp_path / "records.ttl", *sorted(out.glob("*.ttl"))])
+    shapes = {BASE + "shapes#SecurityAdvisoryShape", BASE + "shapes#VersionRangeShape"}
+    mine = [r for r in report.results if r.severity == "Violation" and str(r.node_shape) in shapes]
+    assert not mine, report.to_text()
+
+
 def test_snapshot_description(database, records):
     path, commit = database
     graph = parsed(derive(path, records))
@@ -348,7 +383,7 @@ def test_command_line_writes_then_checks(database, tmp_path):
     (root / "data" / "records.ttl").write_text(RECORDS)
     first = fwgraph("advisories", "--repo", database[0], "--data", root)
     assert first.returncode == 0, first.stderr
-    assert "6 advisories for 3 project(s)" in first.stdout
+    assert "7 advisories for 3 project(s)" in first.stdout
     assert (root / "data" / "advisories" / "demo.ttl").is_file()
     assert fwgraph("advisories", "--repo", database[0], "--data", root, "--check").returncode == 0
     (root / "data" / "advisories" / "lib.ttl").write_text("# edited by hand\n")
@@ -386,6 +421,8 @@ def test_every_latest_release_verdict_is_recomputed(graph):
         releases = {str(graph.value(v, DOAP.revision)) for r in graph.objects(a, FW.affects)
                     for v in graph.objects(r, FW.latestRelease) if graph.value(v, DOAP.revision) is not None}
         stated = graph.value(a, FW.affectsLatestRelease)
+        if stated is None and graph.value(a, RDFS.comment) is not None:
+            continue  # the advisory says why it cannot be judged
         if graph.value(a, FW.withdrawn) is not None or not releases:
             if stated is not None:
                 problems.append(f"{a}: states {stated} but is withdrawn or affects no record with a latest release")

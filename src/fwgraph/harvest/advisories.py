@@ -172,6 +172,7 @@ class Affected:
     fixed: list[str]
     listed: list[str]  # the entry's ``versions`` list for the package
     has_ranges: bool
+    unreadable: list[str] = field(default_factory=list)  # event versions that are not PEP 440: ranges left out
 
     @property
     def versions(self) -> list[str]:
@@ -185,6 +186,7 @@ def affected_for(doc: dict[str, Any], distribution: str, notes: list[str] | None
     ranges: list[VersionRange] = []
     fixed: set[str] = set()
     versions: set[str] = set()
+    unreadable: list[str] = []
     named = has_ranges = False
     for item in doc.get("affected") or []:
         package = item.get("package") or {} if isinstance(item, dict) else {}
@@ -199,13 +201,19 @@ def affected_for(doc: dict[str, Any], distribution: str, notes: list[str] | None
             has_ranges = True
             events = [(str(kind), str(value)) for event in rng.get("events") or [] if isinstance(event, dict)
                       for kind, value in event.items()]
+            bad = [v for k, v in events if k in _EVENT_ORDER and v != "0" and _version(v) is None]
+            if bad:  # a range that cannot be evaluated is left out whole, and no verdict is given
+                unreadable += bad
+                if notes is not None:
+                    notes.append(f"range events {', '.join(bad)} are not PEP 440 versions; that range is left out")
+                continue
             fixed.update(value for kind, value in events if kind == "fixed")
             ranges += sweep(events, notes)  # each range object is evaluated on its own
         versions.update(str(v) for v in item.get("versions") or [])
     if not named:
         return None
     return Affected(ranges=union(ranges), fixed=sorted(fixed, key=_sort_key),
-                    listed=sorted(versions, key=_sort_key), has_ranges=has_ranges)
+                    listed=sorted(versions, key=_sort_key), has_ranges=has_ranges, unreadable=unreadable)
 
 
 def affects_version(affected: Affected, version: str) -> bool | None:
@@ -215,9 +223,10 @@ def affects_version(affected: Affected, version: str) -> bool | None:
         return None
     if affected.has_ranges:
         try:
-            return any(r.contains(parsed) for r in affected.ranges)
+            hit = any(r.contains(parsed) for r in affected.ranges)
         except InvalidVersion:
             return None
+        return True if hit else None if affected.unreadable else False
     if affected.versions:
         return any(_version(v) == parsed for v in affected.versions)
     return None
@@ -403,6 +412,7 @@ class Advisory:
     affects: list[Project]
     affected: Affected
     latest: bool | None
+    why: str | None = None  # why fw:affectsLatestRelease is not stated, where a latest release is known
 
     @property
     def iri(self) -> str:
@@ -448,6 +458,8 @@ class Advisory:
             lines.append("    fw:affectedVersion " + _wrap([_literal(v) for v in self.affected.versions]) + " ;")
         if self.latest is not None:
             lines.append(f"    fw:affectsLatestRelease {'true' if self.latest else 'false'} ;")
+        if self.why:
+            lines.append(f"    rdfs:comment {_literal(self.why)}@en ;")
         lines.append(f"    dcterms:source {_iri(database.blob_url(self.path))} .")
         return "\n".join(lines) + "\n"
 
@@ -509,15 +521,16 @@ def derive(graph: Graph, database: Database, kinds: Iterable[str] = _KIND_ORDER)
             if affected is None:
                 continue
             notes += [f"{path}: {n}" for n in entry_notes]
-            value = None
+            value, why = None, None
             if latest and not doc.get("withdrawn"):
                 release = next(iter(latest))
                 value = affects_version(affected, release)
                 if value is None:
-                    notes.append(f"{path}: cannot tell whether {release} is affected; fw:affectsLatestRelease left out")
+                    why = _no_verdict(affected, release)
+                    notes.append(f"{path}: {why}")
                 elif not value and _version(release) in {_version(v) for v in affected.listed}:
                     notes.append(f"{path}: its versions list names {release}, its ranges do not (ranges taken)")
-            advisories.setdefault(file, []).append(Advisory(str(doc["id"]), path, doc, members, affected, value))
+            advisories.setdefault(file, []).append(Advisory(str(doc["id"]), path, doc, members, affected, value, why))
     files: dict[str, str] = {}
     for file, items in sorted(advisories.items()):
         items.sort(key=lambda a: (a.issued or "", a.identifier))
@@ -533,6 +546,18 @@ def derive(graph: Graph, database: Database, kinds: Iterable[str] = _KIND_ORDER)
         files[f"{file}.ttl"] = head + _prologue(["fw", "rdfs", "xsd", "skos", "dcterms", *kinds_used]) + "\n" + body
     files[SNAPSHOT_FILE] = snapshot_turtle(database, sum(len(v) for v in advisories.values()))
     return Result(files, advisories, database, notes)
+
+
+def _no_verdict(affected: Affected, release: str) -> str:
+    """The rdfs:comment of an advisory that cannot say whether the latest release ``release`` is affected."""
+    if _version(release) is None:
+        reason = f"the latest release {release} is not a PEP 440 version"
+    elif affected.unreadable:
+        reason = ("the entry's range events " + ", ".join(affected.unreadable)
+                  + " are not PEP 440 versions, so those ranges are left out")
+    else:
+        reason = "the entry states neither ECOSYSTEM ranges nor a versions list for the package"
+    return f"Whether the latest release {release} is affected is not stated: {reason}."
 
 
 def snapshot_turtle(database: Database, count: int) -> str:
