@@ -11,14 +11,16 @@ Rules, stated once:
 - An entry belongs to a project when one of its ``affected[].package`` (ecosystem PyPI) has the project's
   ``fw:pypiDistribution`` as its name, both PEP 503-normalised. Projects sharing a distribution (a framework
   and its server) share one file, named after the first record (frameworks, then servers, then libraries).
-- Ranges: the events of the package's ECOSYSTEM ranges (GIT ranges name commits, not releases) are sorted by
-  version and swept as the OSV schema evaluates them: ``introduced`` opens a range, ``fixed`` (exclusive) or
-  ``last_affected`` (inclusive) closes it, and a range left open has no upper bound. Each is one
-  fw:VersionRange; fw:fixedIn lists every ``fixed`` version. An explicit ``versions`` list is recorded
-  (fw:affectedVersion) only when the package has no ECOSYSTEM range.
+- Ranges: the events of each ECOSYSTEM range object of the package (GIT ranges name commits, not releases)
+  are sorted by version and swept as the OSV schema evaluates them: ``introduced`` opens a range, ``fixed``
+  (exclusive) or ``last_affected`` (inclusive) closes it, and a range left open has no upper bound; the
+  ranges of several objects are merged where they overlap. Each is one fw:VersionRange; fw:fixedIn lists
+  every ``fixed`` version. An explicit ``versions`` list is recorded (fw:affectedVersion) only when the
+  package has no ECOSYSTEM range. A range object with a version that is not PEP 440 is left out whole.
 - fw:affectsLatestRelease: whether the record's latest release (fw:latestRelease/doap:revision) lies in a
   range (or, without ranges, in the versions list), compared with packaging.version. Not stated when no
-  affected record states a latest release, or a version does not parse, or the entry is withdrawn.
+  affected record states a latest release or the entry is withdrawn; nor when it cannot be told (a range
+  left out, a version that does not parse), and then an rdfs:comment on the advisory says why.
 - A withdrawn entry (OSV ``withdrawn``) is kept, with fw:withdrawn (the date) and no fw:affectsLatestRelease:
   the database still lists it, and a reader who meets its CVE elsewhere learns it was withdrawn.
 """
@@ -51,7 +53,7 @@ LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 #: The licence file at the snapshot must open with this line (CC BY 4.0's legal code), or the run stops.
 LICENCE_TITLE = "Attribution 4.0 International"
 _KIND_ORDER = ("framework", "server", "library")
-_OSV_FILE = re.compile(r"^vulns/[^/]+/[^/]+\.ya?ml$")
+_OSV_FILE = re.compile(r"^vulns/[^/]+/[^/]+\.(ya?ml|json)$")
 
 
 # --------------------------------------------------------------------------- reading OSV
