@@ -34,6 +34,8 @@ class FW(DefinedNamespace):
     MissingFact: URIRef
     CuratorOverride: URIRef
     StaleFact: URIRef
+    SecurityAdvisory: URIRef
+    VersionRange: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -82,6 +84,15 @@ class FW(DefinedNamespace):
     missingFact: URIRef
     curatorOverride: URIRef
     harvestedValue: URIRef
+    affects: URIRef
+    affectedRange: URIRef
+    introduced: URIRef
+    fixed: URIRef
+    lastAffected: URIRef
+    fixedIn: URIRef
+    affectedVersion: URIRef
+    affectsLatestRelease: URIRef
+    withdrawn: URIRef
 
 
 class DCAT3(DefinedNamespace):
