@@ -36,6 +36,8 @@ class FW(DefinedNamespace):
     StaleFact: URIRef
     SecurityAdvisory: URIRef
     VersionRange: URIRef
+    FeatureSupport: URIRef
+    SupportLevel: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -93,6 +95,10 @@ class FW(DefinedNamespace):
     affectedVersion: URIRef
     affectsLatestRelease: URIRef
     withdrawn: URIRef
+    featureSupport: URIRef
+    supportedFeature: URIRef
+    supportLevel: URIRef
+    viaPackage: URIRef
 
 
 class DCAT3(DefinedNamespace):
@@ -133,6 +139,7 @@ PREFIXES: dict[str, str] = {
     "async": BASE + "async/",
     "tier": BASE + "tier/",
     "status": BASE + "status/",
+    "support": BASE + "support/",
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
