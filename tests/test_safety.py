@@ -522,6 +522,75 @@ def test_a_proxy_header_names_the_client():
     assert len(calls) == 2 and statuses == ["429 Too Many Requests"]
 
 
+def _statuses(limit, requests_environ) -> list[str]:
+    """The status of each request (200 when the app was called) through the RateLimit middleware ``limit``."""
+    statuses: list[str] = []
+    for environ in requests_environ:
+        statuses.append("200")  # replaced by the refusal's status if the middleware answers itself
+        limit(dict({"PATH_INFO": "/sparql", "REQUEST_METHOD": "GET"}, **environ),
+              lambda status, headers: statuses.__setitem__(-1, status))
+    return statuses
+
+
+@pytest.mark.parametrize("claimed", ["127.0.0.1", "::1", "127.9.9.9", "::ffff:127.0.0.1", "[::1]"])
+@pytest.mark.parametrize("peer", ["203.0.113.50", "127.0.0.1"])
+def test_a_proxy_header_cannot_make_a_client_loopback(claimed, peer):
+    """Issue 20: with FWGRAPH_CLIENT_ADDRESS_HEADER set, a client that named 127.0.0.1 there (directly, or
+    through the proxy on loopback) skipped every per-client limit. An address from the header is never exempt."""
+    from fwgraph.app.ratelimit import ClientSlots, RateLimit, client_address
+
+    limit = RateLimit(lambda e, s: [b""], per_minute=60, burst=1, client_header="X-Forwarded-For")
+    environ = {"REMOTE_ADDR": peer, "HTTP_X_FORWARDED_FOR": claimed}
+    assert _statuses(limit, [environ, environ]) == ["200", "429 Too Many Requests"]
+    slots = ClientSlots(1)
+    key = client_address(environ, "X-Forwarded-For")
+    with slots.slot(key) as first, slots.slot(key) as second:
+        assert (first, second) == (True, False)
+
+
+def test_a_loopback_peer_without_the_header_is_still_exempt():
+    from fwgraph.app.ratelimit import RateLimit
+
+    limit = RateLimit(lambda e, s: [b""], per_minute=60, burst=1, client_header="X-Forwarded-For")
+    assert _statuses(limit, [{"REMOTE_ADDR": "127.0.0.1"}] * 3) == ["200"] * 3
+    assert _statuses(limit, [{"REMOTE_ADDR": "::1"}] * 3) == ["200"] * 3
+
+
+@pytest.mark.parametrize("header", [None, "X-Forwarded-For"])
+def test_ipv6_clients_are_grouped_by_64(header):
+    """Issue 20: one IPv6 subscriber holds a /64 (2^64 addresses): each address used to be a client of its own."""
+    from fwgraph.app.ratelimit import RateLimit
+
+    limit = RateLimit(lambda e, s: [b""], per_minute=60, burst=1, client_header=header)
+
+    def sent_from(address):
+        return {"HTTP_X_FORWARDED_FOR": address, "REMOTE_ADDR": "127.0.0.1"} if header else {"REMOTE_ADDR": address}
+
+    statuses = _statuses(limit, [sent_from(a) for a in (
+        "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:3::1", "203.0.113.7", "203.0.113.8")])
+    assert statuses == ["200", "429 Too Many Requests", "200", "200", "200"]
+
+
+@pytest.mark.parametrize(("environ", "key"), [
+    ({"REMOTE_ADDR": "203.0.113.5"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "2001:db8:1:2:3:4:5:6"}, "2001:db8:1:2::/64"),
+    ({"REMOTE_ADDR": "::ffff:203.0.113.5"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "127.0.0.1"}, "127.0.0.1"),
+    ({"REMOTE_ADDR": "::1"}, "::1"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.0.0.1, 203.0.113.5"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}, "127.0.0.1/32"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "[2001:db8::1]:443"}, "2001:db8::/64"),
+    ({"REMOTE_ADDR": "203.0.113.5", "HTTP_X_FORWARDED_FOR": "not an address"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "unknown"}, "127.0.0.1/32"),
+], ids=["ipv4", "ipv6", "mapped", "loopback", "loopback6", "header", "header-loopback", "header-bracketed",
+        "header-garbage", "header-garbage-via-loopback"])
+def test_client_keys(environ, key):
+    from fwgraph.app.ratelimit import client_address, is_loopback
+
+    assert client_address(environ, "X-Forwarded-For") == key
+    assert is_loopback(key) == (key in ("127.0.0.1", "::1"))
+
+
 # ------------------------------------------------------------------------------------- one answer (item 11)
 
 _ROWS_BY_STORE: dict[str, bytes] = {}
