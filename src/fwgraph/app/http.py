@@ -92,7 +92,8 @@ def validation_sandbox() -> Sandbox:
         cfg = current_app.config
         box = current_app.extensions["fwgraph.validate"] = Sandbox(
             slots=int(cfg["FWGRAPH_VALIDATE_CONCURRENCY"]), timeout=float(cfg["FWGRAPH_VALIDATE_TIMEOUT"]),
-            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist))
+            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist),
+            wait=float(cfg["FWGRAPH_VALIDATE_WAIT"]))
     return box
 
 

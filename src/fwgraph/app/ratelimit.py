@@ -79,6 +79,13 @@ def _network(text: str) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+def limited_client(environ: dict[str, Any], header: str | None, limit_loopback: bool) -> str | None:
+    """The client whose share a request counts against, or None when it has none (loopback, unless
+    ``limit_loopback``)."""
+    client = client_address(environ, header)
+    return None if is_loopback(client) and not limit_loopback else client
+
+
 def is_loopback(client: str) -> bool:
     """True for a loopback client: a bare loopback address, as :func:`client_address` names a loopback peer."""
     try:
