@@ -107,3 +107,30 @@ def test_every_vocabulary_term_is_documented(graph):
         assert graph.value(term, RDFS.comment) is not None, term
         if (term, RDF.type, OWL.ObjectProperty) in graph or (term, RDF.type, OWL.DatatypeProperty) in graph:
             assert graph.value(term, RDFS.domain) is not None, f"{term} has no domain"
+
+
+CORE_FEATURES = ["url-routing", "middleware", "templating", "orm", "sessions", "authentication", "admin-ui", "forms",
+                 "validation", "openapi", "dependency-injection", "websockets", "background-tasks", "graphql", "cli",
+                 "test-client", "static-files", "i18n", "caching"]
+
+
+def test_the_core_feature_lists_agree(graph):
+    """feature:core (ordered and unordered) and the two copies of its list in the shapes name the same 19 features."""
+    import re
+
+    from rdflib import Graph
+    from rdflib.collection import Collection
+    from rdflib.namespace import SH
+
+    core = URIRef(BASE + "feature/core")
+    expected = [URIRef(BASE + "feature/" + slug) for slug in CORE_FEATURES]
+    assert list(Collection(graph, graph.value(core, SKOS.memberList))) == expected
+    assert set(graph.objects(core, SKOS.member)) == set(expected)
+    for feature in expected:
+        assert (feature, RDF.type, FW.Feature) in graph and (CAPABILITIES, SKOS.member, feature) in graph, feature
+    shapes = Graph().parse(ROOT / "ontology" / "shapes.ttl")
+    shape = URIRef("https://w3id.org/fwgraph/shapes#FeatureSupportShape-supportedFeature")
+    assert list(Collection(shapes, shapes.value(shape, SH["in"]))) == expected
+    missing = URIRef("https://w3id.org/fwgraph/shapes#WebFrameworkShape-featureSupport-missing")
+    query = str(shapes.value(shapes.value(missing, SH.sparql), SH.select))
+    assert [URIRef(iri) for iri in re.findall(r"BIND \(<([^>]+)> AS \?value\)", query)] == expected

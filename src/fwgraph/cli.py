@@ -309,3 +309,51 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | 
     click.echo(result.to_json() if fmt == "json" else result.to_turtle(), nl=fmt == "json")
     for text in result.disagreements:
         click.echo(f"disagreement: {text}", err=True)
+
+
+@cli.command()
+@click.option("--repo", "repo", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A local clone of pypa/advisory-database (work tree or bare); its HEAD commit is the snapshot.")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/ and data/ (default: the shipped sources).")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write (default: data/advisories/ of --data); its .ttl files are the tool's.")
+@click.option("--no-libraries", is_flag=True, help="Only frameworks and servers, not the library records.")
+@click.option("--check", "check_mode", is_flag=True,
+              help="Write nothing: exit 1 when the folder differs from what the snapshot gives.")
+def advisories(repo: Path, data: Path | None, out: Path | None, no_libraries: bool, check_mode: bool) -> None:
+    """Write data/advisories/<slug>.ttl from the PyPA advisory database at REPO's HEAD: one
+    fw:SecurityAdvisory per OSV entry naming a record's PyPI distribution, with its version ranges and whether
+    the record's latest release is affected; and the snapshot's description. Read-only on REPO, offline,
+    byte-stable. Exit 0 written (or, with --check, up to date), 1 stale with --check, 2 unreadable input.
+    """
+    from fwgraph.graph import Sources, load
+    from fwgraph.harvest import advisories as adv
+
+    kinds = ("framework", "server") if no_libraries else ("framework", "server", "library")
+    try:
+        root = Sources.at(data).root
+        graph = load(data)
+        names = {p.distribution for p in adv.projects(graph, kinds)}
+        result = adv.derive(graph, adv.read_database(repo, names), kinds)
+    except (InputError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    folder = out or root / "data" / "advisories"
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    db = result.database
+    summary = (f"{sum(len(v) for v in result.advisories.values())} advisories for {len(result.advisories)} "
+               f"project(s) from {adv.REPOSITORY} at {db.commit} ({db.day.isoformat()})")
+    if check_mode:
+        differing = adv.stale(result, folder)
+        for name in differing:
+            click.echo(f"stale: {folder / name}")
+        click.echo(("up to date: " if not differing else f"{len(differing)} file(s) differ: ") + summary)
+        sys.exit(EXIT_INVALID if differing else EXIT_OK)
+    written, removed = adv.write(result, folder)
+    for path in written:
+        click.echo(f"wrote {path}")
+    for path in removed:
+        click.echo(f"removed {path}")
+    click.echo(summary)

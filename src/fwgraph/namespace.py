@@ -34,6 +34,10 @@ class FW(DefinedNamespace):
     MissingFact: URIRef
     CuratorOverride: URIRef
     StaleFact: URIRef
+    SecurityAdvisory: URIRef
+    VersionRange: URIRef
+    FeatureSupport: URIRef
+    SupportLevel: URIRef
 
     interface: URIRef
     usedBy: URIRef
@@ -82,6 +86,19 @@ class FW(DefinedNamespace):
     missingFact: URIRef
     curatorOverride: URIRef
     harvestedValue: URIRef
+    affects: URIRef
+    affectedRange: URIRef
+    introduced: URIRef
+    fixed: URIRef
+    lastAffected: URIRef
+    fixedIn: URIRef
+    affectedVersion: URIRef
+    affectsLatestRelease: URIRef
+    withdrawn: URIRef
+    featureSupport: URIRef
+    supportedFeature: URIRef
+    supportLevel: URIRef
+    viaPackage: URIRef
 
 
 class DCAT3(DefinedNamespace):
@@ -122,6 +139,7 @@ PREFIXES: dict[str, str] = {
     "async": BASE + "async/",
     "tier": BASE + "tier/",
     "status": BASE + "status/",
+    "support": BASE + "support/",
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
