@@ -225,6 +225,29 @@ def test_truncation_is_shown(browser):
     context.close()
 
 
+#: IRIs a permalink can make the result view show: only the http(s) ones may become links.
+UNSAFE_IRIS = ["javascript:alert(document.domain)", "JavaScript:alert(1)", "data:text/html,x",
+               "vbscript:msgbox(1)", "mailto:someone@example.org"]
+
+
+def test_only_http_iris_become_links(page, server):
+    """The result view set ``a.href`` to any IRI: a permalink rendered ``javascript:`` links (only the page's
+    Content-Security-Policy kept them from running). Other IRIs are shown as text, in the table and the graph."""
+    iris = [*UNSAFE_IRIS, "https://example.org/ok", "http://example.org/ok"]
+    values = " ".join(f"<{iri}>" for iri in iris)
+    query = f"SELECT ?x WHERE {{ VALUES ?x {{ {values} }} }}"
+    page.goto(server.url + "?view=Table&query=" + requests.utils.quote(query))
+    page.wait_for_selector("#results table.results tbody tr")
+    assert page.locator("#results tbody td").all_inner_texts() == iris
+    hrefs = page.eval_on_selector_all("#results a", "links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == ["https://example.org/ok", "http://example.org/ok"]
+    triples = " ".join(f"<{iri}> <http://example.org/p> <https://example.org/o> ." for iri in UNSAFE_IRIS)
+    page.goto(server.url + "?view=Graph&query=" + requests.utils.quote(f"CONSTRUCT {{ {triples} }} WHERE {{}}"))
+    page.wait_for_selector("#results figure.graph svg circle")
+    hrefs = page.eval_on_selector_all("#results figure.graph a", "links => links.map(a => a.getAttribute('href'))")
+    assert hrefs == ["https://example.org/o"]
+
+
 def test_framework_page_links_to_interface(page, server):
     page.goto(server("framework/fastapi"))
     assert page.inner_text("h1") == "FastAPI"

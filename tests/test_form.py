@@ -144,6 +144,42 @@ def test_oversized_extra_turtle_is_refused(models):
         record_graph(models["framework"], {"fw:pythonVersion": ["3.1"] * 5001}, "x")
 
 
+def _chain(links: int) -> str:
+    """Other statements chaining ``links`` blank nodes, each the object of one triple: labelled blank nodes 64
+    levels of ``[ ]`` apart (within the text's nesting bound, and the size bound up to 5,000 links)."""
+    blocks = []
+    for start in range(0, links, 64):
+        depth = min(64, links - start)
+        blocks.append(f"_:c{start} a " + "[a " * (depth - 1) + f"_:c{start + 64}" + "]" * (depth - 1) + " .")
+    return "framework:x rdfs:seeAlso _:c0 .\n" + "\n".join(blocks) + "\n"
+
+
+@pytest.mark.parametrize("links", [900, 5000])
+def test_a_long_blank_node_chain_is_refused_before_writing(models, links):
+    """A chain of 900 blank nodes made writing the record (rdflib's Turtle serialiser recurses on each) raise
+    RecursionError in the web process: a 500. The chain is bounded like the text's nesting."""
+    extra = _chain(links)
+    assert len(extra.encode()) < 64 * 1024
+    with pytest.raises(InputError, match="blank nodes nest more than 64 deep") as info:
+        record_graph(models["framework"], {"rdfs:label": ["X"]}, "x", extra)
+    assert info.value.source == "extra"
+
+
+@pytest.mark.parametrize("links", [900, 5000])
+def test_a_long_blank_node_chain_is_400(client, links):
+    form = {"kind": "framework", "slug": "x", "rdfs:label": "X", "extra": _chain(links)}
+    page = client.post("/contribute", data=form)
+    assert page.status_code == 400 and "blank nodes nest more than 64 deep" in page.get_data(as_text=True)
+    answer = client.post("/contribute", data=form, headers={"Accept": "application/json"})
+    assert answer.status_code == 400 and answer.get_json()["field"] == "extra"
+    assert "blank nodes nest more than 64 deep" in answer.get_json()["message"]
+
+
+def test_blank_node_nesting_within_the_bound_is_written(models):
+    graph = record_graph(models["framework"], {"rdfs:label": ["X"]}, "x", _chain(60))
+    assert "rdfs:seeAlso [ a [ a [" in record_turtle(models["framework"], graph, "x")
+
+
 def test_an_unknown_record_is_none(service):
     kind = KINDS["framework"]
     assert stored_record(kind, "no-such-framework", service.root, service.describe) is None

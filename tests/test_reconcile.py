@@ -210,3 +210,118 @@ def test_limits_cap_the_answer(server):
     answers = _reconcile(server, {"q0": {"query": "s", "limit": 1000}, "q1": {"query": "s"}})
     assert len(answers["q1"]["result"]) == 5  # the default
     assert 5 < len(answers["q0"]["result"]) <= 25
+
+
+# ------------------------------------------------------------------ bounded work (issue 20)
+# One anonymous request used to cost 26-29 s of CPU in the web process: url_key's regex was quadratic on a run
+# of slashes, every query's values were keyed again for every candidate, and the size limit counted decoded
+# text (a 183 KB url-encoded POST passed). Each bound is checked by status, and the work by counting it.
+
+SLASHES = "/" * 50_000
+
+
+def test_a_value_of_50000_slashes_is_400(server):
+    """Sent by GET with the slashes unencoded (they need not be), so that it fits the encoded bound."""
+    batch = json.dumps({"q0": {"query": "flask", "properties": [{"pid": "repository", "v": SLASHES}]}})
+    r = requests.get(server("reconcile") + "?queries=" + requests.utils.quote(batch, safe="/"), timeout=60)
+    assert r.status_code == 400, r.text[:300]
+    assert "at most 300 characters" in r.json()["message"] and "queries.q0" in r.json()["message"]
+
+
+def test_a_query_text_of_50000_slashes_is_400(server):
+    batch = json.dumps({"q0": {"query": SLASHES}})
+    r = requests.get(server("reconcile") + "?queries=" + requests.utils.quote(batch, safe="/"), timeout=60)
+    assert r.status_code == 400 and "at most 300 characters" in r.json()["message"]
+
+
+def _slash_batch(size: int) -> str:
+    """A batch within every count bound whose values are runs of 300 slashes, about ``size`` characters long."""
+    values = ["/" * 300] * 10
+    count = size // (len(json.dumps(values)) + 80)
+    return json.dumps({f"q{i}": {"query": "flask", "properties": [{"pid": "repository", "v": values}]}
+                       for i in range(count)})
+
+
+def test_a_183_kb_url_encoded_post_is_413(server):
+    """61 KB of JSON, 183 KB url-encoded: the bound is on the bytes received, not on the decoded text."""
+    raw = _slash_batch(63_000)
+    body = "queries=" + requests.utils.quote(raw, safe="")
+    assert len(raw) < 64 * 1024 < 183_000 < len(body)
+    r = requests.post(server("reconcile"), data=body, timeout=120,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413, r.text[:300]
+    assert "64 KiB" in r.json()["message"]
+
+
+def test_a_long_encoded_query_string_is_414(client):
+    """In-process: Granian itself refuses a request line much over 64 KiB; behind another front end the app
+    bounds the query string as received too."""
+    raw = _slash_batch(30_000)  # 30 KB decoded, 90 KB as the query string
+    r = client.get("/reconcile?queries=" + requests.utils.quote(raw, safe=""))
+    assert r.status_code == 414, r.text[:300]
+    assert "64 KiB" in r.json["message"]
+
+
+def test_a_batch_within_the_bounds_is_answered(server):
+    r = requests.post(server("reconcile"), data={"queries": _slash_batch(20_000)}, timeout=120)
+    assert r.status_code == 200 and all(answer["result"] for answer in r.json().values())
+
+
+@pytest.mark.parametrize("limit", ["NaN", "Infinity", "-Infinity", "1e400", "9" * 5000, "1" + "0" * 400])
+def test_a_limit_that_is_no_finite_number_is_400(server, limit):
+    raw = '{"q0": {"query": "flask", "limit": ' + limit + "}}"
+    r = requests.post(server("reconcile"), data={"queries": raw}, timeout=30)
+    assert r.status_code == 400, r.text[:300]
+    assert r.headers["Content-Type"].startswith("application/json") and "number" in r.json()["message"]
+
+
+def test_the_manifest_is_not_shared_across_hosts(server):
+    """Its URLs name the host the client asked for: no shared cache may keep it for another client."""
+    r = requests.get(server("reconcile"), headers={"Host": "attacker.example"}, timeout=30)
+    assert r.status_code == 200 and r.json()["documentation"] == "http://attacker.example/"
+    assert "private" in r.headers["Cache-Control"] and "public" not in r.headers["Cache-Control"]
+    again = requests.get(server("reconcile"), headers={"If-None-Match": r.headers["ETag"],
+                                                       "Host": "attacker.example"}, timeout=30)
+    assert again.status_code == 304 and "public" not in again.headers["Cache-Control"]
+    mine = requests.get(server("reconcile"), timeout=30).json()
+    assert mine["preview"]["url"].startswith(server.url)
+
+
+def _counting(monkeypatch, module, name: str, counts: dict[str, int]) -> None:
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        counts[name] = counts.get(name, 0) + 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+
+
+def test_the_work_of_a_batch_grows_with_its_values_not_with_the_candidates(monkeypatch):
+    """Every value is keyed once per batch, not once per candidate, and a text too long to be similar to any
+    name is never compared character by character."""
+    from difflib import SequenceMatcher
+
+    from fwgraph import reconcile as rc
+
+    index = rc.Index(OxigraphEngine.from_sources())
+    values = ["/" * 300] * 9 + ["https://github.com/pallets/flask"]
+    doc = {f"q{i}": {"query": "x" * 300 if i % 2 else "/" * 300,
+                     "properties": [{"pid": pid, "v": values} for pid in ("repository", "homepage", "pypi")]}
+           for i in range(50)}
+    batch = rc.parse_batch(json.dumps(doc))
+    counts: dict[str, int] = {}
+    for name in ("url_key", "pypi_name", "normalise"):
+        _counting(monkeypatch, rc, name, counts)
+
+    class Counted(SequenceMatcher):
+        def ratio(self):
+            counts["ratio"] = counts.get("ratio", 0) + 1
+            return super().ratio()
+
+    monkeypatch.setattr(rc, "SequenceMatcher", Counted)
+    answers = rc.answer(index, batch)
+    assert len(index) > 50 and set(answers) == set(doc)
+    keyed = counts.get("url_key", 0) + counts.get("pypi_name", 0) + counts.get("normalise", 0)
+    assert keyed <= 50 * (3 + 3 * len(values)), counts  # old: about 100 x that (once per candidate)
+    assert counts.get("ratio", 0) == 0, counts

@@ -427,7 +427,9 @@ def test_a_contribution_past_the_triple_limit_is_refused(srv):
 def test_validation_has_a_time_limit_and_a_concurrency_limit():
     import concurrent.futures
 
-    limited = server(env={"FWGRAPH_VALIDATE_TIMEOUT": "0.5", "FWGRAPH_VALIDATE_CONCURRENCY": "1"})
+    # no waiting for a slot: a request that finds it taken is refused at once (busy)
+    limited = server(env={"FWGRAPH_VALIDATE_TIMEOUT": "0.5", "FWGRAPH_VALIDATE_CONCURRENCY": "1",
+                          "FWGRAPH_VALIDATE_WAIT": "0"})
     body = _big_contribution(2400)  # 4,800 triples: seconds of pySHACL work
 
     def post(_):
@@ -441,6 +443,111 @@ def test_validation_has_a_time_limit_and_a_concurrency_limit():
     assert any("time limit" in a.json()["message"] for a in answers)
     assert any("busy" in a.json()["message"] for a in answers)
     assert requests.get(limited.sparql, params={"query": "ASK {}"}, timeout=10).status_code == 200
+
+
+def test_a_client_holds_one_validation_slot_at_a_time():
+    from fwgraph.errors import ClientBusy, ServiceBusy
+    from fwgraph.sandbox import FairQueue
+
+    queue = FairQueue(2)  # no wait: refused at once
+    with queue.slot("a"):
+        with pytest.raises(ClientBusy):  # a slot is free, but not for a
+            with queue.slot("a"):
+                pass
+        with queue.slot("b"):
+            with pytest.raises(ServiceBusy) as busy:  # every slot is taken: the service is busy, not c
+                with queue.slot("c"):
+                    pass
+            assert not isinstance(busy.value, ClientBusy)
+    with queue.slot(None), queue.slot(None):  # no share for the anonymous: only the slots count
+        pass
+
+
+def _queued(queue, client: str, order: list[str]):
+    """A thread that waits for a slot of ``queue`` for ``client`` and notes when it got one; started, and
+    returned once it is waiting."""
+    import threading
+
+    waiting = queue.waiting
+
+    def take():
+        with queue.slot(client):
+            order.append(client)
+
+    thread = threading.Thread(target=take)
+    thread.start()
+    while queue.waiting == waiting:
+        time.sleep(0.01)
+    return thread
+
+
+def test_validation_slots_go_first_come_first_served():
+    """The slot used to go to whoever asked the moment it was freed: looping clients always won it."""
+    from fwgraph.errors import ClientBusy
+    from fwgraph.sandbox import FairQueue
+
+    queue, order = FairQueue(1, wait=60), []
+    with queue.slot("looper"):
+        polite = _queued(queue, "polite", order)
+        later = _queued(queue, "other", order)
+        with pytest.raises(ClientBusy):  # the polite client has one waiting already
+            with queue.slot("polite"):
+                pass
+    polite.join()
+    later.join()
+    assert order == ["polite", "other"]
+
+
+def test_a_looping_client_waits_behind_the_others():
+    from fwgraph.sandbox import FairQueue
+
+    queue, order = FairQueue(2, wait=60), []
+    with queue.slot("looper"):
+        again = _queued(queue, "looper", order)  # a slot is free, but the looper has its share
+        with queue.slot("polite"):
+            assert order == []
+    again.join()
+    assert order == ["looper"]
+
+
+def test_looping_clients_cannot_monopolise_validation():
+    """Issue 20: one validation slot per process, taken by whoever asked the moment it was freed: four clients
+    looping on /validate left a polite client (one request at a time, waiting as Retry-After says) 0 of 30.
+    Now slots go first come, first served, at most one per client: the polite client waits its turn."""
+    import threading
+
+    fair = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_VALIDATE_CONCURRENCY": "1", "FWGRAPH_RATE_LIMIT": "0",
+                       "FWGRAPH_VALIDATE_WAIT": "60", "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For"})
+    body = _big_contribution(5)
+    stop = threading.Event()
+    looped: list[int] = []
+
+    def validate(address: str) -> requests.Response:
+        return requests.post(fair.url + "validate", data=body, timeout=120,
+                             headers={"Content-Type": "text/turtle", "X-Forwarded-For": address})
+
+    def loop(address: str) -> None:
+        while not stop.is_set():
+            looped.append(validate(address).status_code)
+
+    loopers = [threading.Thread(target=loop, args=(f"203.0.113.{i}",)) for i in range(1, 5)]
+    for thread in loopers:
+        thread.start()
+    try:
+        while len(looped) < 4:  # the loopers have the slot and the queue
+            time.sleep(0.1)
+        polite = []
+        for _ in range(5):
+            answer = validate("198.51.100.7")
+            polite.append(answer.status_code)
+            if answer.status_code != 200:
+                time.sleep(int(answer.headers.get("Retry-After", "2")))
+    finally:
+        stop.set()
+        for thread in loopers:
+            thread.join()
+    assert polite == [200] * 5, (polite, looped)
+    assert looped.count(200) >= 4
 
 
 def test_a_large_report_is_cut_and_flagged(srv):
@@ -520,6 +627,75 @@ def test_a_proxy_header_names_the_client():
     for client in ("203.0.113.1", "203.0.113.1", "203.0.113.2"):
         limit(dict(environ, HTTP_X_FORWARDED_FOR=f"10.0.0.1, {client}"), lambda s, h: statuses.append(s))
     assert len(calls) == 2 and statuses == ["429 Too Many Requests"]
+
+
+def _statuses(limit, requests_environ) -> list[str]:
+    """The status of each request (200 when the app was called) through the RateLimit middleware ``limit``."""
+    statuses: list[str] = []
+    for environ in requests_environ:
+        statuses.append("200")  # replaced by the refusal's status if the middleware answers itself
+        limit(dict({"PATH_INFO": "/sparql", "REQUEST_METHOD": "GET"}, **environ),
+              lambda status, headers: statuses.__setitem__(-1, status))
+    return statuses
+
+
+@pytest.mark.parametrize("claimed", ["127.0.0.1", "::1", "127.9.9.9", "::ffff:127.0.0.1", "[::1]"])
+@pytest.mark.parametrize("peer", ["203.0.113.50", "127.0.0.1"])
+def test_a_proxy_header_cannot_make_a_client_loopback(claimed, peer):
+    """Issue 20: with FWGRAPH_CLIENT_ADDRESS_HEADER set, a client that named 127.0.0.1 there (directly, or
+    through the proxy on loopback) skipped every per-client limit. An address from the header is never exempt."""
+    from fwgraph.app.ratelimit import ClientSlots, RateLimit, client_address
+
+    limit = RateLimit(lambda e, s: [b""], per_minute=60, burst=1, client_header="X-Forwarded-For")
+    environ = {"REMOTE_ADDR": peer, "HTTP_X_FORWARDED_FOR": claimed}
+    assert _statuses(limit, [environ, environ]) == ["200", "429 Too Many Requests"]
+    slots = ClientSlots(1)
+    key = client_address(environ, "X-Forwarded-For")
+    with slots.slot(key) as first, slots.slot(key) as second:
+        assert (first, second) == (True, False)
+
+
+def test_a_loopback_peer_without_the_header_is_still_exempt():
+    from fwgraph.app.ratelimit import RateLimit
+
+    limit = RateLimit(lambda e, s: [b""], per_minute=60, burst=1, client_header="X-Forwarded-For")
+    assert _statuses(limit, [{"REMOTE_ADDR": "127.0.0.1"}] * 3) == ["200"] * 3
+    assert _statuses(limit, [{"REMOTE_ADDR": "::1"}] * 3) == ["200"] * 3
+
+
+@pytest.mark.parametrize("header", [None, "X-Forwarded-For"])
+def test_ipv6_clients_are_grouped_by_64(header):
+    """Issue 20: one IPv6 subscriber holds a /64 (2^64 addresses): each address used to be a client of its own."""
+    from fwgraph.app.ratelimit import RateLimit
+
+    limit = RateLimit(lambda e, s: [b""], per_minute=60, burst=1, client_header=header)
+
+    def sent_from(address):
+        return {"HTTP_X_FORWARDED_FOR": address, "REMOTE_ADDR": "127.0.0.1"} if header else {"REMOTE_ADDR": address}
+
+    statuses = _statuses(limit, [sent_from(a) for a in (
+        "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:3::1", "203.0.113.7", "203.0.113.8")])
+    assert statuses == ["200", "429 Too Many Requests", "200", "200", "200"]
+
+
+@pytest.mark.parametrize(("environ", "key"), [
+    ({"REMOTE_ADDR": "203.0.113.5"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "2001:db8:1:2:3:4:5:6"}, "2001:db8:1:2::/64"),
+    ({"REMOTE_ADDR": "::ffff:203.0.113.5"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "127.0.0.1"}, "127.0.0.1"),
+    ({"REMOTE_ADDR": "::1"}, "::1"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "10.0.0.1, 203.0.113.5"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}, "127.0.0.1/32"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "[2001:db8::1]:443"}, "2001:db8::/64"),
+    ({"REMOTE_ADDR": "203.0.113.5", "HTTP_X_FORWARDED_FOR": "not an address"}, "203.0.113.5/32"),
+    ({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "unknown"}, "127.0.0.1/32"),
+], ids=["ipv4", "ipv6", "mapped", "loopback", "loopback6", "header", "header-loopback", "header-bracketed",
+        "header-garbage", "header-garbage-via-loopback"])
+def test_client_keys(environ, key):
+    from fwgraph.app.ratelimit import client_address, is_loopback
+
+    assert client_address(environ, "X-Forwarded-For") == key
+    assert is_loopback(key) == (key in ("127.0.0.1", "::1"))
 
 
 # ------------------------------------------------------------------------------------- one answer (item 11)

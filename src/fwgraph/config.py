@@ -34,7 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "ENGINE_STORE": "auto",  # memory | disk | auto (memory up to DISK_STORE_BYTES of N-Triples, then disk)
     "DISK_STORE_BYTES": 64 * 1024 * 1024,  # auto: dumps larger than this are queried from disk
     "VALIDATE_TIMEOUT": 20.0,  # seconds one /validate may take (its process is killed after that: 503)
-    "VALIDATE_CONCURRENCY": 1,  # validations running at once per web process (more: 503 + Retry-After)
+    "VALIDATE_CONCURRENCY": 1,  # validations running at once per web process, at most one per client
+    "VALIDATE_WAIT": 10.0,  # seconds a validation waits for a slot, first come first served (then 503/429)
     "VALIDATE_MAX_TRIPLES": 5000,  # largest contribution validated, in triples (more: 400)
     "VALIDATE_MAX_RESULTS": 500,  # results reported at most (more: cut, X-Fwgraph-Truncated: true)
     "VALIDATE_MEMORY": 1024 ** 3,  # address space of one validation process, in bytes
@@ -55,7 +56,7 @@ _INT = {"BODIES_PER_CLIENT", "BODIES_TOTAL",
         "MAX_BODY_BYTES", "MAX_QUERY_BYTES", "MAX_ROWS", "PORT", "QUERIES_PER_CLIENT", "QUERY_WORKERS", "RATE_BURST",
         "SHUTDOWN_GRACE", "THREADS", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_RESULTS", "VALIDATE_MAX_TRIPLES",
         "VALIDATE_MEMORY", "WORKERS"}
-_FLOAT = {"QUERY_TIMEOUT", "VALIDATE_TIMEOUT", "RATE_LIMIT"}
+_FLOAT = {"QUERY_TIMEOUT", "VALIDATE_TIMEOUT", "VALIDATE_WAIT", "RATE_LIMIT"}
 
 
 def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:

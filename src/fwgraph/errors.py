@@ -67,6 +67,11 @@ class ServiceBusy(FwgraphError):
     """No worker (query worker, validation slot) is free."""
 
 
+class ClientBusy(ServiceBusy):
+    """The client already has its share of the work running (a validation), and another request waiting: it is
+    the client's own work that keeps this one out (answered 429, where a busy service is 503)."""
+
+
 class WorkStopped(FwgraphError):
     """The process doing the work (a query, a validation) died under it: the work ran past the process's memory
     allowance (a deliberate limit, like the time limit) or made a native library crash. Answered 503: the

@@ -16,7 +16,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from fwgraph.errors import InputError
-from fwgraph.graph import parse_bytes
+from fwgraph.graph import check_blank_nesting, parse_bytes
 from fwgraph.namespace import BASE, PREFIXES, bind_prefixes
 from fwgraph.terms import compact
 
@@ -385,6 +385,7 @@ def record_graph(model: FormModel, form: Mapping[str, list[str]], slug: str, ext
             raise InputError(exc.message, source="extra", line=line, column=exc.column) from None
         for triple in more:
             g.add(triple)
+        check_blank_nesting(g, source="extra")  # before the record is written (a serialiser recurses on them)
     if len(g) > MAX_TRIPLES:
         raise InputError(f"the record holds {len(g)} statements; at most {MAX_TRIPLES}: one record per file",
                          source="extra")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from fwgraph import formats
@@ -157,6 +157,39 @@ def _check_nesting(data: bytes, fmt: str, source: str) -> None:
         else:
             m = skip.match(data, pos)
             pos = m.end() if m and m.end() > pos else pos + 1
+
+
+def check_blank_nesting(graph: Graph, source: str = "<input>") -> None:
+    """Refuse blank nodes nested past MAX_NESTING in a parsed graph, as the text's brackets are.
+
+    A writer (rdflib's Turtle serialiser) inlines a blank node that is the object of one triple inside that
+    triple's subject, one recursion per level; blank nodes labelled so that the text stays flat
+    (``_:a :p _:b . _:b :p _:c …``) chain them past any stack: 900 links raised RecursionError in the web
+    process as a record was written. Linear: each blank node's depth is found once, walking up its one parent.
+    """
+    parent: dict[Any, Any] = {}
+    shared: set[Any] = set()  # objects of several triples: written once, by label, at the top level
+    for subject, _, obj in graph:
+        if isinstance(obj, BNode) and obj not in shared:
+            if obj in parent:
+                del parent[obj]
+                shared.add(obj)
+            else:
+                parent[obj] = subject
+    depth: dict[Any, int] = {}
+    for node in parent:
+        path: list[Any] = []
+        while node in parent and node not in depth and node not in path:  # a cycle ends the walk
+            path.append(node)
+            if len(path) > MAX_NESTING:
+                break
+            node = parent[node]
+        base = depth.get(node, 0)
+        for level, step in enumerate(reversed(path), start=base + 1):
+            depth[step] = level
+        if base + len(path) > MAX_NESTING:
+            raise InputError(f"blank nodes nest more than {MAX_NESTING} deep (each the object of one statement, "
+                             "written inside it); give the inner ones IRIs or state fewer levels", source=source)
 
 
 def _parse_bytes(data: bytes, fmt: str, source: str, base: str) -> Graph:

@@ -1,13 +1,18 @@
 """Entity reconciliation (W3C Entity Reconciliation Service API 0.2, the protocol OpenRefine speaks): match a
 framework, server or interface by its name, another name, its PyPI name or its repository URL to fwgraph IRIs,
-with scores and types. Read-only and bounded: queries per batch, text length and candidates are capped.
+with scores and types. Read-only and bounded: queries per batch, properties, values, text length, digits of a
+number and candidates are capped; past a bound a batch is refused (InputError) before any matching. Matching is
+linear in the batch: every query's text and values are keyed once (never once per candidate), the candidates'
+keys once per index, and no pattern here backtracks.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -30,12 +35,17 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "homepage": ("homepage", "the project's homepage URL"),
 }
 MAX_QUERIES = 50  # queries in one batch
-MAX_TEXT = 300  # characters of a query or property value that are compared
-MAX_LIMIT = 25  # candidates one query may ask for
+MAX_PROPERTIES = 10  # properties of one query
+MAX_VALUES = 10  # values of one property
+MAX_TEXT = 300  # characters of a query text or a property value (longer: refused)
+MAX_DIGITS = 20  # digits of a number in a batch (a limit is at most MAX_LIMIT anyway)
+MAX_LIMIT = 25  # candidates one query may ask for (more: capped)
 DEFAULT_LIMIT = 5
 SHORTLIST = 2000  # candidates scored for one query at most
 #: Scores: an exact name, PyPI name or repository is certain; everything else is similarity, below MATCH.
 MATCH = 100.0
+SIMILAR = 30.0  # the least score a candidate is answered with
+CONFIRMED = 10.0  # what properties that all hit add to a similarity
 
 
 @dataclass
@@ -66,13 +76,33 @@ def pypi_name(text: str) -> str:
     return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
+_SCHEME = re.compile(r"(?:git\+)?(?:https?|git|ssh)://(?:git@)?", re.IGNORECASE)
+_SCP_HOST = re.compile(r"git@([^:]+):")
+
+
 def url_key(text: str) -> str:
-    """A repository or homepage URL without scheme, ``www.``, ``.git``, trailing slash and case."""
-    key = re.sub(r"^\s*(?:git\+)?(?:https?|git|ssh)://(?:git@)?", "", text[:MAX_TEXT].strip(), flags=re.IGNORECASE)
-    key = re.sub(r"^git@([^:]+):", r"\1/", key)
-    key = re.sub(r"^www\.", "", key, flags=re.IGNORECASE)
-    key = re.sub(r"(?:\.git)?/*(?:[?#].*)?$", "", key)
-    return key.lower()
+    """A repository or homepage URL without scheme, ``www.``, ``.git``, trailing slash, query, fragment and case.
+
+    Linear time: the patterns are anchored at the start and the end is cut with string operations (an unanchored
+    ``(?:\\.git)?/*(?:[?#].*)?$`` was tried at every position, quadratic on a run of slashes).
+
+    >>> url_key("git+https://www.GitHub.com/pallets/flask.git/?tab=readme")
+    'github.com/pallets/flask'
+    >>> url_key("git@github.com:pallets/flask.git")
+    'github.com/pallets/flask'
+    """
+    key = text[:MAX_TEXT].strip()
+    scheme = _SCHEME.match(key)
+    if scheme:
+        key = key[scheme.end():]
+    scp = _SCP_HOST.match(key)
+    if scp:
+        key = scp.group(1) + "/" + key[scp.end():]
+    if key[:4].lower() == "www.":
+        key = key[4:]
+    cut = min((i for i in (key.find("?"), key.find("#")) if i >= 0), default=len(key))
+    key = key[:cut].rstrip("/")
+    return key.removesuffix(".git").lower()
 
 
 def _looks_like_url(text: str) -> bool:
@@ -120,6 +150,7 @@ class Index:
                 candidate.description = text
         self.by_token: dict[str, set[str]] = {}
         self.by_key: dict[str, set[str]] = {}
+        self.letters: dict[str, Counter[str]] = {}  # each name's characters, for Keys.similarity
         browse = (f"SELECT ?s ?o WHERE {{ VALUES ?t {{ {values} }} ?s a ?t ; "
                   f"<{DOAP.repository}>/<{DOAP.browse}>|<{DOAP.repository}>/<{DOAP.location}> ?o }}")
         for s, o in run(engine, browse, max_rows=1_000_000).rows:
@@ -130,6 +161,7 @@ class Index:
             candidate.names.add(normalise(candidate.id.rsplit("/", 1)[-1]))
             candidate.types.sort(key=[t for t, _ in TYPES].index)
             for name in candidate.names:
+                self.letters.setdefault(name, Counter(name))
                 for token in name.split():
                     self.by_token.setdefault(token[:3], set()).add(candidate.id)
             for key in (*candidate.names, *candidate.pypi, *candidate.urls, *candidate.homepages):
@@ -138,21 +170,20 @@ class Index:
     def __len__(self) -> int:
         return len(self.candidates)
 
-    def shortlist(self, query: Query) -> list[Candidate]:
+    def shortlist(self, keys: Keys) -> list[Candidate]:
         """The candidates worth scoring: all of them while there are at most SHORTLIST; past that, those with an
         exact key of the query or a word starting like one of its words (at most SHORTLIST). A query by
         properties only: the candidates with one of its values."""
-        text = query.text.strip()
-        if text and len(self.candidates) <= SHORTLIST:
+        if keys.text and len(self.candidates) <= SHORTLIST:
             return list(self.candidates.values())
-        if not text:
+        if not keys.text:
             ids: set[str] = set()
-            for _, values in query.properties:
-                for v in values:
-                    ids |= self.by_key.get(pypi_name(v), set()) | self.by_key.get(url_key(v), set())
+            for _, values in keys.properties:
+                for key in values:
+                    ids |= self.by_key.get(key, set())
             return [self.candidates[i] for i in sorted(ids)]
-        ids = set().union(*(self.by_key.get(k, set()) for k in (normalise(text), pypi_name(text), url_key(text))))
-        for token in normalise(text).split()[:10]:
+        ids = set().union(*(self.by_key.get(k, set()) for k in (keys.norm, keys.pypi, keys.url)))
+        for token in keys.norm.split()[:10]:
             ids |= self.by_token.get(token[:3], set())
             if len(ids) > SHORTLIST:
                 break
@@ -172,12 +203,75 @@ class Query:
     properties: tuple[tuple[str, tuple[str, ...]], ...]  # (pid, values)
 
 
+@dataclass
+class Keys:
+    """A query as the index knows its candidates, computed once per query (never once per candidate): its text
+    normalised, as a PyPI name and as a URL, and each property's values keyed as that property's facts are."""
+
+    text: str
+    norm: str
+    pypi: str
+    url: str
+    is_url: bool
+    properties: tuple[tuple[str, frozenset[str]], ...]
+    letters: Counter[str] = field(init=False, repr=False, compare=False)  # of ``norm``
+    matcher: SequenceMatcher[str] = field(init=False, repr=False, compare=False)  # ``norm`` against a name
+
+    def __post_init__(self) -> None:
+        self.letters = Counter(self.norm)
+        self.matcher = SequenceMatcher(None, self.norm, "")
+
+    @classmethod
+    def of(cls, query: Query) -> Keys:
+        text = query.text.strip()
+        properties = tuple((pid, frozenset(pypi_name(v) if pid == "pypi" else url_key(v) for v in values))
+                           for pid, values in query.properties)
+        return cls(text=text, norm=normalise(text), pypi=pypi_name(text), url=url_key(text),
+                   is_url=_looks_like_url(text), properties=properties)
+
+    def similarity(self, names: set[str], letters: dict[str, Counter[str]], floor: float) -> float:
+        """The best similarity (0..90, difflib's ratio) of the text to one of ``names``. A name is compared
+        character by character only when the characters it shares with the text (``letters``: each name's,
+        counted once per index) could beat both ``floor`` and the best so far: a long text is never similar to
+        a short name, and costs one pass over each name's few distinct characters."""
+        best = 0.0
+        for name in names:
+            common = sum(min(n, self.letters[c]) for c, n in letters[name].items())
+            bound = 180 * common / (len(self.norm) + len(name))  # difflib's quick_ratio, x 90
+            if bound <= best or bound < floor:
+                continue
+            self.matcher.set_seq2(name)
+            best = max(best, self.matcher.ratio() * 90)
+        return best
+
+
+def _number(text: str) -> float:
+    """A JSON number of the batch, refused past MAX_DIGITS digits or when not finite (``1e400``)."""
+    if sum(c.isdigit() for c in text) > MAX_DIGITS:
+        raise InputError(f"a number in the batch has more than {MAX_DIGITS} digits", source="queries")
+    value = float(text)
+    if not math.isfinite(value):
+        raise InputError(f"the number {text[:30]} is too large", source="queries")
+    return value
+
+
+def _integer(text: str) -> int:
+    _number(text)
+    return int(text)
+
+
+def _constant(name: str) -> None:
+    raise InputError(f"{name} is not a JSON number: every number must be finite", source="queries")
+
+
 def parse_batch(raw: str) -> dict[str, Query]:
     """A query batch (the ``queries`` parameter, JSON) checked against the 0.2 schema; InputError saying what is
-    wrong otherwise."""
+    wrong otherwise (also for NaN, Infinity and numbers too long to be a limit, before Python converts them)."""
     try:
-        doc = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        doc = json.loads(raw, parse_constant=_constant, parse_float=_number, parse_int=_integer)
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, InputError):
+            raise
         raise InputError(f"queries is not JSON: {exc}", source="queries") from None
     if not isinstance(doc, dict):
         raise InputError("queries must be a JSON object of queries by key ({\"q0\": {\"query\": \"flask\"}})",
@@ -203,28 +297,40 @@ def _query(key: str, value: Any) -> Query:
         types = (types,)
     if not isinstance(types, (list, tuple)) or not all(isinstance(t, str) for t in types):
         raise InputError("\"type\" is a type id or a list of type ids", source=where)
+    if len(text) > MAX_TEXT:
+        raise InputError(f"\"query\" is {len(text)} characters long; at most {MAX_TEXT} characters", source=where)
     limit = value.get("limit", DEFAULT_LIMIT)
-    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 1:
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit >= 1:
         raise InputError("\"limit\" is a positive number", source=where)
     if value.get("type_strict", "any") not in ("any", "should", "all"):
         raise InputError("\"type_strict\" is any, should or all", source=where)
     props = value.get("properties", [])
-    if not isinstance(props, list) or len(props) > 10:
-        raise InputError("\"properties\" is a list of at most 10 {\"pid\": …, \"v\": …}", source=where)
-    properties = []
-    for prop in props:
-        if not isinstance(prop, dict) or not isinstance(prop.get("pid"), str) or "v" not in prop:
-            raise InputError("each property is {\"pid\": string, \"v\": value}", source=where)
-        if prop["pid"] not in PROPERTIES:
-            raise InputError(f"unknown property {prop['pid'][:50]!r}; the properties are " + ", ".join(PROPERTIES),
-                             source=where)
-        values = prop["v"] if isinstance(prop["v"], list) else [prop["v"]]
-        texts = tuple(str(v.get("id", v.get("name", ""))) if isinstance(v, dict) else str(v) for v in values[:10])
-        properties.append((prop["pid"], texts))
+    if not isinstance(props, list) or len(props) > MAX_PROPERTIES:
+        raise InputError(f"\"properties\" is a list of at most {MAX_PROPERTIES} {{\"pid\": …, \"v\": …}}",
+                         source=where)
+    properties = tuple(_property(prop, where) for prop in props)
     if not text.strip() and not properties:
         raise InputError("a query needs a \"query\" string or at least one property", source=where)
-    return Query(text=text[:MAX_TEXT], types=tuple(_type_id(t) for t in types[:10]),
-                 limit=min(int(limit), MAX_LIMIT), properties=tuple(properties))
+    return Query(text=text, types=tuple(_type_id(t) for t in types[:10]),
+                 limit=min(int(limit), MAX_LIMIT), properties=properties)
+
+
+def _property(prop: Any, where: str) -> tuple[str, tuple[str, ...]]:
+    """(pid, value texts) of one property of a query, each value at most MAX_TEXT characters."""
+    if not isinstance(prop, dict) or not isinstance(prop.get("pid"), str) or "v" not in prop:
+        raise InputError("each property is {\"pid\": string, \"v\": value}", source=where)
+    if prop["pid"] not in PROPERTIES:
+        raise InputError(f"unknown property {prop['pid'][:50]!r}; the properties are " + ", ".join(PROPERTIES),
+                         source=where)
+    values = prop["v"] if isinstance(prop["v"], list) else [prop["v"]]
+    if len(values) > MAX_VALUES:
+        raise InputError(f"property {prop['pid']!r} has {len(values)} values; at most {MAX_VALUES}", source=where)
+    texts = tuple(str(v.get("id", v.get("name", ""))) if isinstance(v, dict) else str(v) for v in values)
+    for text in texts:
+        if len(text) > MAX_TEXT:
+            raise InputError(f"a value of property {prop['pid']!r} is {len(text)} characters long; at most "
+                             f"{MAX_TEXT} characters", source=where)
+    return prop["pid"], texts
 
 
 def _type_id(text: str) -> str:
@@ -235,34 +341,31 @@ def _type_id(text: str) -> str:
     return text
 
 
-def _property_hit(candidate: Candidate, pid: str, values: tuple[str, ...]) -> bool:
-    if pid == "pypi":
-        return any(pypi_name(v) in candidate.pypi for v in values)
-    keys = {url_key(v) for v in values}
-    return bool(keys & (candidate.urls if pid == "repository" else candidate.homepages))
+def _property_hit(candidate: Candidate, pid: str, keys: frozenset[str]) -> bool:
+    facts = candidate.pypi if pid == "pypi" else candidate.urls if pid == "repository" else candidate.homepages
+    return not keys.isdisjoint(facts)
 
 
-def _score(candidate: Candidate, query: Query) -> tuple[float, bool]:
-    """(score 0..100, certain) of ``candidate`` for ``query``: an exact name, PyPI name or repository URL is
-    certain (100); other names score by similarity (at most 90); properties confirm (+10) or weaken (x0.8)."""
-    text = query.text.strip()
+def _score(candidate: Candidate, keys: Keys, letters: dict[str, Counter[str]]) -> tuple[float, bool]:
+    """(score 0..100, certain) of ``candidate`` for a query's ``keys``: an exact name, PyPI name or repository
+    URL is certain (100); other names score by similarity (at most 90); properties confirm (+10) or weaken
+    (x0.8). Set lookups and at most one similarity per name: no text is keyed here."""
     best, certain = 0.0, False
-    if text:
-        if _looks_like_url(text):
-            key = url_key(text)
-            if key in candidate.urls or key in candidate.homepages or pypi_name(text) in candidate.pypi:
+    if keys.text:
+        if keys.is_url:
+            if keys.url in candidate.urls or keys.url in candidate.homepages or keys.pypi in candidate.pypi:
                 best, certain = MATCH, True
-        else:
-            norm = normalise(text)
-            if norm in candidate.names or pypi_name(text) in candidate.pypi:
-                best, certain = MATCH, True
-            elif norm:
-                best = max((SequenceMatcher(None, norm, name).ratio() * 90 for name in candidate.names), default=0.0)
-    hits = [_property_hit(candidate, pid, values) for pid, values in query.properties]
-    if hits and not text:
+        elif keys.norm in candidate.names or keys.pypi in candidate.pypi:
+            best, certain = MATCH, True
+        elif keys.norm:
+            # a similarity that cannot reach SIMILAR even confirmed by properties is not worth computing (one
+            # point of margin: scores are rounded)
+            best = keys.similarity(candidate.names, letters, SIMILAR - CONFIRMED - 1)
+    hits = [_property_hit(candidate, pid, values) for pid, values in keys.properties]
+    if hits and not keys.text:
         best, certain = MATCH * sum(hits) / len(hits), all(hits)
     elif hits and all(hits):
-        best = min(MATCH, best + 10)
+        best = min(MATCH, best + CONFIRMED)
     elif hits:
         best, certain = best * 0.8, False
     return round(best, 1), certain
@@ -270,12 +373,13 @@ def _score(candidate: Candidate, query: Query) -> tuple[float, bool]:
 
 def reconcile(index: Index, query: Query) -> list[dict[str, Any]]:
     """The candidates for one query, best first, as the 0.2 result objects."""
+    keys = Keys.of(query)
     scored = []
-    for candidate in index.shortlist(query):
+    for candidate in index.shortlist(keys):
         if query.types and not set(query.types) & set(candidate.types):
             continue
-        score, certain = _score(candidate, query)
-        if score >= 30:
+        score, certain = _score(candidate, keys, index.letters)
+        if score >= SIMILAR:
             scored.append((score, certain, candidate))
     scored.sort(key=lambda item: (-item[0], item[2].name.lower(), item[2].id))
     certain_ids = [c.id for _, certain, c in scored if certain]
@@ -312,4 +416,5 @@ def manifest(base: str, service_root: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["Index", "Query", "answer", "manifest", "normalise", "parse_batch", "pypi_name", "reconcile", "url_key"]
+__all__ = ["Index", "Keys", "Query", "answer", "manifest", "normalise", "parse_batch", "pypi_name", "reconcile",
+           "url_key"]

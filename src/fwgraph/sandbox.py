@@ -4,18 +4,23 @@ Parsing and SHACL validation of user input are CPU- and memory-hungry and partly
 process a crafted contribution could hold the GIL for minutes, exhaust memory or overflow a stack. Here
 each job runs in a process forked from a forkserver that has the libraries imported already, isolated
 like a query worker (no network, bounded address space); past its time limit it is killed, and a crash
-costs only that job. A semaphore bounds how many jobs run at once; a job that finds no free slot is
-refused at once with ServiceBusy (the caller answers 503 with Retry-After) instead of queueing without bound.
+costs only that job. A FairQueue bounds how many jobs run at once and hands the slots out first come, first
+served, at most one per client at a time: a client looping on its jobs cannot keep the slots from others
+(the slot used to go to whoever asked the moment it was freed). A job waits a bounded time for its turn
+(none by default), then is refused with ServiceBusy (503 with Retry-After), or ClientBusy (429) when it is
+the client's own work that keeps it out.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from fwgraph.errors import ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.errors import ClientBusy, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 
 _PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph", "fwgraph.sandbox"]
 #: Set only while the forkserver starts: the build whose validation context it prepares (see ``_warm``).
@@ -80,33 +85,117 @@ def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: d
         conn.close()
 
 
+class _Ticket:
+    """One request waiting for a slot (compared by identity)."""
+
+    def __init__(self, client: str | None) -> None:
+        self.client = client
+
+
+class FairQueue:
+    """``slots`` at once, granted first come, first served, at most ``per_client`` to one client at a time.
+
+    A request whose client has its share running waits behind the other clients' requests, however many it
+    sends; a client may have one request waiting (another is refused at once). A request waits at most ``wait``
+    seconds, then is refused: ClientBusy when its client has its share running, ServiceBusy otherwise. The
+    client None (anonymous, or exempt) has no share: its requests only keep their place in the queue.
+    """
+
+    def __init__(self, slots: int, *, wait: float = 0.0, per_client: int = 1) -> None:
+        self.slots = max(1, int(slots))
+        self.wait = max(0.0, float(wait))
+        self.per_client = max(1, int(per_client))
+        self._changed = threading.Condition()
+        self._queue: list[_Ticket] = []  # waiting, oldest first
+        self._running: dict[str | None, int] = {}
+        self._busy = 0
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot now."""
+        with self._changed:
+            return len(self._queue)
+
+    @contextmanager
+    def slot(self, client: str | None) -> Iterator[None]:
+        """Hold a slot for ``client`` for the block (ClientBusy or ServiceBusy when none came in time)."""
+        self._take(client)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy -= 1
+                self._running[client] -= 1
+                if not self._running[client]:
+                    del self._running[client]  # the table holds running clients only
+                self._changed.notify_all()
+
+    def _take(self, client: str | None) -> None:
+        with self._changed:
+            if client is not None and any(t.client == client for t in self._queue):
+                raise ClientBusy("you already have a validation waiting for its turn; send the next one when it "
+                                 "has been answered")
+            ticket = _Ticket(client)
+            self._queue.append(ticket)
+            deadline = time.monotonic() + self.wait
+            while not self._granted(ticket):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._queue.remove(ticket)
+                    self._changed.notify_all()  # the request behind this one may be first now
+                    raise self._refusal(client)
+                self._changed.wait(left)
+            self._queue.remove(ticket)
+            self._busy += 1
+            self._running[client] = self._running.get(client, 0) + 1
+            self._changed.notify_all()  # a free slot may now be the next eligible request's
+
+    def _granted(self, ticket: _Ticket) -> bool:
+        """True when a slot is free and ``ticket`` is the oldest request whose client is under its share."""
+        if self._busy >= self.slots:
+            return False
+        first = next((t for t in self._queue if not self._has_share(t.client)), None)
+        return first is ticket
+
+    def _has_share(self, client: str | None) -> bool:
+        return client is not None and self._running.get(client, 0) >= self.per_client
+
+    def _refusal(self, client: str | None) -> ServiceBusy:
+        if self._has_share(client):
+            return ClientBusy(f"you already have {self.per_client} validation(s) running; send the next one when "
+                              "it has been answered")
+        return ServiceBusy(f"all {self.slots} validation slot(s) are busy; try again shortly")
+
+
 class Sandbox:
-    """At most ``slots`` jobs at once, each in its own killable process with ``timeout`` and ``memory``."""
+    """At most ``slots`` jobs at once (a FairQueue, waiting up to ``wait`` seconds for a slot), each in its own
+    killable process with ``timeout`` and ``memory``."""
 
     def __init__(self, *, slots: int = 1, timeout: float = 20.0, memory: int = 1024 ** 3,
-                 warm: str | None = None) -> None:
+                 warm: str | None = None, wait: float = 0.0) -> None:
         self.warm = warm  # a build whose validation context the forkserver prepares for every job
         self.slots = max(1, int(slots))
         self.timeout = float(timeout)
         self.memory = int(memory)
-        self._free = threading.BoundedSemaphore(self.slots)
+        self.queue = FairQueue(self.slots, wait=wait)
 
     def start(self) -> None:
         """Start the forkserver now (it prepares in the background), so that the first job does not wait for it."""
         _ctx(self.warm)
 
     def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``func(*args, **kwargs)`` in a child process: its (picklable) return value.
+        """``func(*args, **kwargs)`` in a child process: its (picklable) return value (see :meth:`run_for`)."""
+        return self.run_for(None, func, *args, **kwargs)
 
-        Raises ServiceBusy when no slot is free, TimeLimitExceeded past the limit, WorkStopped when the process
-        dies (memory allowance, crash), WorkerFailed when the job raised.
+    def run_for(self, client: str | None, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func(*args, **kwargs)`` in a child process for ``client`` (None: no per-client share).
+
+        Raises ServiceBusy when no slot came in time (ClientBusy when the client's own job holds its share),
+        TimeLimitExceeded past the limit, WorkStopped when the process dies (memory allowance, crash),
+        WorkerFailed when the job raised.
         """
-        if not self._free.acquire(blocking=False):
-            raise ServiceBusy(f"all {self.slots} validation slot(s) are busy; try again shortly")
-        try:
+        with self.queue.slot(client):
             return self._run(func, args, kwargs)
-        finally:
-            self._free.release()
 
     def _run(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         ctx = _ctx(self.warm)

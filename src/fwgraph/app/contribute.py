@@ -12,7 +12,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from fwgraph import formats
 from fwgraph.app.http import error_response, negotiate, service, validation_sandbox, wants_html
-from fwgraph.errors import InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.app.ratelimit import limited_client
+from fwgraph.errors import ClientBusy, InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.graph import format_for
 from fwgraph.validation import check_contribution
 
@@ -114,11 +115,15 @@ def validate() -> Response:
         abort(406, "the report is available as " + ", ".join(mt for mt, _ in _REPORT_OFFERS))
     svc = service()
     cfg = current_app.config
+    client = limited_client(request.environ, cfg["FWGRAPH_CLIENT_ADDRESS_HEADER"],
+                            bool(cfg["FWGRAPH_RATE_LIMIT_LOOPBACK"]))
     try:  # parsed and validated in a killable child process, never in the web process (fwgraph.sandbox)
-        outcome = validation_sandbox().run(check_contribution, data, fmt, source, str(svc.dist),
-                                 max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
-                                 max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
-                                 want_turtle=media == formats.TURTLE.media_type)
+        outcome = validation_sandbox().run_for(client, check_contribution, data, fmt, source, str(svc.dist),
+                                               max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
+                                               max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
+                                               want_turtle=media == formats.TURTLE.media_type)
+    except ClientBusy as exc:  # its own validation keeps it out: its share, not the service, is used up
+        return _unavailable(str(exc), retry_after=2, status=429)
     except (ServiceBusy, WorkStopped) as exc:
         return _unavailable(str(exc) if isinstance(exc, ServiceBusy) else f"validation stopped: {exc}",
                             retry_after=2)

@@ -66,6 +66,11 @@ class FrontCache:
         length = fields.get("content-length")
         if (not status.startswith("200") or "public" not in fields.get("cache-control", "")
                 or "set-cookie" in fields or (length is not None and int(length) > self.max_entry_bytes)):
+            if inner is not environ and status.startswith("200") and _matches(environ, fields.get("etag")):
+                close = getattr(result, "close", None)  # a private answer the client holds: its condition applies
+                if close is not None:
+                    close()
+                return _not_modified(headers, start_response)
             start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
             return result
         try:
@@ -83,11 +88,8 @@ class FrontCache:
     def _answer(entry: tuple[str, list[tuple[str, str]], bytes, str | None], environ: dict[str, Any],
                 start_response: Callable, method: str) -> Iterable[bytes]:
         status, headers, body, etag = entry
-        match = environ.get("HTTP_IF_NONE_MATCH")
-        if match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))):
-            start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
-                                                or h[0].lower().startswith("access-control-")])
-            return [b""]
+        if _matches(environ, etag):
+            return _not_modified(headers, start_response)
         start_response(status, headers)
         return [b""] if method == "HEAD" else [body]
 
@@ -101,3 +103,16 @@ class FrontCache:
             while self._data and (len(self._data) > self.entries or self._size > self.max_bytes):
                 _, evicted = self._data.popitem(last=False)
                 self._size -= len(evicted[2])
+
+
+def _matches(environ: dict[str, Any], etag: str | None) -> bool:
+    """True when the request's If-None-Match names ``etag`` or is ``*``."""
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    return bool(match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))))
+
+
+def _not_modified(headers: list[tuple[str, str]], start_response: Callable) -> list[bytes]:
+    """A 304 with the headers of the answer it stands for that a 304 keeps."""
+    start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
+                                        or h[0].lower().startswith("access-control-")])
+    return [b""]

@@ -92,7 +92,8 @@ def validation_sandbox() -> Sandbox:
         cfg = current_app.config
         box = current_app.extensions["fwgraph.validate"] = Sandbox(
             slots=int(cfg["FWGRAPH_VALIDATE_CONCURRENCY"]), timeout=float(cfg["FWGRAPH_VALIDATE_TIMEOUT"]),
-            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist))
+            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist),
+            wait=float(cfg["FWGRAPH_VALIDATE_WAIT"]))
     return box
 
 
@@ -149,10 +150,14 @@ def reason_phrase(status: int) -> str:
 
 # ---------------------------------------------------------------------------------------------- conditional GET
 
-def cache_headers(response: Response, etag: str, *, vary: bool = False) -> Response:
-    """ETag and Cache-Control (public, for the configured max-age); ``Vary: Accept`` for negotiated answers."""
+def cache_headers(response: Response, etag: str, *, vary: bool = False, private: bool = False) -> Response:
+    """ETag and Cache-Control (public, for the configured max-age); ``Vary: Accept`` for negotiated answers.
+
+    ``private`` for an answer that names the host the client asked for (``request.url_root``): a shared cache
+    (or the front cache) must never hand it to another client, whose request may have named another host."""
     response.set_etag(etag)
-    response.headers["Cache-Control"] = f"public, max-age={current_app.config.get('FWGRAPH_CACHE_MAX_AGE', 300)}"
+    scope = "private" if private else "public"
+    response.headers["Cache-Control"] = f"{scope}, max-age={current_app.config.get('FWGRAPH_CACHE_MAX_AGE', 300)}"
     if vary:
         response.vary.add("Accept")
     return response
@@ -171,10 +176,10 @@ def not_modified(etag: str) -> bool:
     return etag_matches(request.headers.get("If-None-Match"), etag)
 
 
-def conditional(etag: str, *, vary: bool = False) -> Response | None:
+def conditional(etag: str, *, vary: bool = False, private: bool = False) -> Response | None:
     """A 304 when the client already holds ``etag``, else None."""
     if not_modified(etag):
-        return cache_headers(Response(status=304), etag, vary=vary)
+        return cache_headers(Response(status=304), etag, vary=vary, private=private)
     return None
 
 

@@ -6,7 +6,9 @@ in front of Flask. A client that has spent its burst gets 429 with ``Retry-After
 Buckets are per web process and kept for at most ``max_clients`` addresses (least recently seen dropped
 first), so memory stays bounded whatever the number of clients. Loopback clients are exempt unless
 ``limit_loopback`` is set. Behind a proxy, ``client_header`` (e.g. ``X-Forwarded-For``) names the header
-whose last address is the client's — set it only when every request comes through that proxy.
+whose last address is the client's — set it only when every request comes through that proxy. A client is
+the network it connects from (:func:`client_address`): an IPv4 address, or an IPv6 /64 (what one subscriber
+is given); only a peer connected over loopback itself can be exempt, never an address a header names.
 
 A web process reads a request body on one of its few threads, and a client can send a body as slowly as it
 likes, and Granian's WSGI interface has no body-read timeout. Two bounds keep the process answering:
@@ -33,18 +35,61 @@ from fwgraph.app.http import CORS_HEADERS
 LIMITED_PATHS = ("/sparql", "/validate", "/contribute", "/reconcile")
 
 
+#: The prefix one IPv6 client is counted by: a subscriber is given a /64 (or more) and picks any address in it.
+IPV6_PREFIX = 64
+
+
 def client_address(environ: dict[str, Any], header: str | None = None) -> str:
-    """The client's address: the last entry of ``header`` (a trusted proxy's, e.g. X-Forwarded-For) or the peer."""
-    if header:
-        value = environ.get("HTTP_" + header.upper().replace("-", "_"))
-        if value:
-            return value.split(",")[-1].strip()
-    return str(environ.get("REMOTE_ADDR", ""))
+    """The client a request counts against, as a network: ``203.0.113.5/32``, ``2001:db8:1:2::/64``.
+
+    The address is the last entry of ``header`` (a trusted proxy's, e.g. X-Forwarded-For) when the request has
+    it, else the peer's. Only a loopback peer without that header is named by its bare address (``127.0.0.1``,
+    ``::1``), the one form :func:`is_loopback` (and so an exemption) accepts: an address from the header is
+    always a network, so no header can make a client exempt. A header entry that is no address counts as the
+    peer's network.
+
+    >>> client_address({"REMOTE_ADDR": "2001:db8:1:2:3:4:5:6"})
+    '2001:db8:1:2::/64'
+    >>> client_address({"REMOTE_ADDR": "198.51.100.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1"}, "X-Forwarded-For")
+    '127.0.0.1/32'
+    """
+    peer = str(environ.get("REMOTE_ADDR", ""))
+    value = environ.get("HTTP_" + header.upper().replace("-", "_")) if header else None
+    if value:
+        return _network(value.split(",")[-1]) or _network(peer) or "unknown"
+    if is_loopback(peer):
+        return peer
+    return _network(peer) or peer
 
 
-def is_loopback(address: str) -> bool:
+def _network(text: str) -> str | None:
+    """The network that counts as one client for an address (``[v6]:port`` and ``v4:port`` too), or None."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
-        return ipaddress.ip_address(address).is_loopback
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = IPV6_PREFIX if address.version == 6 else 32
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def limited_client(environ: dict[str, Any], header: str | None, limit_loopback: bool) -> str | None:
+    """The client whose share a request counts against, or None when it has none (loopback, unless
+    ``limit_loopback``)."""
+    client = client_address(environ, header)
+    return None if is_loopback(client) and not limit_loopback else client
+
+
+def is_loopback(client: str) -> bool:
+    """True for a loopback client: a bare loopback address, as :func:`client_address` names a loopback peer."""
+    try:
+        return ipaddress.ip_address(client).is_loopback
     except ValueError:
         return False
 

@@ -40,17 +40,43 @@ def _json(doc: object) -> Response:
     return Response(json.dumps(doc, ensure_ascii=False) + "\n", content_type=formats.JSON.content_type)
 
 
+def _kib(size: int) -> str:
+    return f"{size // 1024} KiB" if size % 1024 == 0 else f"{size} bytes"
+
+
+def _too_large() -> Response | None:
+    """413 (body) or 414 (query string) when the request as received, before any decoding, is over the limit:
+    a limit on the decoded text let three times as many url-encoded bytes through."""
+    limit = int(current_app.config["FWGRAPH_MAX_QUERY_BYTES"])
+    if len(request.query_string) > limit:
+        return error_response(414, f"the query string is {len(request.query_string)} bytes long; /reconcile "
+                                   f"accepts at most {_kib(limit)} (POST a larger batch, up to the same size)")
+    if request.method == "POST":
+        length = request.content_length
+        if length is not None and length > limit:
+            return error_response(413, f"the request body is {length} bytes long; /reconcile accepts at most "
+                                       f"{_kib(limit)}: send fewer queries per batch")
+        request.max_content_length = limit  # a body without Content-Length is cut there too (413)
+    return None
+
+
+def _manifest() -> Response:
+    """The manifest names this service by the host the client asked for: cached by that client only."""
+    etag = page_etag("reconcile-manifest", request.url_root)
+    cached = conditional(etag, private=True)
+    if cached is not None:
+        return cached
+    return cache_headers(_json(manifest(public_base(), request.url_root)), etag, private=True)
+
+
 @bp.route("/reconcile", methods=["GET", "POST"])
 def reconcile() -> Response:
+    refused = _too_large()
+    if refused is not None:
+        return refused
     raw = request.values.get("queries")
     if raw is None:
-        etag = page_etag("reconcile-manifest", request.url_root)
-        cached = conditional(etag)
-        if cached is not None:
-            return cached
-        return cache_headers(_json(manifest(public_base(), request.url_root)), etag)
-    if len(raw.encode()) > int(current_app.config["FWGRAPH_MAX_QUERY_BYTES"]):
-        abort(413, "the queries are longer than this service accepts")
+        return _manifest()
     try:
         batch = parse_batch(raw)
     except InputError as exc:

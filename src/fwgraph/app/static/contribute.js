@@ -95,7 +95,7 @@
       })
       .then(function (response) {
         if (!response || mine !== generation) { return; }
-        if (response.status === 503) {
+        if (response.status === 503 || response.status === 429) {  // busy, or busy with our previous check
           var wait = Number(response.headers.get("Retry-After") || "2");
           verdict.textContent = "The validator is busy; checking again in " + wait + " s.";
           timer = setTimeout(check, wait * 1000);

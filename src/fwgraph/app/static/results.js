@@ -130,14 +130,22 @@
     return term.value;
   }
 
+  // Only http(s) IRIs become links. A result can hold any IRI (a permalink puts any query in anyone's page):
+  // a javascript:, data: or other link would run or open something when followed. The others stay text.
+  function linkable(iri) {
+    return /^https?:\/\//i.test(iri);
+  }
+
   function cell(term, compact) {
     var td = document.createElement("td");
     if (!term) { return td; }
-    if (term.type === "uri") {
+    if (term.type === "uri" && linkable(term.value)) {
       var a = document.createElement("a");
       a.href = term.value;
       a.textContent = term.value;
       td.appendChild(a);
+    } else if (term.type === "uri") {
+      td.textContent = term.value;
     } else if (term.type === "bnode") {
       td.textContent = "_:" + term.value;
     } else {
@@ -329,7 +337,7 @@
       if (n.term.type === "uri") {
         var local = n.term.value.indexOf("https://w3id.org/fwgraph/") === 0
           ? root + "/" + n.term.value.slice("https://w3id.org/fwgraph/".length) : n.term.value;
-        parent = svg("a", { href: local }, layer);
+        parent = linkable(n.term.value) ? svg("a", { href: local }, layer) : svg("g", {}, layer);
         var title = svg("title", {}, parent);
         title.textContent = n.term.value;
       }
