@@ -14,7 +14,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
-from fwgraph.engine import OxigraphEngine, write_store
+from fwgraph.engine import OxigraphEngine, store_triples, write_store
 from fwgraph.errors import InputError, StartError
 from fwgraph.graph import parse_file
 from fwgraph.namespace import BASE, DCAT3, SPDX_TERMS
@@ -76,6 +76,31 @@ class Dist:
             write_store(dump, store)
         return store
 
+    def store_problem(self) -> str | None:
+        """Why the on-disk store cannot stand for the dump (unreadable, or not the dump's triples); None if it can."""
+        try:
+            held = store_triples(self.path / STORE_DIR)
+        except InputError as exc:
+            return exc.message
+        expected = _lines(self.path / GRAPH_DUMP)  # canonical N-Triples: one triple a line
+        return None if held == expected else f"it holds {held} triples, {GRAPH_DUMP} {expected}"
+
+    def repair_store(self) -> str | None:
+        """Check the on-disk store against the dump and rebuild it from the dump when it is damaged (it is an
+        index of the checked dump, like one that is missing); return what was wrong, None when it was whole.
+
+        A damaged store used to be served: /healthz 200 and every query 503, or, with a truncated manifest, an
+        empty store answering every query with nothing. StartError when it cannot be rebuilt here.
+        """
+        problem = self.store_problem()
+        if problem is not None:
+            try:
+                write_store(self.path / GRAPH_DUMP, self.path / STORE_DIR)
+            except (OSError, RuntimeError) as exc:
+                raise StartError(f"{self.path / STORE_DIR} is damaged ({problem}) and cannot be rebuilt there: "
+                                 f"{exc}; rebuild the distribution with `fwgraph build`") from None
+        return problem
+
     def engine(self, mode: str | None = None) -> OxigraphEngine:
         """An in-process engine over this distribution: its on-disk store when built (instant at any size),
         else the dump in memory; ``mode`` as in :meth:`store_source` to choose."""
@@ -127,6 +152,11 @@ class Dist:
             raise StartError(f"{void_path} lists no checksums: rebuild the distribution with `fwgraph build`")
         for release in self.releases.values():
             release.verify()
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
 
 
 def verify_dist(dist: Path | str) -> None:

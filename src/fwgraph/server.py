@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from fwgraph.config import resolve
@@ -104,6 +105,19 @@ def probe_store(settings: dict[str, Any]) -> None:
     settings["STORE_POST"], settings["STORE_DIALECT"] = client.post, client.dialect.name
 
 
+def check_store(dist: Path, settings: dict[str, Any]) -> None:
+    """Write (when missing) and check, once, here, the on-disk store every process will open; rebuild it when
+    it is damaged, and say so."""
+    from fwgraph.dist import GRAPH_DUMP, STORE_DIR, Dist
+    from fwgraph.service import store_source
+
+    if store_source(dist, settings).is_dir():
+        problem = Dist(dist).repair_store()
+        if problem is not None:
+            print(f"fwgraph: the on-disk store {Dist(dist) / STORE_DIR} is damaged ({problem}): rebuilt "
+                  f"from {GRAPH_DUMP}", file=sys.stderr)
+
+
 def serve(settings: dict[str, Any]) -> None:
     """Check the data, the store and the port (fail fast), then serve with Granian's WSGI interface."""
     from granian import Granian
@@ -111,7 +125,7 @@ def serve(settings: dict[str, Any]) -> None:
     from granian.http import HTTP1Settings
 
     from fwgraph.dist import verify_dist
-    from fwgraph.service import ensure_dist, store_source
+    from fwgraph.service import ensure_dist
 
     settings = resolve(settings)
     port = int(settings["PORT"])
@@ -124,7 +138,7 @@ def serve(settings: dict[str, Any]) -> None:
     if settings.get("STORE_URL"):
         probe_store(settings)
     else:
-        store_source(dist, settings)  # an on-disk store the processes would open is written once, here
+        check_store(dist, settings)
     settings["DIST_DIR"] = str(dist)
     # The factory runs in the worker, which reads its settings from the environment.
     for key, value in settings.items():
