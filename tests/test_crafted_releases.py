@@ -214,3 +214,11 @@ def test_diff_checks_a_release_dump_before_decompressing_it(tmp_path):
     (root / "releases" / "0.1.0" / "fwgraph.nt.gz").write_bytes(_bomb())
     run = fwgraph("diff", root / "releases" / "0.1.0", dist())
     assert run.returncode == 2 and "fwgraph.nt.gz" in run.stderr and "truncated or altered" in run.stderr, run.stderr
+
+
+def test_diff_reads_no_linked_dump_of_a_directory(tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "fwgraph.nt").symlink_to(dist() / "fwgraph.nt")
+    run = fwgraph("diff", build, dist())
+    assert run.returncode == 2 and "symbolic link" in run.stderr, run.stdout + run.stderr

@@ -18,7 +18,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from fwgraph import dist, formats
-from fwgraph.dist import VOID_FILE, gunzip, unpack_listed
+from fwgraph.dist import VOID_FILE, gunzip, refuse_link, unpack_listed
 from fwgraph.errors import InputError
 from fwgraph.namespace import PREFIXES
 
@@ -120,6 +120,7 @@ def dump_of(path: Path | str) -> Path:
     if path.is_dir():
         for name in DUMP_NAMES:
             if (path / name).is_file():
+                refuse_link(path / name)  # a build's or release's own file, never one it points to
                 return path / name
         raise InputError(f"holds no {' or '.join(DUMP_NAMES)}: not a build (fwgraph build --out DIR)",
                          source=str(path))

@@ -146,7 +146,7 @@ class Dist:
             raise StartError(f"{void_path} lists no checksums: rebuild the distribution with `fwgraph build`")
         try:
             for name in _DOWNLOADS:
-                _refuse_link(self.path / name)
+                refuse_link(self.path / name)
             for name, expected in sorted(listed.items()):
                 check_file(self.path / name, expected)
             releases = self.releases
@@ -170,7 +170,8 @@ def _own_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
 
-def _refuse_link(path: Path) -> None:
+def refuse_link(path: Path) -> None:
+    """Raise InputError when ``path`` is a symbolic link (see :func:`check_own_files`)."""
     if path.is_symlink():
         raise InputError("is a symbolic link; a distribution or release holds only its own files, never a link to "
                          "another (it would publish the file it points to)", source=str(path))
@@ -183,9 +184,9 @@ def check_own_files(folder: Path) -> None:
     outside the release published that file. Links, even to a file in the release, and anything that is not
     a regular file (a folder, a pipe) are refused, whoever reads the release: build, release, serve, diff.
     """
-    _refuse_link(folder)
+    refuse_link(folder)
     for entry in sorted(folder.iterdir()):
-        _refuse_link(entry)
+        refuse_link(entry)
         if not entry.is_file():
             raise InputError("is not a regular file; a release holds only its own files", source=str(entry))
 
@@ -251,7 +252,7 @@ def unpack_listed(folder: Path, name: str) -> bytes:
     packed, plain = listed.get(f"{name}.gz"), listed.get(name)
     if packed is None or plain is None or plain.size is None:
         raise InputError(f"{VOID_FILE} states no checksum and size for {name}.gz and {name}", source=str(folder))
-    _refuse_link(folder / f"{name}.gz")
+    refuse_link(folder / f"{name}.gz")
     check_file(folder / f"{name}.gz", packed)
     data = gunzip(folder / f"{name}.gz", min(plain.size, MAX_DUMP_BYTES))
     if hashlib.sha256(data).hexdigest() != plain.sha256:
