@@ -448,3 +448,36 @@ def test_cli_check_never_writes_into_data(tmp_path):
     run_ = fwgraph("harvest", "--check", "--repos", tmp_path, ROOT / "data" / "frameworks" / "flask.ttl")
     assert run_.returncode == 1  # the fixture repository is not Flask's history: the record disagrees with it
     assert {p: p.read_bytes() for p in (ROOT / "data").rglob("*.ttl")} == before
+
+
+# ------------------------------------------------------------------ crafted records and repositories (issue 20)
+
+
+@pytest.mark.parametrize("url", ["https://github.com/example/...git", "https://github.com/example/..",
+                                 "https://github.com/example/.", "https://github.com/example/../"])
+def test_check_pairs_no_record_with_a_folder_outside_repos(tmp_path, url):
+    """``…/...git`` was read as the name ``..`` (``.git`` stripped), so --check harvested the folder above --repos."""
+    from fwgraph.harvest.check import find_repository
+
+    outer = tmp_path / "outer"
+    _demo(outer)  # a repository that is not under --repos
+    repos = outer / "repos"
+    (repos / "example").mkdir(parents=True)
+    assert find_repository(repos, url) is None
+    record = tmp_path / "crafted.ttl"
+    record.write_text((RECORDS / "demo.ttl").read_text(encoding="utf-8").replace(
+        "<https://github.com/example/demo>", f"<{url}>", 1), encoding="utf-8")
+    run_ = fwgraph("harvest", "--check", "--repos", repos, "--format", "json", "--as-of", "2026-11-30", record)
+    [checked] = json.loads(run_.stdout)["records"]
+    assert checked["repository"] is None and checked["skipped"], checked
+
+
+def test_github_addresses_name_no_dot_folders():
+    from fwgraph.harvest.repository import github_base
+
+    for url in ("https://github.com/example/...git", "https://github.com/example/..", "git@github.com:example/.git",
+                "https://github.com/example/."):
+        assert github_base(url) is None, url
+    assert github_base("https://github.com/example/demo.git") == "https://github.com/example/demo"
+    assert github_base("https://github.com/example/demo.py") == "https://github.com/example/demo.py"
+    assert github_base("https://github.com/example/.github") == "https://github.com/example/.github"

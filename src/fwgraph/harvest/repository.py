@@ -37,11 +37,18 @@ class Limits:
 
 
 def github_base(url: str | None) -> str | None:
-    """``https://github.com/OWNER/NAME`` for a GitHub remote URL in any of its spellings, else None."""
+    """``https://github.com/OWNER/NAME`` for a GitHub remote URL in any of its spellings, else None.
+
+    A name of dots only (``.``, ``..``; ``...git`` is ``..`` with ``.git``) or ``.git`` is no repository GitHub
+    allows, and as a folder it is the folder itself, its parent or its git directory: ``harvest --check``
+    harvested the folder above --repos.
+    """
     if not url:
         return None
     match = _GITHUB.match(url.strip())
-    return f"https://github.com/{match.group(1)}/{match.group(2)}" if match else None
+    if match is None or not match.group(2).strip(".") or match.group(2).lower() == ".git":
+        return None
+    return f"https://github.com/{match.group(1)}/{match.group(2)}"
 
 
 @dataclass(frozen=True)
