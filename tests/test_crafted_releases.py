@@ -130,6 +130,21 @@ def test_serve_refuses_a_distribution_with_a_symbolic_link_in_a_release(tmp_path
     assert stderr.startswith("error: ") and "NOTES.md" in stderr and "symbolic link" in stderr
 
 
+def test_a_distribution_offers_no_linked_file_for_download(tmp_path):
+    """/download/<file> serves the distribution's own files: a link there, even to identical bytes, is refused at
+    start and never offered."""
+    from fwgraph.dist import Dist
+    from fwgraph.errors import StartError
+
+    copy = tmp_path / "dist"
+    shutil.copytree(dist(), copy, ignore=shutil.ignore_patterns("fwgraph.oxigraph", "releases"))
+    (copy / "fwgraph.ttl").rename(tmp_path / "fwgraph.ttl")
+    (copy / "fwgraph.ttl").symlink_to(tmp_path / "fwgraph.ttl")
+    assert "fwgraph.ttl" not in Dist(copy).download_names()
+    with pytest.raises(StartError, match="symbolic link"):
+        Dist(copy).verify()
+
+
 # --------------------------------------------------------------------------- gzip dumps
 
 
