@@ -44,6 +44,8 @@ STORE_DIR = "fwgraph.oxigraph"
 #: there; this bounds a release crafted whole (its VoID included) and a bare dump given to `fwgraph diff`.
 MAX_DUMP_BYTES = 1 << 30
 _CHUNK = 1 << 20
+#: The names a client may download from a distribution or release directory.
+_DOWNLOADS = (*DUMPS, *(f"{n}.gz" for n in COMPRESSED), VOID_FILE, NOTES_FILE)
 
 
 @dataclass(frozen=True)
@@ -158,11 +160,7 @@ class Dist:
 
 def _lines(path: Path) -> int:
     with path.open("rb") as fh:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-
-
-#: The names a client may download from a distribution or release directory.
-_DOWNLOADS = (*DUMPS, *(f"{n}.gz" for n in COMPRESSED), VOID_FILE, NOTES_FILE)
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(_CHUNK), b""))
 
 
 def _own_file(path: Path) -> bool:
