@@ -180,7 +180,8 @@ def check_own_files(folder: Path) -> None:
 
     A release is published file by file at ``/download/<version>/``: a ``NOTES.md`` that was a link to a file
     outside the release published that file. Links, even to a file in the release, and anything that is not
-    a regular file (a folder, a pipe) are refused, whoever reads the release: build, release, serve, diff.
+    a regular file (a folder, a pipe) are refused, whoever reads the release: build, release, serve (diff reads
+    no linked dump either: :func:`refuse_link`).
     """
     refuse_link(folder)
     for entry in sorted(folder.iterdir()):
