@@ -448,3 +448,130 @@ def test_cli_check_never_writes_into_data(tmp_path):
     run_ = fwgraph("harvest", "--check", "--repos", tmp_path, ROOT / "data" / "frameworks" / "flask.ttl")
     assert run_.returncode == 1  # the fixture repository is not Flask's history: the record disagrees with it
     assert {p: p.read_bytes() for p in (ROOT / "data").rglob("*.ttl")} == before
+
+
+# ------------------------------------------------------------------ crafted records and repositories (issue 20)
+
+
+@pytest.mark.parametrize("url", ["https://github.com/example/...git", "https://github.com/example/..",
+                                 "https://github.com/example/.", "https://github.com/example/../"])
+def test_check_pairs_no_record_with_a_folder_outside_repos(tmp_path, url):
+    """``…/...git`` was read as the name ``..`` (``.git`` stripped), so --check harvested the folder above --repos."""
+    from fwgraph.harvest.check import find_repository
+
+    outer = tmp_path / "outer"
+    _demo(outer)  # a repository that is not under --repos
+    repos = outer / "repos"
+    (repos / "example").mkdir(parents=True)
+    assert find_repository(repos, url) is None
+    record = tmp_path / "crafted.ttl"
+    record.write_text((RECORDS / "demo.ttl").read_text(encoding="utf-8").replace(
+        "<https://github.com/example/demo>", f"<{url}>", 1), encoding="utf-8")
+    run_ = fwgraph("harvest", "--check", "--repos", repos, "--format", "json", "--as-of", "2026-11-30", record)
+    [checked] = json.loads(run_.stdout)["records"]
+    assert checked["repository"] is None and checked["skipped"], checked
+
+
+def test_github_addresses_name_no_dot_folders():
+    from fwgraph.harvest.repository import github_base
+
+    for url in ("https://github.com/example/...git", "https://github.com/example/..", "git@github.com:example/.git",
+                "https://github.com/example/."):
+        assert github_base(url) is None, url
+    assert github_base("https://github.com/example/demo.git") == "https://github.com/example/demo"
+    assert github_base("https://github.com/example/demo.py") == "https://github.com/example/demo.py"
+    assert github_base("https://github.com/example/.github") == "https://github.com/example/.github"
+
+
+BOMB = 64 << 20  # a git object that inflates to 64 MiB of zeros (about 64 KiB compressed)
+
+
+def _plant(repo_path: Path, file: str, declared: int, inflated: int = BOMB) -> None:
+    """Replace the loose object of ``file`` at HEAD with a zlib bomb: a blob header declaring ``declared`` bytes,
+    then ``inflated`` zero bytes."""
+    import zlib
+
+    from dulwich.object_store import tree_lookup_path
+    from dulwich.repo import Repo
+
+    repo = Repo(str(repo_path))
+    try:
+        _, sha = tree_lookup_path(repo.__getitem__, repo[repo.head()].tree, file.encode())
+        path = Path(repo.object_store.path) / sha[:2].decode() / sha[2:].decode()
+    finally:
+        repo.close()
+    packer = zlib.compressobj(1)
+    data = packer.compress(b"blob %d\0" % declared) + packer.compress(bytes(inflated)) + packer.flush()
+    path.chmod(0o644)
+    path.write_bytes(data)
+
+
+def _peak_while(call):
+    """``call()``'s value and the most memory Python held meanwhile, in bytes."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        value = call()
+        return value, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _big_repository(path: Path, packed: bool = False) -> None:
+    """A repository whose pyproject.toml at its release is BOMB bytes of zeros (about 64 KiB compressed): a loose
+    object, or with ``packed`` one in a pack."""
+    from dulwich.repo import Repo
+
+    built = GitRepo(path)
+    built.commit({"pyproject.toml": bytes(BOMB), "LICENSE": MIT}, "2026-01-01")
+    built.tag("1.0.0", "2026-01-01")
+    built.close()
+    if packed:
+        repo = Repo(str(path))
+        repo.object_store.pack_loose_objects()
+        repo.close()
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["loose", "packed"])
+def test_a_git_object_larger_than_the_harvest_reads_is_not_inflated(tmp_path, packed):
+    """A zlib bomb that states its size: it was inflated whole (64 MiB here; dulwich stops only at 512 MiB, or at
+    the repository's own core.bigFileThreshold) and its size checked afterwards. Now the size the object declares
+    is checked first: the file is noted, nothing of it inflated, and the rest is harvested."""
+    _big_repository(tmp_path / "demo", packed)
+    run(_demo(tmp_path / "warm").path)  # what a first harvest loads once (the SPDX licence list) is not counted
+    result, peak = _peak_while(lambda: run(tmp_path / "demo"))
+    assert any(n.startswith("pyproject.toml at") and f"is {BOMB} bytes, more than the harvest reads" in n
+               for n in result.notes), result.notes
+    assert result.facts["licence"].value == ["MIT"]  # read from LICENSE: the harvest went on
+    assert peak < 8 << 20, f"{peak} bytes held: the object was inflated"
+
+
+def test_a_git_object_that_inflates_past_its_size_fails_its_repository_and_the_check_goes_on(tmp_path):
+    """A zlib bomb that lies about its size (100 bytes declared, 64 MiB inside): a corrupt object. Its repository
+    is reported unreadable, at once, and the next record is still checked."""
+    _demo(tmp_path / "example+demo")
+    _plant(tmp_path / "example+demo", "pyproject.toml", declared=100)
+    _demo(tmp_path / "example+other")
+    other = tmp_path / "other.ttl"
+    other.write_text((RECORDS / "demo.ttl").read_text(encoding="utf-8").replace("example/demo", "example/other")
+                     .replace("framework:demo-fw", "framework:other-fw"), encoding="utf-8")
+    run_ = fwgraph("harvest", "--check", "--repos", tmp_path, "--format", "json", "--as-of", "2026-11-30",
+                   RECORDS / "demo.ttl", other)
+    assert run_.returncode == 2, run_.stdout + run_.stderr
+    records = {r["record"].rsplit("/", 1)[1]: r for r in json.loads(run_.stdout)["records"]}
+    assert "inflates past the 100 bytes it declares" in records["demo-fw"]["error"], records["demo-fw"]
+    assert records["other-fw"]["error"] is None and records["other-fw"]["differences"] == []
+
+
+def test_a_harvest_whose_process_dies_fails_only_its_repository(tmp_path):
+    """A harvest process killed (memory, a crash) escaped as WorkStopped and ended the whole --check."""
+    from fwgraph.errors import WorkStopped
+    from fwgraph.harvest.record import harvest_bounded
+
+    class Dying:
+        def run(self, *args, **kwargs):
+            raise WorkStopped("the job's process stopped without an answer (memory limit or crash)")
+
+    with pytest.raises(InputError, match="stopped"):
+        harvest_bounded(tmp_path, sandbox=Dying())

@@ -25,6 +25,7 @@ from fwgraph.dist import (
     Release,
     Version,
     shipped_releases,
+    unpack_listed,
     version_key,
 )
 from fwgraph.engine import write_store
@@ -184,7 +185,7 @@ def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Versi
                         releases=releases)
     data, shape_graph = _stamped(graph, candidate), _stamped(shapes, candidate)
     quads = _canonical_quads(data)
-    same = _canonical_nt(quads) == latest.dump() and _canonical_nt(
+    same = _canonical_nt(quads) == _release_dump(latest) and _canonical_nt(
         _canonical_quads(shape_graph)) == _canonical_nt(_canonical_quads(parse_file(latest.path / "shapes.ttl")))
     if same:
         return candidate, data, shape_graph, quads
@@ -192,17 +193,30 @@ def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Versi
     return dev, _stamped(graph, dev), _stamped(shapes, dev), None
 
 
-def _unpack_release(release: Release, target: Path) -> None:
-    """Copy a shipped release into a distribution, with its dumps uncompressed, and check its checksums."""
-    target.mkdir(parents=True)
-    for path in sorted(release.path.iterdir()):
-        if path.is_file():
-            shutil.copyfile(path, target / path.name)
-            if path.name.endswith(".gz") and path.name.removesuffix(".gz") in COMPRESSED:
-                (target / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+def _release_dump(release: Release) -> bytes:
     try:
+        return release.dump()
+    except InputError as exc:
+        raise BuildError(f"release {release.version} in {release.path} is damaged: {exc}") from None
+
+
+def _unpack_release(release: Release, target: Path) -> None:
+    """Copy a shipped release into a distribution, with its dumps uncompressed, and check its checksums.
+
+    Each gzip copy is checked against the release's VoID before it is decompressed, and decompressed no
+    further than the size stated there (:func:`fwgraph.dist.unpack_listed`); the release holds only its own
+    regular files (:func:`fwgraph.dist.shipped_releases` checked), and a link is copied as a link, never
+    followed.
+    """
+    target.mkdir(parents=True)
+    try:
+        for path in sorted(release.path.iterdir()):
+            shutil.copyfile(path, target / path.name, follow_symlinks=False)
+            if path.name.endswith(".gz") and path.name.removesuffix(".gz") in COMPRESSED:
+                name = path.name.removesuffix(".gz")
+                (target / name).write_bytes(unpack_listed(release.path, name))
         Dist(target).verify()
-    except StartError as exc:
+    except (InputError, StartError) as exc:
         raise BuildError(f"release {release.version} in {release.path} is damaged: {exc}") from None
 
 

@@ -9,7 +9,6 @@ labels never count as a change. The report groups facts by the named resource th
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from fwgraph import formats
+from fwgraph import dist, formats
+from fwgraph.dist import VOID_FILE, gunzip, refuse_link, unpack_listed
 from fwgraph.errors import InputError
 from fwgraph.namespace import PREFIXES
 
@@ -120,6 +120,7 @@ def dump_of(path: Path | str) -> Path:
     if path.is_dir():
         for name in DUMP_NAMES:
             if (path / name).is_file():
+                refuse_link(path / name)  # a build's or release's own file, never one it points to
                 return path / name
         raise InputError(f"holds no {' or '.join(DUMP_NAMES)}: not a build (fwgraph build --out DIR)",
                          source=str(path))
@@ -128,17 +129,26 @@ def dump_of(path: Path | str) -> Path:
     return path
 
 
+def _dump_bytes(path: Path, dump: Path) -> bytes:
+    """The bytes of ``dump``, decompressed when gzip: in a build or release directory (``path``) the gzip copy is
+    checked against the directory's VoID before it is decompressed; any other gzip dump stops at MAX_DUMP_BYTES
+    (read at call time: a test may lower it)."""
+    name = dump.name.removesuffix(".gz")
+    if dump.name.endswith(".gz") and path.is_dir() and (path / VOID_FILE).is_file():
+        return unpack_listed(path, name)
+    if dump.name.endswith(".gz"):
+        return gunzip(dump, dist.MAX_DUMP_BYTES)
+    try:
+        return dump.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", source=str(dump)) from None
+
+
 def read_triples(path: Path | str) -> list[ox.Triple]:
     """The triples of a build (directory) or dump file: N-Triples, Turtle, JSON-LD or RDF/XML, gzip or not."""
     dump = dump_of(path)
-    try:
-        data = dump.read_bytes()
-        name = dump.name
-        if name.endswith(".gz"):
-            data = gzip.decompress(data)
-            name = name[:-3]
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise InputError(f"cannot read: {exc}", source=str(dump)) from None
+    data = _dump_bytes(Path(path), dump)
+    name = dump.name.removesuffix(".gz")
     fmt = formats.by_suffix(name, formats.RDF_FORMATS)
     if fmt is None:
         raise InputError("not an RDF dump (.nt, .ttl, .jsonld, .rdf, optionally .gz)", source=str(dump))

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from fwgraph.convert import to_ox
-from fwgraph.errors import QueryError
+from fwgraph.errors import InputError, QueryError
 from fwgraph.graph import load_store
 from fwgraph.results import QueryResult, capped, serialise_within
 from fwgraph.sparql import PreparedQuery, prepare
@@ -199,6 +199,18 @@ class RdflibEngine(InProcessEngine):
 def run(engine: Engine, text: str, *, max_rows: int = 10_000, max_bytes: int | None = None) -> QueryResult:
     """Check ``text`` and run it on ``engine``."""
     return engine.query(prepare(text, max_bytes=max_bytes), max_rows=max_rows)
+
+
+def store_triples(path: Path) -> int:
+    """The number of triples in the on-disk store at ``path``, opened read-only; InputError when it cannot be read.
+
+    Opening checks the store's files (their sizes, the manifest) and counting reads a whole index, so a
+    truncated, missing or altered file shows here, not as a failing query later.
+    """
+    try:
+        return len(ox.Store.read_only(str(path)))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(f"cannot be read ({str(exc).strip().splitlines()[0]})", source=str(path)) from None
 
 
 def write_store(dump: Path, target: Path) -> None:

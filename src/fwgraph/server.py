@@ -12,18 +12,43 @@ import os
 import socket
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from fwgraph.config import resolve
 from fwgraph.errors import StartError
 
 
+def listen_address(host: str, port: int) -> str:
+    """The IP address to listen on for ``host``: an address as it is, a name resolved (``localhost`` is loopback).
+
+    Granian takes only an address (a name such as ``localhost`` ended the start in a traceback). A name that
+    resolves to several addresses listens on the first IPv4 one, as the default does; StartError when it
+    does not resolve.
+    """
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if host.lower().rstrip(".") == "localhost":
+        return "127.0.0.1"  # RFC 6761: always loopback, whatever a resolver says
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise StartError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
+    addresses = [str(info[4][0]) for info in found]
+    return next((a for a in addresses if ":" not in a), addresses[0])
+
+
 def check_port(host: str, port: int) -> None:
     """Raise StartError when ``host:port`` cannot be bound by a new listener (in use, or not ours)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR as every server sets it: a connection this port had, closed by the server, waits in
+        # TIME-WAIT for a minute and must not refuse a restart; a listener there still does (no SO_REUSEPORT).
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((host, port))  # no SO_REUSEPORT: fails while another server listens there
+            probe.bind((host, port))
         except OSError as exc:
             raise StartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -80,6 +105,19 @@ def probe_store(settings: dict[str, Any]) -> None:
     settings["STORE_POST"], settings["STORE_DIALECT"] = client.post, client.dialect.name
 
 
+def check_store(dist: Path, settings: dict[str, Any]) -> None:
+    """Write (when missing) and check, once, here, the on-disk store every process will open; rebuild it when
+    it is damaged, and say so."""
+    from fwgraph.dist import GRAPH_DUMP, STORE_DIR, Dist
+    from fwgraph.service import store_source
+
+    if store_source(dist, settings).is_dir():
+        problem = Dist(dist).repair_store()
+        if problem is not None:
+            print(f"fwgraph: the on-disk store {Dist(dist) / STORE_DIR} is damaged ({problem}): rebuilt "
+                  f"from {GRAPH_DUMP}", file=sys.stderr)
+
+
 def serve(settings: dict[str, Any]) -> None:
     """Check the data, the store and the port (fail fast), then serve with Granian's WSGI interface."""
     from granian import Granian
@@ -87,10 +125,11 @@ def serve(settings: dict[str, Any]) -> None:
     from granian.http import HTTP1Settings
 
     from fwgraph.dist import verify_dist
-    from fwgraph.service import ensure_dist, store_source
+    from fwgraph.service import ensure_dist
 
     settings = resolve(settings)
-    host, port = str(settings["HOST"]), int(settings["PORT"])
+    port = int(settings["PORT"])
+    host = settings["HOST"] = listen_address(str(settings["HOST"]), port)
     claim_port(host, port)
     check_port(host, port)
     # Build (or reuse) the distribution before the server starts, so errors appear here, once.
@@ -99,7 +138,7 @@ def serve(settings: dict[str, Any]) -> None:
     if settings.get("STORE_URL"):
         probe_store(settings)
     else:
-        store_source(dist, settings)  # an on-disk store the processes would open is written once, here
+        check_store(dist, settings)
     settings["DIST_DIR"] = str(dist)
     # The factory runs in the worker, which reads its settings from the environment.
     for key, value in settings.items():

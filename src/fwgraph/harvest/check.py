@@ -335,9 +335,17 @@ def _compare_status(recorded: str | None, harvest: Harvest, judge: Callable[...,
 
 
 def find_repository(repos: Path, github: str) -> Path | None:
-    owner, name = github.rstrip("/").rsplit("/", 2)[-2:]
+    """The folder under ``repos`` that holds the repository at ``github`` (the first of REPO_LAYOUTS there); None
+    when there is none, or when the address names no GitHub repository (never a folder outside ``repos``)."""
+    base = github_base(github)
+    if base is None:
+        return None
+    owner, name = base.rsplit("/", 2)[-2:]
     for layout in REPO_LAYOUTS:
-        candidate = repos / layout.format(owner=owner, name=name)
+        relative = layout.format(owner=owner, name=name)
+        if any(part in ("", ".", "..") for part in relative.split("/")):
+            continue  # github_base allows none of these; the mapping stays inside ``repos`` whatever it is given
+        candidate = repos / relative
         if candidate.is_dir():
             return candidate
     return None

@@ -309,13 +309,16 @@ def harvest_bounded(path: str | Path, *, timeout: float = 120.0, sandbox: Any = 
     Raises InputError when the repository cannot be read, the harvest runs past ``timeout`` seconds or
     its process dies (memory).
     """
-    from fwgraph.errors import InputError, TimeLimitExceeded, WorkerFailed
+    from fwgraph.errors import InputError, TimeLimitExceeded, WorkerFailed, WorkStopped
     from fwgraph.sandbox import Sandbox
 
     try:
         return (sandbox or Sandbox(slots=1, timeout=timeout)).run(harvest, path, **kwargs)
     except TimeLimitExceeded:
         raise InputError(f"the harvest ran past its time limit of {timeout:g} s and was stopped",
+                         source=str(path)) from None
+    except WorkStopped:  # killed (memory) or crashed: this repository failed, a --check goes on
+        raise InputError("the harvest's process stopped without an answer (its memory limit, or a crash)",
                          source=str(path)) from None
     except WorkerFailed as exc:
         message = str(exc).removeprefix("InputError: ").removeprefix(f"{path}: ")

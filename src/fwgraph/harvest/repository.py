@@ -15,11 +15,12 @@ from pathlib import Path
 
 from dulwich.errors import NotGitRepository
 from dulwich.object_store import tree_lookup_path
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from fwgraph.errors import InputError
+from fwgraph.harvest.objects import Oversized, read_object
 
 _GITLINK = 0o160000
 _GITHUB = re.compile(r"^(?:https?://|git://|ssh://git@|git@)github\.com[:/]([A-Za-z0-9][\w.-]*)/([\w.-]+?)(?:\.git)?/?$")
@@ -34,14 +35,22 @@ class Limits:
     blob_bytes: int = 1 << 20  # largest metadata or source file read (1 MiB)
     licence_bytes: int = 64 << 10  # largest licence text matched (64 KiB; the GPL is 35 KiB)
     tree_entries: int = 50000  # files listed when looking for py.typed, native sources, licence files
+    object_bytes: int = 16 << 20  # largest tree, commit, tag or delta base read (16 MiB; checked before inflating)
 
 
 def github_base(url: str | None) -> str | None:
-    """``https://github.com/OWNER/NAME`` for a GitHub remote URL in any of its spellings, else None."""
+    """``https://github.com/OWNER/NAME`` for a GitHub remote URL in any of its spellings, else None.
+
+    A name of dots only (``.``, ``..``; ``...git`` is ``..`` with ``.git``) or ``.git`` is no repository GitHub
+    allows, and as a folder it is the folder itself, its parent or its git directory: ``harvest --check``
+    harvested the folder above --repos.
+    """
     if not url:
         return None
     match = _GITHUB.match(url.strip())
-    return f"https://github.com/{match.group(1)}/{match.group(2)}" if match else None
+    if match is None or not match.group(2).strip(".") or match.group(2).lower() == ".git":
+        return None
+    return f"https://github.com/{match.group(1)}/{match.group(2)}"
 
 
 @dataclass(frozen=True)
@@ -118,13 +127,12 @@ class Snapshot:
         sha = self.blob_id(path)
         if sha is None:
             return None
-        blob = self.repo.object(sha)
-        if not isinstance(blob, Blob):
-            return None
-        data = blob.as_raw_string()
-        if len(data) > (limit or self.repo.limits.blob_bytes):
-            raise TooLarge(f"{path} at {self.commit[:12]} is {len(data)} bytes, more than the harvest reads")
-        return data
+        try:  # the size the blob declares is checked before it is inflated (a zlib bomb stops here)
+            blob = self.repo.object(sha, limit or self.repo.limits.blob_bytes)
+        except Oversized as exc:
+            what = f"is stored against a {exc.size}-byte object" if exc.base else f"is {exc.size} bytes"
+            raise TooLarge(f"{path} at {self.commit[:12]} {what}, more than the harvest reads") from None
+        return blob.as_raw_string() if isinstance(blob, Blob) else None
 
     def text(self, path: str, limit: int | None = None) -> str | None:
         data = self.read(path, limit)
@@ -199,11 +207,23 @@ class Repository:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def object(self, sha: str | bytes) -> ShaFile:
+    def object(self, sha: str | bytes, limit: int | None = None) -> ShaFile:
+        """Object ``sha``, read within bounds (:func:`fwgraph.harvest.objects.read_object`): Oversized past
+        ``limit`` bytes when given (a file: the caller notes it); without, any object past the object limit
+        makes the repository unreadable (InputError), as a corrupt object does."""
         key = sha.encode() if isinstance(sha, str) else sha
+        if len(key) in (20, 32):  # a binary id
+            key = key.hex().encode("ascii")
         obj = self._cache.get(key)
         if obj is None:
-            obj = self._repo[key]
+            try:
+                obj = read_object(self._repo, ObjectID(key), limit or self.limits.object_bytes,
+                                  self.limits.object_bytes)
+            except Oversized as exc:
+                if limit is not None:
+                    raise
+                raise InputError(f"git object {key.decode('ascii')} declares {exc.size} bytes, more than the "
+                                 f"harvest reads ({self.limits.object_bytes})", source=str(self.path)) from None
             if not isinstance(obj, Blob):  # trees and commits are small and revisited; blobs are read once
                 if len(self._cache) > 100000:
                     self._cache.clear()

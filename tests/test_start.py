@@ -1,0 +1,128 @@
+"""Starting `fwgraph serve` as an operator does (issue 20): a restart right after traffic, `--host` given as a name,
+a damaged on-disk store. Real servers on loopback, started and stopped by each test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.server import ROOT, dist, free_port, server, wait_for_sparql
+
+TIME_WAIT = "06"  # the state column of /proc/net/tcp
+
+
+def _start(port: int, *options: str, dist_dir: Path | None = None) -> tuple[subprocess.Popen, Path]:
+    log = Path(tempfile.mkstemp(prefix="fwgraph-start-", suffix=".log")[1])
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--workers", "1",
+                                    "--dist", str(dist_dir or dist()), *options],
+                                   stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    return process, log
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _time_wait_on(port: int) -> bool:
+    """Whether a TCP connection whose local port is ``port`` (the server's side) is in TIME-WAIT."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == TIME_WAIT:
+                return True
+    return False
+
+
+def test_a_restart_right_after_traffic_listens_at_once():
+    """The server closed connections (``Connection: close``), so its side of them waits in TIME-WAIT for a minute;
+    the start check bound its probe without SO_REUSEADDR and refused the restart ("address already in use")."""
+    port = free_port()
+    first, log = _start(port)
+    try:
+        wait_for_sparql(f"http://127.0.0.1:{port}/sparql", first, log, 90)
+        for _ in range(3):
+            assert requests.get(f"http://127.0.0.1:{port}/healthz", headers={"Connection": "close"},
+                                timeout=10).status_code == 200
+    finally:
+        _stop(first)
+    assert _time_wait_on(port), "the test needs the server's side of a closed connection in TIME-WAIT"
+    second, log = _start(port)
+    try:
+        wait_for_sparql(f"http://127.0.0.1:{port}/sparql", second, log, 90)
+    finally:
+        _stop(second)
+
+
+def test_host_localhost_listens_on_loopback():
+    """``--host localhost`` reached Granian as a name, which takes only addresses: a traceback, exit 1."""
+    srv = server("--host", "localhost", "--workers", "1")  # waits until http://127.0.0.1:PORT/sparql answers
+    assert requests.get(srv.url + "healthz", timeout=10).status_code == 200
+    assert "beyond loopback" not in srv.log.read_text()
+
+
+def test_a_host_that_does_not_resolve_is_a_clear_error():
+    result = subprocess.run([sys.executable, "-m", "fwgraph", "serve", "--port", str(free_port()), "--dist",
+                             str(dist()), "--host", "no-such-host.invalid"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: cannot listen on no-such-host.invalid:")
+    assert "Traceback" not in result.stderr
+
+
+def _wait_for_health(url: str, process: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if requests.get(url + "healthz", timeout=5).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"no answer within {seconds} s:\n{log.read_text()}")
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("damage", ["table", "manifest"])
+def test_a_damaged_on_disk_store_is_rebuilt_at_start(tmp_path, damage):
+    """A truncated table made every query 503 while /healthz said 200; a truncated manifest opened as an empty
+    store, so every query answered, with no data. The start now checks the store against the dump."""
+    import shutil
+
+    copy = tmp_path / "dist"
+    shutil.copytree(dist(), copy)
+    store = copy / "fwgraph.oxigraph"
+    if damage == "table":
+        _truncate(max(store.glob("*.sst"), key=lambda p: p.stat().st_size))
+    else:
+        _truncate(next(store.glob("MANIFEST-*")))
+    triples = (copy / "fwgraph.nt").read_bytes().count(b"\n")
+    port = free_port()
+    process, log = _start(port, "--engine-store", "disk", dist_dir=copy)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        _wait_for_health(url, process, log)
+        answer = requests.get(url + "sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"},
+                              headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == triples
+    finally:
+        _stop(process)
+    assert "fwgraph.oxigraph is damaged" in log.read_text() and "rebuilt" in log.read_text()
