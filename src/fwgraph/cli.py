@@ -262,6 +262,9 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="REPO | [RECORDS...]")
 @click.option("--check", "check_mode", is_flag=True,
               help="Compare curated records (RECORDS, default: all shipped records) with their repositories.")
+@click.option("--downloads", "downloads_mode", is_flag=True,
+              help="REPO is a clone of hugovk/top-pypi-packages: write the monthly PyPI download series of every "
+                   "framework and server record into data/downloads/ (of --data, default: the source tree).")
 @click.option("--repos", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="With --check: the folder holding the repositories (OWNER+NAME[/repo], OWNER/NAME or NAME).")
 @click.option("--slug", default=None, help="The record's slug (default: found by PyPI name or repository).")
@@ -272,13 +275,17 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
               help="Count the release cadence up to this day (default: today).")
 @click.option("--timeout", default=120.0, show_default=True, type=float, help="Time limit per repository, seconds.")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
-def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | None, repo_url: str | None,
-            fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
+def harvest(paths: tuple[Path, ...], check_mode: bool, downloads_mode: bool, repos: Path, slug: str | None,
+            repo_url: str | None, fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
     """Derive a project's facts from its local git repository REPO, each with the file and commit that state it.
 
     With --check, compare curated records with their repositories: exit 0 when consistent, 1 when a record
-    is stale or disagrees, 2 for unreadable input. Nothing is fetched, run or written.
+    is stale or disagrees, 2 for unreadable input. Nothing is fetched, run or written. With --downloads,
+    write the download series from a clone of hugovk/top-pypi-packages (the only mode that writes; offline too).
     """
+    if downloads_mode:
+        _harvest_downloads(paths, data, check_mode)
+        return
     from datetime import UTC, datetime
 
     from fwgraph.graph import Sources, load, parse_file
@@ -309,3 +316,20 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | 
     click.echo(result.to_json() if fmt == "json" else result.to_turtle(), nl=fmt == "json")
     for text in result.disagreements:
         click.echo(f"disagreement: {text}", err=True)
+
+
+def _harvest_downloads(paths: tuple[Path, ...], data: Path | None, check_mode: bool) -> None:
+    """`fwgraph harvest --downloads REPO`: write data/downloads/ and data/downloads.ttl, print a summary."""
+    from fwgraph.graph import Sources
+    from fwgraph.harvest.downloads import harvest_downloads, records_graph, write
+
+    if len(paths) != 1 or check_mode:
+        raise click.UsageError("--downloads takes one repository (REPO), a clone of hugovk/top-pypi-packages")
+    try:
+        data_dir = Sources.at(data).root / "data"
+        result = harvest_downloads(paths[0], records_graph(data_dir), data_dir)
+    except (InputError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    write(result)
+    click.echo(result.summary(), nl=False)
