@@ -263,10 +263,11 @@ class Rights:
             names = " and ".join(self.mentioning_pages)
             return (f"hugovk/top-pypi-packages has no licence file; {names} mention a licence (at commit {head}): "
                     "read them for the terms.", [f"{UPSTREAM}/blob/{head}/{name}" for name in self.mentioning_pages])
-        pages = " nor ".join(self.silent_pages) or "any page"
-        return (f"hugovk/top-pypi-packages has no licence file, and neither {pages} states a licence (checked at "
-                f"commit {head}); the counts are republished as facts, each observation citing the file and commit "
-                "it was read from.", [f"{UPSTREAM}/blob/{head}/{name}" for name in self.silent_pages])
+        pages = {0: "", 1: f", and {''.join(self.silent_pages)} states no licence",
+                 2: f", and neither {' nor '.join(self.silent_pages)} states a licence"}[len(self.silent_pages)]
+        return (f"hugovk/top-pypi-packages has no licence file{pages} (checked at commit {head}); the counts are "
+                "republished as facts, each observation citing the file and commit it was read from.",
+                [f"{UPSTREAM}/blob/{head}/{name}" for name in self.silent_pages])
 
 
 def read_rights(repo: Repository, head: str) -> Rights:
@@ -274,7 +275,8 @@ def read_rights(repo: Repository, head: str) -> Rights:
     snapshot = repo.snapshot(head)
     names = sorted(name for name, is_dir in snapshot.listdir()
                    if not is_dir and name.upper().startswith(("LICENSE", "LICENCE", "COPYING")))
-    silent, mentioning = [], []
+    silent: list[str] = []
+    mentioning: list[str] = []
     for page in ("README.md", "index.html"):
         text = snapshot.text(page)
         if text is not None:
