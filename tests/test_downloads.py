@@ -1,4 +1,4 @@
-"""`fwgraph harvest --downloads` on a list repository built at test time, and the shipped download series."""
+"""`fwgraph downloads` on a list repository built at test time, and the shipped download series."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from fwgraph.harvest.downloads import harvest_downloads, monthly, parse_list, records_graph, top_list, write
+from fwgraph.harvest.downloads import (
+    DATASET_FILE,
+    harvest_downloads,
+    monthly,
+    parse_list,
+    records_graph,
+    stale,
+    top_list,
+    write,
+)
 from fwgraph.namespace import BASE, DOWNLOADS_IRI, FW, QB
 from tests.cli import fwgraph
 
@@ -60,17 +69,17 @@ def upstream(tmp_path):
     repo.close()
 
 
-def run(path: Path, tmp_path: Path):
-    return harvest_downloads(path, Graph().parse(data=RECORDS, format="turtle"), tmp_path / "data")
+def run(path: Path):
+    return harvest_downloads(path, Graph().parse(data=RECORDS, format="turtle"))
 
 
 def text(result, name: str) -> str:
-    return next(data for path, data in result.files.items() if path.name == name).decode()
+    return result.files[name].decode()
 
 
 def test_one_snapshot_per_month_the_last_of_it(upstream, tmp_path):
     path, commits = upstream
-    result = run(path, tmp_path)
+    result = run(path)
     assert [(s.day, s.commit, s.path) for s in result.snapshots] == [
         ("2024-03-29", commits["late-march"], OLD), ("2024-04-01", commits["april"], NEW)]
     assert any(commits["bare"] in note and "not a dated list" in note for note in result.skipped)
@@ -78,10 +87,10 @@ def test_one_snapshot_per_month_the_last_of_it(upstream, tmp_path):
 
 def test_the_generated_turtle(upstream, tmp_path):
     path, commits = upstream
-    result = run(path, tmp_path)
+    result = run(path)
     assert text(result, "flask.ttl") == f"""\
 # PyPI downloads of Flask (framework:flask, PyPI Flask): one observation per monthly snapshot of \
-hugovk/top-pypi-packages. Written by `fwgraph harvest --downloads`; do not edit.
+hugovk/top-pypi-packages. Written by `fwgraph downloads`; do not edit.
 @prefix qb:        <http://purl.org/linked-data/cube#> .
 @prefix fw:        <https://w3id.org/fwgraph/ns#> .
 @prefix xsd:       <http://www.w3.org/2001/XMLSchema#> .
@@ -108,7 +117,7 @@ hugovk/top-pypi-packages. Written by `fwgraph harvest --downloads`; do not edit.
 
 def test_a_project_not_in_the_list(upstream, tmp_path):
     path, commits = upstream
-    nevow = text(run(path, tmp_path), "nevow.ttl")
+    nevow = text(run(path), "nevow.ttl")
     assert """fw:project framework:nevow ;
     fw:snapshotDate "2024-04-01"^^xsd:date ;
     fw:inTopList false ;
@@ -120,17 +129,16 @@ def test_a_project_not_in_the_list(upstream, tmp_path):
 
 def test_names_are_compared_after_pep_503_normalisation(upstream, tmp_path):
     path, _ = upstream
-    wheezy = text(run(path, tmp_path), "wheezy-web.ttl")  # "wheezy.web" in the record, "Wheezy_Web" in the list
+    wheezy = text(run(path), "wheezy-web.ttl")  # "wheezy.web" in the record, "Wheezy_Web" in the list
     assert "fw:downloadCount 120 ;\n    fw:downloadRank 3 ;" in wheezy
     assert "fw:inTopList false ;\n    fw:downloadsBelow 60 ;" in wheezy  # April: not in the list
 
 
 def test_records_sharing_a_slug_get_a_file_each(upstream, tmp_path):
     path, _ = upstream
-    result = run(path, tmp_path)
-    names = sorted(p.name for p in result.files)
-    assert names == ["downloads.ttl", "flask.ttl", "nevow.ttl", "server-twisted-web.ttl", "twisted-web.ttl",
-                     "wheezy-web.ttl"]  # no file for the library, none for the record without a distribution
+    result = run(path)
+    assert sorted(result.files) == ["flask.ttl", "nevow.ttl", "pypi-downloads.ttl", "server-twisted-web.ttl",
+                                    "twisted-web.ttl", "wheezy-web.ttl"]  # none for the library or Karrigell
     server = text(result, "server-twisted-web.ttl")
     assert "<https://w3id.org/fwgraph/pypi-downloads/server-twisted-web/2024-04-01>" in server
     assert "fw:project server:twisted-web ;" in server
@@ -139,32 +147,32 @@ def test_records_sharing_a_slug_get_a_file_each(upstream, tmp_path):
 
 def test_the_files_parse_and_describe_the_data_set(upstream, tmp_path):
     path, commits = upstream
-    result = run(path, tmp_path)
+    result = run(path)
     graph = Graph()
     for data in result.files.values():
         graph.parse(data=data, format="turtle")
     assert len(set(graph.subjects(RDF.type, QB.Observation))) == result.observations == 10
     assert (DOWNLOADS_IRI, QB.structure, FW.pypiDownloadsStructure) in graph
-    dataset = text(result, "downloads.ttl")
+    dataset = text(result, DATASET_FILE)
     assert 'dcat:startDate "2024-03-29"^^xsd:date ; dcat:endDate "2024-04-01"^^xsd:date' in dataset
     assert f"has no licence file, and README.md states no licence (checked at commit {commits['april']})" in dataset
 
 
 def test_written_files_are_byte_stable_and_stale_ones_removed(upstream, tmp_path):
     path, _ = upstream
-    stale = tmp_path / "data" / "downloads" / "gone.ttl"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("# a record that no longer has a distribution\n")
-    first = run(path, tmp_path)
-    assert first.removed == [stale]
-    write(first)
-    written = {p: p.read_bytes() for p in sorted((tmp_path / "data").rglob("*.ttl"))}
-    again = run(path, tmp_path)
-    assert again.files == first.files and again.removed == []
-    assert written == {p: d for p, d in first.files.items()} and not stale.exists()
+    out = tmp_path / "downloads"
+    out.mkdir()
+    (out / "gone.ttl").write_text("# a record that no longer has a distribution\n")
+    first = run(path)
+    assert stale(first, out) == sorted([*first.files, "gone.ttl"])
+    written, removed = write(first, out)
+    assert len(written) == len(first.files) and removed == [out / "gone.ttl"]
+    assert {p.name: p.read_bytes() for p in out.glob("*.ttl")} == first.files
+    again = run(path)
+    assert again.files == first.files and stale(again, out) == [] and write(again, out) == ([], [])
 
 
-def test_the_command_writes_the_series(upstream, tmp_path):
+def test_the_command_writes_and_checks_the_series(upstream, tmp_path):
     path, _ = upstream
     root = tmp_path / "tree"
     (root / "ontology").mkdir(parents=True)
@@ -172,11 +180,14 @@ def test_the_command_writes_the_series(upstream, tmp_path):
     for kind in ("frameworks", "servers"):
         (root / "data" / kind).mkdir(parents=True)
     (root / "data" / "frameworks" / "flask.ttl").write_text(RECORDS)
-    out = fwgraph("harvest", "--downloads", path, "--data", root, check=True).stdout
-    assert "2 snapshots (2024-03-29 to 2024-04-01" in out and "never in the list: framework:nevow" in out
-    assert (root / "data" / "downloads" / "flask.ttl").is_file() and (root / "data" / "downloads.ttl").is_file()
+    assert fwgraph("downloads", "--repo", path, "--data", root, "--check").returncode == 1  # nothing written yet
+    out = fwgraph("downloads", "--repo", path, "--data", root, check=True).stdout
+    assert "2 snapshots (2024-03-29 to 2024-04-01)" in out and "never in the list: framework:nevow" in out
+    folder = root / "data" / "downloads"
+    assert (folder / "flask.ttl").is_file() and (folder / DATASET_FILE).is_file()
+    assert "up to date" in fwgraph("downloads", "--repo", path, "--data", root, "--check", check=True).stdout
     assert len(records_graph(root / "data")) == len(Graph().parse(data=RECORDS, format="turtle"))
-    assert fwgraph("harvest", "--downloads", tmp_path / "nothing", "--data", root).returncode == 2
+    assert fwgraph("downloads", "--repo", tmp_path, "--data", root).returncode == 2  # not a repository
 
 
 def test_list_forms():
@@ -200,7 +211,7 @@ def test_every_record_with_a_distribution_has_a_series(graph):
     observed = Counter(graph.value(o, FW.project) for o in graph.subjects(RDF.type, QB.Observation))
     assert set(observed) == records
     assert len(set(observed.values())) == 1, "every record has one observation per snapshot"
-    files = sorted((ROOT / "data" / "downloads").glob("*.ttl"))
+    files = sorted(p for p in (ROOT / "data" / "downloads").glob("*.ttl") if p.name != DATASET_FILE)
     assert len(files) == len(records)
     assert all(p.read_text(encoding="utf-8").startswith("# PyPI downloads of ") for p in files)
 

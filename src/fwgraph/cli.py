@@ -262,9 +262,6 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="REPO | [RECORDS...]")
 @click.option("--check", "check_mode", is_flag=True,
               help="Compare curated records (RECORDS, default: all shipped records) with their repositories.")
-@click.option("--downloads", "downloads_mode", is_flag=True,
-              help="REPO is a clone of hugovk/top-pypi-packages: write the monthly PyPI download series of every "
-                   "framework and server record into data/downloads/ (of --data, default: the source tree).")
 @click.option("--repos", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="With --check: the folder holding the repositories (OWNER+NAME[/repo], OWNER/NAME or NAME).")
 @click.option("--slug", default=None, help="The record's slug (default: found by PyPI name or repository).")
@@ -275,17 +272,13 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
               help="Count the release cadence up to this day (default: today).")
 @click.option("--timeout", default=120.0, show_default=True, type=float, help="Time limit per repository, seconds.")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
-def harvest(paths: tuple[Path, ...], check_mode: bool, downloads_mode: bool, repos: Path, slug: str | None,
-            repo_url: str | None, fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
+def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | None, repo_url: str | None,
+            fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
     """Derive a project's facts from its local git repository REPO, each with the file and commit that state it.
 
     With --check, compare curated records with their repositories: exit 0 when consistent, 1 when a record
-    is stale or disagrees, 2 for unreadable input. Nothing is fetched, run or written. With --downloads,
-    write the download series from a clone of hugovk/top-pypi-packages (the only mode that writes; offline too).
+    is stale or disagrees, 2 for unreadable input. Nothing is fetched, run or written.
     """
-    if downloads_mode:
-        _harvest_downloads(paths, data, check_mode)
-        return
     from datetime import UTC, datetime
 
     from fwgraph.graph import Sources, load, parse_file
@@ -318,18 +311,43 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, downloads_mode: bool, rep
         click.echo(f"disagreement: {text}", err=True)
 
 
-def _harvest_downloads(paths: tuple[Path, ...], data: Path | None, check_mode: bool) -> None:
-    """`fwgraph harvest --downloads REPO`: write data/downloads/ and data/downloads.ttl, print a summary."""
+@cli.command()
+@click.option("--repo", "repo", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A local clone of hugovk/top-pypi-packages (work tree or bare); its history is read from HEAD.")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/ and data/ (default: the shipped sources).")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write (default: data/downloads/ of --data); its .ttl files are the tool's.")
+@click.option("--check", "check_mode", is_flag=True,
+              help="Write nothing: exit 1 when the folder differs from what the clone gives.")
+def downloads(repo: Path, data: Path | None, out: Path | None, check_mode: bool) -> None:
+    """Write data/downloads/<slug>.ttl from the history of hugovk/top-pypi-packages at REPO: for every framework
+    and server record with a PyPI distribution, one qb:Observation per monthly snapshot of the list of the most
+    downloaded PyPI projects (its count and rank, or that it is not in the list); and the data set's description.
+    Read-only on REPO, offline, byte-stable. Exit 0 written (or, with --check, up to date), 1 stale with --check,
+    2 unreadable input.
+    """
     from fwgraph.graph import Sources
-    from fwgraph.harvest.downloads import harvest_downloads, records_graph, write
+    from fwgraph.harvest import downloads as dl
 
-    if len(paths) != 1 or check_mode:
-        raise click.UsageError("--downloads takes one repository (REPO), a clone of hugovk/top-pypi-packages")
     try:
-        data_dir = Sources.at(data).root / "data"
-        result = harvest_downloads(paths[0], records_graph(data_dir), data_dir)
+        root = Sources.at(data).root
+        result = dl.harvest_downloads(repo, dl.records_graph(root / "data"))
     except (InputError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
-    write(result)
-    click.echo(result.summary(), nl=False)
+    folder = out or root / "data" / "downloads"
+    for note in result.skipped:
+        click.echo(f"note: skipped {note}", err=True)
+    if check_mode:
+        differing = dl.stale(result, folder)
+        for name in differing:
+            click.echo(f"stale: {folder / name}")
+        click.echo(("up to date: " if not differing else f"{len(differing)} file(s) differ: ") + result.summary())
+        sys.exit(EXIT_INVALID if differing else EXIT_OK)
+    written, removed = dl.write(result, folder)
+    for path in written:
+        click.echo(f"wrote {path}")
+    for path in removed:
+        click.echo(f"removed {path}")
+    click.echo(result.summary())

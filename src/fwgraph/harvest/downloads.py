@@ -1,4 +1,4 @@
-"""`fwgraph harvest --downloads`: monthly PyPI download series (W3C Data Cube) from a clone of top-pypi-packages.
+"""`fwgraph downloads`: monthly PyPI download series (W3C Data Cube) from a clone of hugovk/top-pypi-packages.
 
 hugovk/top-pypi-packages commits a list of the most-downloaded PyPI projects over the last 30 days
 (``top-pypi-packages-30-days.json``: ``last_update`` and ``rows`` of ``{download_count, project}``, most
@@ -7,8 +7,9 @@ local clone (read with dulwich, offline), keeps one snapshot per calendar month 
 of that month), and writes for every framework and server record with a ``fw:pypiDistribution`` one file
 ``data/downloads/<slug>.ttl`` with one ``qb:Observation`` per snapshot: the count and rank when the project is
 in the list (names compared after PEP 503 normalisation), else ``fw:inTopList false`` with the smallest count in
-the list and its length. ``data/downloads.ttl`` describes the ``qb:DataSet``. The output depends only on the
-clone and the records: sorted, byte-stable, and files of records that no longer qualify are removed.
+the list and its length. ``data/downloads/pypi-downloads.ttl`` describes the ``qb:DataSet``. The output depends
+only on the clone and the records: sorted, byte-stable, and files of records that no longer qualify are removed
+(the folder is the tool's).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ MAX_LIST_BYTES = 64 << 20
 MONTH_RULE = ("one snapshot per calendar month of its last_update: when several commits of the first-parent "
               "history change the list within one month, the one with the latest last_update (on a tie, the later "
               "commit) is taken")
+#: The file describing the data set, beside the series (no record has this slug).
+DATASET_FILE = "pypi-downloads.ttl"
 #: The record kinds that get a download series, in the order their slugs are claimed.
 SERIES_KINDS = ("framework", "server")
 _PREFIXES = {"qb": "http://purl.org/linked-data/cube#", "fw": BASE + "ns#",
@@ -89,8 +92,7 @@ class DownloadsResult:
     head: str
     snapshots: list[TopList]
     series: list[Series]
-    files: dict[Path, bytes] = field(default_factory=dict)
-    removed: list[Path] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # by file name
     skipped: list[str] = field(default_factory=list)  # commits whose list file is not a snapshot, and why
 
     @property
@@ -103,9 +105,8 @@ class DownloadsResult:
     def summary(self) -> str:
         first, last = (self.snapshots[0].day, self.snapshots[-1].day) if self.snapshots else ("-", "-")
         never = ", ".join(f"{s.entry.kind}:{s.entry.slug}" for s in self.never_listed()) or "none"
-        return (f"{len(self.snapshots)} snapshots ({first} to {last}, upstream HEAD {self.head}), "
-                f"{len(self.series)} records, {self.observations} observations; wrote {len(self.files)} files, "
-                f"removed {len(self.removed)}; never in the list: {never}\n")
+        return (f"{len(self.snapshots)} snapshots ({first} to {last}) from hugovk/top-pypi-packages at {self.head}: "
+                f"{len(self.series)} records, {self.observations} observations; never in the list: {never}")
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -238,7 +239,7 @@ def series_file(series: Series, lists: list[TopList]) -> bytes:
     """The file of one record: a purpose line, the prefixes, one observation per snapshot by date."""
     entry = series.entry
     head = (f"# PyPI downloads of {series.label} ({entry.kind}:{entry.slug}, PyPI {entry.pypi}): one observation per "
-            "monthly snapshot of hugovk/top-pypi-packages. Written by `fwgraph harvest --downloads`; do not edit.\n")
+            "monthly snapshot of hugovk/top-pypi-packages. Written by `fwgraph downloads`; do not edit.\n")
     prefixes = _prefix_lines({entry.kind: f"{BASE}{entry.kind}/"})
     body = "\n".join(observation(series, item) for item in lists)
     return (head + prefixes + "\n" + body).encode("utf-8")
@@ -285,7 +286,7 @@ def read_rights(repo: Repository, head: str) -> Rights:
 
 
 def dataset_file(head: str, lists: list[TopList], series: list[Series], rights: Rights) -> bytes:
-    """``data/downloads.ttl``: the qb:DataSet, its structure, source, rights statement and snapshot range."""
+    """``pypi-downloads.ttl``: the qb:DataSet, its structure, source, rights statement and snapshot range."""
     first, last = lists[0].day, lists[-1].day
     sizes = sorted({t.size for t in lists})
     description = (
@@ -301,7 +302,7 @@ def dataset_file(head: str, lists: list[TopList], series: list[Series], rights: 
                               "prov": "http://www.w3.org/ns/prov#"})
     lines = [
         "# The PyPI download series (a W3C Data Cube data set): what it holds, its source and the snapshots it "
-        "covers. Written by `fwgraph harvest --downloads`; do not edit.",
+        "covers. Written by `fwgraph downloads`; do not edit.",
         prefixes,
         f"<{DOWNLOADS_IRI}> a qb:DataSet ;",
         '    rdfs:label "fwgraph PyPI downloads" ;',
@@ -324,8 +325,8 @@ def dataset_file(head: str, lists: list[TopList], series: list[Series], rights: 
 # ---------------------------------------------------------------------------------------------- running
 
 
-def harvest_downloads(repo_path: Path, graph: Graph, data_dir: Path) -> DownloadsResult:
-    """Read the clone at ``repo_path`` and compute the files under ``data_dir`` (nothing is written yet)."""
+def harvest_downloads(repo_path: Path, graph: Graph) -> DownloadsResult:
+    """Read the clone at ``repo_path`` and compute the files of ``data/downloads/`` (nothing is written)."""
     with Repository(Path(repo_path), limits=Limits(blob_bytes=MAX_LIST_BYTES)) as repo:
         head = repo.head()
         if head is None or not isinstance(repo.object(head), Commit):
@@ -338,21 +339,36 @@ def harvest_downloads(repo_path: Path, graph: Graph, data_dir: Path) -> Download
                          source=str(repo_path))
     series = series_of(graph)
     result = DownloadsResult(head=head, snapshots=lists, series=series, skipped=skipped)
-    folder = data_dir / "downloads"
-    result.files = {folder / f"{s.segment}.ttl": series_file(s, lists) for s in series}
-    result.files[data_dir / "downloads.ttl"] = dataset_file(head, lists, series, rights)
-    result.removed = sorted(p for p in folder.glob("*.ttl") if p not in result.files) if folder.is_dir() else []
+    result.files = {f"{s.segment}.ttl": series_file(s, lists) for s in series}
+    if DATASET_FILE in result.files:
+        raise InputError(f"a record's series would be named {DATASET_FILE}, the data set's file", source=DATASET_FILE)
+    result.files[DATASET_FILE] = dataset_file(head, lists, series, rights)
     return result
 
 
-def write(result: DownloadsResult) -> None:
-    """Write the files that changed and remove the series of records that no longer have one."""
-    for path, data in sorted(result.files.items()):
-        path.parent.mkdir(parents=True, exist_ok=True)
+def write(result: DownloadsResult, out: Path) -> tuple[list[Path], list[Path]]:
+    """Write the files into ``out`` and remove the .ttl files there that the run no longer writes (the folder
+    is the tool's); return (written, removed). A file whose bytes are unchanged is not rewritten."""
+    out.mkdir(parents=True, exist_ok=True)
+    written, removed = [], []
+    for name, data in sorted(result.files.items()):
+        path = out / name
         if not path.is_file() or path.read_bytes() != data:
             path.write_bytes(data)
-    for path in result.removed:
-        path.unlink()
+            written.append(path)
+    for path in sorted(out.glob("*.ttl")):
+        if path.name not in result.files:
+            path.unlink()
+            removed.append(path)
+    return written, removed
+
+
+def stale(result: DownloadsResult, out: Path) -> list[str]:
+    """The files of ``out`` that differ from the run's (changed, missing or extra), by name."""
+    present = {p.name for p in out.glob("*.ttl")} if out.is_dir() else set()
+    return [name for name in sorted(set(result.files) | present)
+            if name not in result.files or not (out / name).is_file()
+            or (out / name).read_bytes() != result.files[name]]
 
 
 def records_graph(data_dir: Path) -> Graph:
