@@ -683,3 +683,94 @@ def test_an_engine_crash_costs_a_worker_not_the_service():
         ok = requests.get(disk.sparql, params={"query": f"ASK {{ ?s ?p ?o }} # after {attempt}"}, timeout=30)
         assert ok.status_code == 200 and ok.json()["boolean"] is True
     alive(disk)
+
+
+# Issue 20: queries whose parse alone is unbounded work for pyoxigraph (it plans every form at query(), and
+# evaluates ASK eagerly): sent with no acceptable result format, they were parsed in the web process, on one
+# thread, with no time limit, and three of them stopped the server (with --store: every query took that path).
+HEAVY = {
+    "ask-values-cross-product": "ASK { " + " ".join(
+        f"VALUES ?v{i} {{ {' '.join(str(n) for n in range(400))} }}" for i in range(4))
+    + " FILTER(?v0 + ?v1 + ?v2 + ?v3 < 0) }",
+    "select-400-identical-patterns": "SELECT * WHERE { " + " ".join(["?s ?p ?o ."] * 400) + " }",
+}
+UNACCEPTABLE = {"format-bogus": ({"format": "bogus"}, {}), "turtle-for-select": ({}, {"Accept": "text/turtle"}),
+                "image-png": ({}, {"Accept": "image/png"})}
+
+
+def _heavy_then_cheap(srv, query: str, params: dict[str, str], headers: dict[str, str]) -> list[int]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(12) as pool:
+        heavy = [pool.submit(requests.get, srv.sparql, params={"query": query, **params}, headers=headers,
+                             timeout=60) for _ in range(3)]
+        time.sleep(0.5)
+        cheap = [pool.submit(requests.get, srv.sparql, params={"query": "ASK {}", **params}, headers=headers,
+                             timeout=60) for _ in range(8)]
+        health = requests.get(srv.url + "healthz", timeout=5)
+        assert health.status_code == 200
+        statuses = [f.result().status_code for f in heavy + cheap]
+    alive(srv)
+    assert requests.get(srv.sparql, params={"query": "ASK { ?s ?p ?o }"}, timeout=10).status_code == 200
+    return statuses
+
+
+@pytest.mark.parametrize("how", sorted(UNACCEPTABLE))
+@pytest.mark.parametrize("name", sorted(HEAVY))
+def test_work_for_an_unacceptable_format_is_bounded(name, how):
+    """Each heavy request ends at the time limit (503) or earlier; the cheap ones and /healthz are answered."""
+    srv = server("--timeout", "2")
+    params, headers = UNACCEPTABLE[how]
+    statuses = _heavy_then_cheap(srv, HEAVY[name], params, headers)
+    assert set(statuses[:3]) <= {503, 406}, statuses
+    assert set(statuses[3:]) <= {406, 503}, statuses
+
+
+def test_a_service_call_after_a_carriage_return_is_refused_and_makes_no_connection():
+    """``# x\\r`` ends a comment for the engine: the SERVICE after it is refused, and nothing connects."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    srv = server()
+    try:
+        for params in ({"format": "bogus"}, {}):
+            query = f"ASK {{ # x\rSERVICE <http://127.0.0.1:{port}/internal> {{ ?s ?p ?o }} }}"
+            answer = requests.get(srv.sparql, params={"query": query, **params}, timeout=30)
+            assert answer.status_code == 400
+            assert "SERVICE" in answer.text and "unreachable" not in answer.text.lower()
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+# Issue 20: a 2 KB query gave a 1.0 GB answer (REPLACE, CONCAT of long literals within the row cap).
+BIG = ("SELECT ?big WHERE { VALUES ?i { " + " ".join(map(str, range(100))) + " } VALUES ?j { "
+       + " ".join(map(str, range(100))) + ' } BIND(REPLACE("x", "x", "' + "y" * 1000 + '") AS ?s) '
+       "BIND(CONCAT(?s, ?s, ?s, ?s, ?s, ?s, ?s, ?s, ?s, ?s) AS ?big) }")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv", "html"])
+def test_no_answer_is_longer_than_the_byte_cap(fmt):
+    """10,000 rows of 10 KB (100 MB) are cut to the first rows that fit in MAX_ANSWER_BYTES, and say so."""
+    cap = 1024 * 1024
+    srv = server(env={"FWGRAPH_MAX_ANSWER_BYTES": str(cap)})
+    answer = requests.get(srv.sparql, params={"query": BIG, "format": fmt}, timeout=60)
+    assert answer.status_code == 200
+    assert 0 < len(answer.content) <= cap
+    assert answer.headers["X-Fwgraph-Truncated"] == "true"
+    assert answer.headers["X-Fwgraph-Max-Bytes"] == str(cap)
+    assert answer.content.count(b"y" * 1000) >= 50  # as many whole rows as fit, not an empty answer
+
+
+def test_a_graph_answer_is_cut_to_the_byte_cap_too():
+    cap = 256 * 1024
+    srv = server(env={"FWGRAPH_MAX_ANSWER_BYTES": str(cap)})
+    query = BIG.replace("SELECT ?big WHERE", "CONSTRUCT { ?x <urn:p> ?big } WHERE").replace(
+        "AS ?big) }", 'AS ?big) BIND(IRI(CONCAT("urn:x:", STR(?i), "-", STR(?j))) AS ?x) }')
+    answer = requests.get(srv.sparql, params={"query": query}, headers={"Accept": "application/n-triples"},
+                          timeout=60)
+    assert answer.status_code == 200 and len(answer.content) <= cap
+    assert answer.headers["X-Fwgraph-Truncated"] == "true"

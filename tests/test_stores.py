@@ -265,3 +265,15 @@ def test_the_readme_gives_the_tested_commands():
     assert f"fwgraph serve --dist dist --store '{VIRTUOSO_URL.format(port=8890)}'" in README
     assert re.search(r"apt-get install -y [^&]*\bvirtuoso-opensource\b", README)  # the test command installs it
     assert "Fuseki" not in README and "QLever" not in README  # only the tested engines are named
+
+
+def test_the_parse_before_a_store_is_bounded(store):
+    """Issue 20: every query is parsed here before it goes to the store, and pyoxigraph plans what it parses
+    (400 identical patterns: minutes): the parse runs in a killable worker, so three such queries end at the
+    time limit and the cheap ones and /healthz are answered meanwhile (it ran in the web process, unbounded)."""
+    from tests.test_safety import HEAVY, _heavy_then_cheap
+
+    srv = server("--store", store.url, "--timeout", "2")
+    statuses = _heavy_then_cheap(srv, HEAVY["select-400-identical-patterns"], {}, {})
+    assert set(statuses[:3]) <= {503}, statuses
+    assert set(statuses[3:]) <= {200, 503}, statuses

@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "THREADS": 8,  # threads per web server process
     "QUERY_TIMEOUT": 10.0,  # seconds a query may run before it is stopped
     "MAX_ROWS": 10_000,  # result rows (or triples) returned at most; truncation is signalled
+    "MAX_ANSWER_BYTES": 16 * 1024 * 1024,  # bytes of one query answer at most: cut to the rows that fit, signalled
     "MAX_QUERY_BYTES": 64 * 1024,  # longest query text accepted
     "MAX_BODY_BYTES": 1024 * 1024,  # largest request body (queries, contributions) accepted
     "QUERY_WORKERS": 2,  # processes that evaluate queries (each can be killed on timeout)
@@ -50,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
 
 _INT = {"BODIES_PER_CLIENT", "BODIES_TOTAL",
         "CACHE_BYTES", "CACHE_ENTRIES", "CACHE_ENTRY_BYTES", "CACHE_MAX_AGE", "DISK_STORE_BYTES", "HEADER_TIMEOUT",
+        "MAX_ANSWER_BYTES",
         "MAX_BODY_BYTES", "MAX_QUERY_BYTES", "MAX_ROWS", "PORT", "QUERIES_PER_CLIENT", "QUERY_WORKERS", "RATE_BURST",
         "SHUTDOWN_GRACE", "THREADS", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_RESULTS", "VALIDATE_MAX_TRIPLES",
         "VALIDATE_MEMORY", "WORKERS"}

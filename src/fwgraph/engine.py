@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -16,7 +14,7 @@ from rdflib import Graph
 from fwgraph.convert import to_ox
 from fwgraph.errors import QueryError
 from fwgraph.graph import load_store
-from fwgraph.results import QueryResult, capped, serialise
+from fwgraph.results import QueryResult, capped, serialise_within
 from fwgraph.sparql import PreparedQuery, prepare
 
 
@@ -29,6 +27,7 @@ class Answer:
     body: bytes
     truncated: bool = False
     message: str | None = None  # for errors (status >= 400)
+    cut_bytes: bool = False  # truncated by the byte cap (``truncated`` is then true too)
     line: int | None = None
     column: int | None = None
 
@@ -50,7 +49,11 @@ class Engine(Protocol):
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult: ...
 
-    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer: ...
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer: ...
+
+    def check(self, query: PreparedQuery) -> QueryError | None:
+        """The parser's error for ``query`` (line and column), or None when it parses; bounded like a query."""
+        ...
 
 
 class InProcessEngine:
@@ -62,14 +65,18 @@ class InProcessEngine:
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
         raise NotImplementedError
 
-    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str) -> Answer:
-        """The answer in format ``fmt`` (a short name), errors as a 400 answer."""
+    def check(self, query: PreparedQuery) -> QueryError | None:
+        """The parser's error for the query, or None: in this process, which has no time limit."""
+        return parse_error(query.text, getattr(self, "base_iri", None))
+
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
+        """The answer in format ``fmt`` (a short name), at most ``max_bytes`` long; errors as a 400 answer."""
         try:
             result = self.query(query, max_rows=max_rows)
         except QueryError as exc:
             return Answer.error(exc)
-        ctype, body = serialise(result, fmt, query=query.text, max_rows=max_rows)
-        return Answer(200, ctype, body, truncated=result.truncated)
+        ctype, body, cut = serialise_within(result, fmt, query=query.text, max_rows=max_rows, max_bytes=max_bytes)
+        return Answer(200, ctype, body, truncated=result.truncated or cut, cut_bytes=cut)
 
 
 def parser_error(exc: SyntaxError) -> QueryError:
@@ -83,50 +90,25 @@ def parser_error(exc: SyntaxError) -> QueryError:
     return QueryError(f"syntax error: {text}")
 
 
-_PARSER_STACK = 64 * 1024 * 1024  # the parse thread's stack: far past what a bounded query needs
-_parser: ThreadPoolExecutor | None = None
-_parser_lock = threading.Lock()
-_empty_store: ox.Store | None = None
+def parse_error(text: str, base_iri: str | None = None) -> QueryError | None:
+    """The parser's error for ``text`` (with line and column), or None when it parses, decided in this process.
 
+    pyoxigraph parses, plans and (for ASK) evaluates at ``query()``, with no time limit: only for the caller's
+    own queries (the CLI, an engine without workers); the server decides it in a killable worker
+    (``WorkerPool.check``).
 
-def _parse_thread() -> ThreadPoolExecutor:
-    """One thread with a large stack for parsing in a server process (server threads have small stacks)."""
-    global _parser, _empty_store
-    with _parser_lock:
-        if _parser is None:
-            _empty_store = ox.Store()
-            old = threading.stack_size(_PARSER_STACK)
-            try:
-                _parser = ThreadPoolExecutor(1, thread_name_prefix="fwgraph-parse")
-                _parser.submit(int).result()  # the thread starts now, while the large stack size is set
-            finally:
-                threading.stack_size(old)
-        return _parser
-
-
-def _parse_on_empty_store(text: str, base_iri: str | None) -> QueryError | None:
-    assert _empty_store is not None
+    >>> parse_error("SELECT * WHERE { ?s ?p }").line
+    1
+    >>> parse_error("ASK {}") is None
+    True
+    """
     try:
-        _empty_store.query(text, base_iri=base_iri)
+        ox.Store().query(text, base_iri=base_iri)
     except SyntaxError as exc:
         return parser_error(exc)
     except Exception:  # noqa: BLE001  (evaluation errors are not syntax errors)
         return None
     return None
-
-
-def syntax_error(text: str, base_iri: str | None = None) -> QueryError | None:
-    """The parser's error for ``text`` (with line and column), or None when it parses.
-
-    The query is evaluated on an empty store (instant) on a dedicated thread with a large stack, so a
-    deeply nested query that passed ``prepare``'s bounds still cannot overflow a server thread's stack.
-
-    >>> syntax_error("SELECT * WHERE { ?s ?p }").line
-    1
-    >>> syntax_error("ASK {}") is None
-    True
-    """
-    return _parse_thread().submit(_parse_on_empty_store, text, base_iri).result()
 
 
 class OxigraphEngine(InProcessEngine):
@@ -161,7 +143,8 @@ class OxigraphEngine(InProcessEngine):
         """The ontology and data of ``root`` (default: the shipped sources), parsed straight into the store."""
         return cls(load_store(root), version)
 
-    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+    def query(self, query: PreparedQuery, *, max_rows: int, max_bytes: int | None = None) -> QueryResult:
+        """The result, at most ``max_rows`` rows and (by its terms' sizes) ``max_bytes`` bytes."""
         try:
             result = self.store.query(query.text, base_iri=self.base_iri)
         except SyntaxError as exc:
@@ -170,10 +153,21 @@ class OxigraphEngine(InProcessEngine):
             return QueryResult(form="ask", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            rows, truncated = capped((tuple(s[i] for i in range(len(variables))) for s in result), max_rows)
+            rows, truncated = capped((tuple(s[i] for i in range(len(variables))) for s in result), max_rows,
+                                     max_bytes)
             return QueryResult(form="select", variables=variables, rows=rows, truncated=truncated)
-        triples, truncated = capped(result, max_rows)
+        triples, truncated = capped(result, max_rows, max_bytes)
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
+
+    def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
+        """The answer in format ``fmt``, at most ``max_bytes`` long (rows past the cap are never held)."""
+        try:
+            result = self.query(query, max_rows=max_rows, max_bytes=max_bytes)
+        except QueryError as exc:
+            return Answer.error(exc)
+        ctype, body, cut = serialise_within(result, fmt, query=query.text, max_rows=max_rows, max_bytes=max_bytes)
+        cut = cut or (result.truncated and max_bytes is not None and len(result) < max_rows)
+        return Answer(200, ctype, body, truncated=result.truncated or cut, cut_bytes=cut)
 
 
 class RdflibEngine(InProcessEngine):

@@ -27,6 +27,7 @@ runs in a separate process that the web process can SIGKILL.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -69,8 +70,13 @@ def _send(sock: socket.socket, header: dict[str, Any], body: bytes = b"") -> Non
     sock.sendall(_FRAME.pack(len(head), len(body)) + head + body)
 
 
-def _recv(sock: socket.socket) -> tuple[dict[str, Any], bytes]:
+_HEAD_ROOM = 64 * 1024  # a header's bytes beyond the body's cap (messages, content type)
+
+
+def _recv(sock: socket.socket, max_bytes: int | None = None) -> tuple[dict[str, Any], bytes]:
     hlen, blen = _FRAME.unpack(_recv_exact(sock, _FRAME.size))
+    if max_bytes is not None and (blen > max_bytes or hlen > _HEAD_ROOM):  # never from a sound worker
+        raise ValueError(f"a worker sent {blen} bytes, over the cap of {max_bytes}")
     head = json.loads(_recv_exact(sock, hlen))
     body = _recv_exact(sock, blen) if blen else b""
     return head, body
@@ -118,27 +124,76 @@ def isolate() -> dict[str, bool]:
     return done
 
 
-def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None = None) -> tuple[dict[str, Any], bytes]:
-    from fwgraph.results import serialise
+def _evaluate(engine: Any, text: str, max_rows: int, fmt: str, form: str | None = None,
+              max_bytes: int | None = None) -> tuple[dict[str, Any], bytes]:
     from fwgraph.sparql import PreparedQuery, prepare
 
     try:  # the web process has checked the query already when it sends its form
         prepared: PreparedQuery = PreparedQuery(text, form) if form else prepare(text)
-        native = _native(engine, prepared, max_rows, fmt)
+        native = _native(engine, prepared, max_rows, fmt, max_bytes)
         if native is not None:
             return {"s": 200, "t": native[0], "tr": False}, native[1]
-        result = engine.query(prepared, max_rows=max_rows)
-        ctype, body = serialise(result, fmt, query=text, max_rows=max_rows)
+        answer = engine.execute(prepared, max_rows=max_rows, fmt=fmt, max_bytes=max_bytes)
     except QueryError as exc:
         return {"s": 400, "m": exc.message, "l": exc.line, "c": exc.column}, b""
     except MemoryError:
         return {"s": 500, "m": "the query needed more memory than a query worker may use"}, b""
+    except OSError:  # pyoxigraph's I/O errors: a SERVICE call that got past the checks, found no network
+        return {"s": 400, "m": _NO_IO}, b""
     except Exception as exc:  # noqa: BLE001  (an engine error must not kill the worker)
         return {"s": 500, "m": f"query evaluation failed: {type(exc).__name__}: {exc}"}, b""
-    return {"s": 200, "t": ctype, "tr": result.truncated}, body
+    if answer.status != 200:
+        return {"s": answer.status, "m": answer.message, "l": answer.line, "c": answer.column}, b""
+    return {"s": 200, "t": answer.content_type, "tr": answer.truncated, "cb": answer.cut_bytes}, answer.body
 
 
-def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, bytes] | None:
+class _Capped(io.RawIOBase):
+    """A sink for the engine's serialiser that refuses more than ``limit`` bytes (it stops the serialiser)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise OverflowError("over the byte cap")
+        self.parts.append(bytes(data))
+        return len(data)
+
+
+#: The one answer to any I/O the engine attempted for a query. A SERVICE call can only get here past the
+#: checks, and the worker has no network: the message is the same whether a connection was tried or refused,
+#: so it tells nobody whether the call ran.
+_NO_IO = "the query needs something outside the dataset (federated queries are disabled here)"
+_EMPTY_STORE: list[Any] = []
+
+
+def _parse(text: str, base_iri: str) -> dict[str, Any]:
+    """Whether ``text`` parses: pyoxigraph parses (and plans, and for ASK evaluates) it on an empty store,
+    here in a killable worker with its time and memory limits, never in the web process."""
+    import pyoxigraph as ox
+
+    from fwgraph.engine import parser_error
+
+    if not _EMPTY_STORE:
+        _EMPTY_STORE.append(ox.Store())
+    try:
+        _EMPTY_STORE[0].query(text, base_iri=base_iri or None)
+    except SyntaxError as exc:
+        error = parser_error(exc)
+        return {"s": 400, "m": error.message, "l": error.line, "c": error.column}
+    except Exception:  # noqa: BLE001  (an evaluation error is no syntax error)
+        pass
+    return {"s": 200}
+
+
+def _native(engine: Any, prepared: Any, max_rows: int, fmt: str,
+            max_bytes: int | None = None) -> tuple[str, bytes] | None:
     """Oxigraph's own serialiser for SELECT results, with no Python row in between: directly when a final
     LIMIT keeps the result under the row cap; otherwise on the query bounded to one row over the cap, kept
     when it has no more rows than the cap (more: the general path cuts and flags the result)."""
@@ -158,7 +213,12 @@ def _native(engine: Any, prepared: Any, max_rows: int, fmt: str) -> tuple[str, b
         solutions = store.query(text, base_iri=getattr(engine, "base_iri", None))
     except SyntaxError:
         return None  # the general path reports the error with its position
-    body = solutions.serialize(format=native.ox_results())
+    sink = _Capped(max_bytes)  # past the byte cap the general path cuts the answer to what fits
+    try:
+        solutions.serialize(sink, format=native.ox_results())
+    except OverflowError:
+        return None
+    body = b"".join(sink.parts)
     if not exact:
         rows = row_count(body, native)
         if rows is None or rows > max_rows:
@@ -181,7 +241,13 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
         if head.get("op") == "status":
             _send(sock, {"s": 200, "isolation": isolation, "pid": os.getpid()})
             continue
-        reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"))
+        if head.get("op") == "parse":
+            try:
+                _send(sock, _parse(head["q"], head.get("b", "")))
+            except OSError:
+                os._exit(0)
+            continue
+        reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"), head.get("b"))
         retire = statm >= 0 and _private_bytes(statm) > baseline + _RETIRE_GROWTH
         if retire:  # a heavy query left this worker large: answer, then make way for a fresh fork
             reply["rt"] = True
@@ -217,8 +283,13 @@ def _zygote_main(dump: str, fd: int, base_iri: str = "") -> None:
     # A dump file is loaded here once and shared copy-on-write by the forked workers; an on-disk
     # store (a directory) is opened read-only by each worker after the fork instead, since a
     # RocksDB handle must not cross a fork; its pages are shared through the page cache.
-    on_disk = Path(dump).is_dir()
-    engine = None if on_disk else OxigraphEngine.from_file(dump, base_iri=base_iri)
+    on_disk = bool(dump) and Path(dump).is_dir()
+    if not dump:  # a pool that only parses (in front of a remote store): an empty store
+        import pyoxigraph as ox
+
+        engine: OxigraphEngine | None = OxigraphEngine(ox.Store(), base_iri=base_iri)
+    else:
+        engine = None if on_disk else OxigraphEngine.from_file(dump, base_iri=base_iri)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server's Ctrl-C is the web process's business
     ctrl.sendall(b"R")
@@ -469,11 +540,30 @@ class WorkerPool:
             raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
 
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
-                wait: float | None = None, form: str | None = None) -> Answer:
+                wait: float | None = None, form: str | None = None, max_bytes: int | None = None) -> Answer:
         """Evaluate ``text`` in a worker and return the serialised answer, or raise TimeLimitExceeded."""
+        head, body = self._call({"q": text, "n": max_rows, "f": fmt, "fm": form, "b": max_bytes}, timeout, wait,
+                                max_bytes)
+        status = int(head["s"])
+        if status != 200:
+            return Answer(status=status, content_type="", body=b"", message=head.get("m"),
+                          line=head.get("l"), column=head.get("c"))
+        return Answer(status=200, content_type=head["t"], body=body, truncated=bool(head.get("tr")),
+                      cut_bytes=bool(head.get("cb")))
+
+    def check(self, text: str, *, timeout: float | None = None) -> QueryError | None:
+        """The parser's error for ``text`` (with line and column), or None when it parses; decided in a worker
+        under the time limit (pyoxigraph plans, and for ASK evaluates, what it parses)."""
+        head, _ = self._call({"op": "parse", "q": text, "b": self.base_iri}, timeout, None)
+        if int(head["s"]) == 200:
+            return None
+        return QueryError(head.get("m") or "syntax error", line=head.get("l"), column=head.get("c"))
+
+    def _call(self, request: dict[str, Any], timeout: float | None, wait: float | None,
+              max_bytes: int | None = None) -> tuple[dict[str, Any], bytes]:
+        """One request to an idle worker and its answer, within the time limit (the worker is killed past it)."""
         limit = self.timeout if timeout is None else timeout
         worker = self._acquire(limit if wait is None else wait)
-        request = {"q": text, "n": max_rows, "f": fmt, "fm": form}
         try:
             _send(worker.sock, request)
         except OSError:  # the idle worker had died: replace it and try once more on a fresh one
@@ -489,7 +579,7 @@ class WorkerPool:
                                   "shortly") from None
         try:
             worker.sock.settimeout(limit)
-            head, body = _recv(worker.sock)
+            head, body = _recv(worker.sock, None if max_bytes is None else max_bytes + _HEAD_ROOM)
             worker.sock.settimeout(None)
         except TimeoutError:
             self.stats["killed"] += 1
@@ -506,11 +596,7 @@ class WorkerPool:
             self._replace(worker)
         else:
             self._idle.put(worker)
-        status = int(head["s"])
-        if status != 200:
-            return Answer(status=status, content_type="", body=b"", message=head.get("m"),
-                          line=head.get("l"), column=head.get("c"))
-        return Answer(status=200, content_type=head["t"], body=body, truncated=bool(head.get("tr")))
+        return head, body
 
     def worker_status(self) -> dict[str, Any]:
         """Ask one worker how it is isolated (for tests and diagnostics)."""
@@ -543,8 +629,11 @@ class PooledEngine:
     def timeout(self) -> float:
         return self.pool.timeout
 
-    def execute(self, query: Any, *, max_rows: int, fmt: str) -> Answer:
-        return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form)
+    def execute(self, query: Any, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
+        return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form, max_bytes=max_bytes)
+
+    def check(self, query: Any) -> QueryError | None:
+        return self.pool.check(query.text)
 
     def query(self, query: Any, *, max_rows: int) -> Any:
         """Run ``query`` in a worker and read its answer back as a QueryResult (pyoxigraph terms)."""

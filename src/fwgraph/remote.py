@@ -13,17 +13,20 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from typing import IO, Any, cast
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pyoxigraph as ox
+import SPARQLWrapper.Wrapper as _sparqlwrapper
 from SPARQLWrapper import GET, POST, POSTDIRECTLY, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from fwgraph import formats
-from fwgraph.engine import InProcessEngine, syntax_error
+from fwgraph.engine import InProcessEngine
 from fwgraph.errors import QueryError, StartError, TimeLimitExceeded, WorkerFailed
+from fwgraph.pool import WorkerPool
 from fwgraph.results import QueryResult, result_from_bytes
 from fwgraph.sparql import PreparedQuery
 
@@ -93,18 +96,28 @@ class _Body:
     """The store's answer as the parsers read it: a deadline on every read, the last bytes kept for
     diagnosis, and Virtuoso's blank-node labels made parseable (on the fly, across read boundaries)."""
 
-    def __init__(self, response: Any, deadline: float, limit: float, rewrite_bnodes: bool) -> None:
+    def __init__(self, response: Any, deadline: float, limit: float, rewrite_bnodes: bool,
+                 max_bytes: int | None = None) -> None:
         self.response = response
         self.deadline = deadline
         self.limit = limit
         self.rewrite = rewrite_bnodes
+        self.max_bytes = max_bytes
+        self.read_bytes = 0
         self.pending = b""
         self.tail = b""
 
     def read(self, size: int = -1) -> bytes:
-        if time.monotonic() > self.deadline:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
             raise TimeLimitExceeded(self.limit)
-        chunk = self.response.read(size if size and size > 0 else 65536)
+        _socket_timeout(self.response, remaining)
+        # read1: what one receive gives, so that the deadline is checked between receives (read(n) waits for n
+        # bytes, and a store trickling a byte a second held a thread for hours)
+        chunk = self.response.read1(size if size and size > 0 else 65536)
+        self.read_bytes += len(chunk)
+        if self.max_bytes is not None and self.read_bytes > self.max_bytes:
+            raise AnswerTooLarge(self.max_bytes)
         self.tail = (self.tail + chunk)[-512:]
         if not self.rewrite:
             return chunk
@@ -115,6 +128,35 @@ class _Body:
         keep = min(len(data), 64)  # a match cut by the read boundary is completed by the next read
         self.pending, data = data[len(data) - keep:], data[:len(data) - keep]
         return data or self.read(size)
+
+
+def _socket_timeout(response: Any, seconds: float) -> None:
+    """Every receive on the store's connection waits at most ``seconds`` (what is left of the time limit)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        try:
+            sock.settimeout(max(0.01, seconds))
+        except OSError:
+            pass
+
+
+class AnswerTooLarge(Exception):
+    """The store's answer ran past the byte limit before its rows did."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than the limit of {limit} bytes")
+        self.limit = limit
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """The store's endpoint answers itself: a redirect is an error, never followed (to wherever it points)."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        return None
+
+
+# SPARQLWrapper opens its requests with this module-level opener: one that follows no redirect.
+_sparqlwrapper.urlopener = urllib.request.build_opener(_NoRedirect).open  # type: ignore[assignment]
 
 
 class StoreClient:
@@ -212,7 +254,8 @@ class StoreClient:
             extra.append((dialect.rows_param, str(max_rows + 1)))
         return extra
 
-    def request(self, query: PreparedQuery, accept: str, max_rows: int) -> tuple[Any, _Body]:
+    def request(self, query: PreparedQuery, accept: str, max_rows: int,
+                max_bytes: int | None = None) -> tuple[Any, _Body]:
         """Send ``query``; the response (headers) and its body, read under the time limit."""
         start = time.monotonic()
         try:
@@ -227,18 +270,21 @@ class StoreClient:
         except (SPARQLWrapperException, OSError) as exc:
             if _timed_out(exc):
                 raise TimeLimitExceeded(self.timeout) from None
-            raise WorkerFailed(f"the SPARQL store at {self.endpoint} failed: {_reason(exc)}") from None
+            raise WorkerFailed(f"the SPARQL store failed: {_reason(exc)}") from None
         if response.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso: interrupted at the limit, answer partial
             response.close()
             raise TimeLimitExceeded(self.timeout)
-        body = _Body(response, start + self.timeout + 0.5, self.timeout, rewrite_bnodes=dialect.name == "virtuoso")
+        body = _Body(response, start + self.timeout + 0.5, self.timeout, rewrite_bnodes=dialect.name == "virtuoso",
+                     max_bytes=max_bytes)
         return response, body
 
     def failure(self, exc: BaseException, body: _Body) -> Exception:
         """What a broken answer means: the store stopped the query at its limit, or it failed."""
         if isinstance(exc, TimeLimitExceeded) or _timed_out(exc) or _CANCELLED.search(body.tail):
             return TimeLimitExceeded(self.timeout)
-        return WorkerFailed(f"the SPARQL store at {self.endpoint} sent an answer that cannot be read: {exc}")
+        if isinstance(exc, AnswerTooLarge):
+            return QueryError(f"{exc}: add a LIMIT, or select fewer or shorter values")
+        return WorkerFailed(f"the SPARQL store sent an answer that cannot be read: {exc}")
 
 
 def _timed_out(exc: BaseException) -> bool:
@@ -273,18 +319,41 @@ class RemoteEngine(InProcessEngine):
         self.url = url
         self.timeout = float(timeout)
         self.version = version
+        # The parse workers start now, with the server, not on the first query (whose time limit they would use).
+        self._parser: WorkerPool | None = WorkerPool("", 2, timeout=self.timeout)
+        #: bytes read from the store for one answer at most (past it: a 400 asking for a LIMIT); the answer
+        #: sent is cut to the service's byte cap after that, as the embedded engine's
+        self.max_bytes: int | None = None
+        self._parser_lock = threading.Lock()
+
+    def check(self, query: PreparedQuery) -> QueryError | None:
+        """The parser's error for the query, or None: decided by pyoxigraph in a killable, network-less worker
+        (it plans, and for ASK evaluates, what it parses: never in the web process, and never unbounded)."""
+        with self._parser_lock:
+            if self._parser is None:  # closed, then asked again
+                self._parser = WorkerPool("", 2, timeout=self.timeout)
+        return self._parser.check(query.text)
+
+    def close(self) -> None:
+        with self._parser_lock:
+            if self._parser is not None:
+                self._parser.close()
+                self._parser = None
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
-        error = syntax_error(query.text)  # parsed locally first, so errors carry line and column
+        error = self.check(query)  # parsed here first, so errors carry line and column
         if error is not None:
             raise error
-        response, body = self.client.request(query, _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT, max_rows)
+        response, body = self.client.request(query, _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT, max_rows,
+                                             self.max_bytes)
         try:
             result = result_from_bytes(query.form, cast(IO[bytes], body), max_rows=max_rows)
-        except (SyntaxError, OSError, TimeLimitExceeded) as exc:
+        except (SyntaxError, OSError, TimeLimitExceeded, AnswerTooLarge) as exc:
             raise self.client.failure(exc, body) from None
         finally:
             response.close()  # before the end of a capped answer: the store stops sending (and, streaming, working)
+        if query.form == "select" and result.form != "select":  # e.g. a redirect's or a proxy's other answer
+            raise WorkerFailed(f"the SPARQL store answered a {query.form.upper()} query with another form of result")
         if query.form == "ask" and result.boolean is None:  # Virtuoso 7 answers ASK as a one-column table
             return QueryResult(form="ask", boolean=any(row[0] is not None and row[0].value not in ("0", "false")
                                                        for row in result.rows))

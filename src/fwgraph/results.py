@@ -40,11 +40,25 @@ class QueryResult:
     def __len__(self) -> int:
         return len(self.triples) if self.is_graph else len(self.rows)
 
+    def head(self, n: int) -> QueryResult:
+        """The first ``n`` rows (or triples), flagged truncated."""
+        return QueryResult(form=self.form, variables=self.variables, rows=self.rows[:n], boolean=self.boolean,
+                           triples=self.triples[:n], truncated=True)
 
 
-def capped(iterable: Any, max_rows: int) -> tuple[list[Any], bool]:
-    """The first ``max_rows`` items, and whether there were more."""
-    items = list(itertools.islice(iterable, max_rows + 1))
+
+def capped(iterable: Any, max_rows: int, max_bytes: int | None = None) -> tuple[list[Any], bool]:
+    """The first ``max_rows`` items, and whether there were more; with ``max_bytes``, only as many as their
+    terms' sizes fit in it (a result of long literals stops there, not after 1 GB of rows in memory)."""
+    if max_bytes is None:
+        items = list(itertools.islice(iterable, max_rows + 1))
+    else:
+        items, total = [], 0
+        for item in itertools.islice(iterable, max_rows + 1):
+            total += sum(_term_bytes(t) for t in item) if isinstance(item, tuple) else _term_bytes(item)
+            if total > max_bytes:
+                return items, True
+            items.append(item)
     if len(items) > max_rows:
         return items[:max_rows], True
     return items, False
@@ -299,6 +313,50 @@ def _answer_format(fmt: Format | str) -> Format:
     return found
 
 
+def _term_bytes(term: Any) -> int:
+    """About how many bytes ``term`` takes in any answer format (its value, datatype or language)."""
+    if term is None:
+        return 0
+    if isinstance(term, ox.Triple):
+        return _term_bytes(term.subject) + _term_bytes(term.predicate) + _term_bytes(term.object)
+    size = len(term.value) + 8
+    if isinstance(term, ox.Literal):
+        size += len(term.datatype.value) + len(term.language or "")
+    return size
+
+
+def _within(items: list[Any], budget: int) -> int:
+    """How many of the first ``items`` (rows or triples) fit in ``budget`` bytes, by their terms' sizes."""
+    total = 0
+    for n, item in enumerate(items):
+        total += sum(_term_bytes(t) for t in item) if isinstance(item, tuple) else _term_bytes(item)
+        if total > budget:
+            return n
+    return len(items)
+
+
+def serialise_within(result: QueryResult, fmt: Format | str, *, query: str = "", max_rows: int | None = None,
+                     max_bytes: int | None = None) -> tuple[str, bytes, bool]:
+    """:func:`serialise`, cut to the first rows (or triples) whose answer fits in ``max_bytes``:
+    (Content-Type, body, whether the byte cap cut it). A 2 KB query can make a 1 GB answer (REPLACE, long
+    literals) within the row cap; the sizes of the terms tell, before anything is written, how many rows fit,
+    and halving while the written answer is still over (escapes, markup) ends in a few rounds.
+
+    >>> r = QueryResult(form="select", variables=["x"], rows=[(ox.Literal("a" * 1000),)] * 100)
+    >>> ctype, body, cut = serialise_within(r, "json", max_bytes=10_000)
+    >>> cut, len(body) <= 10_000, body.count(b'"value"')
+    (True, True, 9)
+    """
+    keep = len(result) if max_bytes is None else _within(result.triples if result.is_graph else result.rows,
+                                                            max_bytes)
+    cut = keep < len(result)
+    while True:
+        ctype, body = serialise(result.head(keep) if cut else result, fmt, query=query, max_rows=max_rows)
+        if max_bytes is None or len(body) <= max_bytes or keep == 0:
+            return ctype, body, cut
+        keep, cut = keep // 2, True
+
+
 def serialise(result: QueryResult, fmt: Format | str, *, query: str = "",
               max_rows: int | None = None) -> tuple[str, bytes]:
     """``result`` in output format ``fmt`` (a Format or its short name): (Content-Type, body).
@@ -312,7 +370,7 @@ def serialise(result: QueryResult, fmt: Format | str, *, query: str = "",
             raise ValueError(f"format {fmt.name!r} is not available for {result.form.upper()} results")
         body = graph_bytes(result.triples, fmt)
         if result.truncated and fmt in (formats.TURTLE, formats.NTRIPLES):
-            body = (f"# truncated: only the first {len(result.triples)} triples (row limit)\n").encode() + body
+            body = (f"# truncated: only the first {len(result.triples)} triples (answer limit)\n").encode() + body
         return fmt.content_type, body
     if fmt is formats.HTML:
         return fmt.content_type, to_html(result, query, max_rows)

@@ -100,6 +100,9 @@ class Service:
             engine = RemoteEngine(settings["STORE_URL"], timeout=float(settings.get("QUERY_TIMEOUT", 10)),
                                   version=dist.digest, post=str(settings.get("STORE_POST") or "auto"),
                                   dialect=str(settings.get("STORE_DIALECT") or "auto"))
+            # what is read from the store for one answer: the store's JSON or N-Triples of rows that may be
+            # cut to MAX_ANSWER_BYTES afterwards, with room for the formats' different overheads
+            engine.max_bytes = 4 * int(settings["MAX_ANSWER_BYTES"]) + 1024 * 1024
         elif int(settings.get("QUERY_WORKERS") or 0) > 0:
             # Queries run in killable worker processes forked from one zygote holding the store
             # (fwgraph.pool): the only way to stop a pyoxigraph query at the time limit.
@@ -245,6 +248,9 @@ class Service:
             (lim.maxRows, Literal(max_rows, datatype=XSD.integer), "result row limit",
              "Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned; longer results are truncated and "
              "flagged with the X-Fwgraph-Truncated: true header."),
+            (lim.maxAnswerBytes, Literal(int(cfg["MAX_ANSWER_BYTES"]), datatype=XSD.integer), "answer size limit",
+             "Most bytes of one answer; a longer one is cut to the first rows that fit and flagged with the "
+             "X-Fwgraph-Truncated: true and X-Fwgraph-Max-Bytes headers."),
             (lim.maxQueryBytes, Literal(max_query, datatype=XSD.integer), "query length limit",
              "Longest query text accepted, in bytes of UTF-8."),
             (lim.maxRequestBytes, Literal(max_body, datatype=XSD.integer), "request body limit",

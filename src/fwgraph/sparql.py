@@ -7,40 +7,125 @@ from dataclasses import dataclass
 
 from fwgraph.errors import QueryError, RefusedQuery
 
-# Comments, strings and IRIs are blanked out before keywords are looked for, so that a keyword
-# inside a literal or an IRI is not mistaken for one. Order matters: long strings first.
-_LEXEMES = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\x00-\x20]*>'
-    r"|#[^\n]*",
-)
-_WORD = re.compile(r"(?<![\w:?$\-])([A-Za-z_]+)(?![\w:\-])")
-# SPARQL lets \uXXXX / \UXXXXXXXX escapes appear anywhere in a query and decodes them before parsing
-# (SPARQL 1.1 Query, 19.2), so they are decoded here too: "\u0053ERVICE" is SERVICE.
+# One lexer for every check: the query is read as the engine (pyoxigraph's SPARQL grammar) reads it, and
+# comments, strings and IRIs are blanked out so that a keyword or a bracket inside them is not mistaken for
+# code. The terminals are the grammar's: a comment ends at CR or LF (SPARQL 1.1 Query 19.4, and pyoxigraph;
+# not at U+2028 or other Unicode breaks, which pyoxigraph does not take as line ends either), short strings
+# hold no CR or LF, escapes are only ECHAR and UCHAR, and a local name's "\#" is no comment. A "<" is an IRI
+# only where a term may start: inside an expression, after an operand, it is the less-than operator
+# (pyoxigraph's PEG parser decides the same way), so "FILTER(?a<((((1>0)" hides no bracket.
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_ECHAR = r"\\[tbnrf\\\"']"
+_TOKEN = re.compile(
+    r"(?P<ws>[ \t\r\n]+)"
+    r"|(?P<comment>#[^\r\n]*)"
+    rf'|(?P<lstr>"""(?:[^"\\]|{_ECHAR}|{_UCHAR}|"(?!""))*"""|\'\'\'(?:[^\'\\]|{_ECHAR}|{_UCHAR}|\'(?!\'\'))*\'\'\')'
+    rf'|(?P<str>"(?:[^"\\\r\n]|{_ECHAR}|{_UCHAR})*"|\'(?:[^\'\\\r\n]|{_ECHAR}|{_UCHAR})*\')'
+    r"|(?P<var>[?$]\w+)"
+    # a prefixed name, blank-node label or keyword, in one possessive run (linear: a long "a.a.a" is one token)
+    r"|(?P<name>(?:[^\W\d][\w.\-]*+)?:(?:[\w.\-:%]|\\[_~.\-!$&'()*+,;=/?#@%])*+|_:[\w.\-]++|[^\W\d][\w.\-]*+)"
+    r"|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+    r"|(?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)"
+    r"|(?P<other>.)", re.S)
+_IRI = re.compile(rf"<(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>")
+_OPERAND_END = frozenset(("var", "num", "str", "lstr", "iri", "pname", "lang", "true", "close"))
+_BLANKED = frozenset(("comment", "str", "lstr"))
+# SPARQL allows \uXXXX / \UXXXXXXXX escapes anywhere (SPARQL 1.1 Query, 19.2); pyoxigraph decodes them only in
+# strings and IRIs, other engines (behind --store) may decode them first: both readings are checked.
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _FORMS = {"SELECT": "select", "ASK": "ask", "CONSTRUCT": "construct", "DESCRIBE": "describe"}
 _UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+_WORD = re.compile(r"(?<![\w:?$\-])([A-Za-z_]+)(?![\w:\-])")
 
 
-def _blank(match: re.Match[str]) -> str:
-    text = match.group(0)
-    if text.startswith("<"):
-        return "<" + " " * (len(text) - 2) + ">" if len(text) > 1 else text
-    return re.sub(r"[^\n]", " ", text)
+def mask(text: str) -> str:
+    r"""``text`` with its comments, strings and IRIs blanked out (same length, same line breaks), read as the
+    engine reads it: what is left is the query's code, where every check looks for keywords and brackets.
+
+    >>> mask('ASK { # x\rSERVICE <http://a/> {} }')
+    'ASK {    \rSERVICE <         > {} }'
+    >>> mask('ASK { FILTER(?a<((1>0)) }')
+    'ASK { FILTER(?a<((1>0)) }'
+    >>> mask('ASK { ?s <p> "#}" }')
+    'ASK { ?s < >      }'
+    """
+    out: list[str] = []
+    stack: list[str] = []  # "e": an expression's brackets; "p": a pattern's or collection's
+    prev = ""  # the kind of the last token that is not a blank or a comment
+    prev_word = prev2_word = ""  # the last two such tokens, when they are keywords
+    pos, end = 0, len(text)
+    while pos < end:
+        m = None
+        if text[pos] == "<" and not (stack and stack[-1] == "e" and prev in _OPERAND_END):
+            m = _IRI.match(text, pos)
+        if m is not None:
+            kind = "iri"
+        else:
+            m = _TOKEN.match(text, pos)
+            assert m is not None  # "other" matches any character
+            kind = m.lastgroup or "other"
+            if kind == "name":
+                kind = "pname" if ":" in m.group(0) else "word"
+        token = m.group(0)
+        if kind in _BLANKED:
+            out.append(_blank_text(token))
+        elif kind == "iri":
+            out.append("<" + " " * (len(token) - 2) + ">")
+        else:
+            out.append(token)
+        pos = m.end()
+        if kind in ("ws", "comment"):
+            continue
+        word = token.rstrip(".").upper() if kind == "word" else ""
+        if kind == "word" and word in ("TRUE", "FALSE"):
+            kind = "true"
+        elif kind == "other":
+            if token == "(":
+                stack.append(_paren_kind(stack, prev, prev_word, prev2_word))
+            elif token in "{[":
+                stack.append("p")
+            elif token in ")]}":
+                if stack:
+                    stack.pop()
+                kind = "close" if token != "}" or (stack and stack[-1] == "e") else "other"
+        prev, prev2_word, prev_word = kind, prev_word, word
+    return "".join(out)
+
+
+def _paren_kind(stack: list[str], prev: str, prev_word: str, prev2_word: str) -> str:
+    """Whether a "(" opens an expression ("e") or a collection, VALUES row or path group ("p")."""
+    if stack and stack[-1] == "e":
+        return "e"  # a nested expression or a function's arguments
+    if prev == "word":
+        return "p" if prev_word in ("VALUES", "A") else "e"  # FILTER(, BIND(, STR(, ... ; VALUES (?a ?b)
+    if not stack:
+        return "e"  # SELECT (... AS ?x), GROUP BY (...), ORDER BY (...), HAVING (...)
+    if prev in ("iri", "pname") and prev2_word == "FILTER":
+        return "e"  # FILTER <fn>(...)
+    return "p"  # a collection, or a group in a property path
+
+
+def _blank_text(text: str) -> str:
+    return re.sub(r"[^\r\n]", " ", text)
 
 
 def decode_codepoints(text: str) -> str:
-    """Decode SPARQL codepoint escapes the way the query parser does before it tokenises."""
+    """Decode SPARQL codepoint escapes everywhere, as an engine may do before it tokenises."""
     return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+def readings(text: str) -> list[tuple[str, str]]:
+    """``(text, code)`` for every way an engine may read the query: as pyoxigraph does, and, when it holds
+    codepoint escapes, with them decoded first; ``code`` is the text masked by :func:`mask`."""
+    if "\\u" in text or "\\U" in text:
+        decoded = decode_codepoints(text)
+        return [(text, mask(text)), (decoded, mask(decoded))]
+    return [(text, mask(text))]
 
 
 def keywords(text: str) -> list[tuple[str, int]]:
     """Bare words of ``text`` outside comments, strings and IRIs, upper-cased, with their offsets."""
-    stripped = _LEXEMES.sub(_blank, decode_codepoints(text))
-    return [(m.group(1).upper(), m.start(1)) for m in _WORD.finditer(stripped)]
+    return [(m.group(1).upper(), m.start(1)) for m in _WORD.finditer(mask(text))]
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -75,35 +160,45 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
     quick = _quick_form(text)
     if quick is not None:
         return PreparedQuery(text=text, form=quick)
-    words = keywords(text)
     form = None
+    for n, (source, code) in enumerate(readings(text)):
+        words = [(m.group(1).upper(), m.start(1)) for m in _WORD.finditer(code)]
+        if n == 0:  # the engine's reading decides the form
+            form = _form(words, source)
+        _refuse(words, source, allow_dataset)
+    assert form is not None
+    return PreparedQuery(text=text, form=form)
+
+
+def _form(words: list[tuple[str, int]], source: str) -> str:
     for word, offset in words:
         if word in ("PREFIX", "BASE"):
             continue
         if word in _UPDATES:
-            line, col = _line_col(text, offset)
+            line, col = _line_col(source, offset)
             raise RefusedQuery(
                 f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint", line=line, column=col,
                 reason="update")
         if word in _FORMS:
-            form = _FORMS[word]
+            return _FORMS[word]
         break
-    if form is None:
-        raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue")
+    raise QueryError("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE after the prologue")
+
+
+def _refuse(words: list[tuple[str, int]], source: str, allow_dataset: bool) -> None:
     for word, offset in words:
         if word == "SERVICE":
-            line, col = _line_col(text, offset)
+            line, col = _line_col(source, offset)
             raise RefusedQuery("SERVICE (federated query) is disabled: this endpoint never contacts other "
                                "services", line=line, column=col, reason="service")
         if word == "FROM" and not allow_dataset:
-            line, col = _line_col(text, offset)
+            line, col = _line_col(source, offset)
             raise RefusedQuery("FROM / FROM NAMED are not supported: the dataset has one default graph and "
                                "remote graphs are never loaded", line=line, column=col, reason="dataset")
-        if word in _UPDATES and word not in ("WITH",) and _looks_like_update(words, word):
-            line, col = _line_col(text, offset)
+        if word in _UPDATES and _looks_like_update(words, word):
+            line, col = _line_col(source, offset)
             raise RefusedQuery(f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint",
                                line=line, column=col, reason="update")
-    return PreparedQuery(text=text, form=form)
 
 
 #: Deepest nesting of (), {} and [] accepted, and most chained operators or UNIONs in one group. Parsers
@@ -136,7 +231,11 @@ def check_structure(text: str) -> None:
             and text.count("(") + text.count("{") + text.count("[") <= MAX_DEPTH
             and sum(text.count(c) for c in _OPERATOR_CHARS) + text.upper().count("UNION") <= MAX_CHAIN):
         return
-    stripped = _LEXEMES.sub(_blank, decode_codepoints(text))
+    for _, code in readings(text):
+        _check_code(code)
+
+
+def _check_code(stripped: str) -> None:
     counts = [0]
     for m in _STRUCTURE.finditer(stripped):
         bracket, operator = m.group(1), m.group(2)
@@ -164,7 +263,7 @@ _REFUSED_WORDS = ("SERVICE", "FROM", "\\U", *sorted(_UPDATES))
 # Possessive quantifiers (``*+``): no backtracking, so matching is linear in the text's length whatever it
 # holds (a plain ``(?:\s+|...)*`` backtracks exponentially on a run of blanks that does not end in a query).
 _PROLOGUE = re.compile(
-    r"(?:\s++|#[^\n]*+|PREFIX\s*+[A-Za-z0-9_.\-]*+:\s*+<[^<>\"{}|^`\\\x00-\x20]*+>"
+    r"(?:\s++|#[^\r\n]*+|PREFIX\s*+[A-Za-z0-9_.\-]*+:\s*+<[^<>\"{}|^`\\\x00-\x20]*+>"
     r"|BASE\s*+<[^<>\"{}|^`\\\x00-\x20]*+>)*+"
     r"(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![A-Za-z0-9_:\-])", re.I)
 
@@ -200,7 +299,7 @@ def bounded(text: str, cap: int) -> tuple[str, bool] | None:
     ``text``: ``(text, True)`` when its final LIMIT already keeps the result within ``cap`` rows; else
     ``(text', False)`` with the final LIMIT lowered or added to ``cap + 1`` (the first rows are the original's,
     and more than ``cap`` of them means the cap was reached); None when the text cannot be rewritten safely (a
-    trailing VALUES block, codepoint escapes, a LIMIT past 64 bits) or has no place for a LIMIT.
+    trailing VALUES block, a LIMIT past 64 bits) or has no place for a LIMIT.
 
     >>> bounded("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 10", 10)
     ('SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 10', True)
@@ -219,17 +318,15 @@ def bounded(text: str, cap: int) -> tuple[str, bool] | None:
     >>> bounded("SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }", 10)
     ('SELECT * WHERE { VALUES ?s { <a:b> } ?s ?p ?o }\nLIMIT 11', False)
     """
-    decoded = decode_codepoints(text)
-    # Comments, strings and IRIs blanked out: "# } LIMIT 5" is no limit, a "{" in a string no group.
-    stripped = _LEXEMES.sub(_blank, decoded)
+    # Comments, strings and IRIs blanked out as the engine reads them: "# } LIMIT 5" is no limit, a "{" in a
+    # string no group (this runs in the worker, on pyoxigraph: its reading is the one that counts).
+    stripped = mask(text)
     m = _FINAL_LIMIT.search(stripped)
     group = (1 if m.group(1) else 2) if m else 0
     if m and len(m.group(group)) > 18:  # past a 64-bit count: the engine's own answer (and no huge int to convert)
         return None
     if m and int(m.group(group)) <= cap:
         return text, True
-    if decoded != text:  # positions in the decoded text are not positions in ``text``
-        return None
     depth = 0
     for token in _BRACE_OR_VALUES.finditer(stripped):  # VALUES outside every group: the trailing block
         brace = token.group(0)

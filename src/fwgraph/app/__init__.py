@@ -54,7 +54,8 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     @app.get("/healthz")
     def _healthz():  # liveness for load balancers: cheap, never cached; the limits in force as JSON
         if http.negotiate(HEALTH_OFFERS, format_param="") == (formats.JSON.media_type, formats.JSON):
-            limits = {k.lower(): settings[k] for k in ("QUERY_TIMEOUT", "MAX_ROWS", "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
+            limits = {k.lower(): settings[k] for k in ("QUERY_TIMEOUT", "MAX_ROWS", "MAX_ANSWER_BYTES",
+                                                      "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
                                                       "CACHE_ENTRIES", "CACHE_BYTES", "CACHE_ENTRY_BYTES",
                                                       "RATE_LIMIT", "RATE_BURST", "BODIES_PER_CLIENT")}
             limits["bodies_total"] = bodies_total(settings)

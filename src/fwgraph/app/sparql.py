@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, request
@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from fwgraph import formats
 from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
 from fwgraph.app.ratelimit import ClientSlots, client_address
-from fwgraph.engine import Answer, syntax_error
+from fwgraph.engine import Answer
 from fwgraph.errors import QueryError, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.results import rdf_bytes
 from fwgraph.service import query_base
@@ -92,6 +92,7 @@ class _Endpoint:
         self.version = str(self.engine.version or self.service.etag)
         self.base_iri = query_base(self.service.settings)
         self.max_rows = int(cfg["FWGRAPH_MAX_ROWS"])
+        self.max_answer_bytes = int(cfg["FWGRAPH_MAX_ANSWER_BYTES"])
         self.max_query_bytes = int(cfg["FWGRAPH_MAX_QUERY_BYTES"])
         self.max_body_bytes = int(cfg["FWGRAPH_MAX_BODY_BYTES"])
         self.max_age = int(cfg["FWGRAPH_CACHE_MAX_AGE"])
@@ -156,6 +157,27 @@ def query_failure(exc: QueryError, accept: str, method: str) -> Outcome:
     return failure(status, where + exc.message, accept, line=exc.line, column=exc.column)
 
 
+T = TypeVar("T")
+
+
+def _bounded(state: _Endpoint, client: str, accept: str, work: Callable[[], T]) -> T | Outcome:
+    """``work`` (the engine's) in one of the client's query slots, its limits answered as 503: the result, or
+    the failure to send."""
+    try:
+        with state.slots.slot(client) as allowed:
+            if not allowed:
+                return failure(503, f"you already have {state.slots.per_client} queries running here; send "
+                                    "the next one when one of them has answered", accept, retry_after=1)
+            return work()
+    except TimeLimitExceeded as exc:
+        return failure(503, f"{exc}; simplify the query or add a LIMIT", accept,
+                       retry_after=int(round(exc.limit)), limit_seconds=exc.limit)
+    except (ServiceBusy, WorkStopped) as exc:  # a limit reached (or an engine crash): refused, service goes on
+        return failure(503, str(exc), accept, retry_after=1)
+    except WorkerFailed as exc:
+        return failure(500, str(exc), accept)
+
+
 def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_param: str,
              if_none_match: str | None, client: str) -> Outcome:
     """One protocol request whose query text and parameters are known: check, negotiate, answer from the
@@ -165,8 +187,10 @@ def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_pa
         return query_failure(prepared, accept, method)
     choices = GRAPH_OFFERS if prepared.is_graph else SELECT_OFFERS
     chosen = formats.negotiate(choices, accept, format_param)
-    if chosen is None:
-        syntax = syntax_error(text, state.base_iri)  # a malformed query is a 400 whatever the client accepts
+    if chosen is None:  # a malformed query is a 400 whatever the client accepts: parsed in a worker, bounded
+        syntax = _bounded(state, client, accept, lambda: state.engine.check(prepared))
+        if isinstance(syntax, tuple):
+            return syntax
         if syntax is not None:
             return query_failure(syntax, accept, method)
         kinds = formats.RDF_FORMATS if prepared.is_graph else (*formats.RESULT_FORMATS, formats.HTML)
@@ -179,19 +203,11 @@ def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_pa
         etag = state.etag(text, fmt)
         if method == "GET" and etag_matches(if_none_match, etag):
             return state.not_modified(etag)
-        try:
-            with state.slots.slot(client) as allowed:
-                if not allowed:
-                    return failure(503, f"you already have {state.slots.per_client} queries running here; send "
-                                        "the next one when one of them has answered", accept, retry_after=1)
-                answer = state.engine.execute(prepared, max_rows=state.max_rows, fmt=fmt)
-        except TimeLimitExceeded as exc:
-            return failure(503, f"{exc}; simplify the query or add a LIMIT", accept,
-                           retry_after=int(round(exc.limit)), limit_seconds=exc.limit)
-        except (ServiceBusy, WorkStopped) as exc:  # a limit reached (or an engine crash): refused, service goes on
-            return failure(503, str(exc), accept, retry_after=1)
-        except WorkerFailed as exc:
-            return failure(500, str(exc), accept)
+        answer = _bounded(state, client, accept,
+                          lambda: state.engine.execute(prepared, max_rows=state.max_rows, fmt=fmt,
+                                                       max_bytes=state.max_answer_bytes))
+        if isinstance(answer, tuple):
+            return answer
         if answer.status in (200, 400):  # deterministic for this data version: cache it
             state.cache.put(key, (answer, etag))
     else:
@@ -208,6 +224,8 @@ def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_pa
         headers += [("ETag", f'"{etag}"'), ("Cache-Control", state.cache_control)]
     if answer.truncated:
         headers += [("X-Fwgraph-Truncated", "true"), ("X-SPARQL-MaxRows", str(state.max_rows))]
+    if answer.cut_bytes:
+        headers.append(("X-Fwgraph-Max-Bytes", str(state.max_answer_bytes)))
     return 200, headers, answer.body
 
 
