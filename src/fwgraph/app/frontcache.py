@@ -17,6 +17,16 @@ from typing import Any
 _KEEP_ON_304 = {"etag", "cache-control", "vary", "content-location", "expires"}
 
 
+def _holds(environ: dict[str, Any], etag: str | None) -> bool:
+    """Whether the request's If-None-Match names ``etag`` (or is ``*``): the client holds the answer."""
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    return bool(match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))))
+
+
+def _kept_on_304(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [h for h in headers if h[0].lower() in _KEEP_ON_304 or h[0].lower().startswith("access-control-")]
+
+
 class FrontCache:
     """WSGI middleware: cache public 200 GET answers of ``app`` (bounded LRU)."""
 
@@ -66,6 +76,13 @@ class FrontCache:
         length = fields.get("content-length")
         if (not status.startswith("200") or "public" not in fields.get("cache-control", "")
                 or "set-cookie" in fields or (length is not None and int(length) > self.max_entry_bytes)):
+            if status.startswith("200") and _holds(environ, fields.get("etag")):
+                # The app never saw the condition: apply it here, or a client holding a large dump gets it again.
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                start_response("304 Not Modified", _kept_on_304(headers))
+                return [b""]
             start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
             return result
         try:
@@ -83,10 +100,8 @@ class FrontCache:
     def _answer(entry: tuple[str, list[tuple[str, str]], bytes, str | None], environ: dict[str, Any],
                 start_response: Callable, method: str) -> Iterable[bytes]:
         status, headers, body, etag = entry
-        match = environ.get("HTTP_IF_NONE_MATCH")
-        if match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))):
-            start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
-                                                or h[0].lower().startswith("access-control-")])
+        if _holds(environ, etag):
+            start_response("304 Not Modified", _kept_on_304(headers))
             return [b""]
         start_response(status, headers)
         return [b""] if method == "HEAD" else [body]
