@@ -45,6 +45,14 @@ def test_public_answers_are_served_from_the_cache():
     assert calls == ["/a"]
 
 
+def test_a_conditional_request_for_an_answer_too_large_to_keep_gets_a_304():
+    calls = []
+    cache = FrontCache(_app(calls), entries=10, max_entry_bytes=2)  # every answer is too large to keep
+    status, headers, body = _get(cache, "/a", if_none_match='"/a"')
+    assert status.startswith("304") and body == b"" and headers["ETag"] == '"/a"' and "Content-Length" not in headers
+    assert _get(cache, "/a", if_none_match='"/b"')[0].startswith("200") and calls == ["/a", "/a"]
+
+
 def test_private_errors_and_posts_are_never_kept():
     calls = []
     cache = FrontCache(_app(calls), entries=10)

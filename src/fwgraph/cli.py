@@ -357,3 +357,45 @@ def advisories(repo: Path, data: Path | None, out: Path | None, no_libraries: bo
     for path in removed:
         click.echo(f"removed {path}")
     click.echo(summary)
+
+
+@cli.command()
+@click.option("--repo", "repo", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A local clone of hugovk/top-pypi-packages (work tree or bare); its history is read from HEAD.")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/ and data/ (default: the shipped sources).")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write (default: data/downloads/ of --data); its .ttl files are the tool's.")
+@click.option("--check", "check_mode", is_flag=True,
+              help="Write nothing: exit 1 when the folder differs from what the clone gives.")
+def downloads(repo: Path, data: Path | None, out: Path | None, check_mode: bool) -> None:
+    """Write data/downloads/<slug>.ttl from the history of hugovk/top-pypi-packages at REPO: for every framework
+    and server record with a PyPI distribution, one qb:Observation per monthly snapshot of the list of the most
+    downloaded PyPI projects (its count and rank, or that it is not in the list); and the data set's description.
+    Read-only on REPO, offline, byte-stable. Exit 0 written (or, with --check, up to date), 1 stale with --check,
+    2 unreadable input.
+    """
+    from fwgraph.graph import Sources
+    from fwgraph.harvest import downloads as dl
+
+    try:
+        root = Sources.at(data).root
+        result = dl.harvest_downloads(repo, dl.records_graph(root / "data"))
+    except (InputError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    folder = out or root / "data" / "downloads"
+    for note in result.skipped:
+        click.echo(f"note: skipped {note}", err=True)
+    if check_mode:
+        differing = dl.stale(result, folder)
+        for name in differing:
+            click.echo(f"stale: {folder / name}")
+        click.echo(("up to date: " if not differing else f"{len(differing)} file(s) differ: ") + result.summary())
+        sys.exit(EXIT_INVALID if differing else EXIT_OK)
+    written, removed = dl.write(result, folder)
+    for path in written:
+        click.echo(f"wrote {path}")
+    for path in removed:
+        click.echo(f"removed {path}")
+    click.echo(result.summary())

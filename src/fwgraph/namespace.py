@@ -100,6 +100,16 @@ class FW(DefinedNamespace):
     supportLevel: URIRef
     viaPackage: URIRef
 
+    # The PyPI download series (W3C Data Cube): its structure, dimensions, measure and attributes.
+    pypiDownloadsStructure: URIRef
+    project: URIRef
+    snapshotDate: URIRef
+    downloadCount: URIRef
+    downloadRank: URIRef
+    inTopList: URIRef
+    downloadsBelow: URIRef
+    topListSize: URIRef
+
 
 class DCAT3(DefinedNamespace):
     """The DCAT 3 terms rdflib's DCAT namespace lacks (versions), and the ones used with them."""
@@ -118,6 +128,8 @@ FWSH = Namespace(BASE + "shapes#")
 ONTOLOGY_IRI = URIRef(BASE + "ns")
 SHAPES_IRI = URIRef(BASE + "shapes")
 DATASET_IRI = URIRef(BASE + "dataset")
+#: The qb:DataSet of monthly PyPI downloads; its observations are ``DOWNLOADS_IRI/<slug>/<YYYY-MM-DD>``.
+DOWNLOADS_IRI = URIRef(BASE + "pypi-downloads")
 CONTEXT_IRI = BASE + "context.jsonld"
 WD = Namespace("http://www.wikidata.org/entity/")
 DBR = Namespace("http://dbpedia.org/resource/")
@@ -128,6 +140,8 @@ ADMS = Namespace("http://www.w3.org/ns/adms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
+#: The W3C RDF Data Cube vocabulary (the PyPI download series).
+QB = Namespace("http://purl.org/linked-data/cube#")
 
 #: Prefixes used in serialisations, query editors and the JSON-LD context.
 PREFIXES: dict[str, str] = {
@@ -156,6 +170,7 @@ PREFIXES: dict[str, str] = {
     "dbr": str(DBR),
     "spdx": str(SPDX),
     "foaf": str(FOAF),
+    "qb": str(QB),
 }
 
 

@@ -208,7 +208,7 @@ PROTECTED_NAMESPACES = (
     "http://www.w3.org/2001/XMLSchema#", "http://usefulinc.com/ns/doap#", "http://purl.org/dc/terms/",
     "http://purl.org/dc/elements/1.1/", "https://schema.org/", "http://schema.org/", "http://www.w3.org/ns/prov#",
     "http://www.w3.org/ns/dcat#", "http://rdfs.org/ns/void#", "https://codemeta.github.io/terms/",
-    "http://xmlns.com/foaf/0.1/", "http://spdx.org/rdf/terms#",
+    "http://xmlns.com/foaf/0.1/", "http://spdx.org/rdf/terms#", "http://purl.org/linked-data/cube#",
 )
 #: Predicates that define classes, properties or shapes: never accepted in a contribution.
 SCHEMA_PREDICATES = frozenset(URIRef(p) for p in (
