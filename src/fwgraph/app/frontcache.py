@@ -17,16 +17,6 @@ from typing import Any
 _KEEP_ON_304 = {"etag", "cache-control", "vary", "content-location", "expires"}
 
 
-def _holds(environ: dict[str, Any], etag: str | None) -> bool:
-    """Whether the request's If-None-Match names ``etag`` (or is ``*``): the client holds the answer."""
-    match = environ.get("HTTP_IF_NONE_MATCH")
-    return bool(match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))))
-
-
-def _kept_on_304(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [h for h in headers if h[0].lower() in _KEEP_ON_304 or h[0].lower().startswith("access-control-")]
-
-
 class FrontCache:
     """WSGI middleware: cache public 200 GET answers of ``app`` (bounded LRU)."""
 
