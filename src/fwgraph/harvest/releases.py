@@ -9,6 +9,7 @@ maintenance status derived from it follow the rule in STATUS_RULE.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -95,13 +96,26 @@ class Releases:
 
     def status(self, as_of: date) -> str:
         """The maintenance status by STATUS_RULE."""
-        cadence = self.cadence(as_of)
-        since_commit = cadence["days_since_last_commit"]
-        if cadence["releases_last_12_months"]:
-            return "active"
-        if cadence["releases_last_24_months"] or (since_commit is not None and since_commit < 365):
-            return "slow"
-        return "unmaintained"
+        return derive_status([r.date for r in self.releases], self.last_commit, as_of)
+
+
+def derive_status(release_days: Iterable[date], last_commit: date | None, as_of: date) -> str:
+    """The maintenance status by STATUS_RULE from the days of the releases and of the newest commit, as of a day."""
+    days = [d for d in release_days if d <= as_of]
+    if any(as_of - timedelta(days=365) < d for d in days):
+        return "active"
+    if any(as_of - timedelta(days=730) < d for d in days) or (
+            last_commit is not None and (as_of - last_commit).days < 365):
+        return "slow"
+    return "unmaintained"
+
+
+def status_span(releases: Iterable[tuple[date, date]], last_commit: date | None, as_of: date) -> set[str]:
+    """Every status STATUS_RULE gives when each release may fall anywhere in its span (one status for exact days;
+    two when a month-precise release straddles a window's edge)."""
+    spans = list(releases)
+    return {derive_status([s[0] for s in spans], last_commit, as_of),
+            derive_status([s[1] for s in spans], last_commit, as_of)}
 
 
 def tag_version(name: str) -> Version | None:
