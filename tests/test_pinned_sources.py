@@ -25,8 +25,9 @@ DATA = ROOT / "data"
 BRANCHES = {"main", "master", "develop", "development", "dev", "devel", "default", "trunk", "next", "stable",
             "latest", "head", "gh-pages", "release", "releases", "maint", "maintenance", "unstable", "nightly"}
 #: Maintenance branches: 3.1.x, 2.x, v1.x, stable/2.0, stable-2.0, 2.0-stable, maint/1.2, release/1.2, rel-1.2-branch.
-MAINTENANCE = re.compile(r"^(?:v?\d+(?:\.\d+)*[.-]x|(?:stable|maint|maintenance|release|branch)[-/_].*|.*[-_](?:stable|branch|maint))$",
-                         re.IGNORECASE)
+#: (release-17.10.0 is a tag: a hyphen and a whole version; release/1.2 is a branch.)
+MAINTENANCE = re.compile(r"^(?:v?\d+(?:\.\d+)*[.-]x|(?:stable|maint|maintenance|branch)[-/_].*|release/.*"
+                         r"|.*[-_](?:stable|branch|maint))$", re.IGNORECASE)
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 GITHUB = re.compile(r"^https?://github\.com/[^/]+/[^/]+/(?:blob|tree|raw|blame|commits)/(?P<ref>[^/?#]+)")
 RAW = re.compile(r"^https?://raw\.githubusercontent\.com/[^/]+/[^/]+/(?:refs/heads/(?P<head>[^/]+)|(?P<ref>[^/?#]+))/")
@@ -62,6 +63,8 @@ def moving_ref(url: str) -> str | None:
     ("https://github.com/twisted/twisted/blob/twisted-24.7.0/NEWS.rst", None),
     ("https://github.com/GrahamDumpleton/mod_wsgi/blob/mod_wsgi-6.0.5/setup.py", None),
     ("https://github.com/a/b/blob/some-feature/x.py", "some-feature"),
+    ("https://github.com/twisted/klein/tree/release-17.10.0", None),
+    ("https://github.com/a/b/tree/release/1.2/docs", "release"),
     ("https://raw.githubusercontent.com/unbit/uwsgi-docs/master/Changelog-2.0.31.rst", "master"),
     ("https://raw.githubusercontent.com/a/b/refs/heads/v2/x.rst", "v2"),
     ("https://raw.githubusercontent.com/a/b/1.0.0/x.rst", None),

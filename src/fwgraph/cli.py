@@ -286,7 +286,7 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, releases_out: Path | None
 
     from fwgraph.graph import Sources, load, parse_file
     from fwgraph.harvest import Catalogue
-    from fwgraph.harvest.check import check, release_history_file
+    from fwgraph.harvest.check import check, release_history_files
     from fwgraph.harvest.record import harvest_bounded
     from fwgraph.sandbox import Sandbox
 
@@ -298,7 +298,8 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, releases_out: Path | None
         files = list(paths) or list(Sources.at(data).data)
         try:
             lines = write_histories([(f, parse_file(f)) for f in files], repos, releases_out, day,
-                                    lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw))
+                                    lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw),
+                                    every_record=load(data) if paths else None)
         except InputError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
@@ -307,7 +308,7 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, releases_out: Path | None
     try:
         if check_mode:
             files = list(paths) or list(Sources.at(data).data)
-            files += [h for h in (release_history_file(f) for f in paths) if h is not None and h not in files]
+            files += [h for f in paths for h in release_history_files(f) if h not in files]
             report = check([(str(f), parse_file(f)) for f in files], repos, day,
                            lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw))
         else:

@@ -378,10 +378,16 @@ def _compare_status(recorded: str | None, harvest: Harvest, judge: Callable[...,
 # --------------------------------------------------------------------------- running
 
 
-def release_history_file(record: Path) -> Path | None:
-    """The release-history file of a record file data/<kind>/<slug>.ttl (data/releases/<slug>.ttl), if any."""
-    candidate = Path(record).parent.parent / "releases" / Path(record).name
-    return candidate if Path(record).parent.name != "releases" and candidate.is_file() else None
+def release_history_files(record: Path) -> list[Path]:
+    """The release-history files of a record file data/<kind>/<slug>.ttl: data/releases/<slug>.ttl and, for a
+    server or library that shares its slug with a framework, data/releases/<kind>-<slug>.ttl (those that exist)."""
+    record = Path(record)
+    if record.parent.name == "releases":
+        return []
+    folder = record.parent.parent / "releases"
+    kind = {"servers": "server", "libraries": "library"}.get(record.parent.name)
+    names = [record.name] + ([f"{kind}-{record.name}"] if kind else [])
+    return [folder / n for n in names if (folder / n).is_file()]
 
 
 def find_repository(repos: Path, github: str) -> Path | None:

@@ -21,7 +21,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SDO
 
 from fwgraph.errors import InputError
-from fwgraph.harvest.record import Harvest, _key
+from fwgraph.harvest.record import Harvest
 from fwgraph.harvest.releases import Release
 from fwgraph.harvest.repository import Permalinks
 from fwgraph.namespace import BASE, FW
@@ -47,14 +47,15 @@ def _literal(text: str) -> str:
 
 
 def tagged_releases(harvest: Harvest, excluded: frozenset[str] = frozenset()) -> list[Release]:
-    """The releases a tag names (not untagged versions, not mismatched tags), minus the ``excluded`` tag names."""
-    return [r for r in harvest.releases.releases if r.tag is not None and r.tag not in excluded]
+    """The releases a tag names (not untagged versions, not mismatched tags), minus the ``excluded`` tag names. A
+    version tagged at two commits (a project renamed and restarting its versions) is there twice."""
+    return [r for r in harvest.releases.tagged if r.tag is not None and r.tag not in excluded]
 
 
 def history_of(harvest: Harvest, label: str, excluded: frozenset[str] = frozenset()) -> History:
     links = Permalinks(harvest.url)
     releases = sorted(tagged_releases(harvest, excluded), key=lambda r: (r.date, r.parsed, r.tag or ""))
-    sources = tuple((r, links.tree(r.tag or r.commit).url if harvest.url else harvest.release_sources[_key(r)].url)
+    sources = tuple((r, links.tree(r.tag or r.commit).url if harvest.url else links.tree(r.commit).url)
                     for r in releases)
     return History(harvest.subject, label, harvest.url or harvest.repository, harvest.head or "",
                    harvest.releases.last_commit, sources)
@@ -85,10 +86,17 @@ def excluded_tags(graph: Graph, subject: URIRef) -> frozenset[str]:
     return frozenset(str(o) for o in graph.objects(subject, FW.releaseHistoryExcludes))
 
 
+def history_name(kind: str, slug: str, kinds: set[str]) -> str:
+    """The history's file name: <slug>.ttl, or <kind>-<slug>.ttl for a server or library whose slug a framework
+    record also has (framework:twisted-web and server:twisted-web: one repository, two records)."""
+    return f"{kind}-{slug}.ttl" if kind != "framework" and len(kinds) > 1 else f"{slug}.ttl"
+
+
 def write_histories(record_graphs: list[tuple[Path, Graph]], repos: Path, out: Path, as_of: date,
-                    run: Callable[..., Harvest]) -> list[str]:
+                    run: Callable[..., Harvest], every_record: Graph | None = None) -> list[str]:
     """Harvest every record of ``record_graphs`` whose repository is under ``repos`` and write its history to
-    ``out/<slug>.ttl``; one line per record says what was written or why not. A file is rewritten only when
+    ``out/<slug>.ttl`` (see :func:`history_name`; ``every_record``, the whole graph, tells which slugs two
+    records share); one line per record says what was written or why not. A file is rewritten only when
     its text changes."""
     from fwgraph.harvest.catalogue import Catalogue
     from fwgraph.harvest.check import find_repository
@@ -97,6 +105,10 @@ def write_histories(record_graphs: list[tuple[Path, Graph]], repos: Path, out: P
     out.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
     seen: set[str] = set()
+    kinds_by_slug: dict[str, set[str]] = {}
+    for graph in [every_record] if every_record is not None else [g for _, g in record_graphs]:
+        for entry in Catalogue.from_graph(graph).entries.values():
+            kinds_by_slug.setdefault(entry.slug, set()).add(entry.kind)
     for _, graph in record_graphs:
         catalogue = Catalogue.from_graph(graph)
         for iri in sorted(catalogue.entries):
@@ -120,7 +132,7 @@ def write_histories(record_graphs: list[tuple[Path, Graph]], repos: Path, out: P
             label = str(graph.value(URIRef(iri), RDFS.label) or entry.slug)
             history = history_of(harvest, label, excluded_tags(graph, URIRef(iri)))
             text = to_turtle(history)
-            target = out / f"{entry.slug}.ttl"
+            target = out / history_name(entry.kind, entry.slug, kinds_by_slug.get(entry.slug, set()))
             if not target.is_file() or target.read_text(encoding="utf-8") != text:
                 target.write_text(text, encoding="utf-8")
             lines.append(f"{short}: {len(history.releases)} release(s) -> {target}")

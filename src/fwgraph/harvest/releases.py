@@ -54,6 +54,7 @@ class Releases:
     """The releases found, the tags that did not hold, and the cadence."""
 
     releases: list[Release] = field(default_factory=list)  # tagged (checked) and untagged, oldest first
+    tagged: list[Release] = field(default_factory=list)  # every tag that holds, one per version and commit
     mismatches: list[Release] = field(default_factory=list)
     other_tags: list[str] = field(default_factory=list)  # tags that name no version
     last_commit: date | None = None
@@ -162,6 +163,7 @@ def find_releases(repo: Repository, head: str | None, name: str | None = None) -
     """
     found = Releases()
     tagged: dict[Version, Release] = {}
+    every: dict[tuple[Version, str], Release] = {}
     named = [(tag, tag_parts(tag.name)) for tag in repo.tags()]
     own = {"", re.sub(r"[^a-z0-9]", "", (name or "").lower())}
     mine = {parts[0] for _, parts in named if parts} & own or {parts[0] for _, parts in named if parts}
@@ -173,9 +175,14 @@ def find_releases(repo: Repository, head: str | None, name: str | None = None) -
         release = _check_tag(repo, tag, version)
         if release.status == "mismatch":
             found.mismatches.append(release)
-        elif version not in tagged or tagged[version].date > release.date:
+            continue
+        key = (version, release.commit)  # a version tagged again at another commit (a renamed project) is kept
+        if key not in every or (every[key].date, every[key].tag or "") > (release.date, release.tag or ""):
+            every[key] = release
+        if version not in tagged or tagged[version].date > release.date:
             tagged[version] = release
     found.releases = sorted(tagged.values(), key=lambda r: (r.date, r.parsed))
+    found.tagged = sorted(every.values(), key=lambda r: (r.date, r.parsed, r.tag or ""))
     if head is not None:
         found.last_commit = repo.commit_date(head)
         untagged = _untagged(repo, head, set(tagged))
