@@ -71,10 +71,14 @@ def possible_statuses(g: Graph, record: URIRef) -> set[str]:
     return possible
 
 
-def override_reason(g: Graph, record: URIRef) -> str | None:
+def override_reason(g: Graph, record: URIRef, possible: set[str]) -> str | None:
+    """The reason of the record's curator override on fw:maintenanceStatus, if it answers what the rule gives here
+    (an override naming fw:harvestedValue holds only while one of those statuses is what the rule gives)."""
     for node in g.objects(record, FW.curatorOverride):
         if g.value(node, FW.onProperty) == FW.maintenanceStatus:
-            return str(g.value(node, RDFS.comment) or "") or None
+            answered = {str(v).removeprefix(STATUS) for v in g.objects(node, FW.harvestedValue)}
+            if not answered or answered & possible:
+                return str(g.value(node, RDFS.comment) or "") or None
     return None
 
 
@@ -106,7 +110,7 @@ def test_status_follows_the_rule_or_says_why_not(record: URIRef) -> None:
     recorded = str(g.value(record, FW.maintenanceStatus)).removeprefix(STATUS)
     possible = possible_statuses(g, record)
     if contradicts(recorded, possible):
-        reason = override_reason(g, record)
+        reason = override_reason(g, record, possible)
         assert reason, (f"{record} says {recorded}; its releases and commits give {' or '.join(sorted(possible))} "
                         "by the rule (active: a release in 365 days; slow: one in 730 days or a commit in 365; "
                         "else unmaintained). Fix the status, or add a fw:curatorOverride on fw:maintenanceStatus "
