@@ -81,9 +81,9 @@ def _dates(graph: Graph) -> tuple[Literal | None, Literal | None, Literal | None
     years = sorted(str(y) for y in graph.objects(None, FW.firstReleaseYear) if isinstance(y, Literal))
     # a release is dated by the day (xsd:date) or, known only from the package index, by the month (xsd:gYearMonth,
     # which DCAT also takes for dcat:endDate): the latest is the one whose span ends last, kept in its own precision
-    releases = sorted(((span[1], len(str(d)), str(d)) for r in graph.objects(None, FW.latestRelease)
+    releases = sorted((span[1], len(str(d)), str(d)) for r in graph.objects(None, FW.latestRelease)
                        for d in graph.objects(r, DOAP.created)
-                       if isinstance(d, Literal) and (span := day_span(str(d))) is not None))
+                       if isinstance(d, Literal) and (span := day_span(str(d))) is not None)
     checked = sorted(str(d) for d in graph.objects(None, FW.lastChecked) if isinstance(d, Literal))
     last = releases[-1][2] if releases else None
     return (Literal(years[0], datatype=XSD.gYear) if years else None,

@@ -20,11 +20,11 @@ from packaging.version import InvalidVersion, Version
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, DOAP, RDF, RDFS, SDO, XSD
 
+from fwgraph.dates import day_span
 from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import Catalogue
 from fwgraph.harvest.record import Harvest
-from fwgraph.dates import day_span
-from fwgraph.harvest.releases import derive_status
+from fwgraph.harvest.releases import derive_status, tagged_releases
 from fwgraph.harvest.repository import Permalinks, github_base
 from fwgraph.namespace import BASE, FW, SPDX, bind_prefixes
 
@@ -286,17 +286,15 @@ def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
                   latest.date.isoformat(), source,
                   f"the record dates {revision} {created}; the repository dates it {latest.date} ({where})")
     if values["history"]:
-        from fwgraph.harvest.history import tagged_releases
-
-        got = {(r.version, r.date.isoformat()) for r in tagged_releases(harvest, values["history_excludes"])}
+        dated = {(r.version, r.date.isoformat()) for r in tagged_releases(harvest.releases, values["history_excludes"])}
         recorded = values["history"]
-        extra, lacking = sorted(recorded - got), sorted(got - recorded)
+        extra, lacking = sorted(recorded - dated), sorted(dated - recorded)
         if not extra and not lacking:
             result.agreed.append("release history")
         else:
             listed_ = extra or lacking
             result.differences.append(Difference(
-                "release history", str(DOAP.release), sorted(recorded), sorted(got),
+                "release history", str(DOAP.release), sorted(recorded), sorted(dated),
                 Permalinks(harvest.url).tree(harvest.head or "").url,
                 (f"the history lists {len(extra)} release(s) the repository does not date so: " if extra else
                  f"the repository has {len(lacking)} tagged release(s) the history lacks: ")
@@ -408,7 +406,7 @@ def check(record_graphs: list[tuple[str, Graph]], repos: Path, as_of: date,
     """
     report = CheckReport(as_of)
     catalogues = [(file, graph, Catalogue.from_graph(graph)) for file, graph in record_graphs]
-    histories: dict[str, list[Graph]] = {}  # files that describe no project (data/releases): by the subjects they add to
+    histories: dict[str, list[Graph]] = {}  # files describing no project (data/releases), by the subjects they add to
     for _, graph, catalogue in catalogues:
         if not catalogue.entries:
             for subject in set(graph.subjects(DOAP.release, None)):

@@ -21,9 +21,11 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SDO
 
 from fwgraph.errors import InputError
+from fwgraph.harvest.catalogue import Catalogue
+from fwgraph.harvest.check import find_repository
 from fwgraph.harvest.record import Harvest
-from fwgraph.harvest.releases import Release
-from fwgraph.harvest.repository import Permalinks
+from fwgraph.harvest.releases import Release, tagged_releases
+from fwgraph.harvest.repository import Permalinks, github_base
 from fwgraph.namespace import BASE, FW
 
 HEADER = ("@prefix dcterms: <http://purl.org/dc/terms/> .\n@prefix doap:    <http://usefulinc.com/ns/doap#> .\n"
@@ -46,15 +48,9 @@ def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def tagged_releases(harvest: Harvest, excluded: frozenset[str] = frozenset()) -> list[Release]:
-    """The releases a tag names (not untagged versions, not mismatched tags), minus the ``excluded`` tag names. A
-    version tagged at two commits (a project renamed and restarting its versions) is there twice."""
-    return [r for r in harvest.releases.tagged if r.tag is not None and r.tag not in excluded]
-
-
 def history_of(harvest: Harvest, label: str, excluded: frozenset[str] = frozenset()) -> History:
     links = Permalinks(harvest.url)
-    releases = sorted(tagged_releases(harvest, excluded), key=lambda r: (r.date, r.parsed, r.tag or ""))
+    releases = sorted(tagged_releases(harvest.releases, excluded), key=lambda r: (r.date, r.parsed, r.tag or ""))
     sources = tuple((r, links.tree(r.tag or r.commit).url if harvest.url else links.tree(r.commit).url)
                     for r in releases)
     return History(harvest.subject, label, harvest.url or harvest.repository, harvest.head or "",
@@ -98,10 +94,6 @@ def write_histories(record_graphs: list[tuple[Path, Graph]], repos: Path, out: P
     ``out/<slug>.ttl`` (see :func:`history_name`; ``every_record``, the whole graph, tells which slugs two
     records share); one line per record says what was written or why not. A file is rewritten only when
     its text changes."""
-    from fwgraph.harvest.catalogue import Catalogue
-    from fwgraph.harvest.check import find_repository
-    from fwgraph.harvest.repository import github_base
-
     out.mkdir(parents=True, exist_ok=True)
     lines: list[str] = []
     seen: set[str] = set()

@@ -100,6 +100,12 @@ class Releases:
         return derive_status([r.date for r in self.releases], self.last_commit, as_of)
 
 
+def tagged_releases(releases: Releases, excluded: frozenset[str] = frozenset()) -> list[Release]:
+    """The releases a tag names (not untagged versions, not mismatched tags), minus the ``excluded`` tag names. A
+    version tagged at two commits (a project renamed and restarting its versions) is there twice."""
+    return [r for r in releases.tagged if r.tag is not None and r.tag not in excluded]
+
+
 def derive_status(release_days: Iterable[date], last_commit: date | None, as_of: date) -> str:
     """The maintenance status by STATUS_RULE from the days of the releases and of the newest commit, as of a day."""
     days = [d for d in release_days if d <= as_of]
