@@ -76,7 +76,7 @@ def test_today_marks_the_known_corrections_with_their_sources(today_json):
     flask = _cell(today_json, "Flask", "async")
     assert flask["text"] == "Yes"
     assert [(d["chart"]["label"], d["today"]["label"]) for d in flask["disputes"]] == [("No", "Yes")]
-    assert "https://flask.palletsprojects.com/en/stable/async-await/" in flask["disputes"][0]["sources"]
+    assert "https://github.com/pallets/flask/blob/3.1.3/docs/async-await.rst" in flask["disputes"][0]["sources"]
 
     django = _cell(today_json, "Django", "async")
     assert django["disputes"][0]["chart"]["label"] == "Yes (ASGI in newer versions)"
