@@ -66,6 +66,11 @@ class FrontCache:
         length = fields.get("content-length")
         if (not status.startswith("200") or "public" not in fields.get("cache-control", "")
                 or "set-cookie" in fields or (length is not None and int(length) > self.max_entry_bytes)):
+            if status.startswith("200") and _holds(environ, fields.get("etag")):
+                close = getattr(result, "close", None)  # too large to keep: the condition is still applied
+                if close is not None:
+                    close()
+                return self._not_modified(headers, start_response)
             start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
             return result
         try:
@@ -83,13 +88,16 @@ class FrontCache:
     def _answer(entry: tuple[str, list[tuple[str, str]], bytes, str | None], environ: dict[str, Any],
                 start_response: Callable, method: str) -> Iterable[bytes]:
         status, headers, body, etag = entry
-        match = environ.get("HTTP_IF_NONE_MATCH")
-        if match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))):
-            start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
-                                                or h[0].lower().startswith("access-control-")])
-            return [b""]
+        if _holds(environ, etag):
+            return FrontCache._not_modified(headers, start_response)
         start_response(status, headers)
         return [b""] if method == "HEAD" else [body]
+
+    @staticmethod
+    def _not_modified(headers: list[tuple[str, str]], start_response: Callable) -> Iterable[bytes]:
+        start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
+                                            or h[0].lower().startswith("access-control-")])
+        return [b""]
 
     def _put(self, key: tuple, value: tuple[str, list[tuple[str, str]], bytes, str | None]) -> None:
         with self._lock:
@@ -101,3 +109,9 @@ class FrontCache:
             while self._data and (len(self._data) > self.entries or self._size > self.max_bytes):
                 _, evicted = self._data.popitem(last=False)
                 self._size -= len(evicted[2])
+
+
+def _holds(environ: dict[str, Any], etag: str | None) -> bool:
+    """Whether the request's If-None-Match names ``etag`` (or is ``*``): the client already holds the answer."""
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    return bool(match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))))
