@@ -199,7 +199,7 @@ FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
     ("Async support", [FW.asyncSupport, FW.asyncSince]),
     ("Features", [FW.feature, FW.extensionFeature]),
     ("Licence", [DOAP.license]),
-    ("Releases", [FW.firstReleaseYear, FW.latestRelease]),
+    ("Releases", [FW.firstReleaseYear, FW.latestRelease, DOAP.release, FW.lastCommit]),
     ("Maintenance status", [FW.maintenanceStatus]),
     ("Repository", [DOAP.repository, SDO.codeRepository]),
     ("Homepage and downloads", [DOAP.homepage, DOAP["download-page"], FW.pypiDistribution]),
