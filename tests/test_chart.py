@@ -76,7 +76,7 @@ def test_today_marks_the_known_corrections_with_their_sources(today_json):
     flask = _cell(today_json, "Flask", "async")
     assert flask["text"] == "Yes"
     assert [(d["chart"]["label"], d["today"]["label"]) for d in flask["disputes"]] == [("No", "Yes")]
-    assert "https://flask.palletsprojects.com/en/stable/async-await/" in flask["disputes"][0]["sources"]
+    assert "https://github.com/pallets/flask/blob/3.1.3/docs/async-await.rst" in flask["disputes"][0]["sources"]
 
     django = _cell(today_json, "Django", "async")
     assert django["disputes"][0]["chart"]["label"] == "Yes (ASGI in newer versions)"
@@ -246,6 +246,7 @@ def test_every_servers_latest_release_is_in_the_server_chart(runner, graph):
     assert shown == expected
     assert any(graph.value(s, FW.interfaceVersion) is not None and expected[str(graph.value(s, RDFS.label))] != "—"
                for s in graph.subjects(RDF.type, FW.ApplicationServer))  # the case that was broken is covered
+    assert shown["Granian"] == "2.8.7 (2026-10)"  # a release known only to the month shows its month
 
 
 def test_new_framework_columns_come_from_the_records(runner):
@@ -261,6 +262,7 @@ def test_new_framework_columns_come_from_the_records(runner):
     cells = {c["key"]: cell for c, cell in zip(table["columns"], row["cells"], strict=True)}
     assert cells["typed"]["text"] == "yes" and "Uvicorn" in cells["servers"]["text"]
     assert cells["python"]["text"].startswith(">=")
+    assert cells["latest"]["text"] == "0.163.2 (2026-11)"  # month-precise (xsd:gYearMonth), as the record states
 
 
 def test_server_page_and_downloads(client):

@@ -300,3 +300,17 @@ def test_graph_is_unchanged_by_reading(service):
     stored_record(KINDS["framework"], "flask", service.root, service.describe)
     assert before == {p: p.stat().st_mtime_ns for p in (ROOT / "data").rglob("*.ttl")}
 
+
+
+def test_a_release_date_may_be_a_month(models):
+    """doap:created takes a day (xsd:date) or, known only from the package index, a month (xsd:gYearMonth)."""
+    model = models["framework"]
+    [release] = [f for f in model.fields if f.key == "fw:latestRelease"]
+    [created] = [f for f in release.fields if f.key == "doap:created"]
+    assert created.datatype == str(XSD.date) and created.other_datatypes == [str(XSD.gYearMonth)]
+    form = {"rdfs:label": ["Tiny"], "fw:latestRelease[0]doap:revision": ["1.1"],
+            "fw:latestRelease[0]doap:created": ["2026-10"]}
+    g = record_graph(model, form, "tiny")
+    release_node = g.value(URIRef("https://w3id.org/fwgraph/framework/tiny"), URIRef(FW + "latestRelease"))
+    assert g.value(release_node, URIRef("http://usefulinc.com/ns/doap#created")) == Literal("2026-10",
+                                                                                          datatype=XSD.gYearMonth)

@@ -104,3 +104,14 @@ def test_healthz_is_never_cached():
     first = requests.get(url, timeout=30)
     assert first.status_code == 200 and first.text == "ok\n"
     assert first.headers["Cache-Control"] == "no-store"
+
+
+def test_an_answer_too_large_to_keep_still_honours_if_none_match():
+    calls = []
+    cache = FrontCache(_app(calls), entries=10, max_entry_bytes=4)  # every answer here is larger: none is kept
+    status, _, body = _get(cache, "/big")
+    assert status.startswith("200") and body.startswith(b"/big")
+    status, headers, body = _get(cache, "/big", if_none_match='"/big"')
+    assert status.startswith("304") and body == b"" and headers["ETag"] == '"/big"'
+    assert _get(cache, "/big", if_none_match='"other"')[0].startswith("200")
+    assert calls == ["/big", "/big", "/big"]

@@ -47,6 +47,7 @@ def _cut_two_releases(root: Path) -> None:
     flask.write_text(flask.read_text().replace('doap:revision "3.1.3"', 'doap:revision "3.1.4"'))
     (root / "data" / "frameworks" / "vibora.ttl").unlink()
     (root / GONE_SERIES).unlink()
+    (root / "data" / "releases" / "vibora.ttl").unlink(missing_ok=True)  # a record's release history goes with it
     shutil.copy(ROOT / "tests" / "fixtures" / "contributions" / "new-framework-valid.ttl",
                 root / "data" / "frameworks" / "example-fw.ttl")
     text = (root / "CHANGELOG.md").read_text().replace("## [Unreleased]\n", "## [Unreleased]\n\n### Fixed\n"

@@ -3,7 +3,7 @@
 Witness files live in tests/shapes/ and are named ``<Shape>-valid[-NN].ttl`` or
 ``<Shape>-<what>-invalid.ttl``. Line 1 says why (``# Valid: …`` / ``# Invalid: …``); an invalid
 file's line 2 states the expected result: ``# expect: <Shape> <path CURIE> <Violation|Warning>``,
-where an alternative path is written ``fw:a|fw:b``. Each witness is validated as a contribution,
+where an alternative path is written ``fw:a|fw:b`` and a sequence path ``fw:a/fw:b``. Each witness is validated as a contribution,
 merged with the ontology and the shipped data (fwgraph.validation.validate).
 """
 
@@ -57,6 +57,8 @@ def show_path(path: object) -> str:
         return g.namespace_manager.curie(path, generate=False)
     if isinstance(path, BNode) and (alternatives := g.value(path, SH.alternativePath)) is not None:
         return "|".join(show_path(p) for p in Collection(g, alternatives))
+    if isinstance(path, BNode) and g.value(path, RDF.first) is not None:  # a sequence path: doap:release/doap:created
+        return "/".join(show_path(p) for p in Collection(g, path))
     return repr(path)
 
 

@@ -262,6 +262,9 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="REPO | [RECORDS...]")
 @click.option("--check", "check_mode", is_flag=True,
               help="Compare curated records (RECORDS, default: all shipped records) with their repositories.")
+@click.option("--releases", "releases_out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Write the release history of every record (RECORDS, default: all) whose repository is under "
+                   "--repos into this folder, one <slug>.ttl each (data/releases).")
 @click.option("--repos", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="With --check: the folder holding the repositories (OWNER+NAME[/repo], OWNER/NAME or NAME).")
 @click.option("--slug", default=None, help="The record's slug (default: found by PyPI name or repository).")
@@ -272,8 +275,8 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
               help="Count the release cadence up to this day (default: today).")
 @click.option("--timeout", default=120.0, show_default=True, type=float, help="Time limit per repository, seconds.")
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path))
-def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | None, repo_url: str | None,
-            fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
+def harvest(paths: tuple[Path, ...], check_mode: bool, releases_out: Path | None, repos: Path, slug: str | None,
+            repo_url: str | None, fmt: str | None, as_of, timeout: float, data: Path | None) -> None:  # noqa: ANN001
     """Derive a project's facts from its local git repository REPO, each with the file and commit that state it.
 
     With --check, compare curated records with their repositories: exit 0 when consistent, 1 when a record
@@ -283,15 +286,29 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, repos: Path, slug: str | 
 
     from fwgraph.graph import Sources, load, parse_file
     from fwgraph.harvest import Catalogue
-    from fwgraph.harvest.check import check
+    from fwgraph.harvest.check import check, release_history_files
     from fwgraph.harvest.record import harvest_bounded
     from fwgraph.sandbox import Sandbox
 
     day = as_of.date() if as_of else datetime.now(UTC).date()
     sandbox = Sandbox(slots=1, timeout=timeout)
+    if releases_out is not None:
+        from fwgraph.harvest.history import write_histories
+
+        files = list(paths) or list(Sources.at(data).data)
+        try:
+            lines = write_histories([(f, parse_file(f)) for f in files], repos, releases_out, day,
+                                    lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw),
+                                    every_record=load(data) if paths else None)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        click.echo("\n".join(lines))
+        return
     try:
         if check_mode:
             files = list(paths) or list(Sources.at(data).data)
+            files += [h for f in paths for h in release_history_files(f) if h not in files]
             report = check([(str(f), parse_file(f)) for f in files], repos, day,
                            lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw))
         else:

@@ -16,6 +16,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, DOAP, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from fwgraph import formats
+from fwgraph.dates import day_span
 from fwgraph.dist import GRAPH_DUMP, NOTES_FILE, Version, versioned
 from fwgraph.namespace import (
     ADMS,
@@ -78,11 +79,15 @@ def _copy_closure(source: Graph, target: Graph, node: Any, depth: int = 0) -> No
 def _dates(graph: Graph) -> tuple[Literal | None, Literal | None, Literal | None]:
     """(earliest first release year, latest release date, latest record check) found in the data."""
     years = sorted(str(y) for y in graph.objects(None, FW.firstReleaseYear) if isinstance(y, Literal))
-    releases = sorted(str(d) for r in graph.objects(None, FW.latestRelease) for d in graph.objects(r, DOAP.created)
-                      if isinstance(d, Literal))
+    # a release is dated by the day (xsd:date) or, known only from the package index, by the month (xsd:gYearMonth,
+    # which DCAT also takes for dcat:endDate): the latest is the one whose span ends last, kept in its own precision
+    releases = sorted((span[1], len(str(d)), str(d)) for r in graph.objects(None, FW.latestRelease)
+                       for d in graph.objects(r, DOAP.created)
+                       if isinstance(d, Literal) and (span := day_span(str(d))) is not None)
     checked = sorted(str(d) for d in graph.objects(None, FW.lastChecked) if isinstance(d, Literal))
+    last = releases[-1][2] if releases else None
     return (Literal(years[0], datatype=XSD.gYear) if years else None,
-            Literal(releases[-1], datatype=XSD.date) if releases else None,
+            Literal(last, datatype=XSD.date if len(last) == 10 else XSD.gYearMonth) if last else None,
             Literal(checked[-1], datatype=XSD.date) if checked else None)
 
 

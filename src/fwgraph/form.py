@@ -60,6 +60,7 @@ class Field:
     max_count: int | None = None
     need: str = "optional"  # required | core (required once the record states fw:lastChecked) | recommended | optional
     datatype: str | None = None
+    other_datatypes: list[str] = field(default_factory=list)  # also accepted (sh:or of datatypes)
     lang: str | None = None
     pattern: str | None = None
     choices: list[dict[str, str]] = field(default_factory=list)
@@ -199,6 +200,11 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
               help=help_text or (messages[0] if messages else _text(vocabulary, path, RDFS.comment) or ""),
               widget="text", min_count=min_count, max_count=max_count, need=need, messages=messages)
     datatype, cls, kind_of_node = first(SH.datatype), first(SH.node), first(SH.nodeKind)
+    alternatives = [] if datatype is not None or first(SH["or"]) is None else [
+        d for d in (shapes.value(m, SH.datatype) for m in Collection(shapes, first(SH["or"]))) if d is not None]
+    if alternatives:  # sh:or of datatypes (a day or a month): the first is the widget's, the others also accepted
+        datatype = alternatives[0]
+        f.other_datatypes = [str(d) for d in alternatives[1:]]
     target = cls or next((s for s in shapes.subjects(SH.targetObjectsOf, path)), None)
     in_list = first(SH["in"])
     languages = [Collection(shapes, q) for q in (shapes.value(qv, SH.languageIn) for ps in prop_shapes
@@ -275,7 +281,7 @@ def _value_fits(f: Field, value: Any) -> bool:
     if f.lang:
         return value.language == f.lang
     if f.datatype:
-        return value.language is None and str(value.datatype or XSD.string) == f.datatype
+        return value.language is None and str(value.datatype or XSD.string) in (f.datatype, *f.other_datatypes)
     return value.language is None
 
 
@@ -325,6 +331,8 @@ def _literal(f: Field, text: str) -> Any:
     if f.lang:
         return Literal(text, lang=f.lang)
     if f.datatype and f.datatype != str(XSD.string):
+        if str(XSD.gYearMonth) in f.other_datatypes and re.fullmatch(r"\d{4}-\d{2}", text.strip()):
+            return Literal(text.strip(), datatype=XSD.gYearMonth)  # a month: the package index's precision
         return Literal(text, datatype=URIRef(f.datatype))
     return Literal(text)
 

@@ -49,6 +49,8 @@ class FW(DefinedNamespace):
     maintenanceStatus: URIRef
     firstReleaseYear: URIRef
     latestRelease: URIRef
+    lastCommit: URIRef
+    releaseHistoryExcludes: URIRef
     pypiDistribution: URIRef
     buildsOn: URIRef
     reimplementsApiOf: URIRef

@@ -159,6 +159,11 @@ def label_of(graph: Graph, node: Any) -> str | None:
     return None
 
 
+def _content(value: Value) -> str:
+    """A value's nested facts as text, so that blank nodes (releases, overrides) sort the same in every process."""
+    return "|".join(f"{f.key}=" + ",".join(v.text + "{" + _content(v) + "}" for v in f.values) for f in value.nested)
+
+
 class Builder:
     """Turns terms of a graph into Values and Facts, with labels and local links."""
 
@@ -187,7 +192,7 @@ class Builder:
         facts = []
         for p, objects in by_pred.items():
             values = [self.value(graph, o, depth) for o in sorted(objects, key=lambda t: (type(t).__name__, str(t)))]
-            values.sort(key=lambda v: v.text.lower())
+            values.sort(key=lambda v: (v.text.lower(), _content(v)))  # blank nodes by what they hold, not their id
             facts.append(Fact(key=str(p), title=self.labels(str(p)), values=values))
         facts.sort(key=lambda f: f.title.lower())
         return facts
@@ -199,7 +204,7 @@ FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
     ("Async support", [FW.asyncSupport, FW.asyncSince]),
     ("Features", [FW.feature, FW.extensionFeature]),
     ("Licence", [DOAP.license]),
-    ("Releases", [FW.firstReleaseYear, FW.latestRelease]),
+    ("Releases", [FW.firstReleaseYear, FW.latestRelease, DOAP.release, FW.lastCommit]),
     ("Maintenance status", [FW.maintenanceStatus]),
     ("Repository", [DOAP.repository, SDO.codeRepository]),
     ("Homepage and downloads", [DOAP.homepage, DOAP["download-page"], FW.pypiDistribution]),

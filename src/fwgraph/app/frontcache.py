@@ -93,6 +93,12 @@ class FrontCache:
         start_response(status, headers)
         return [b""] if method == "HEAD" else [body]
 
+    @staticmethod
+    def _not_modified(headers: list[tuple[str, str]], start_response: Callable) -> Iterable[bytes]:
+        start_response("304 Not Modified", [h for h in headers if h[0].lower() in _KEEP_ON_304
+                                            or h[0].lower().startswith("access-control-")])
+        return [b""]
+
     def _put(self, key: tuple, value: tuple[str, list[tuple[str, str]], bytes, str | None]) -> None:
         with self._lock:
             old = self._data.pop(key, None)

@@ -20,9 +20,11 @@ from packaging.version import InvalidVersion, Version
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, DOAP, RDF, RDFS, SDO, XSD
 
+from fwgraph.dates import day_span
 from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import Catalogue
 from fwgraph.harvest.record import Harvest
+from fwgraph.harvest.releases import derive_status, tagged_releases
 from fwgraph.harvest.repository import Permalinks, github_base
 from fwgraph.namespace import BASE, FW, SPDX, bind_prefixes
 
@@ -55,6 +57,7 @@ class RecordCheck:
     read_at: str | None = None
     differences: list[Difference] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    ahead: list[str] = field(default_factory=list)  # the record is past the snapshot (a release made after it)
     agreed: list[str] = field(default_factory=list)
     skipped: str | None = None
     error: str | None = None
@@ -92,6 +95,7 @@ class CheckReport:
                 lines += [f"  not in the record: {d.fact}: {d.message}  [{d.source}]" for d in rec.differences
                           if d.missing]
                 lines += [f"  kept (curator's override): {o}" for o in rec.overrides]
+                lines += [f"  kept (newer than the repository snapshot): {a}" for a in rec.ahead]
                 if rec.agreed:
                     lines.append("  agrees on: " + ", ".join(rec.agreed))
         skipped = [r for r in self.records if r.skipped]
@@ -107,6 +111,7 @@ class CheckReport:
         def one(rec: RecordCheck) -> dict[str, Any]:
             return {"record": rec.iri, "file": rec.file, "repository": rec.repository, "read_at": rec.read_at,
                     "skipped": rec.skipped, "error": rec.error, "agreed": rec.agreed, "overrides": rec.overrides,
+                    "ahead": rec.ahead,
                     "differences": [_diff_json(d) for d in rec.stale],
                     "not_in_record": [_diff_json(d) for d in rec.differences if d.missing]}
 
@@ -198,6 +203,9 @@ def curated(graph: Graph, iri: URIRef) -> Curated:
         "tracker": {str(o) for o in objects(DOAP["bug-database"])},
         "status": next((str(o).removeprefix(_STATUS) for o in objects(FW.maintenanceStatus)), None),
         "distribution": str(next(iter(objects(FW.pypiDistribution)), "")) or None,
+        "history": {(str(graph.value(r, DOAP.revision) or ""), str(graph.value(r, DOAP.created) or ""))
+                    for r in objects(DOAP.release)},
+        "history_excludes": frozenset(str(o) for o in objects(FW.releaseHistoryExcludes)),
     }
     overrides = {str(graph.value(node, FW.onProperty)): Override(str(graph.value(node, RDFS.comment) or ""), False)
                  for node in objects(FW.missingFact)}
@@ -254,18 +262,44 @@ def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
         return ", ".join(sorted(items)) or "none"
 
     latest = rel.latest
+    ahead_day = None  # the last day the record's newer release may have been made, when it is past the snapshot
     if latest is not None:
         source = harvest.release_sources[f"{latest.version}@{latest.tag or latest.commit}"].url
         where = f"tag {latest.tag}" if latest.tag else f"untagged, commit {latest.commit[:12]}"
         revision, created = values["latest"] or (None, None)
-        if revision is None or _version(revision) != latest.parsed:
+        span = day_span(created) if created else None
+        end = rel.last_commit or latest.date
+        record_version = _version(revision)
+        if (record_version is not None and record_version > latest.parsed and span is not None
+                and span[1] > end and span[1] > latest.date):
+            ahead_day = span
+            result.ahead.append(f"latest release: the record's {revision} ({created}) is newer than the snapshot, "
+                                f"whose latest release is {latest.version} ({where}, {latest.date}) and whose "
+                                f"newest commit is from {end}")
+        elif revision is None or record_version != latest.parsed:
             judge("latest release", FW.latestRelease, False, revision, latest.version, source,
                   f"the record says {revision or 'nothing'} ({created or 'no date'}); the repository's latest "
                   f"release is {latest.version} ({where}, {latest.date})")
         else:
-            judge("latest release", FW.latestRelease, not created or created == latest.date.isoformat(), created,
+            same = not created or (span is not None and span[0] <= latest.date <= span[1])
+            judge("latest release", FW.latestRelease, same, created,
                   latest.date.isoformat(), source,
                   f"the record dates {revision} {created}; the repository dates it {latest.date} ({where})")
+    if values["history"]:
+        dated = {(r.version, r.date.isoformat()) for r in tagged_releases(harvest.releases, values["history_excludes"])}
+        recorded = values["history"]
+        extra, lacking = sorted(recorded - dated), sorted(dated - recorded)
+        if not extra and not lacking:
+            result.agreed.append("release history")
+        else:
+            listed_ = extra or lacking
+            result.differences.append(Difference(
+                "release history", str(DOAP.release), sorted(recorded), sorted(dated),
+                Permalinks(harvest.url).tree(harvest.head or "").url,
+                (f"the history lists {len(extra)} release(s) the repository does not date so: " if extra else
+                 f"the repository has {len(lacking)} tagged release(s) the history lacks: ")
+                + ", ".join(f"{v} ({d})" for v, d in listed_[:5]) + "; run `fwgraph harvest --releases`",
+                missing=not extra))
     first = rel.first
     if first is not None and values["first_year"]:
         judge("first release", FW.firstReleaseYear, values["first_year"] == str(first.date.year),
@@ -312,16 +346,24 @@ def compare(record: Curated, harvest: Harvest, result: RecordCheck) -> None:
         judge("PyPI name", FW.pypiDistribution, same, values["distribution"], got_name,
               facts["distribution"].source.url,
               f"the record says {values['distribution']}; the metadata names {got_name}")
-    _compare_status(values["status"], harvest, judge)
+    _compare_status(values["status"], harvest, judge, ahead_day)
 
 
-def _compare_status(recorded: str | None, harvest: Harvest, judge: Callable[..., None]) -> None:
+def _compare_status(recorded: str | None, harvest: Harvest, judge: Callable[..., None],
+                    ahead: tuple[date, date] | None = None) -> None:
     """Derived statuses are active, slow or unmaintained; limited maintenance is never contradicted, and
-    archived only by a release in the last year."""
+    archived only by a release in the last year. A record's release newer than the snapshot (``ahead``: the
+    first and last day it may be from) counts as a release too; made in a month that straddles a window's
+    edge, either status it gives agrees."""
     if "status" not in harvest.facts or recorded is None or recorded == "limited-maintenance":
         return
     derived = harvest.facts["status"].value
-    same = derived != "active" if recorded == "archived" else recorded == derived
+    possible = {derived}
+    if ahead is not None:
+        days = [r.date for r in harvest.releases.releases]
+        possible = {derive_status([*days, day], harvest.releases.last_commit, harvest.derived) for day in ahead}
+        derived = sorted(possible)[0] if recorded not in possible else recorded
+    same = "active" not in possible if recorded == "archived" else recorded in possible
     cadence = harvest.releases.cadence(harvest.derived)
     judge("maintenance status", FW.maintenanceStatus, same, _STATUS + recorded, _STATUS + derived,
           harvest.facts["status"].source.url,
@@ -332,6 +374,18 @@ def _compare_status(recorded: str | None, harvest: Harvest, judge: Callable[...,
 
 
 # --------------------------------------------------------------------------- running
+
+
+def release_history_files(record: Path) -> list[Path]:
+    """The release-history files of a record file data/<kind>/<slug>.ttl: data/releases/<slug>.ttl and, for a
+    server or library that shares its slug with a framework, data/releases/<kind>-<slug>.ttl (those that exist)."""
+    record = Path(record)
+    if record.parent.name == "releases":
+        return []
+    folder = record.parent.parent / "releases"
+    kind = {"servers": "server", "libraries": "library"}.get(record.parent.name)
+    names = [record.name] + ([f"{kind}-{record.name}"] if kind else [])
+    return [folder / n for n in names if (folder / n).is_file()]
 
 
 def find_repository(repos: Path, github: str) -> Path | None:
@@ -359,11 +413,22 @@ def check(record_graphs: list[tuple[str, Graph]], repos: Path, as_of: date,
     that runs in a bounded child process). Nothing is written.
     """
     report = CheckReport(as_of)
-    for file, graph in record_graphs:
-        catalogue = Catalogue.from_graph(graph)
+    catalogues = [(file, graph, Catalogue.from_graph(graph)) for file, graph in record_graphs]
+    histories: dict[str, list[Graph]] = {}  # files describing no project (data/releases), by the subjects they add to
+    for _, graph, catalogue in catalogues:
+        if not catalogue.entries:
+            for subject in set(graph.subjects(DOAP.release, None)):
+                histories.setdefault(str(subject), []).append(graph)
+    for file, graph, catalogue in catalogues:
         for iri in sorted(catalogue.entries):
             if iri not in {r.iri for r in report.records}:
-                report.records.append(_check_one(graph, URIRef(iri), file, repos, as_of, run, catalogue))
+                record = graph
+                if iri in histories:
+                    record = Graph()
+                    for part in (graph, *histories[iri]):
+                        for triple in part:
+                            record.add(triple)
+                report.records.append(_check_one(record, URIRef(iri), file, repos, as_of, run, catalogue))
     return report
 
 

@@ -9,6 +9,7 @@ maintenance status derived from it follow the rule in STATUS_RULE.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -53,6 +54,7 @@ class Releases:
     """The releases found, the tags that did not hold, and the cadence."""
 
     releases: list[Release] = field(default_factory=list)  # tagged (checked) and untagged, oldest first
+    tagged: list[Release] = field(default_factory=list)  # every tag that holds, one per version and commit
     mismatches: list[Release] = field(default_factory=list)
     other_tags: list[str] = field(default_factory=list)  # tags that name no version
     last_commit: date | None = None
@@ -95,13 +97,32 @@ class Releases:
 
     def status(self, as_of: date) -> str:
         """The maintenance status by STATUS_RULE."""
-        cadence = self.cadence(as_of)
-        since_commit = cadence["days_since_last_commit"]
-        if cadence["releases_last_12_months"]:
-            return "active"
-        if cadence["releases_last_24_months"] or (since_commit is not None and since_commit < 365):
-            return "slow"
-        return "unmaintained"
+        return derive_status([r.date for r in self.releases], self.last_commit, as_of)
+
+
+def tagged_releases(releases: Releases, excluded: frozenset[str] = frozenset()) -> list[Release]:
+    """The releases a tag names (not untagged versions, not mismatched tags), minus the ``excluded`` tag names. A
+    version tagged at two commits (a project renamed and restarting its versions) is there twice."""
+    return [r for r in releases.tagged if r.tag is not None and r.tag not in excluded]
+
+
+def derive_status(release_days: Iterable[date], last_commit: date | None, as_of: date) -> str:
+    """The maintenance status by STATUS_RULE from the days of the releases and of the newest commit, as of a day."""
+    days = [d for d in release_days if d <= as_of]
+    if any(as_of - timedelta(days=365) < d for d in days):
+        return "active"
+    if any(as_of - timedelta(days=730) < d for d in days) or (
+            last_commit is not None and (as_of - last_commit).days < 365):
+        return "slow"
+    return "unmaintained"
+
+
+def status_span(releases: Iterable[tuple[date, date]], last_commit: date | None, as_of: date) -> set[str]:
+    """Every status STATUS_RULE gives when each release may fall anywhere in its span (one status for exact days;
+    two when a month-precise release straddles a window's edge)."""
+    spans = list(releases)
+    return {derive_status([s[0] for s in spans], last_commit, as_of),
+            derive_status([s[1] for s in spans], last_commit, as_of)}
 
 
 def tag_version(name: str) -> Version | None:
@@ -148,6 +169,7 @@ def find_releases(repo: Repository, head: str | None, name: str | None = None) -
     """
     found = Releases()
     tagged: dict[Version, Release] = {}
+    every: dict[tuple[Version, str], Release] = {}
     named = [(tag, tag_parts(tag.name)) for tag in repo.tags()]
     own = {"", re.sub(r"[^a-z0-9]", "", (name or "").lower())}
     mine = {parts[0] for _, parts in named if parts} & own or {parts[0] for _, parts in named if parts}
@@ -159,9 +181,14 @@ def find_releases(repo: Repository, head: str | None, name: str | None = None) -
         release = _check_tag(repo, tag, version)
         if release.status == "mismatch":
             found.mismatches.append(release)
-        elif version not in tagged or tagged[version].date > release.date:
+            continue
+        key = (version, release.commit)  # a version tagged again at another commit (a renamed project) is kept
+        if key not in every or (every[key].date, every[key].tag or "") > (release.date, release.tag or ""):
+            every[key] = release
+        if version not in tagged or tagged[version].date > release.date:
             tagged[version] = release
     found.releases = sorted(tagged.values(), key=lambda r: (r.date, r.parsed))
+    found.tagged = sorted(every.values(), key=lambda r: (r.date, r.parsed, r.tag or ""))
     if head is not None:
         found.last_commit = repo.commit_date(head)
         untagged = _untagged(repo, head, set(tagged))
