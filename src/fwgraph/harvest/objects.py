@@ -26,6 +26,8 @@ _CHUNK = 64 << 10
 _OFS_DELTA, _REF_DELTA = 6, 7
 #: Pack entries followed along a delta chain at most (git's own default depth is 50).
 _CHAIN = 100
+#: 256-byte reads of a delta's zlib data at most to reach its two sizes (a Huffman table is far smaller).
+_DELTA_HEAD_READS = 16
 
 
 class Oversized(Exception):
@@ -137,7 +139,16 @@ def _delta_target(fh: BinaryIO, entry: _Entry) -> int:
     """The size a delta entry builds: the second number at the start of its inflated data (the first is its
     base's size); only those few bytes are inflated."""
     fh.seek(entry.data_at)
-    start = zlib.decompressobj().decompress(fh.read(_HEADER_BYTES), 20)
+    inflater, start = zlib.decompressobj(), b""
+    # A dynamic Huffman block opens with its code tables (up to a few hundred bytes) before any output: read on,
+    # a little at a time, until the two sizes are out (20 bytes hold both) or the stream ends.
+    for _ in range(_DELTA_HEAD_READS):
+        chunk = inflater.unconsumed_tail or fh.read(256)
+        if not chunk or inflater.eof:
+            break
+        start += inflater.decompress(chunk, 20 - len(start))
+        if len(start) >= 20:
+            break
     return _varint(start, _varint(start, 0)[1])[0]
 
 
