@@ -3,8 +3,8 @@
 Witness files live in tests/shapes/ and are named ``<Shape>-valid[-NN].ttl`` or
 ``<Shape>-<what>-invalid.ttl``. Line 1 says why (``# Valid: …`` / ``# Invalid: …``); an invalid
 file's line 2 states the expected result: ``# expect: <Shape> <path CURIE> <Violation|Warning>``,
-where an alternative path is written ``fw:a|fw:b`` and a sequence path ``fw:a/fw:b``. Each witness is validated as a contribution,
-merged with the ontology and the shipped data (fwgraph.validation.validate).
+where an alternative path is written ``fw:a|fw:b`` and a sequence path ``fw:a/fw:b``. Each witness is
+validated as a contribution, merged with the ontology and the shipped data (fwgraph.validation.validate).
 """
 
 from __future__ import annotations
