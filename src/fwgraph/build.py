@@ -9,11 +9,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import BNode, Graph, URIRef
 
-from fwgraph.convert import add_ox
+from fwgraph.convert import add_ox, from_ox, to_ox
 from fwgraph.description import void_description
 from fwgraph.dist import (
     COMPRESSED,
@@ -30,10 +31,10 @@ from fwgraph.dist import (
 )
 from fwgraph.engine import write_store
 from fwgraph.errors import BuildError, InputError, StartError
-from fwgraph.graph import Sources, load_files, parse_file, stamp_version
+from fwgraph.graph import Sources, parse_file, parse_file_quads, stamp_version
 from fwgraph.jsonld import context_bytes, to_jsonld
-from fwgraph.namespace import bind_prefixes
-from fwgraph.validation import ValidationReport, validate_graph
+from fwgraph.namespace import ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
+from fwgraph.validation import ValidationReport, validate_graph_cached
 
 
 @dataclass(frozen=True)
@@ -93,22 +94,25 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     out = Path(out)
     _check_replaceable(out)  # before the work: a wrong --out is an error at once, not after validation
     shipped = shipped_releases(src.root / RELEASES_DIR)
-    loaded = load_files([src.ontology, *src.data])
+    sources = _load_sources([src.ontology, *src.data])
     shapes_source = parse_file(src.shapes)
-    quads: list[ox.Quad] | None = None
     if version is not None:
         stamp = _new_release(version, issued, shipped)
-        graph, shapes = _stamped(loaded.graph, stamp), _stamped(shapes_source, stamp)
+        quads, shapes = _stamp_quads(sources.quads, stamp), _stamped(shapes_source, stamp)
     else:
-        stamp, graph, shapes, quads = _current(loaded.graph, shapes_source, shipped)
-    # pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the file gets the shapes alone.
-    report = validate_graph(graph, shapes=_stamped(shapes, stamp), origin=loaded.origin)
+        stamp, quads, shapes = _current(sources.quads, shapes_source, shipped)
+    # The canonical graph is the one validated and written: one rdflib graph, no copies of it. pySHACL adds a
+    # few axioms to the shapes graph it is given: it gets a copy, the file gets the shapes alone.
+    # The report is kept under the digest of the canonical data and shapes (validate_graph_cached): unchanged
+    # sources are not validated again.
+    canonical = _canonical_graph(quads)
+    nt = _canonical_nt(quads)
+    checked = _stamped(shapes, stamp)
+    report = validate_graph_cached(canonical, nt, shapes=checked, shapes_nt=_canonical_nt(_canonical_quads(checked)),
+                                   origin=sources.origin_of(canonical))
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
     ontology = _stamped(parse_file(src.ontology), stamp)
-    quads = quads if quads is not None else _canonical_quads(graph)
-    nt = _canonical_nt(quads)
-    canonical = _canonical_graph(quads)
     files: dict[str, bytes] = {
         "fwgraph.ttl": _turtle(canonical),
         GRAPH_DUMP: nt,
@@ -138,7 +142,7 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     written = {name: out / name for name in files}
-    return BuildResult(out=out, files=written, triples=len(graph), report=report, version=stamp)
+    return BuildResult(out=out, files=written, triples=len(quads), report=report, version=stamp)
 
 
 # ---------------------------------------------------------------------------------------------- versions
@@ -151,6 +155,87 @@ def _stamped(graph: Graph, stamp: Version) -> Graph:
         copy.bind(prefix, ns, override=True)
     return stamp_version(copy, stamp.name, iri=stamp.release, prior=stamp.prior,
                          issued=stamp.issued if stamp.release else None)
+
+
+_HEADERS = frozenset(ox.NamedNode(str(iri)) for iri in (ONTOLOGY_IRI, SHAPES_IRI))
+
+
+def _stamp_quads(quads: list[ox.Quad], stamp: Version) -> list[ox.Quad]:
+    """Canonical quads stamped with ``stamp`` (as :func:`_stamped` stamps a graph), sorted.
+
+    Stamping rewrites triples of the ontology and shapes headers whose objects are IRIs or literals, never a
+    blank node: RDFC-1.0 labels a blank node from the quads that mention blank nodes only, so the quads
+    canonicalised once before stamping carry the labels the stamped graph would get.
+    """
+    header = [q for q in quads if q.subject in _HEADERS]
+    if not header:
+        return list(quads)
+    stamped = _stamped(add_ox(Graph(), header), stamp)
+    rest = [q for q in quads if q.subject not in _HEADERS]
+    return sorted([*rest, *(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in stamped)], key=str)
+
+
+@dataclass
+class _Sources:
+    """The sources' triples, canonically labelled and sorted, and which file stated each subject."""
+
+    quads: list[ox.Quad]
+    subjects: dict[ox.NamedNode, str]
+    anchors: dict[tuple[ox.NamedNode, ox.NamedNode], str]
+
+    def origin_of(self, graph: Graph) -> dict[Any, str]:
+        """The file each subject of ``graph`` (the canonical graph) was stated in.
+
+        An IRI: the first file stating it as a subject. A blank node: the first file hanging a blank node from
+        the IRI and predicate it hangs from (its labels are the canonical ones, not the files').
+        """
+        origin: dict[Any, str] = {URIRef(k.value): v for k, v in self.subjects.items()}
+        parent: dict[Any, tuple[Any, Any]] = {}
+        for s, p, o in graph:
+            if isinstance(o, BNode):
+                parent.setdefault(o, (s, p))
+        for node in set(graph.subjects()):
+            if not isinstance(node, BNode):
+                continue
+            seen, step = {node}, parent.get(node)
+            while step is not None and isinstance(step[0], BNode) and step[0] not in seen:
+                seen.add(step[0])
+                step = parent.get(step[0])
+            if step is not None and not isinstance(step[0], BNode):
+                found = self.anchors.get((ox.NamedNode(str(step[0])), ox.NamedNode(str(step[1]))))
+                if found is not None:
+                    origin[node] = found
+        return origin
+
+
+def _load_sources(paths: list[Path]) -> _Sources:
+    """Parse the Turtle sources with pyoxigraph, each term as rdflib reads it, and canonicalise them once.
+
+    Terms go through rdflib's term conversion (:mod:`fwgraph.convert`), so literals are normalised exactly as
+    when the graph was loaded into rdflib first.
+    """
+    quads: list[ox.Quad] = []
+    subjects: dict[ox.NamedNode, str] = {}
+    anchors: dict[tuple[ox.NamedNode, ox.NamedNode], str] = {}
+    cache: dict[Any, Any] = {}
+
+    def term(t: Any) -> Any:
+        found = cache.get(t)
+        if found is None:
+            found = cache[t] = t if isinstance(t, (ox.NamedNode, ox.BlankNode)) else to_ox(from_ox(t))
+        return found
+
+    for path in paths:
+        part = parse_file_quads(path)
+        for q in part:
+            if isinstance(q.subject, ox.NamedNode):
+                subjects.setdefault(q.subject, str(path))
+                if isinstance(q.object, ox.BlankNode):
+                    anchors.setdefault((q.subject, q.predicate), str(path))
+            quads.append(ox.Quad(q.subject, q.predicate, term(q.object)))
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return _Sources(quads=sorted(dataset, key=str), subjects=subjects, anchors=anchors)
 
 
 def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Version:
@@ -169,9 +254,9 @@ def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Ve
                    releases=(*(r.version for r in shipped), version))
 
 
-def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Version, Graph, Graph, list[ox.Quad] | None]:
+def _current(quads: list[ox.Quad], shapes: Graph, shipped: list[Release]) -> tuple[Version, list[ox.Quad], Graph]:
     """The version the sources are at: the latest release when they are that release, else ``<latest>+dev``;
-    with the stamped data, shapes and, when already computed, the data's canonical quads.
+    with the data's canonical quads and the shapes, both stamped.
 
     "Are that release" is decided on the canonical graphs: the data and the shapes, stamped as the release,
     equal the release's own dumps.
@@ -179,18 +264,17 @@ def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Versi
     releases = tuple(r.version for r in shipped)
     if not shipped:
         dev = Version(name="0.0.0+dev", release=False)
-        return dev, _stamped(graph, dev), _stamped(shapes, dev), None
+        return dev, _stamp_quads(quads, dev), _stamped(shapes, dev)
     latest = shipped[-1]
     candidate = Version(name=latest.version, release=True, prior=latest.prior, issued=latest.issued,
                         releases=releases)
-    data, shape_graph = _stamped(graph, candidate), _stamped(shapes, candidate)
-    quads = _canonical_quads(data)
-    same = _canonical_nt(quads) == _release_dump(latest) and _canonical_nt(
+    data, shape_graph = _stamp_quads(quads, candidate), _stamped(shapes, candidate)
+    same = _canonical_nt(data) == _release_dump(latest) and _canonical_nt(
         _canonical_quads(shape_graph)) == _canonical_nt(_canonical_quads(parse_file(latest.path / "shapes.ttl")))
     if same:
-        return candidate, data, shape_graph, quads
+        return candidate, data, shape_graph
     dev = Version(name=f"{latest.version}+dev", release=False, prior=latest.version, releases=releases)
-    return dev, _stamped(graph, dev), _stamped(shapes, dev), None
+    return dev, _stamp_quads(quads, dev), _stamped(shapes, dev)
 
 
 def _release_dump(release: Release) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -187,6 +188,60 @@ def validate_graph(data: Graph, *, shapes: Graph | None = None, focus: set[Any] 
         results = [r for r in results if r.focus_node in focus]
     return ValidationReport(results=results, report_graph=report,
                             focus_count=len(focus) if focus is not None else 0)
+
+
+def validation_cache_dir() -> Path:
+    """Where validation reports of whole graphs are kept: ``$XDG_CACHE_HOME/fwgraph/validation``."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fwgraph" / "validation"
+
+
+def validate_graph_cached(data: Graph, data_nt: bytes, *, shapes: Graph, shapes_nt: bytes,
+                          origin: dict[Any, str] | None = None) -> ValidationReport:
+    """:func:`validate_graph` of ``data``, whose report is kept under the SHA-256 of what determines it.
+
+    ``data_nt`` and ``shapes_nt`` are the canonical N-Triples of ``data`` and ``shapes`` (blank nodes labelled by
+    RDFC-1.0, the labels ``data`` itself carries): the key is their digest with the versions of pySHACL, rdflib
+    and fwgraph, so identical inputs are validated once and any change to the data, the vocabulary or the shapes
+    is validated afresh. The report is stored as N-Triples with the blank node labels of ``data``, so its results
+    name the same nodes. A cache that cannot be read or written is only a slower validation.
+    """
+    import hashlib
+
+    import pyoxigraph as ox
+    import rdflib
+
+    from fwgraph._version import __version__
+    from fwgraph.convert import add_ox, to_ox
+
+    digest = hashlib.sha256()
+    for part in (f"pyshacl {pyshacl.__version__} rdflib {rdflib.__version__} fwgraph {__version__}".encode(),
+                 data_nt, shapes_nt):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    path = validation_cache_dir() / f"{digest.hexdigest()}.nt"
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        stored = None
+    if stored is not None:
+        try:
+            report = add_ox(Graph(), ox.parse(stored, format=ox.RdfFormat.N_TRIPLES))
+        except SyntaxError:
+            report = None
+        if report is not None and (None, RDF.type, SH.ValidationReport) in report:
+            results = _results(report, shapes, origin or {})
+            return ValidationReport(results=results, report_graph=report)
+    fresh = validate_graph(data, shapes=shapes, origin=origin)
+    text = ox.serialize((ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in fresh.report_graph),
+                        format=ox.RdfFormat.N_TRIPLES) or b""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_bytes(text)
+        temporary.replace(path)
+    except OSError:
+        pass
+    return fresh
 
 
 def contribution_focus(contribution: Graph) -> set[Any]:
