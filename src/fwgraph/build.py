@@ -65,9 +65,10 @@ def _canonical_nt(quads: list[ox.Quad]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _canonical_graph(quads: list[ox.Quad]) -> Graph:
-    """An rdflib graph of canonically labelled quads (for Turtle and JSON-LD)."""
-    return add_ox(bind_prefixes(Graph()), quads)
+def _canonical_graph(quads: list[ox.Quad], store: str = "SimpleMemory") -> Graph:
+    """An rdflib graph of canonically labelled quads: for Turtle and JSON-LD in rdflib's store without contexts
+    (a third faster to fill and to write, the same bytes), for pySHACL in its default store (``"Memory"``)."""
+    return add_ox(bind_prefixes(Graph(store=store)), quads)
 
 
 def _turtle(graph: Graph) -> bytes:
@@ -101,14 +102,15 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
         quads, shapes = _stamp_quads(sources.quads, stamp), _stamped(shapes_source, stamp)
     else:
         stamp, quads, shapes = _current(sources.quads, shapes_source, shipped)
-    # The canonical graph is the one validated and written: one rdflib graph, no copies of it. pySHACL adds a
-    # few axioms to the shapes graph it is given: it gets a copy, the file gets the shapes alone.
-    # The report is kept under the digest of the canonical data and shapes (validate_graph_cached): unchanged
-    # sources are not validated again.
+    # The canonical graph is the one validated and written. The report is kept under the digest of the canonical
+    # data and shapes (validate_graph_cached): unchanged sources are not validated again, and pySHACL's graph is
+    # made only when they are. pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the
+    # file gets the shapes alone.
     canonical = _canonical_graph(quads)
     nt = _canonical_nt(quads)
     checked = _stamped(shapes, stamp)
-    report = validate_graph_cached(canonical, nt, shapes=checked, shapes_nt=_canonical_nt(_canonical_quads(checked)),
+    report = validate_graph_cached(lambda: _canonical_graph(quads, "Memory"), nt, shapes=checked,
+                                   shapes_nt=_canonical_nt(_canonical_quads(checked)),
                                    origin=sources.origin_of(canonical))
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())

@@ -195,12 +195,13 @@ def validation_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fwgraph" / "validation"
 
 
-def validate_graph_cached(data: Graph, data_nt: bytes, *, shapes: Graph, shapes_nt: bytes,
+def validate_graph_cached(data: Callable[[], Graph], data_nt: bytes, *, shapes: Graph, shapes_nt: bytes,
                           origin: dict[Any, str] | None = None) -> ValidationReport:
-    """:func:`validate_graph` of ``data``, whose report is kept under the SHA-256 of what determines it.
+    """:func:`validate_graph` of the graph ``data()`` gives (made only when needed), its report kept under the
+    SHA-256 of what determines it.
 
-    ``data_nt`` and ``shapes_nt`` are the canonical N-Triples of ``data`` and ``shapes`` (blank nodes labelled by
-    RDFC-1.0, the labels ``data`` itself carries): the key is their digest with the versions of pySHACL, rdflib
+    ``data_nt`` and ``shapes_nt`` are the canonical N-Triples of the data and ``shapes`` (blank nodes labelled by
+    RDFC-1.0, the labels the data graph itself carries): the key is their digest with the versions of pySHACL, rdflib
     and fwgraph, so identical inputs are validated once and any change to the data, the vocabulary or the shapes
     is validated afresh. The report is stored as N-Triples with the blank node labels of ``data``, so its results
     name the same nodes. A cache that cannot be read or written is only a slower validation.
@@ -231,7 +232,7 @@ def validate_graph_cached(data: Graph, data_nt: bytes, *, shapes: Graph, shapes_
         if report is not None and (None, RDF.type, SH.ValidationReport) in report:
             results = _results(report, shapes, origin or {})
             return ValidationReport(results=results, report_graph=report)
-    fresh = validate_graph(data, shapes=shapes, origin=origin)
+    fresh = validate_graph(data(), shapes=shapes, origin=origin)
     text = ox.serialize((ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in fresh.report_graph),
                         format=ox.RdfFormat.N_TRIPLES) or b""
     try:
