@@ -48,7 +48,7 @@ class BuildResult:
     version: Version
 
 
-def _canonical_quads(graph: Graph) -> list[ox.Quad]:
+def canonical_quads(graph: Graph) -> list[ox.Quad]:
     """The graph's triples with blank nodes labelled by W3C RDF Dataset Canonicalization (RDFC-1.0), sorted.
 
     pyoxigraph's canonicalisation is linear on tree-shaped blank nodes like ours, where rdflib's
@@ -59,13 +59,13 @@ def _canonical_quads(graph: Graph) -> list[ox.Quad]:
     return sorted(dataset, key=str)
 
 
-def _canonical_nt(quads: list[ox.Quad]) -> bytes:
+def canonical_nt(quads: list[ox.Quad]) -> bytes:
     """N-Triples with canonical blank node labels, lines sorted: identical bytes for identical graphs."""
     lines = sorted(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _canonical_graph(quads: list[ox.Quad], store: str = "SimpleMemory") -> Graph:
+def canonical_graph(quads: list[ox.Quad], store: str = "SimpleMemory") -> Graph:
     """An rdflib graph of canonically labelled quads: for Turtle and JSON-LD in rdflib's store without contexts
     (a third faster to fill and to write, the same bytes), for pySHACL in its default store (``"Memory"``)."""
     return add_ox(bind_prefixes(Graph(store=store)), quads)
@@ -95,23 +95,23 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     out = Path(out)
     _check_replaceable(out)  # before the work: a wrong --out is an error at once, not after validation
     shipped = shipped_releases(src.root / RELEASES_DIR)
-    sources = _load_sources([src.ontology, *src.data])
+    sources = load_sources([src.ontology, *src.data])
     shapes_source = parse_file(src.shapes)
     if version is not None:
         stamp = _new_release(version, issued, shipped)
-        quads, shapes = _stamp_quads(sources.quads, stamp), _stamped(shapes_source, stamp)
+        quads, shapes = stamp_quads(sources.quads, stamp), _stamped(shapes_source, stamp)
     else:
         stamp, quads, shapes = _current(sources.quads, shapes_source, shipped)
     # The canonical graph is the one validated and written. The report is kept under the digest of the canonical
     # data and shapes (validate_graph_cached): unchanged sources are not validated again, and pySHACL's graph is
     # made only when they are. pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the
     # file gets the shapes alone.
-    canonical = _canonical_graph(quads)
-    nt = _canonical_nt(quads)
+    canonical = canonical_graph(quads)
+    nt = canonical_nt(quads)
     checked = _stamped(shapes, stamp)
-    report = validate_graph_cached(lambda: _canonical_graph(quads, "Memory"), nt, shapes=checked,
-                                   shapes_nt=_canonical_nt(_canonical_quads(checked)),
-                                   origin=sources.origin_of(canonical))
+    report = validate_graph_cached(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
+                                   shapes_nt=canonical_nt(canonical_quads(checked)),
+                                   origin=sources.origin_of(quads))
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
     ontology = _stamped(parse_file(src.ontology), stamp)
@@ -120,8 +120,8 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
         GRAPH_DUMP: nt,
         "fwgraph.jsonld": to_jsonld(canonical),
         "fwgraph.context.jsonld": context_bytes(),
-        "ontology.ttl": _turtle(_canonical_graph(_canonical_quads(ontology))),
-        "shapes.ttl": _turtle(_canonical_graph(_canonical_quads(shapes))),
+        "ontology.ttl": _turtle(canonical_graph(canonical_quads(ontology))),
+        "shapes.ttl": _turtle(canonical_graph(canonical_quads(shapes))),
     }
     for name in COMPRESSED:
         files[name + ".gz"] = _gzip(files[name])
@@ -162,7 +162,7 @@ def _stamped(graph: Graph, stamp: Version) -> Graph:
 _HEADERS = frozenset(ox.NamedNode(str(iri)) for iri in (ONTOLOGY_IRI, SHAPES_IRI))
 
 
-def _stamp_quads(quads: list[ox.Quad], stamp: Version) -> list[ox.Quad]:
+def stamp_quads(quads: list[ox.Quad], stamp: Version) -> list[ox.Quad]:
     """Canonical quads stamped with ``stamp`` (as :func:`_stamped` stamps a graph), sorted.
 
     Stamping rewrites triples of the ontology and shapes headers whose objects are IRIs or literals, never a
@@ -178,39 +178,37 @@ def _stamp_quads(quads: list[ox.Quad], stamp: Version) -> list[ox.Quad]:
 
 
 @dataclass
-class _Sources:
+class SourceQuads:
     """The sources' triples, canonically labelled and sorted, and which file stated each subject."""
 
     quads: list[ox.Quad]
     subjects: dict[ox.NamedNode, str]
     anchors: dict[tuple[ox.NamedNode, ox.NamedNode], str]
 
-    def origin_of(self, graph: Graph) -> dict[Any, str]:
-        """The file each subject of ``graph`` (the canonical graph) was stated in.
+    def origin_of(self, quads: list[ox.Quad]) -> dict[Any, str]:
+        """The file each subject of ``quads`` (canonically labelled) was stated in, keyed by rdflib term.
 
         An IRI: the first file stating it as a subject. A blank node: the first file hanging a blank node from
         the IRI and predicate it hangs from (its labels are the canonical ones, not the files').
         """
         origin: dict[Any, str] = {URIRef(k.value): v for k, v in self.subjects.items()}
         parent: dict[Any, tuple[Any, Any]] = {}
-        for s, p, o in graph:
-            if isinstance(o, BNode):
-                parent.setdefault(o, (s, p))
-        for node in set(graph.subjects()):
-            if not isinstance(node, BNode):
-                continue
+        for q in quads:
+            if isinstance(q.object, ox.BlankNode):
+                parent.setdefault(q.object, (q.subject, q.predicate))
+        for node in {q.subject for q in quads if isinstance(q.subject, ox.BlankNode)}:
             seen, step = {node}, parent.get(node)
-            while step is not None and isinstance(step[0], BNode) and step[0] not in seen:
+            while step is not None and isinstance(step[0], ox.BlankNode) and step[0] not in seen:
                 seen.add(step[0])
                 step = parent.get(step[0])
-            if step is not None and not isinstance(step[0], BNode):
-                found = self.anchors.get((ox.NamedNode(str(step[0])), ox.NamedNode(str(step[1]))))
+            if step is not None and isinstance(step[0], ox.NamedNode):
+                found = self.anchors.get(step)
                 if found is not None:
-                    origin[node] = found
+                    origin[BNode(node.value)] = found
         return origin
 
 
-def _load_sources(paths: list[Path]) -> _Sources:
+def load_sources(paths: list[Path]) -> SourceQuads:
     """Parse the Turtle sources with pyoxigraph, each term as rdflib reads it, and canonicalise them once.
 
     Terms go through rdflib's term conversion (:mod:`fwgraph.convert`), so literals are normalised exactly as
@@ -237,7 +235,7 @@ def _load_sources(paths: list[Path]) -> _Sources:
             quads.append(ox.Quad(q.subject, q.predicate, term(q.object)))
     dataset = ox.Dataset(quads)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return _Sources(quads=sorted(dataset, key=str), subjects=subjects, anchors=anchors)
+    return SourceQuads(quads=sorted(dataset, key=str), subjects=subjects, anchors=anchors)
 
 
 def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Version:
@@ -266,17 +264,17 @@ def _current(quads: list[ox.Quad], shapes: Graph, shipped: list[Release]) -> tup
     releases = tuple(r.version for r in shipped)
     if not shipped:
         dev = Version(name="0.0.0+dev", release=False)
-        return dev, _stamp_quads(quads, dev), _stamped(shapes, dev)
+        return dev, stamp_quads(quads, dev), _stamped(shapes, dev)
     latest = shipped[-1]
     candidate = Version(name=latest.version, release=True, prior=latest.prior, issued=latest.issued,
                         releases=releases)
-    data, shape_graph = _stamp_quads(quads, candidate), _stamped(shapes, candidate)
-    same = _canonical_nt(data) == _release_dump(latest) and _canonical_nt(
-        _canonical_quads(shape_graph)) == _canonical_nt(_canonical_quads(parse_file(latest.path / "shapes.ttl")))
+    data, shape_graph = stamp_quads(quads, candidate), _stamped(shapes, candidate)
+    same = canonical_nt(data) == _release_dump(latest) and canonical_nt(
+        canonical_quads(shape_graph)) == canonical_nt(canonical_quads(parse_file(latest.path / "shapes.ttl")))
     if same:
         return candidate, data, shape_graph
     dev = Version(name=f"{latest.version}+dev", release=False, prior=latest.version, releases=releases)
-    return dev, _stamp_quads(quads, dev), _stamped(shapes, dev)
+    return dev, stamp_quads(quads, dev), _stamped(shapes, dev)
 
 
 def _release_dump(release: Release) -> bytes:

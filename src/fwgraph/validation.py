@@ -18,7 +18,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
-from fwgraph.graph import Sources, load_files, load_shapes, parse_file, stamp_version
+from fwgraph.graph import Sources, load_files, load_shapes, parse_file
 from fwgraph.namespace import BASE, bind_prefixes
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -334,7 +334,8 @@ def validate(files: list[Path] | list[str] | None = None, *, root: Path | str | 
 
     With ``dist`` (a directory written by `fwgraph build`), contributions are checked against that
     build's store and shapes instead of parsing the sources: fast whatever the size of the graph.
-    Raises InputError when a file cannot be read or parsed. Never writes anything.
+    Raises InputError when a file cannot be read or parsed. Writes nothing but the whole graph's report into
+    the validation cache (:func:`validate_graph_cached`).
 
     >>> validate().conforms
     True
@@ -344,12 +345,23 @@ def validate(files: list[Path] | list[str] | None = None, *, root: Path | str | 
     src = Sources.at(root)
     shapes = load_shapes(str(root) if root else None)
     if not files:
-        loaded = load_files([src.ontology, *src.data])
-        stamp_version(loaded.graph)
-        return validate_graph(loaded.graph, shapes=shapes, origin=loaded.origin)
+        return _validate_sources(src, shapes)
     contribution = load_files([Path(f) for f in files])
     return validate_contribution(contribution.graph, describe_in_files([src.ontology, *src.data]),
                                  parse_file(src.ontology), origin=contribution.origin, shapes=shapes)
+
+
+def _validate_sources(src: Sources, shapes: Graph) -> ValidationReport:
+    """The whole graph, stamped with this version, validated as `fwgraph build` validates it: canonically
+    labelled, its report kept under the digest of the canonical data and shapes (:func:`validate_graph_cached`)."""
+    from fwgraph._version import __version__
+    from fwgraph.build import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
+    from fwgraph.dist import Version
+
+    sources = load_sources([src.ontology, *src.data])
+    quads = stamp_quads(sources.quads, Version(name=__version__, release=True))
+    return validate_graph_cached(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads), shapes=shapes,
+                                 shapes_nt=canonical_nt(canonical_quads(shapes)), origin=sources.origin_of(quads))
 
 
 def _validate_against_dist(files: list[Path], path: Path) -> ValidationReport:
