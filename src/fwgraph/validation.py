@@ -393,16 +393,86 @@ def describe_in_files(paths: list[Path]) -> Callable[[list[URIRef]], Graph]:
     """A describer over stored Turtle files, parsed by Oxigraph (fast even for large graphs).
 
     Only the descriptions a contribution needs are converted to rdflib, so validating one
-    contribution does not cost a full rdflib load of the stored graph.
+    contribution does not cost a full rdflib load of the stored graph. The files are loaded once into an
+    on-disk store kept under the digest of their paths and bytes (:func:`sources_store`).
     """
-    import pyoxigraph as ox
-
     from fwgraph.engine import OxigraphEngine
 
-    store = ox.Store()
-    for path in paths:
-        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
-    return describer(OxigraphEngine(store))
+    return describer(OxigraphEngine(sources_store(paths)))
+
+
+#: On-disk stores of the sources kept in the cache (the newest; each is a few times the size of the sources).
+KEPT_STORES = 3
+
+
+def sources_store(paths: list[Path]) -> Any:
+    """The triples of Turtle ``paths`` in a pyoxigraph store: an on-disk store in the cache
+    (``$XDG_CACHE_HOME/fwgraph/stores/<digest>``), made when no store has the digest of the files' names and
+    bytes (and the pyoxigraph version), opened read-only when one does; any change to a file makes a new
+    store. Without a usable cache, a store in memory.
+    """
+    import hashlib
+    import shutil
+    import tempfile
+    import time
+
+    import pyoxigraph as ox
+
+    from fwgraph.errors import InputError
+
+    def quads() -> Any:
+        for path in paths:
+            try:
+                yield from ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
+            except SyntaxError as exc:
+                raise InputError(str(exc), source=str(path)) from None
+
+    digest = hashlib.sha256(f"pyoxigraph {ox.__version__}".encode())
+    try:
+        for path in paths:
+            data = path.read_bytes()
+            for part in (str(path).encode(), data):
+                digest.update(len(part).to_bytes(8, "big"))
+                digest.update(part)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    folder = validation_cache_dir().parent / "stores" / digest.hexdigest()
+    try:
+        return ox.Store.read_only(str(folder))
+    except OSError:
+        pass
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".store-", dir=folder.parent))
+    except OSError:
+        store = ox.Store()
+        store.bulk_extend(quads())
+        return store
+    try:
+        store = ox.Store(str(staging))
+        store.bulk_extend(quads())
+        store.flush()
+        del store
+        staging.rename(folder)
+    except OSError:  # another process made it first, or the disk is full
+        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for left in folder.parent.glob(".store-*"):  # what killed processes left
+        if time.time() - left.stat().st_mtime > 3600:
+            shutil.rmtree(left, ignore_errors=True)
+    stores = sorted((p for p in folder.parent.iterdir() if not p.name.startswith(".")),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in stores[KEPT_STORES:]:
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
+    try:
+        return ox.Store.read_only(str(folder))
+    except OSError:
+        store = ox.Store()
+        store.bulk_extend(quads())
+        return store
 
 
 def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_triples: int = 5000,
