@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import multiprocessing
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ from fwgraph.errors import BuildError, InputError, StartError
 from fwgraph.graph import Sources, parse_file, parse_file_quads, stamp_version
 from fwgraph.jsonld import context_bytes, to_jsonld
 from fwgraph.namespace import ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
-from fwgraph.validation import ValidationReport, validate_graph_cached
+from fwgraph.validation import ValidationReport, validate_graph_cached, validation_cache_path
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,16 @@ def _turtle(graph: Graph) -> bytes:
     return graph.serialize(format="turtle", encoding="utf-8")
 
 
+def _beside(work: Callable[[], object]) -> multiprocessing.process.BaseProcess | None:
+    """``work()`` started in a forked process (None where processes cannot be forked)."""
+    try:
+        process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
+        process.start()
+    except (ValueError, OSError):
+        return None
+    return process
+
+
 def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
@@ -109,11 +121,14 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     canonical = canonical_graph(quads)
     nt = canonical_nt(quads)
     checked = _stamped(shapes, stamp)
-    report = validate_graph_cached(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
-                                   shapes_nt=canonical_nt(canonical_quads(checked)),
-                                   origin=sources.origin_of(quads))
-    if not report.conforms:
-        raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
+    shapes_nt = canonical_nt(canonical_quads(checked))
+
+    def check() -> ValidationReport:
+        return validate_graph_cached(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
+                                     shapes_nt=shapes_nt, origin=sources.origin_of(quads))
+
+    # With no report cached, a forked process validates (and caches the report) while this one writes the dumps.
+    validating = None if validation_cache_path(nt, shapes_nt).is_file() else _beside(check)
     ontology = _stamped(parse_file(src.ontology), stamp)
     files: dict[str, bytes] = {
         "fwgraph.ttl": _turtle(canonical),
@@ -123,6 +138,11 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
         "ontology.ttl": _turtle(canonical_graph(canonical_quads(ontology))),
         "shapes.ttl": _turtle(canonical_graph(canonical_quads(shapes))),
     }
+    if validating is not None:
+        validating.join()
+    report = check()  # the report the forked process cached; validated here when it could not
+    if not report.conforms:
+        raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
     for name in COMPRESSED:
         files[name + ".gz"] = _gzip(files[name])
     files[VOID_FILE] = _turtle(void_description(canonical, files, version=stamp,

@@ -195,6 +195,22 @@ def validation_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fwgraph" / "validation"
 
 
+def validation_cache_path(data_nt: bytes, shapes_nt: bytes) -> Path:
+    """Where :func:`validate_graph_cached` keeps the report of data and shapes with these canonical N-Triples."""
+    import hashlib
+
+    import rdflib
+
+    from fwgraph._version import __version__
+
+    digest = hashlib.sha256()
+    for part in (f"pyshacl {pyshacl.__version__} rdflib {rdflib.__version__} fwgraph {__version__}".encode(),
+                 data_nt, shapes_nt):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return validation_cache_dir() / f"{digest.hexdigest()}.nt"
+
+
 def validate_graph_cached(data: Callable[[], Graph], data_nt: bytes, *, shapes: Graph, shapes_nt: bytes,
                           origin: dict[Any, str] | None = None) -> ValidationReport:
     """:func:`validate_graph` of the graph ``data()`` gives (made only when needed), its report kept under the
@@ -206,20 +222,11 @@ def validate_graph_cached(data: Callable[[], Graph], data_nt: bytes, *, shapes: 
     is validated afresh. The report is stored as N-Triples with the blank node labels of ``data``, so its results
     name the same nodes. A cache that cannot be read or written is only a slower validation.
     """
-    import hashlib
-
     import pyoxigraph as ox
-    import rdflib
 
-    from fwgraph._version import __version__
     from fwgraph.convert import add_ox, to_ox
 
-    digest = hashlib.sha256()
-    for part in (f"pyshacl {pyshacl.__version__} rdflib {rdflib.__version__} fwgraph {__version__}".encode(),
-                 data_nt, shapes_nt):
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    path = validation_cache_dir() / f"{digest.hexdigest()}.nt"
+    path = validation_cache_path(data_nt, shapes_nt)
     try:
         stored = path.read_bytes()
     except OSError:
