@@ -7,6 +7,7 @@ import gzip
 import multiprocessing
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,7 +80,10 @@ def _turtle(graph: Graph) -> bytes:
 
 
 def _beside(work: Callable[[], object]) -> multiprocessing.process.BaseProcess | None:
-    """``work()`` started in a forked process (None where processes cannot be forked)."""
+    """``work()`` started in a forked process; None where processes cannot be forked, or when this process runs
+    other threads (one of them could hold a lock the forked process would wait for forever)."""
+    if threading.active_count() > 1:
+        return None
     try:
         process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
         process.start()
