@@ -76,6 +76,7 @@ class Row:
     typed: bool | None = None
     features: dict[str, str] = field(default_factory=dict)  # feature slug -> support level slug
     downloads: int | None = None
+    downloads_below: bool = False  # not in the month's top list: ``downloads`` is the bound it stays below
     downloads_date: str | None = None
     advisories: int | None = None  # None: the graph has no PyPI name to look advisories up by
     advisories_latest: int = 0
@@ -87,11 +88,12 @@ class Row:
 
     @property
     def downloads_label(self) -> str:
-        """The download count, short: "220.2 M", "12.3 k", "950"."""
+        """The download count, short: "220.2 M", "12.3 k", "950"; "< 4.8 k" below the top list's bound."""
         n = self.downloads
         if n is None:
             return ""
-        return f"{n / 1e6:.1f} M" if n >= 1_000_000 else f"{n / 1e3:.1f} k" if n >= 1_000 else str(n)
+        text = f"{n / 1e6:.1f} M" if n >= 1_000_000 else f"{n / 1e3:.1f} k" if n >= 1_000 else str(n)
+        return f"< {text}" if self.downloads_below else text
 
     def supported(self, level: str) -> list[str]:
         """The feature slugs this row has at ``level`` (``built-in`` or ``available``)."""
@@ -155,7 +157,7 @@ SORTS: dict[str, Sort] = {s.key: s for s in [
     Sort("python", "Python", _min_python),
     Sort("typed", "Typed", lambda r: r.typed),
     Sort("features", "Features", lambda r: len(r.supported("built-in")) if r.kind == "framework" else None),
-    Sort("downloads", "Downloads / month", lambda r: r.downloads),
+    Sort("downloads", "Downloads a month", lambda r: None if r.downloads is None else r.downloads - r.downloads_below),
     Sort("advisories", "Advisories", lambda r: r.advisories),
 ]}
 #: The natural first order of each sort key: numbers and dates biggest first, text A to Z.
@@ -426,10 +428,13 @@ ORDER BY ?position
 """
 
 DOWNLOADS_QUERY = sparql_prologue() + """PREFIX qb: <http://purl.org/linked-data/cube#>
-# The latest monthly PyPI download count of every project.
-SELECT ?s ?date ?count WHERE {
+# The latest monthly PyPI downloads of every project: its count, or the bound it stays below
+# when it is not in that month's top list.
+SELECT ?s ?date ?count ?below WHERE {
   { SELECT ?s (MAX(?d) AS ?date) WHERE { ?o a qb:Observation ; fw:project ?s ; fw:snapshotDate ?d } GROUP BY ?s }
-  ?o a qb:Observation ; fw:project ?s ; fw:snapshotDate ?date ; fw:downloadCount ?count .
+  ?o a qb:Observation ; fw:project ?s ; fw:snapshotDate ?date .
+  OPTIONAL { ?o fw:downloadCount ?count }
+  OPTIONAL { ?o fw:downloadsBelow ?below }
 }
 """
 
@@ -584,8 +589,10 @@ def catalogue(engine: Any) -> Catalogue:
             row.features[slug(r["feature"].value)] = slug(r["level"].value)
     for r in _table(engine, DOWNLOADS_QUERY):
         row = by_iri.get(r["s"].value)
-        if row is not None:
-            row.downloads, row.downloads_date = int(r["count"].value), r["date"].value
+        if row is not None and (r["count"] is not None or r["below"] is not None):
+            row.downloads_below = r["count"] is None
+            row.downloads = int((r["below"] if row.downloads_below else r["count"]).value)
+            row.downloads_date = r["date"].value
     for r in _table(engine, ADVISORIES_QUERY):
         row = by_iri.get(r["s"].value)
         if row is not None:
