@@ -395,7 +395,8 @@ SELECT ?s ?type ?name (SAMPLE(STR(?revision)) AS ?release) (SAMPLE(STR(?created)
   (GROUP_CONCAT(DISTINCT STR(?repo); separator="\\n") AS ?repos)
 WHERE {
   VALUES ?type { fw:WebFramework fw:ApplicationServer fw:Library }
-  ?s a ?type ; rdfs:label ?name .
+  ?class rdfs:subClassOf* ?type .
+  ?s a ?class ; rdfs:label ?name .
   OPTIONAL { ?s fw:latestRelease ?node . ?node doap:revision ?revision . OPTIONAL { ?node doap:created ?created } }
   OPTIONAL { ?s fw:pythonVersion ?python }
   OPTIONAL { ?s fw:typed ?isTyped }
