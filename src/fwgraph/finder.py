@@ -395,8 +395,8 @@ SELECT ?s ?type ?name (SAMPLE(STR(?revision)) AS ?release) (SAMPLE(STR(?created)
   (GROUP_CONCAT(DISTINCT STR(?repo); separator="\\n") AS ?repos)
 WHERE {
   VALUES ?type { fw:WebFramework fw:ApplicationServer fw:Library }
-  ?class rdfs:subClassOf* ?type .
-  ?s a ?class ; rdfs:label ?name .
+  { ?s a ?type } UNION { ?s a/rdfs:subClassOf ?type }  # libraries are typed by their subclass (fw:ORM, ...)
+  ?s rdfs:label ?name .
   OPTIONAL { ?s fw:latestRelease ?node . ?node doap:revision ?revision . OPTIONAL { ?node doap:created ?created } }
   OPTIONAL { ?s fw:pythonVersion ?python }
   OPTIONAL { ?s fw:typed ?isTyped }
@@ -416,16 +416,12 @@ SELECT ?s ?feature ?level WHERE {
 """
 
 CORE_FEATURES_QUERY = sparql_prologue() + """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-# The core features in the matrix's order (skos:memberList of feature:core), with their labels.
-SELECT ?feature ?label WHERE {
+# The core features (the cells of feature:core's skos:memberList, put in order by :func:`_in_order`).
+SELECT ?cell ?feature ?label ?next WHERE {
   <https://w3id.org/fwgraph/feature/core> skos:memberList/rdf:rest* ?cell .
-  ?cell rdf:first ?feature .
+  ?cell rdf:first ?feature ; rdf:rest ?next .
   ?feature skos:prefLabel ?label .
-  { SELECT ?cell (COUNT(?before) AS ?position) WHERE {
-      <https://w3id.org/fwgraph/feature/core> skos:memberList/rdf:rest* ?before . ?before rdf:rest* ?cell }
-    GROUP BY ?cell }
 }
-ORDER BY ?position
 """
 
 DOWNLOADS_QUERY = sparql_prologue() + """PREFIX qb: <http://purl.org/linked-data/cube#>
@@ -541,6 +537,19 @@ def _python_matches(row: Row, versions: Iterable[str]) -> frozenset[str]:
     return frozenset(v for v in versions if spec.contains(v))
 
 
+def _in_order(cells: list[dict[str, Any]]) -> dict[str, str]:
+    """Feature slug -> label along an RDF list given as its cells (``cell``, ``feature``, ``label``, ``next``)."""
+    by_cell = {r["cell"].value: r for r in cells}
+    heads = set(by_cell) - {r["next"].value for r in cells}
+    out: dict[str, str] = {}
+    cell = next(iter(heads), None)
+    while cell in by_cell and slug(by_cell[cell]["feature"].value) not in out:
+        r = by_cell[cell]
+        out[slug(r["feature"].value)] = r["label"].value
+        cell = r["next"].value
+    return out
+
+
 def _ancestors(iri: str, broader: Mapping[str, list[str]]) -> list[str]:
     out, todo = [], [iri]
     while todo:
@@ -583,7 +592,7 @@ def catalogue(engine: Any) -> Catalogue:
             row.advisories = 0  # the advisory database was read for every PyPI distribution in the graph
     entries.sort(key=lambda e: (e.label.casefold(), e.iri))
 
-    features = {slug(r["feature"].value): r["label"].value for r in _table(engine, CORE_FEATURES_QUERY)}
+    features = _in_order(_table(engine, CORE_FEATURES_QUERY))
     for r in _table(engine, MATRIX_QUERY):
         row = by_iri.get(r["s"].value)
         if row is not None:
