@@ -362,6 +362,16 @@ def test_the_whole_grid_renders_well_under_100_ms(client):
     assert statistics.median(times) < 0.1, times
 
 
+def test_no_query_runs_per_request_once_warm(app, client, monkeypatch):
+    """The grid is computed once per process: filtering, counting, sorting and searching ask the engine nothing."""
+    assert client.get("/find", headers=HTML).status_code == 200
+    engine = app.extensions["fwgraph"].engine
+    monkeypatch.setattr(engine, "query", lambda *a, **k: pytest.fail("a query ran for a finder request"))
+    for path in ("/find?interface=asgi&feature=orm&level=available&sort=downloads", "/find?kind=server&q=wsgi",
+                 "/search?q=flask&format=json", "/search?q=starlette"):
+        assert client.get(path, headers=HTML).status_code == 200, path
+
+
 def test_month_labels():
     from fwgraph.finder import month_label
 
