@@ -191,9 +191,9 @@ def test_the_preview_can_be_framed(server, manifest):
     (json.dumps({"q0": {"query": "flask", "extra": 1}}), "unknown member"),
     (json.dumps({"q0": {"query": "flask", "limit": -1}}), "limit"),
     (json.dumps({"q0": {"query": ""}}), "needs a \"query\""),
-    (json.dumps({"q0": {"query": "x", "properties": [{"pid": "colour", "v": "red"}]}}), "unknown property"),
+    (json.dumps({"q0": {"query": "x", "properties": [{"pid": "c" * 301, "v": "red"}]}}), "property id"),
     (json.dumps({f"q{i}": {"query": "flask"} for i in range(51)}), "at most 50 queries"),
-], ids=["syntax", "not-an-object", "query-not-object", "unknown-member", "bad-limit", "empty", "unknown-pid",
+], ids=["syntax", "not-an-object", "query-not-object", "unknown-member", "bad-limit", "empty", "long-pid",
         "too-many"])
 def test_bad_batches_are_400_with_a_reason(server, queries, message):
     r = requests.post(server("reconcile"), data={"queries": queries}, timeout=30)
