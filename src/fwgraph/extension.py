@@ -236,8 +236,10 @@ def _property_id(prop: Any) -> str:
     if not isinstance(prop, dict) or not isinstance(prop.get("id"), str) or set(prop) - {"id", "settings"}:
         raise InputError("each property is {\"id\": string, \"settings\": object (optional)}", source=where)
     settings = prop.get("settings", {})
-    if not isinstance(settings, dict) or len(settings) > MAX_SETTINGS:
-        raise InputError(f"\"settings\" is an object of at most {MAX_SETTINGS} members", source=where)
+    if (not isinstance(settings, dict) or len(settings) > MAX_SETTINGS
+            or not all(isinstance(v, (str, int, float, bool)) for v in settings.values())):
+        raise InputError(f"\"settings\" is an object of at most {MAX_SETTINGS} settings, each a string, number or "
+                         "boolean (0.2's text, number, checkbox and select settings)", source=where)
     if prop["id"] not in BY_ID:
         raise InputError(f"unknown property {prop['id'][:50]!r}; the properties are " + ", ".join(BY_ID),
                          source=where)

@@ -74,7 +74,8 @@ def entities(index: Index, prefix: str, cursor: int = 0, limit: int = DEFAULT_LI
     raw = prefix.strip().lower()
     scored = []
     for candidate in index.candidates.values():
-        rank = suggestion_ranks(norm, sorted(candidate.names | candidate.pypi), candidate.id)
+        names = candidate.names | {normalise(name) for name in candidate.pypi}  # "python-fasthtml" as typed
+        rank = suggestion_ranks(norm, sorted(names), candidate.id)
         if raw and candidate.id.startswith(raw):
             rank = min(rank if rank is not None else 3, 3)
         if rank is not None:
