@@ -203,6 +203,17 @@ def test_flask_is_extended_as_the_graph_says(client, graph, method):
     assert doc["meta"][3]["type"] == {"id": INTERFACE, "name": "server interface"}
 
 
+def test_downloads_outside_the_top_list_are_an_upper_bound(client, graph):
+    """aioworkers is in no snapshot's top list: no count, the list's smallest count as the bound."""
+    record = URIRef(BASE + "framework/aioworkers")
+    latest = max(graph.subjects(FW.project, record), key=lambda o: graph.value(o, FW.snapshotDate).toPython())
+    assert graph.value(latest, FW.downloadCount) is None
+    row = _extend(client, ["framework/aioworkers"], ["downloads", "downloads-below", "downloads-date"])["rows"][
+        "framework/aioworkers"]
+    assert row["downloads"] == [] and row["downloads-below"] == [{"int": int(graph.value(latest, FW.downloadsBelow))}]
+    assert row["downloads-date"] == [{"date": f"{graph.value(latest, FW.snapshotDate)}T00:00:00Z"}]
+
+
 def test_a_month_precision_release_date_is_text(client, graph):
     gunicorn = URIRef(BASE + "server/gunicorn")
     created = graph.value(graph.value(gunicorn, FW.latestRelease), DOAP.created)
@@ -226,6 +237,7 @@ def test_every_value_of_every_entity_is_typed_as_0_2_requires(client, app):
                     kind = next(iter(value)) if "id" not in value else "entity"
                     assert kind == kinds[pid] or (kinds[pid] == "date" and kind == "str"), (pid, value)
                     seen.add(pid)
+            assert not (row["downloads"] and row["downloads-below"]), row  # counted, or only bounded
     assert seen == set(pids)  # every property has a value somewhere
 
 

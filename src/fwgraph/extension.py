@@ -53,6 +53,11 @@ def _label(var: str) -> str:
             f"BIND(COALESCE(?{var}p, ?{var}l) AS ?n)")
 
 
+#: Binds ``?obs`` to the record's observation in the latest snapshot of the PyPI downloads data set (a Data Cube
+#: observation per project and monthly snapshot), ready for its measure or attributes.
+_LATEST = (f"{{ SELECT ?s (MAX(?day) AS ?latest) WHERE {{ ?x <{FW.project}> ?s ; <{FW.snapshotDate}> ?day }} "
+           f"GROUP BY ?s }} ?obs <{FW.project}> ?s ; <{FW.snapshotDate}> ?latest ; ")
+
 #: Every property offered, in the order they are proposed.
 PROPERTIES: tuple[Property, ...] = (
     Property("licence", "licence", "the licence the project is released under, by its SPDX name", "str",
@@ -84,9 +89,12 @@ PROPERTIES: tuple[Property, ...] = (
     Property("homepage", "homepage", "the project's homepage URL", "str", f"?s <{DOAP.homepage}> ?o",
              matching=True),
     Property("downloads", "latest monthly downloads",
-             "downloads from PyPI in the 30 days before the latest snapshot of hugovk/top-pypi-packages", "int",
-             f"{{ SELECT ?s (MAX(?day) AS ?latest) WHERE {{ ?x <{FW.project}> ?s ; <{FW.snapshotDate}> ?day }} "
-             f"GROUP BY ?s }} ?obs <{FW.project}> ?s ; <{FW.snapshotDate}> ?latest ; <{FW.downloadCount}> ?o"),
+             "downloads from PyPI in the 30 days before the latest snapshot of hugovk/top-pypi-packages; none when "
+             "that snapshot's list of the most-downloaded projects does not include the project (see "
+             "downloads-below)", "int", _LATEST + f"<{FW.downloadCount}> ?o"),
+    Property("downloads-below", "latest monthly downloads, at most",
+             "when the latest snapshot's list does not include the project: the smallest count in that list, which "
+             "the project did not reach", "int", _LATEST + f"<{FW.inTopList}> false ; <{FW.downloadsBelow}> ?o"),
     Property("downloads-date", "latest downloads snapshot",
              "the day of the snapshot the latest monthly downloads were counted on", "date",
              f"{{ SELECT ?s (MAX(?day) AS ?o) WHERE {{ ?x <{FW.project}> ?s ; <{FW.snapshotDate}> ?day }} "
