@@ -172,6 +172,14 @@ class Extension:
         key = cid[len(BASE):] if cid.startswith(BASE) else cid
         return self.rows.get(key, {}).get(pid, [])
 
+    def popularity(self, cid: str) -> int:
+        """Latest monthly downloads of candidate ``cid`` (counted, or the bound it stayed under; 0 unknown)."""
+        for pid in ("downloads", "downloads-below"):
+            values = self.values(cid, pid)
+            if values:
+                return int(values[0]["int"])
+        return 0
+
     def propose(self, type_: str | None, limit: int | None = None) -> dict[str, Any]:
         """The 0.2 property proposal for entities of ``type_`` (an id or short name; every property when None):
         the properties at least one entity of that type has a value of, in the table's order."""

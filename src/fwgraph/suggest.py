@@ -10,6 +10,7 @@ entity has (no pattern, nothing that backtracks).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fwgraph.errors import InputError
@@ -62,14 +63,17 @@ def suggestion_ranks(norm: str, names: list[str], ident: str) -> int | None:
     return best if best < 4 else None
 
 
-def _page(scored: list[tuple[int, str, dict[str, Any]]], cursor: int, limit: int) -> dict[str, Any]:
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return {"result": [item for _, _, item in scored[cursor:cursor + limit]]}
+def _page(scored: list[tuple[tuple[int, int, str], dict[str, Any]]], cursor: int, limit: int) -> dict[str, Any]:
+    """One page of suggestions, ordered by their keys (rank, then a tie-breaker, then name)."""
+    scored.sort(key=lambda item: item[0])
+    return {"result": [item for _, item in scored[cursor:cursor + limit]]}
 
 
-def entities(index: Index, prefix: str, cursor: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+def entities(index: Index, prefix: str, cursor: int = 0, limit: int = DEFAULT_LIMIT,
+             popularity: Callable[[str], int] | None = None) -> dict[str, Any]:
     """Entities whose name, other name, PyPI name or id starts with ``prefix`` (or one of whose name's words
-    does), exact names first; each with its description and types (``notable``)."""
+    does), exact names first, then the most ``popularity`` (by id: downloads) among equally good matches; each
+    with its description and types (``notable``)."""
     norm = normalise(prefix)
     raw = prefix.strip().lower()
     scored = []
@@ -79,7 +83,8 @@ def entities(index: Index, prefix: str, cursor: int = 0, limit: int = DEFAULT_LI
         if raw and candidate.id.startswith(raw):
             rank = min(rank if rank is not None else 3, 3)
         if rank is not None:
-            scored.append((rank, candidate.name.lower(), _entity(candidate)))
+            popular = popularity(candidate.id) if popularity is not None else 0
+            scored.append(((rank, -popular, candidate.name.lower()), _entity(candidate)))
     return _page(scored, cursor, limit)
 
 
@@ -100,7 +105,7 @@ def types(prefix: str, cursor: int = 0, limit: int = DEFAULT_LIMIT) -> dict[str,
         local = iri.rsplit("#", 1)[-1]
         rank = suggestion_ranks(norm, [name, normalise(local)], iri)
         if rank is not None:
-            scored.append((rank, name, {"id": iri, "name": name}))
+            scored.append(((rank, 0, name), {"id": iri, "name": name}))
     return _page(scored, cursor, limit)
 
 
@@ -113,7 +118,7 @@ def properties(prefix: str, cursor: int = 0, limit: int = DEFAULT_LIMIT) -> dict
         rank = suggestion_ranks(norm, [normalise(prop.name)], prop.id)
         if rank is not None:
             use = "matching and data extension" if prop.matching else "data extension"
-            scored.append((rank, f"{order:03d}",
+            scored.append(((rank, order, prop.id),
                            {"id": prop.id, "name": prop.name, "description": f"{prop.description} ({use})"}))
     return _page(scored, cursor, limit)
 

@@ -29,7 +29,8 @@ from fwgraph.reconcile import PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS, TYPES, 
 
 bp = Blueprint("reconcile", __name__)
 SUGGESTERS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
-    "entity": lambda prefix, cursor, limit: suggest.entities(service().reconcile_index(), prefix, cursor, limit),
+    "entity": lambda prefix, cursor, limit: suggest.entities(service().reconcile_index(), prefix, cursor, limit,
+                                                             service().extension().popularity),
     "type": suggest.types,
     "property": suggest.properties,
 }
