@@ -388,3 +388,14 @@ def test_bad_parameters_are_400_with_a_reason(client, path, words):
 def test_unknown_paths_below_reconcile_are_json_404s(client, path, accept):
     r = client.get(path, headers={"Accept": accept})
     _error(r, 404, "/reconcile/suggest/entity")
+
+
+def test_the_service_answers_with_a_trailing_slash_too(client):
+    assert validate(_get(client, "/reconcile/"), "manifest")["versions"] == ["0.2"]
+    doc = client.post("/reconcile/", data={"queries": json.dumps({"q0": {"query": "Flask"}})}).json
+    assert validate(doc, "reconciliation-result-batch")["q0"]["result"][0]["id"] == "framework/flask"
+
+
+@pytest.mark.parametrize("path", ["/reconcile/suggest/entity", "/reconcile/propose_properties", "/reconcile/nope"])
+def test_another_method_is_a_json_405(client, path):
+    _error(client.post(path, headers={"Accept": "*/*"}), 405)

@@ -92,6 +92,7 @@ def _manifest() -> Response:
 
 
 @bp.route("/reconcile", methods=["GET", "POST"])
+@bp.route("/reconcile/", methods=["GET", "POST"])  # the service URL as some clients write it
 def reconcile() -> Response:
     queries, extend = request.values.get("queries"), request.values.get("extend")
     if queries is None and extend is None:
@@ -158,10 +159,10 @@ def preview() -> Response:
     return cache_headers(response, etag)
 
 
-@bp.route("/reconcile/<path:rest>", methods=["GET", "POST"])
+@bp.get("/reconcile/<path:rest>")
 def unknown(rest: str) -> Response:
     """Any other path below /reconcile: a JSON 404 naming the services (never the Linked Data catch-all's
-    Turtle "not described in this dataset")."""
+    Turtle "not described in this dataset"). Another method on a service's path is a 405, in JSON too."""
     services = ["/reconcile", PROPOSE_PATH, PREVIEW_PATH, *SUGGEST_PATHS.values()]
     return error_response(404, f"/reconcile/{rest[:100]} is no service of this reconciliation API; the services "
                                "are " + ", ".join(services))
