@@ -116,6 +116,15 @@ def test_entity_suggest_finds_by_id_word_and_pypi_name(client, prefix, expected)
     assert expected in [item["id"] for item in doc["result"]], doc
 
 
+def test_entity_suggest_prefers_the_type_asked_for(client):
+    """Twisted Web is a framework and a server (two records): the column's type decides which comes first."""
+    for type_, first in ((SERVER, "server/twisted-web"), ("framework", "framework/twisted-web")):
+        doc = validate(_get(client, "/reconcile/suggest/entity", prefix="twisted", type=type_),
+                       "suggest-entities-response")
+        ids = [item["id"] for item in doc["result"]]
+        assert ids[0] == first and {"server/twisted-web", "framework/twisted-web"} <= set(ids), (type_, ids)
+
+
 def test_the_cursor_pages_through_suggestions(client):
     everything = _get(client, "/reconcile/suggest/entity", prefix="", limit="25")["result"]
     pages = [_get(client, "/reconcile/suggest/entity", prefix="", cursor=str(c), limit="10")["result"]
@@ -375,10 +384,11 @@ def test_a_non_utf8_prefix_is_answered(client):
     ("/reconcile/suggest/type?limit=0", ["limit"]),
     ("/reconcile/suggest/property?limit=1e3", ["limit"]),
     ("/reconcile/propose_properties?limit=-3", ["limit"]),
-    ("/reconcile/propose_properties?type=" + "t" * 301, ["type"]),
+    ("/reconcile/propose_properties?type=" + "t" * 301, ["type", "at most 300"]),
+    ("/reconcile/suggest/entity?type=" + "t" * 301, ["type", "at most 300"]),
     ("/reconcile?queries=%7B%7D&extend=%7B%7D", ["not both"]),
 ], ids=["long-prefix", "negative-cursor", "cursor-past-bound", "cursor-5000-digits", "limit-0", "limit-float",
-        "negative-limit", "long-type", "both"])
+        "negative-limit", "long-type", "long-suggest-type", "both"])
 def test_bad_parameters_are_400_with_a_reason(client, path, words):
     _error(client.get(path), 400, *words)
 

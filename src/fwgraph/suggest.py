@@ -15,9 +15,10 @@ from typing import Any
 
 from fwgraph.errors import InputError
 from fwgraph.extension import PROPERTIES
-from fwgraph.reconcile import TYPES, Candidate, Index, normalise
+from fwgraph.reconcile import TYPES, Candidate, Index, normalise, type_id
 
 MAX_PREFIX = 100  # characters of a prefix (longer: 400)
+MAX_TYPE = 300  # characters of a type (longer: 400)
 MAX_CURSOR = 10_000  # suggestions skipped at most (more: 400)
 MAX_LIMIT = 25  # suggestions per answer at most
 DEFAULT_LIMIT = 10
@@ -63,18 +64,20 @@ def suggestion_ranks(norm: str, names: list[str], ident: str) -> int | None:
     return best if best < 4 else None
 
 
-def _page(scored: list[tuple[tuple[int, int, str], dict[str, Any]]], cursor: int, limit: int) -> dict[str, Any]:
+def _page(scored: list[tuple[tuple[Any, ...], dict[str, Any]]], cursor: int, limit: int) -> dict[str, Any]:
     """One page of suggestions, ordered by their keys (rank, then a tie-breaker, then name)."""
     scored.sort(key=lambda item: item[0])
     return {"result": [item for _, item in scored[cursor:cursor + limit]]}
 
 
 def entities(index: Index, prefix: str, cursor: int = 0, limit: int = DEFAULT_LIMIT,
-             popularity: Callable[[str], int] | None = None) -> dict[str, Any]:
+             popularity: Callable[[str], int] | None = None, type_: str | None = None) -> dict[str, Any]:
     """Entities whose name, other name, PyPI name or id starts with ``prefix`` (or one of whose name's words
-    does), exact names first, then the most ``popularity`` (by id: downloads) among equally good matches; each
-    with its description and types (``notable``)."""
+    does), exact names first; among equally good matches those of type ``type_`` (a type id or short name, as
+    a reconciled column's type: preferred, never required), then the most ``popularity`` (by id: downloads).
+    Each with its description and types (``notable``)."""
     norm = normalise(prefix)
+    wanted = type_id(type_) if type_ else None
     raw = prefix.strip().lower()
     scored = []
     for candidate in index.candidates.values():
@@ -84,7 +87,8 @@ def entities(index: Index, prefix: str, cursor: int = 0, limit: int = DEFAULT_LI
             rank = min(rank if rank is not None else 3, 3)
         if rank is not None:
             popular = popularity(candidate.id) if popularity is not None else 0
-            scored.append(((rank, -popular, candidate.name.lower()), _entity(candidate)))
+            other = int(wanted is not None and wanted not in candidate.types)
+            scored.append(((rank, other, -popular, candidate.name.lower()), _entity(candidate)))
     return _page(scored, cursor, limit)
 
 

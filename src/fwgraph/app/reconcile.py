@@ -30,10 +30,15 @@ from fwgraph.reconcile import PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS, TYPES, 
 bp = Blueprint("reconcile", __name__)
 SUGGESTERS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
     "entity": lambda prefix, cursor, limit: suggest.entities(service().reconcile_index(), prefix, cursor, limit,
-                                                             service().extension().popularity),
+                                                             service().extension().popularity, _type()),
     "type": suggest.types,
     "property": suggest.properties,
 }
+
+
+def _type() -> str | None:
+    """The request's ``type`` (checked by :func:`_checked`)."""
+    return request.args.get("type")
 
 
 def _kib(size: int) -> str:
@@ -58,10 +63,14 @@ def _too_large() -> Response | None:
 
 @bp.before_request
 def _checked() -> Response | None:
-    """Every /reconcile request: within the size bound, and with a callback that is a plain name if any."""
+    """Every /reconcile request: within the size bound, with a type of bounded length and a callback that is a
+    plain name if any."""
     refused = _too_large()
     if refused is not None:
         return refused
+    type_ = request.args.get("type")
+    if type_ is not None and len(type_) > suggest.MAX_TYPE:
+        return error_response(400, f"type is {len(type_)} characters long; at most {suggest.MAX_TYPE}")
     callback = request.args.get("callback")
     if callback is not None and not is_callback_name(callback):
         return error_response(400, "callback must be a JavaScript name (letters, digits, _ and $, not starting "
@@ -121,10 +130,7 @@ def propose_properties() -> Response:
         limit = parse_limit(request.args.get("limit"))
     except InputError as exc:
         return error_response(400, str(exc))
-    type_ = request.args.get("type")
-    if type_ is not None and len(type_) > suggest.MAX_PREFIX * 3:
-        return error_response(400, f"type is {len(type_)} characters long; at most {suggest.MAX_PREFIX * 3}")
-    return _cached("reconcile-propose", lambda: service().extension().propose(type_, limit))
+    return _cached("reconcile-propose", lambda: service().extension().propose(_type(), limit))
 
 
 @bp.get("/reconcile/suggest/<kind>")
