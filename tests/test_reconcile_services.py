@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from rdflib import Literal, URIRef
 from rdflib.namespace import DOAP, RDFS
 
-from fwgraph import extension, reconcile
+from fwgraph import extension, reconcile, suggest
 from fwgraph.app.http import is_callback_name, json_response
+from fwgraph.errors import InputError
 from fwgraph.namespace import BASE, FW
 from tests.reconciliation_api import validate
 
@@ -409,3 +410,47 @@ def test_the_service_answers_with_a_trailing_slash_too(client):
 @pytest.mark.parametrize("path", ["/reconcile/suggest/entity", "/reconcile/propose_properties", "/reconcile/nope"])
 def test_another_method_is_a_json_405(client, path):
     _error(client.post(path, headers={"Accept": "*/*"}), 405)
+
+
+# ------------------------------------------------------------------ the parsers, fuzzed
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=30)
+EXTENSION_QUERIES = st.fixed_dictionaries(
+    {"ids": st.lists(st.text(max_size=40) | JSON_VALUES, max_size=120),
+     "properties": st.lists(st.fixed_dictionaries({"id": st.sampled_from([p.id for p in extension.PROPERTIES])
+                                                   | st.text(max_size=10)},
+                                                  optional={"settings": JSON_VALUES}) | JSON_VALUES, max_size=25)},
+    optional={"limit": JSON_VALUES})
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.one_of(EXTENSION_QUERIES.map(json.dumps), JSON_VALUES.map(json.dumps), st.text(max_size=200)))
+def test_an_extension_query_is_accepted_within_the_bounds_or_refused_with_a_reason(raw):
+    try:
+        query = extension.parse_extension(raw)
+    except extension.TooManyIds as exc:
+        assert len(json.loads(raw)["ids"]) > extension.MAX_IDS and "send fewer" in str(exc)
+        return
+    except InputError as exc:
+        assert str(exc).startswith("extend")
+        return
+    doc = json.loads(raw)
+    assert set(query.ids) == set(doc["ids"]) and len(query.ids) <= extension.MAX_IDS
+    assert all(len(i) <= extension.MAX_ID for i in query.ids)
+    assert 1 <= len(query.properties) <= extension.MAX_PROPERTIES
+    assert set(query.properties) <= set(extension.BY_ID)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.none() | st.text(max_size=150), st.none() | st.text(max_size=12), st.none() | st.text(max_size=12))
+def test_a_suggest_request_is_accepted_within_the_bounds_or_refused_with_a_reason(prefix, cursor, limit):
+    try:
+        checked, skip, size = suggest.parse_request(prefix, cursor, limit)
+    except InputError as exc:
+        assert exc.source in ("prefix", "cursor", "limit")
+        return
+    assert checked == (prefix or "") and len(checked) <= suggest.MAX_PREFIX
+    assert 0 <= skip <= suggest.MAX_CURSOR and 1 <= size <= suggest.MAX_LIMIT

@@ -273,9 +273,9 @@ def load_json(raw: str, source: str) -> Any:
     naming ``source``; the request's size bounds the depth anyway)."""
     try:
         return json.loads(raw, parse_constant=_constant, parse_float=_number, parse_int=_integer)
+    except InputError as exc:  # a number refused by the hooks: said of this document
+        raise InputError(exc.message, source=source) from None
     except (ValueError, RecursionError) as exc:
-        if isinstance(exc, InputError):
-            raise
         reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise InputError(f"{source} is not JSON: {reason}", source=source) from None
 
