@@ -56,7 +56,7 @@ def _too_large() -> Response | None:
         length = request.content_length
         if length is not None and length > limit:
             return error_response(413, f"the request body is {length} bytes long; /reconcile accepts at most "
-                                       f"{_kib(limit)}: send fewer queries per batch")
+                                       f"{_kib(limit)}: send fewer queries or ids per request")
         request.max_content_length = limit  # a body without Content-Length is cut there too (413)
     return None
 
