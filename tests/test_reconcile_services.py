@@ -224,6 +224,18 @@ def test_downloads_outside_the_top_list_are_an_upper_bound(client, graph):
     assert row["downloads-date"] == [{"date": f"{graph.value(latest, FW.snapshotDate)}T00:00:00Z"}]
 
 
+@pytest.mark.parametrize(("cid", "name", "type_name"), [
+    ("feature/cli", "Command-line interface", "feature"), ("status/active", "Active", "maintenance status"),
+    ("async/yes", "Yes", "async support"), ("interface/wsgi", "WSGI", "server interface"),
+])
+def test_an_entity_given_as_a_value_can_be_previewed(client, cid, name, type_name):
+    """OpenRefine previews the entities a data extension gives, by the same preview URL."""
+    r = client.get("/reconcile/preview", query_string={"id": cid})
+    assert r.status_code == 200 and r.content_type.startswith("text/html")
+    page = r.get_data(as_text=True)
+    assert f">{name}</a>" in page and type_name in page and BASE + cid in page
+
+
 def test_a_month_precision_release_date_is_text(client, graph):
     gunicorn = URIRef(BASE + "server/gunicorn")
     created = graph.value(graph.value(gunicorn, FW.latestRelease), DOAP.created)

@@ -153,6 +153,7 @@ class Extension:
             if s is not None and t is not None and s.value.startswith(BASE):
                 self.types.setdefault(s.value[len(BASE):], set()).add(t.value)
         self.offered: dict[str, set[str]] = {}  # property id -> the types with a value of it
+        self.entities: dict[str, tuple[str, str]] = {}  # entity value id -> (its name, its type's name)
         for prop in PROPERTIES:
             query = f"SELECT ?s ?o ?n WHERE {{ {prop.pattern} }}"
             found: dict[str, list[dict[str, Any]]] = {}
@@ -166,6 +167,8 @@ class Extension:
             for cid, values in found.items():
                 self.rows.setdefault(cid, {})[prop.id] = _order(prop, values)
                 self.offered.setdefault(prop.id, set()).update(self.types[cid])
+                if prop.type is not None:
+                    self.entities.update((v["id"], (v["name"], prop.type[1])) for v in values)
 
     def values(self, cid: str, pid: str) -> list[dict[str, Any]]:
         """The values of property ``pid`` of candidate ``cid`` (an id, or its IRI); [] when it has none."""

@@ -149,17 +149,23 @@ def suggestions(kind: str) -> Response:
 
 @bp.get(PREVIEW_PATH)
 def preview() -> Response:
+    """A candidate, or an entity a data extension gave as a value (an interface, a feature, a status)."""
     cid = request.args.get("id", "")
     candidate = service().reconcile_index().candidates.get(cid)
-    if candidate is None:
+    value = service().extension().entities.get(cid)
+    if candidate is None and value is None:
         abort(404, f"no entity {cid[:100]!r} to preview; ids are paths below {public_base()}")
     etag = page_etag("reconcile-preview", cid)
     cached = conditional(etag)
     if cached is not None:
         return cached
-    names = dict(TYPES)
-    body = render_template("reconcile_preview.html", candidate=candidate, iri=public_base() + candidate.id,
-                           types=[names[t] for t in candidate.types])
+    if candidate is not None:
+        shown = {"name": candidate.name, "description": candidate.description}
+        types = [dict(TYPES)[t] for t in candidate.types]
+    else:
+        assert value is not None  # one of the two, checked above
+        shown, types = {"name": value[0], "description": None}, [value[1]]
+    body = render_template("reconcile_preview.html", candidate=shown, iri=public_base() + cid, types=types)
     response = Response(body, content_type=formats.HTML.content_type)
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return cache_headers(response, etag)
