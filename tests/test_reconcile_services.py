@@ -466,3 +466,16 @@ def test_a_suggest_request_is_accepted_within_the_bounds_or_refused_with_a_reaso
         return
     assert checked == (prefix or "") and len(checked) <= suggest.MAX_PREFIX
     assert 0 <= skip <= suggest.MAX_CURSOR and 1 <= size <= suggest.MAX_LIMIT
+
+
+@pytest.mark.parametrize("path", [
+    "/reconcile/suggest/entity?prefix=fla&callback=cb",
+    "/reconcile/propose_properties?type=framework",
+    "/reconcile?extend=" + urllib.parse.quote(json.dumps({"ids": ["framework/flask"], "properties": [{"id": "pypi"}]})),
+])
+def test_get_answers_are_conditional_and_the_callback_is_part_of_the_key(client, path):
+    first = client.get(path)
+    assert first.status_code == 200 and first.headers["ETag"] and "public" in first.headers["Cache-Control"]
+    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    other = client.get(path + "&callback=other")
+    assert other.status_code == 200 and other.headers["ETag"] != first.headers["ETag"]

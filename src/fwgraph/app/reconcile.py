@@ -108,6 +108,9 @@ def reconcile() -> Response:
         return _manifest()
     if queries is not None and extend is not None:
         return error_response(400, "send either queries (reconciliation) or extend (data extension), not both")
+    etag = page_etag("reconcile", request.query_string.decode("latin-1"))
+    if request.method == "GET" and (cached := conditional(etag)) is not None:
+        return cached  # only a 200 for this very URL gave the client that tag
     try:
         if extend is not None:
             query = parse_extension(extend)
@@ -119,7 +122,7 @@ def reconcile() -> Response:
     except InputError as exc:
         return error_response(400, str(exc))
     if request.method == "GET":
-        return cache_headers(_json(doc), page_etag("reconcile", request.query_string.decode("latin-1")))
+        return cache_headers(_json(doc), etag)
     return _json(doc)
 
 
