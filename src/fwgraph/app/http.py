@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from html import escape
 from http import HTTPStatus
@@ -146,6 +147,37 @@ def reason_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+# ---------------------------------------------------------------------------------------------- JSON and JSONP
+
+#: A JSONP callback name: a JavaScript identifier, or up to four joined by dots (``jQuery36_1712``, ``a.b.c``),
+#: each at most 64 characters. Matched with ``fullmatch``: ``re.match`` with ``$`` also accepts a name followed
+#: by a newline, which would reach the body.
+CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}$")
+
+
+def is_callback_name(name: str) -> bool:
+    """True when ``name`` may be echoed as a JSONP callback (``CALLBACK``, the whole string).
+
+    >>> is_callback_name("jQuery3600_17"), is_callback_name("a.b"), is_callback_name("alert(1)//")
+    (True, True, False)
+    >>> is_callback_name("cb\\n")
+    False
+    """
+    return CALLBACK.fullmatch(name) is not None
+
+
+def json_response(doc: object, *, status: int = 200, callback: str | None = None) -> Response:
+    """``doc`` as JSON, or as JSONP when a callback is named (already checked with :func:`is_callback_name`):
+    ``/**/callback(...);`` as application/javascript (the comment keeps the body from starting with bytes the
+    client chose; U+2028 and U+2029, line ends to older JavaScript, are escaped). Every answer carries
+    ``X-Content-Type-Options: nosniff`` (SECURITY_HEADERS), so JSON is never run as a script."""
+    text = json.dumps(doc, ensure_ascii=False)
+    if callback is None:
+        return Response(text + "\n", status=status, content_type=formats.JSON.content_type)
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Response(f"/**/{callback}({text});\n", status=status, content_type=formats.JAVASCRIPT.content_type)
 
 
 # ---------------------------------------------------------------------------------------------- conditional GET
