@@ -32,9 +32,10 @@ from SPARQLWrapper.SPARQLExceptions import (
 from fwgraph import formats
 from fwgraph.engine import InProcessEngine
 from fwgraph.errors import QueryError, StartError, TimeLimitExceeded, WorkerFailed
+from fwgraph.namespace import PREFIXES
 from fwgraph.pool import WorkerPool
 from fwgraph.results import QueryResult, result_from_bytes
-from fwgraph.sparql import PreparedQuery
+from fwgraph.sparql import PreparedQuery, declared
 
 GET_URL_BYTES = 2048  # longest GET URL sent (proxies and servers cut longer ones); longer queries are POSTed
 PROBE_SECONDS = 2.0  # how long the start-up probe waits for a direct POST to be answered
@@ -280,7 +281,9 @@ class StoreClient:
         start = time.monotonic()
         try:
             dialect = self.dialect
-            text = dialect.describe_prefix + query.text if query.form == "describe" else query.text
+            # The store knows none of the prefixes fwgraph declares for every query: they are written out.
+            body = declared(query.text, PREFIXES)
+            text = dialect.describe_prefix + body if query.form == "describe" else body
             extra = self._limits(dialect, query.form, max_rows)
             # The socket waits a little past the limit, so that a store that stops the query itself
             # (Virtuoso, Oxigraph's --timeout-s) says so before fwgraph gives up on it.
