@@ -19,6 +19,7 @@ from fwgraph._version import __version__
 from fwgraph.build import build
 from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
+from fwgraph.finder import Catalogue, catalogue
 from fwgraph.graph import Sources
 from fwgraph.namespace import BASE, DATASET_IRI, FW
 from fwgraph.query import ExampleQuery, examples
@@ -137,6 +138,11 @@ class Service:
     @cached_property
     def shapes(self) -> Graph:
         return self._dist.shapes()
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        """The finder's rows, facets and search entries, computed once from the graph on first use."""
+        return catalogue(self.engine)
 
     def download_names(self) -> list[str]:
         return self._dist.download_names()

@@ -77,9 +77,20 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
 def _register_blueprints(app: Flask) -> None:
     """The routes, one blueprint per job; the resource catch-all (``/<path>``) comes last."""
-    from fwgraph.app import compare, contribute, crawlers, editor, form, linkeddata, pages, reconcile, sparql
+    from fwgraph.app import (
+        compare,
+        contribute,
+        crawlers,
+        editor,
+        finder,
+        form,
+        linkeddata,
+        pages,
+        reconcile,
+        sparql,
+    )
 
-    for module in (sparql, editor, contribute, form, pages, compare, crawlers, reconcile, linkeddata):
+    for module in (sparql, editor, contribute, form, pages, finder, compare, crawlers, reconcile, linkeddata):
         app.register_blueprint(module.bp)
 
 
