@@ -88,7 +88,7 @@ def _stable(graph: Graph) -> Graph:
     """``graph`` with blank nodes labelled by their content (a parse gives them fresh random labels)."""
     from fwgraph.bnodes import labels
 
-    names = labels(graph, lambda term: isinstance(term, BNode), lambda term: term.n3())
+    names = labels(graph, lambda term: isinstance(term, BNode), lambda term: term.n3())  # type: ignore[attr-defined]
     if not names:
         return graph
     out = Graph(namespace_manager=graph.namespace_manager)

@@ -186,3 +186,32 @@ def bind_prefixes(graph: Graph) -> Graph:
 def sparql_prologue() -> str:
     """The PREFIX lines for every fwgraph prefix, for query editors and examples."""
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+#: English labels of the terms fwgraph reuses from other vocabularies, as its pages show them (fwgraph's own
+#: terms are labelled in the vocabulary). A term missing here is shown by its compact name.
+REUSED_TERM_LABELS: dict[str, str] = {
+    str(RDF.type): "Type", str(RDFS.label): "Name", str(RDFS.comment): "Note", str(RDFS.seeAlso): "See also",
+    str(RDFS.isDefinedBy): "Defined by", str(OWL.sameAs): "Same as", str(OWL.versionInfo): "Version",
+    str(OWL.versionIRI): "This version", str(OWL.priorVersion): "Previous version",
+    str(DCTERMS.title): "Title", str(DCTERMS.description): "Description", str(DCTERMS.source): "Source",
+    str(DCTERMS.identifier): "Identifier", str(DCTERMS.issued): "Issued", str(DCTERMS.modified): "Modified",
+    str(DCTERMS.license): "Licence", str(DCTERMS.created): "Created", str(DCTERMS.creator): "Creator",
+    str(DCTERMS.rights): "Rights", str(DCTERMS.publisher): "Publisher", str(DCTERMS.date): "Date",
+    str(DCTERMS.subject): "Subject", str(DCTERMS.conformsTo): "Conforms to", str(DCTERMS.isPartOf): "Part of",
+    str(DCTERMS.hasPart): "Has part", str(DCTERMS.references): "References", str(DCTERMS.replaces): "Replaces",
+    str(SDO.alternateName): "Also known as", str(SDO.description): "Description", str(SDO.citation): "Citation",
+    str(DOAP.license): "Licence", str(DOAP.homepage): "Homepage", str(DOAP.repository): "Repository",
+    str(DOAP.browse): "Browse", str(DOAP.location): "Location", str(DOAP.created): "Released",
+    str(DOAP.revision): "Version", str(DOAP.release): "Release", str(DOAP.name): "Name",
+    str(DOAP["programming-language"]): "Programming language", str(DOAP["download-page"]): "Download page",
+    str(DOAP["bug-database"]): "Issue tracker", str(DOAP.Version): "Version", str(DOAP.Project): "Project",
+    str(DOAP.GitRepository): "Git repository", str(SDO.codeRepository): "Code repository",
+    str(SDO.softwareHelp): "Documentation", str(SDO.url): "Web address", str(SDO.name): "Name",
+    str(SKOS.prefLabel): "Name", str(SKOS.altLabel): "Also known as", str(SKOS.definition): "Definition",
+    str(SKOS.broader): "Broader", str(SKOS.inScheme): "In scheme", str(SKOS.Concept): "Concept",
+    str(SKOS.ConceptScheme): "Concept scheme", str(SKOS.member): "Member",
+    str(PROV.wasDerivedFrom): "Derived from", str(PROV.Entity): "Entity",
+    str(QB.dataSet): "Data set", str(QB.Observation): "Observation", str(QB.structure): "Structure",
+    str(VOID.Dataset): "Dataset", str(DCAT.Dataset): "Dataset", str(OWL.Ontology): "Ontology",
+}

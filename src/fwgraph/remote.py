@@ -282,8 +282,8 @@ class StoreClient:
         try:
             dialect = self.dialect
             # The store knows none of the prefixes fwgraph declares for every query: they are written out.
-            body = declared(query.text, PREFIXES)
-            text = dialect.describe_prefix + body if query.form == "describe" else body
+            sent = declared(query.text, PREFIXES)
+            text = dialect.describe_prefix + sent if query.form == "describe" else sent
             extra = self._limits(dialect, query.form, max_rows)
             # The socket waits a little past the limit, so that a store that stops the query itself
             # (Virtuoso, Oxigraph's --timeout-s) says so before fwgraph gives up on it.

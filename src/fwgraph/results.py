@@ -221,8 +221,7 @@ def stable_blank_nodes(triples: list[ox.Triple]) -> list[ox.Triple]:
     if not names:
         return triples
     nodes = {old: ox.BlankNode(new) for old, new in names.items()}
-    return [ox.Triple(nodes.get(t.subject, t.subject), t.predicate,  # type: ignore[arg-type]
-                      nodes.get(t.object, t.object)) for t in triples]  # type: ignore[arg-type]
+    return [ox.Triple(nodes.get(t.subject, t.subject), t.predicate, nodes.get(t.object, t.object)) for t in triples]
 
 
 def graph_bytes(triples: list[ox.Triple], fmt: Format | str, jsonld_form: str = "compacted") -> bytes:
