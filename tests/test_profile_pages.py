@@ -121,3 +121,36 @@ def test_reused_terms_have_labels():
     from fwgraph.namespace import REUSED_TERM_LABELS
 
     assert all(isinstance(v, str) and v and not CURIE.match(v) for v in REUSED_TERM_LABELS.values())
+
+
+def test_the_dataset_page_shows_the_datasets_own_facts(client):
+    """Issue 22: /dataset as a page listed the distributions and partitions, never the dataset's own facts."""
+    html = _page(client, "/dataset")
+    about = html[html.index('id="about"'):]
+    about = about[:about.index("</section>")]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", about))
+    assert re.search(r"Triples \d{5,}", text), text[:500]
+    assert "Licence" in text and "SPARQL endpoint" in text
+    assert not [label for label in _labels(about) if CURIE.match(label)]
+
+
+def test_a_preflight_is_told_the_safe_headers_it_asks_for(client):
+    """Issue 26: the preflight listed a fixed set; a client asking for X-Requested-With or Cache-Control was
+    refused by the browser. Safe headers asked for are echoed; anything else is not allowed."""
+    r = client.options("/sparql", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST",
+                                            "Access-Control-Request-Headers": "X-Requested-With, cache-control, X-Evil"})
+    allowed = {h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"x-requested-with", "cache-control", "content-type", "accept"} <= allowed
+    assert "x-evil" not in allowed
+
+
+def test_static_files_are_versioned_and_immutable(client):
+    """Issue 26: style sheets and scripts are named with their content hash and cached for a year, immutable;
+    an address with another hash (an old page) is served but not promised immutable."""
+    html = _page(client, "/framework/flask")
+    css = re.search(r'href="(/static/fwgraph\.css\?v=([0-9a-f]{16}))"', html)
+    assert css, "the style sheet has no version"
+    r = client.get(css.group(1))
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    stale = client.get("/static/fwgraph.css?v=0000000000000000")
+    assert stale.status_code == 200 and "immutable" not in stale.headers.get("Cache-Control", "")

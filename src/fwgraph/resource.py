@@ -132,6 +132,7 @@ class DocumentView:
     title: str
     description: list[str]
     terms: list[Term]
+    own: list[Fact] = field(default_factory=list)  # the document's own facts (the dataset's counts, licence, …)
 
 
 class Labels:
@@ -407,5 +408,7 @@ def document_view(iri: str, doc: Graph, link: Linker) -> DocumentView:
             facts=build.facts(doc, s, skip=frozenset({RDFS.label, RDFS.comment, RDFS.isDefinedBy})),
         ))
     node = URIRef(iri)
+    own = build.facts(doc, node, skip=frozenset({RDFS.label, DCTERMS.title, DCTERMS.description, RDFS.comment}))
     return DocumentView(iri=iri, title=label_of(doc, node) or iri,
-                        description=sorted(str(o) for o in doc.objects(node, DCTERMS.description)), terms=terms)
+                        description=sorted(str(o) for o in doc.objects(node, DCTERMS.description)), terms=terms,
+                        own=own)
