@@ -30,7 +30,7 @@ from packaging.version import InvalidVersion, Version
 
 from fwgraph import chart
 from fwgraph.chart.tables import sparql_prologue
-from fwgraph.dates import day_span
+from fwgraph.dates import day_span, month_label
 from fwgraph.errors import FwgraphError
 
 #: The longest search text accepted (characters); longer is an error, not silently cut.
@@ -316,6 +316,22 @@ class Catalogue:
     entries: list[Entry]
     features: dict[str, str]  # core feature slug -> label, in the matrix's order
 
+    def row(self, iri: str) -> Row | None:
+        """The row of the framework or server ``iri`` (a profile page's summary), or None."""
+        return next((r for rows in self.rows.values() for r in rows if r.iri == iri), None)
+
+    def similar(self, row: Row, n: int = 3) -> list[Row]:
+        """Up to ``n`` others of ``row``'s kind sharing an interface with it: most shared first, then the most
+        downloaded (a project below the top list counts as none), then by name."""
+        mine = {v.slug for v in row.interfaces}
+
+        def key(other: Row) -> tuple[int, int, str]:
+            downloads = 0 if other.downloads is None or other.downloads_below else other.downloads
+            return (-len(mine & {v.slug for v in other.interfaces}), -downloads, other.label.lower())
+
+        others = [r for r in self.rows.get(row.kind, []) if r.iri != row.iri and mine & {v.slug for v in r.interfaces}]
+        return sorted(others, key=key)[:n]
+
     def check(self, sel: Selection) -> None:
         """FinderError for a chosen facet value the graph does not have."""
         for key, values in sel.chosen.items():
@@ -463,15 +479,6 @@ TYPED = {"yes": "Typed (ships py.typed)", "no": "Not typed"}
 
 def slug(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
-
-
-def month_label(text: str) -> str:
-    """An xsd:date as "18 Feb 2026", an xsd:gYearMonth as "Oct 2026"; other text unchanged."""
-    span = day_span(text)
-    if span is None:
-        return text
-    first, last = span
-    return first.strftime("%b %Y") if first != last else f"{first.day} {first.strftime('%b %Y')}"
 
 
 def _version(text: str) -> Version | None:

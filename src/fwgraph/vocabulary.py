@@ -13,6 +13,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from fwgraph.engine import Engine, run
+from fwgraph.namespace import REUSED_TERM_LABELS
 from fwgraph.resource import Builder, Fact, Labels, Linker, Value, curie, label_of
 
 VANN = "http://purl.org/vocab/vann/"
@@ -187,10 +188,8 @@ def vocabulary_view(iri: str, ontology: Graph, link: Linker, engine: Engine | No
 
 
 _METADATA_TITLES = {
-    str(OWL.versionInfo): "Version", str(OWL.versionIRI): "This version", str(OWL.priorVersion): "Previous version",
-    str(DCTERMS.issued): "Issued", str(DCTERMS.modified): "Modified", str(DCTERMS.license): "Licence",
-    str(DCTERMS.creator): "Creator", VANN + "preferredNamespacePrefix": "Preferred prefix",
-    VANN + "preferredNamespaceUri": "Namespace", str(RDFS.seeAlso): "See also",
+    **REUSED_TERM_LABELS, str(OWL.versionInfo): "Version", VANN + "preferredNamespacePrefix": "Preferred prefix",
+    VANN + "preferredNamespaceUri": "Namespace",
 }
 
 __all__ = ["TermDoc", "VocabularyView", "vocabulary_view"]

@@ -37,6 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     from fwgraph.app import http
 
     http.init_app(app)
+    from fwgraph.dates import month_label
+
+    app.jinja_env.filters["month_label"] = month_label  # "2026-10" as "Oct 2026" in every template
     _register_blueprints(app)
     # The common query request skips Flask (same core as the view); inside the per-client limits.
     app.wsgi_app = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]
