@@ -138,7 +138,7 @@ class DocumentView:
 class Labels:
     """Labels of IRIs, read from the store in one query per 400 IRIs (English or untagged preferred)."""
 
-    def __init__(self, engine: Engine | None, iris: set[str]) -> None:
+    def __init__(self, engine: Engine | None, iris: set[str], *, reused: bool = True) -> None:
         ranked: dict[str, tuple[int, str]] = {}
         safe = sorted(i for i in iris if i and _SAFE_IRI.match(i))
         for chunk in _chunks(safe, 400) if engine is not None else ():
@@ -149,9 +149,10 @@ class Labels:
                 if x.value not in ranked or key < ranked[x.value]:
                     ranked[x.value] = key
         self.map = {k: v[1] for k, v in ranked.items()}
+        self.reused = reused  # False: other vocabularies' terms by their compact names (the vocabulary's page)
 
     def __call__(self, iri: str) -> str:
-        return self.map.get(iri) or REUSED_TERM_LABELS.get(iri) or curie(iri)
+        return self.map.get(iri) or (self.reused and REUSED_TERM_LABELS.get(iri)) or curie(iri)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -225,7 +226,7 @@ class Builder:
             values = [self.value(graph, o, depth) for o in sorted(objects, key=lambda t: (type(t).__name__, str(t)))]
             values.sort(key=lambda v: (v.text.lower(), _content(v)))  # blank nodes by what they hold, not their id
             facts.append(Fact(key=str(p), title=self.labels(str(p)), values=values))
-        facts.sort(key=lambda f: f.title.lower())
+        facts.sort(key=lambda f: (f.title.lower(), f.key))  # two terms may share a label: the IRI decides
         return facts
 
 

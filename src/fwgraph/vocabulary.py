@@ -128,7 +128,7 @@ def _term_text(term: Any) -> str:
 def vocabulary_view(iri: str, ontology: Graph, link: Linker, engine: Engine | None = None) -> VocabularyView:
     """The documentation page of the vocabulary ``ontology`` (header ``iri``), with examples from ``engine``."""
     header = URIRef(iri)
-    build = Builder(Labels(None, set()), link)
+    build = Builder(Labels(None, set(), reused=False), link)  # a vocabulary's readers want doap:Project
     terms = sorted({s for s in ontology.subjects() if isinstance(s, URIRef) and str(s) != iri
                     and (s, RDFS.isDefinedBy, header) in ontology}, key=str)
     kinds = {t: next((k for k, *_ in KINDS if (t, RDF.type, k) in ontology), RDF.Property) for t in terms}
