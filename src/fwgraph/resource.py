@@ -181,7 +181,8 @@ def label_of(graph: Graph, node: Any) -> str | None:
 
 def _content(value: Value) -> str:
     """A value's nested facts as text, so that blank nodes (releases, overrides) sort the same in every process."""
-    return "|".join(f"{f.key}=" + ",".join(v.text + "{" + _content(v) + "}" for v in f.values) for f in value.nested)
+    return "|".join(f"{f.key}=" + ",".join(v.text + "<" + (v.href or "") + ">{" + _content(v) + "}" for v in f.values)
+                    for f in value.nested)
 
 
 class Builder:
@@ -224,7 +225,8 @@ class Builder:
         facts = []
         for p, objects in by_pred.items():
             values = [self.value(graph, o, depth) for o in sorted(objects, key=lambda t: (type(t).__name__, str(t)))]
-            values.sort(key=lambda v: (v.text.lower(), _content(v)))  # blank nodes by what they hold, not their id
+            # blank nodes by what they hold, not their id; two terms with one label by their IRI
+            values.sort(key=lambda v: (v.text.lower(), _content(v), v.href or "", v.text))
             facts.append(Fact(key=str(p), title=self.labels(str(p)), values=values))
         facts.sort(key=lambda f: (f.title.lower(), f.key))  # two terms may share a label: the IRI decides
         return facts
