@@ -348,7 +348,9 @@ def test_truncation_is_signalled(limited):
     assert r.headers["X-Fwgraph-Truncated"] == "true" and len(r.text.strip().split("\r\n")) == 6
     r = requests.get(limited, params={"query": query}, headers={"Accept": "text/html"})
     assert 'id="truncated"' in r.text and r.text.count("<tr>") == 6
-    r = requests.get(limited, params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"})
+    # 200 triples, far over the 5-triple cap: the whole graph (125,000 triples) through a store is not what this
+    # checks, and behind Virtuoso it ran past the limited server's 2 s time limit on a loaded machine
+    r = requests.get(limited, params={"query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 200"})
     assert r.headers["X-Fwgraph-Truncated"] == "true"
     assert len(Graph().parse(data=r.content, format="turtle")) == 5
     r = requests.get(limited, params={"query": LABEL})  # a small result is not flagged
