@@ -232,13 +232,8 @@ class Builder:
         return facts
 
 
-#: The groups of a framework page, in reading order, with their headings (relations first: what it builds on
-#: and runs on place it; the feature matrix has its own table).
-FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
-    ("Relations", [FW.buildsOn, FW.reimplementsApiOf, FW.deploysOn]),
-    ("Server interfaces", [FW.interface]),
-    ("Async support", [FW.asyncSupport, FW.asyncSince]),
-    ("Features", [FW.feature, FW.extensionFeature]),
+#: The groups every record page (framework or server) ends with, in reading order.
+_RECORD_GROUPS: list[tuple[str, list[URIRef]]] = [
     ("Licence", [DOAP.license]),
     ("Releases", [FW.latestRelease, FW.firstReleaseYear, FW.lastCommit, DOAP.release]),
     ("Maintenance status", [FW.maintenanceStatus]),
@@ -247,16 +242,19 @@ FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
     ("Homepage and downloads", [DOAP.homepage, SDO.softwareHelp, DOAP["download-page"], FW.pypiDistribution]),
     ("Same as", [OWL.sameAs]),
 ]
+#: The groups of a framework page, with their headings (relations first: what it builds on and runs on place
+#: it; the feature matrix has its own table).
+FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
+    ("Relations", [FW.buildsOn, FW.reimplementsApiOf, FW.deploysOn]),
+    ("Server interfaces", [FW.interface]),
+    ("Async support", [FW.asyncSupport, FW.asyncSince]),
+    ("Features", [FW.feature, FW.extensionFeature]),
+    *_RECORD_GROUPS,
+]
 #: The groups of a server page.
 SERVER_GROUPS: list[tuple[str, list[URIRef]]] = [
     ("Interfaces and protocols", [FW.implementsInterface, FW.interfaceVersion, FW.protocol, FW.workerModel]),
-    ("Licence", [DOAP.license]),
-    ("Releases", [FW.latestRelease, FW.firstReleaseYear, FW.lastCommit, DOAP.release]),
-    ("Maintenance status", [FW.maintenanceStatus]),
-    ("Python", [FW.requiresPython, FW.pythonVersion, FW.typed]),
-    ("Repository", [DOAP.repository, SDO.codeRepository]),
-    ("Homepage and downloads", [DOAP.homepage, SDO.softwareHelp, DOAP["download-page"], FW.pypiDistribution]),
-    ("Same as", [OWL.sameAs]),
+    *_RECORD_GROUPS,
 ]
 #: Record kinds whose rdfs:comment are curators' notes (shown with the sources), not descriptions.
 RECORD_TYPES = frozenset({str(FW.WebFramework), str(FW.ApplicationServer), str(FW.Library)})
