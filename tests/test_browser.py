@@ -122,12 +122,15 @@ def test_type_complete_run_share_and_reload(page, server):
     assert "PREFIX fw: <https://w3id.org/fwgraph/ns#>" in text  # accepting the name declared its prefix
     page.keyboard.press("Control+End")
     page.keyboard.type(" ORDER BY ?label")
-    # rdfs: is not declared: the server's parse error is marked in the editor, at its line and column
+    good = editor_text(page)  # rdfs: is not declared in it: fwgraph declares its prefixes itself
+    # an unknown prefix: the server's parse error is marked in the editor, at its line and column, in words
+    set_query(page, good.replace("rdfs:label", "nope:label"))
     page.click("#run")
     page.locator(".cm-lintRange-error").wait_for()
     assert "line 2" in page.inner_text("#query-error")
+    assert "the prefix 'nope:' is not declared" in page.inner_text("#query-error")
     assert page.locator(".cm-lint-marker-error").count() == 1
-    set_query(page, "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + editor_text(page))
+    set_query(page, good)
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#results table.results tbody tr")
     assert page.locator(".cm-lintRange-error").count() == 0
@@ -209,7 +212,8 @@ def test_timeline_and_graph_views(page, server):
     page.select_option("#format", "turtle")
     assert page.get_attribute("#download", "download") == "fwgraph-describe-flask.ttl"
     page.click("#views button[data-view=Table]")
-    assert page.locator("#results tbody tr").count() == triples
+    assert page.locator("#results tbody tr").count() == min(triples, 100)  # pages of 100 rows
+    assert page.inner_text(".table-info").endswith(f"of {triples}")
 
 
 def test_truncation_is_shown(browser):
@@ -347,3 +351,62 @@ def test_chromium_reads_the_embedded_json_ld(page, server, path, kind):
     if kind == "Dataset":
         assert {d["@type"] for d in docs[0]["distribution"]} == {"DataDownload"}
     assert violations == []
+
+
+def test_the_result_table_sorts_filters_and_pages_by_keyboard_and_keeps_history(page, server):
+    """Issue 22: a query with no PREFIX line runs; dataset IRIs link to this server's pages; the table sorts from
+    its headers by keyboard, filters, pages by 100; the query is kept in this browser and reopens from the list;
+    "Copy as curl" writes the prefixes out, so the command works against any endpoint."""
+    page.goto(server.url)
+    set_query(page, "SELECT ?f ?label WHERE { ?f a fw:WebFramework ; rdfs:label ?label }")
+    page.click("#run")
+    page.wait_for_selector("#results table.results tbody tr")
+    rows = page.locator("#results tbody tr").count()
+    assert rows >= 25
+    href = page.locator("#results tbody tr td a").first.get_attribute("href")
+    assert href.startswith("/framework/"), href  # this server's page, not the w3id address
+    header = page.locator("#results th button.sort", has_text="label")
+    header.focus()
+    page.keyboard.press("Enter")
+    column = page.locator("#results tbody td:nth-child(2)").all_inner_texts()
+    assert column == sorted(column, key=str.casefold) and len(set(column)) > 1
+    assert page.get_attribute("#results th:nth-child(2)", "aria-sort") == "ascending"
+    page.keyboard.press("Enter")
+    assert page.locator("#results tbody td:nth-child(2)").all_inner_texts() == column[::-1]
+    page.fill(".table-filter", "flask")
+    shown = page.locator("#results tbody td:nth-child(2)").all_inner_texts()
+    assert shown and all("flask" in t.lower() for t in shown) and len(shown) < rows
+    assert f"(filtered from {rows})" in page.inner_text(".table-info")
+    page.click("#copy-curl")
+    curl = page.inner_text("#share")
+    assert "PREFIX fw: <https://w3id.org/fwgraph/ns#>" in curl and "PREFIX rdfs:" in curl
+    set_query(page, "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 250")
+    page.click("#run")
+    page.wait_for_selector("#results table.results tbody tr")
+    assert page.locator("#results tbody tr").count() == 100
+    assert page.inner_text(".table-info") == "rows 1–100 of 250"
+    page.click(".table-next")
+    page.click(".table-next")
+    assert page.inner_text(".table-info") == "rows 201–250 of 250" and page.is_disabled(".table-next")
+    page.goto(server.url)
+    page.click("#history summary")
+    items = page.locator("#history-list button.history-item")
+    assert items.count() == 2
+    items.nth(1).click()  # the older one
+    page.wait_for_selector("#results table.results tbody tr")
+    assert editor_text(page) == "SELECT ?f ?label WHERE { ?f a fw:WebFramework ; rdfs:label ?label }"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_follow_the_colour_scheme_and_skip_to_content(browser, server, scheme):
+    """Issue 22: dark mode by prefers-color-scheme; a skip link is the first Tab stop and lands on the content."""
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(server("framework/flask"))
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (background == "rgb(255, 255, 255)") == (scheme == "light"), background
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    context.close()

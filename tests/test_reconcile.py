@@ -1,72 +1,19 @@
 """/reconcile driven as OpenRefine drives a W3C Reconciliation API 0.2 service (manifest, batches of queries by
 POST form, previews in a frame) against a real server; every answer is checked against the specification's JSON
-schemas (reconciliation-api/specs 0.2/schemas, re-expressed below), every framework is found by name, PyPI name
-and repository URL."""
+schemas (reconciliation-api/specs 0.2/schemas, copied into tests/fixtures/reconciliation-api-0.2), every framework
+is found by name, PyPI name and repository URL."""
 
 from __future__ import annotations
 
 import json
 
-import jsonschema
 import pytest
 import requests
 
 from fwgraph.engine import OxigraphEngine, run
 from fwgraph.namespace import BASE, FW
 from tests.live import live_server
-
-# ------------------------------------------------------------------ the 0.2 schemas, as this project reads them
-
-TYPE = {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}, "required": ["id"]}
-TEMPLATE = {"type": "string", "pattern": ".*\\{\\{id\\}\\}.*"}
-MANIFEST = {
-    "type": "object",
-    "properties": {
-        "versions": {"type": "array", "items": {"type": "string"}, "contains": {"enum": ["0.2"]}},
-        "name": {"type": "string"}, "identifierSpace": {"type": "string"}, "schemaSpace": {"type": "string"},
-        "documentation": {"type": "string"},
-        "view": {"type": "object", "properties": {"url": TEMPLATE}, "required": ["url"]},
-        "defaultTypes": {"type": "array", "items": TYPE, "uniqueItems": True},
-        "preview": {"type": "object", "required": ["url", "width", "height"],
-                    "properties": {"url": TEMPLATE, "width": {"type": "integer"}, "height": {"type": "integer"}}},
-    },
-    "required": ["versions", "name", "identifierSpace", "schemaSpace"],
-}
-PROPERTY_VALUE = {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"},
-                            {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
-                             "required": ["id"]}]}
-QUERY_BATCH = {
-    "type": "object",
-    "patternProperties": {"^.*$": {
-        "type": "object",
-        "properties": {
-            "query": {"type": "string"},
-            "type": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-            "limit": {"type": "number"},
-            "properties": {"type": "array", "items": {
-                "type": "object", "required": ["pid", "v"],
-                "properties": {"pid": {"type": "string"},
-                               "v": {"oneOf": [PROPERTY_VALUE, {"type": "array", "items": PROPERTY_VALUE}]}}}},
-            "type_strict": {"type": "string", "enum": ["any", "should", "all"]},
-        },
-        "anyOf": [{"required": ["query"]},
-                  {"required": ["properties"], "properties": {"properties": {"type": "array", "minItems": 1}}}],
-        "additionalProperties": False,
-    }},
-}
-RESULT_BATCH = {
-    "type": "object",
-    "patternProperties": {"^.*$": {
-        "type": "object", "required": ["result"],
-        "properties": {"result": {"type": "array", "items": {
-            "type": "object", "required": ["id", "name", "score"],
-            "properties": {
-                "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
-                "score": {"type": "number"}, "match": {"type": "boolean"},
-                "type": {"type": "array", "items": {"oneOf": [TYPE, {"type": "string"}]}},
-            }}}},
-    }},
-}
+from tests.reconciliation_api import validate
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +26,17 @@ def manifest(server):
     r = requests.get(server("reconcile"), timeout=30)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
     doc = r.json()
-    jsonschema.validate(doc, MANIFEST)
+    validate(doc, "manifest")
     return doc
 
 
 def _reconcile(server, queries: dict) -> dict:
     """A batch as OpenRefine sends it: POSTed as the form field "queries"."""
-    jsonschema.validate(queries, QUERY_BATCH)  # the test asks only what the spec allows
+    validate(queries, "reconciliation-query-batch")  # the test asks only what the spec allows
     r = requests.post(server("reconcile"), data={"queries": json.dumps(queries)}, timeout=60)
     assert r.status_code == 200, r.text
     doc = r.json()
-    jsonschema.validate(doc, RESULT_BATCH)
+    validate(doc, "reconciliation-result-batch")
     assert set(doc) == set(queries)
     return doc
 
@@ -191,9 +138,9 @@ def test_the_preview_can_be_framed(server, manifest):
     (json.dumps({"q0": {"query": "flask", "extra": 1}}), "unknown member"),
     (json.dumps({"q0": {"query": "flask", "limit": -1}}), "limit"),
     (json.dumps({"q0": {"query": ""}}), "needs a \"query\""),
-    (json.dumps({"q0": {"query": "x", "properties": [{"pid": "colour", "v": "red"}]}}), "unknown property"),
+    (json.dumps({"q0": {"query": "x", "properties": [{"pid": "c" * 301, "v": "red"}]}}), "property id"),
     (json.dumps({f"q{i}": {"query": "flask"} for i in range(51)}), "at most 50 queries"),
-], ids=["syntax", "not-an-object", "query-not-object", "unknown-member", "bad-limit", "empty", "unknown-pid",
+], ids=["syntax", "not-an-object", "query-not-object", "unknown-member", "bad-limit", "empty", "long-pid",
         "too-many"])
 def test_bad_batches_are_400_with_a_reason(server, queries, message):
     r = requests.post(server("reconcile"), data={"queries": queries}, timeout=30)

@@ -29,6 +29,8 @@ class _Peer(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if "query=ASK" in self.path:  # the client's probe: an honest answer
             return self._send(200, ASK_TRUE)
+        if self.server.mode == "refuse" and self.path.startswith("/sparql"):  # type: ignore[attr-defined]
+            return self._send(400, b"Virtuoso 37000 Error SP031: transitive start not given")
         if self.server.mode == "redirect" and self.path.startswith("/sparql"):  # type: ignore[attr-defined]
             self.send_response(302)
             self.send_header("Location", "/elsewhere?query=ASK%20%7B%7D")
@@ -112,3 +114,27 @@ def test_other_sparqlwrapper_clients_in_the_process_still_follow_redirects(peer)
     client.setQuery("SELECT ?x WHERE { ?x ?p ?o }")
     client.setReturnFormat(JSON)
     assert client.query().convert()["boolean"] is True  # the answer at /elsewhere, after the redirect
+
+
+@pytest.mark.parametrize("peer", ["refuse"], indirect=True)
+def test_a_store_refusing_a_valid_query_is_an_upstream_failure(peer):
+    """Issue 26: fwgraph has parsed the query, so a store's 400 is the store's failure, not the client's: 502
+    with the store's words (it was a 400 "the store rejected the query")."""
+    from fwgraph.errors import StoreFailed
+
+    error = _query(peer, "SELECT ?x WHERE { ?x ?p ?o }")
+    assert isinstance(error, StoreFailed) and "transitive start not given" in str(error)
+
+
+def test_an_unreachable_store_is_unavailable_for_now():
+    """Issue 26: a store that refuses connections is 503 with Retry-After (ServiceBusy), not a 500."""
+    import socket
+
+    from fwgraph.errors import ServiceBusy, StoreUnavailable
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    error = _query(f"http://127.0.0.1:{port}/sparql", "ASK {}")
+    assert isinstance(error, StoreUnavailable) and isinstance(error, ServiceBusy), repr(error)
+    assert str(port) not in str(error)

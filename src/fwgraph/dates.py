@@ -21,3 +21,12 @@ def day_span(text: str) -> tuple[date, date] | None:
         return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
     except ValueError:
         return None
+
+
+def month_label(text: str) -> str:
+    """An xsd:date as "18 Feb 2026", an xsd:gYearMonth as "Oct 2026"; other text unchanged."""
+    span = day_span(text)
+    if span is None:
+        return text
+    first, last = span
+    return first.strftime("%b %Y") if first != last else f"{first.day} {first.strftime('%b %Y')}"

@@ -14,8 +14,9 @@ from rdflib import Graph
 from fwgraph.convert import to_ox
 from fwgraph.errors import InputError, QueryError
 from fwgraph.graph import load_store
+from fwgraph.namespace import PREFIXES
 from fwgraph.results import QueryResult, capped, serialise_within
-from fwgraph.sparql import PreparedQuery, prepare
+from fwgraph.sparql import PreparedQuery, prepare, undeclared
 
 
 @dataclass(frozen=True)
@@ -85,15 +86,80 @@ class InProcessEngine:
         return Answer(200, ctype, body, truncated=result.truncated or cut, cut_bytes=cut)
 
 
-def parser_error(exc: SyntaxError) -> QueryError:
-    """Oxigraph's SyntaxError as a QueryError with line and column."""
+def parser_error(exc: SyntaxError, text: str | None = None) -> QueryError:
+    """Oxigraph's SyntaxError as a QueryError with line and column, its message in words (``text``: the query,
+    to name what stands at the error) rather than the parser's grammar dump."""
     import re
 
-    text = str(exc)
-    m = re.search(r"error at (\d+):(\d+): (.*)", text, re.S)
-    if m:
-        return QueryError(f"syntax error: {m.group(3)}", line=int(m.group(1)), column=int(m.group(2)))
-    return QueryError(f"syntax error: {text}")
+    message = str(exc)
+    m = re.search(r"error at (\d+):(\d+): (.*)", message, re.S)
+    if not m:
+        return QueryError(f"syntax error: {message}")
+    line, column = int(m.group(1)), int(m.group(2))
+    missing = undeclared(text, PREFIXES) if text is not None else []
+    if missing:
+        name = missing[0]
+        detail = (f"the prefix '{name}:' is not declared: add PREFIX {name}: <…> (fwgraph itself declares fw:, "
+                  f"rdfs:, doap:, schema: and the {len(PREFIXES) - 4} other prefixes its editor lists)")
+    else:
+        detail = explain(m.group(3), _at(text, line, column))
+    return QueryError(f"syntax error: {detail}", line=line, column=column)
+
+
+#: At most this many expected tokens are listed (the parser can list dozens of function names).
+_EXPECTED_SHOWN = 8
+
+
+def _at(text: str | None, line: int, column: int) -> str | None:
+    """The word at ``line``:``column`` (1-based) of ``text``; "" at its end; None when unknown."""
+    import re
+
+    if text is None:
+        return None
+    lines = text.split("\n")
+    if line > len(lines):
+        return ""
+    rest = lines[line - 1][max(column - 1, 0):]
+    word = re.match(r"\s*([^\s{}()]+|.)?", rest)
+    return (word.group(1) or "") if word else ""
+
+
+def _expected(item: str) -> str:
+    """One thing the parser expected, in words: a keyword or a quoted character as written; a class of
+    characters (a grammar detail, not what a person types) left out."""
+    if item.startswith("['") and item.endswith("']") and len(item) == 5:
+        return f'"{item[2]}"'
+    if item == "['0'..='9']":
+        return "a number"
+    if item.startswith("[") or item in ("IRI parsing failed", "Prefix not found"):
+        return ""
+    return item
+
+
+def explain(detail: str, found: str | None = None) -> str:
+    """The parser's ``expected one of …`` as a sentence: an IRI that cannot be read named as such, classes of
+    characters in words or left out, long lists cut.
+
+    >>> explain("expected one of HAVING, OFFSET, ['0'..='9']", "x")
+    "unexpected 'x': expected HAVING, OFFSET or a number"
+    >>> explain("expected one of ['%'], [':'], [_]", "")
+    'unexpected end of the query: expected "%" or ":"'
+    """
+    if "IRI parsing failed" in detail:
+        return "an IRI that cannot be read (an IRI in <…> holds no spaces, quotes or braces)"
+    items = detail.removeprefix("expected one of ").removeprefix("expected ").split(", ")
+    words: list[str] = []
+    for item in items:
+        word = _expected(item)
+        if word and word not in words:
+            words.append(word)
+    if len(words) > _EXPECTED_SHOWN:
+        words = [*words[:_EXPECTED_SHOWN], f"{len(words) - _EXPECTED_SHOWN} more"]
+    head = "unexpected end of the query" if found == "" else f"unexpected {found!r}" if found else "cannot read on"
+    if not words:
+        return head
+    expected = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return f"{head}: expected {expected}"
 
 
 def parse_error(text: str, base_iri: str | None = None) -> QueryError | None:
@@ -109,9 +175,9 @@ def parse_error(text: str, base_iri: str | None = None) -> QueryError | None:
     True
     """
     try:
-        ox.Store().query(text, base_iri=base_iri)
+        ox.Store().query(text, base_iri=base_iri, prefixes=PREFIXES)
     except SyntaxError as exc:
-        return parser_error(exc)
+        return parser_error(exc, text)
     except Exception:  # noqa: BLE001  (evaluation errors are not syntax errors)
         return None
     return None
@@ -152,9 +218,9 @@ class OxigraphEngine(InProcessEngine):
     def query(self, query: PreparedQuery, *, max_rows: int, max_bytes: int | None = None) -> QueryResult:
         """The result, at most ``max_rows`` rows and (by its terms' sizes) ``max_bytes`` bytes."""
         try:
-            result = self.store.query(query.text, base_iri=self.base_iri)
+            result = self.store.query(query.text, base_iri=self.base_iri, prefixes=PREFIXES)
         except SyntaxError as exc:
-            raise parser_error(exc) from None
+            raise parser_error(exc, query.text) from None
         if isinstance(result, ox.QueryBoolean):
             return QueryResult(form="ask", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
@@ -182,7 +248,7 @@ class RdflibEngine(InProcessEngine):
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
         try:
-            result = self.graph.query(query.text)
+            result = self.graph.query(query.text, initNs=PREFIXES)
         except Exception as exc:  # rdflib raises pyparsing errors and plain exceptions
             raise QueryError(f"syntax error: {exc}") from None
         if result.type == "ASK":

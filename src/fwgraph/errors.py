@@ -80,3 +80,12 @@ class WorkStopped(FwgraphError):
 
 class WorkerFailed(FwgraphError):
     """The process doing the work died (out of its memory allowance, or a crash in a native library)."""
+
+
+class StoreFailed(WorkerFailed):
+    """The SPARQL store behind ``--store`` failed or refused a query fwgraph reads as valid, or sent an answer
+    that cannot be read: the store is upstream and the client did nothing wrong (502, with the store's words)."""
+
+
+class StoreUnavailable(ServiceBusy):
+    """The SPARQL store behind ``--store`` cannot be reached now (connection refused or reset): 503, try again."""

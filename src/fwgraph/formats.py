@@ -96,6 +96,8 @@ TEXT = Format("text", "plain text", ("text/plain",), "doc", aliases={"txt": "tex
 MARKDOWN = Format("markdown", "Markdown", ("text/markdown",), "doc", aliases={"md": "text/markdown"}, suffix=".md",
                   charset=True)
 GZIP = Format("gzip", "gzip", ("application/gzip",), "archive", suffix=".gz")
+#: JSONP answers of the reconciliation service: JSON wrapped in a call to the client's callback.
+JAVASCRIPT = Format("javascript", "JavaScript (JSONP)", ("application/javascript",), "doc", charset=True)
 #: Plain XML documents (the sitemap); SPARQL results in XML are SPARQL_XML.
 XML_DOCUMENT = Format("xml-document", "XML", ("application/xml", "text/xml"), "doc", suffix=".xml", charset=True)
 

@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from rdflib import Graph
+from rdflib import BNode, Graph
 
 from fwgraph.namespace import PREFIXES
 
@@ -84,6 +84,20 @@ def _sort(node: Any) -> Any:
     return node
 
 
+def _stable(graph: Graph) -> Graph:
+    """``graph`` with blank nodes labelled by their content (a parse gives them fresh random labels)."""
+    from fwgraph.bnodes import labels
+
+    names = labels(graph, lambda term: isinstance(term, BNode), lambda term: term.n3())  # type: ignore[attr-defined]
+    if not names:
+        return graph
+    out = Graph(namespace_manager=graph.namespace_manager)
+    nodes = {old: BNode(new) for old, new in names.items()}
+    for s, p, o in graph:
+        out.add((nodes.get(s, s), p, nodes.get(o, o)))
+    return out
+
+
 def to_jsonld(graph: Graph, *, context_ref: str | None = None, form: str = "compacted") -> bytes:
     """Compact JSON-LD for ``graph`` with the fwgraph context, nodes and values in a stable order.
 
@@ -92,6 +106,7 @@ def to_jsonld(graph: Graph, *, context_ref: str | None = None, form: str = "comp
     "flattened" (a client's JSON-LD ``profile``) gives the context-free form instead: a top-level array of
     node objects with full IRIs, blank nodes labelled — expanded and flattened at once.
     """
+    graph = _stable(graph)
     if form in ("expanded", "flattened"):
         nodes = json.loads(graph.serialize(format="json-ld", auto_compact=False))
         nodes = sorted((_sort(n) for n in nodes), key=lambda n: (str(n.get("@id", "")), json.dumps(n, sort_keys=True)))

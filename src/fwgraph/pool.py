@@ -179,13 +179,14 @@ def _parse(text: str, base_iri: str) -> dict[str, Any]:
     import pyoxigraph as ox
 
     from fwgraph.engine import parser_error
+    from fwgraph.namespace import PREFIXES
 
     if not _EMPTY_STORE:
         _EMPTY_STORE.append(ox.Store())
     try:
-        _EMPTY_STORE[0].query(text, base_iri=base_iri or None)
+        _EMPTY_STORE[0].query(text, base_iri=base_iri or None, prefixes=PREFIXES)
     except SyntaxError as exc:
-        error = parser_error(exc)
+        error = parser_error(exc, text)
         return {"s": 400, "m": error.message, "l": error.line, "c": error.column}
     except Exception:  # noqa: BLE001  (an evaluation error is no syntax error)
         pass
@@ -198,6 +199,7 @@ def _native(engine: Any, prepared: Any, max_rows: int, fmt: str,
     LIMIT keeps the result under the row cap; otherwise on the query bounded to one row over the cap, kept
     when it has no more rows than the cap (more: the general path cuts and flags the result)."""
     from fwgraph import formats
+    from fwgraph.namespace import PREFIXES
     from fwgraph.results import row_count
     from fwgraph.sparql import bounded
 
@@ -210,7 +212,7 @@ def _native(engine: Any, prepared: Any, max_rows: int, fmt: str,
         return None
     text, exact = plan  # exact: the query itself returns no more rows than the cap
     try:
-        solutions = store.query(text, base_iri=getattr(engine, "base_iri", None))
+        solutions = store.query(text, base_iri=getattr(engine, "base_iri", None), prefixes=PREFIXES)
     except SyntaxError:
         return None  # the general path reports the error with its position
     sink = _Capped(max_bytes)  # past the byte cap the general path cuts the answer to what fits

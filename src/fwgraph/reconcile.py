@@ -1,9 +1,11 @@
 """Entity reconciliation (W3C Entity Reconciliation Service API 0.2, the protocol OpenRefine speaks): match a
 framework, server or interface by its name, another name, its PyPI name or its repository URL to fwgraph IRIs,
-with scores and types. Read-only and bounded: queries per batch, properties, values, text length, digits of a
-number and candidates are capped; past a bound a batch is refused (InputError) before any matching. Matching is
-linear in the batch: every query's text and values are keyed once (never once per candidate), the candidates'
-keys once per index, and no pattern here backtracks.
+with scores and types, and the service manifest naming every service (suggest, preview, data extension). A
+property a query names that is not a matching property is ignored with a warning in that query's result.
+Read-only and bounded: queries per batch, properties, values, text length, digits of a number and candidates
+are capped; past a bound a batch is refused (InputError) before any matching. Matching is linear in the batch:
+every query's text and values are keyed once (never once per candidate), the candidates' keys once per index,
+and no pattern here backtracks.
 """
 
 from __future__ import annotations
@@ -200,7 +202,8 @@ class Query:
     text: str
     types: tuple[str, ...]
     limit: int
-    properties: tuple[tuple[str, tuple[str, ...]], ...]  # (pid, values)
+    properties: tuple[tuple[str, tuple[str, ...]], ...]  # (pid, values) of the matching properties
+    warnings: tuple[str, ...] = ()  # properties ignored (not matching properties), said in the result
 
 
 @dataclass
@@ -264,15 +267,23 @@ def _constant(name: str) -> None:
     raise InputError(f"{name} is not a JSON number: every number must be finite", source="queries")
 
 
+def load_json(raw: str, source: str) -> Any:
+    """A JSON document sent by a client, with every number bounded (NaN, Infinity and numbers of more than
+    MAX_DIGITS digits refused before Python converts them) and any nesting depth refused cleanly (InputError
+    naming ``source``; the request's size bounds the depth anyway)."""
+    try:
+        return json.loads(raw, parse_constant=_constant, parse_float=_number, parse_int=_integer)
+    except InputError as exc:  # a number refused by the hooks: said of this document
+        raise InputError(exc.message, source=source) from None
+    except (ValueError, RecursionError) as exc:
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"{source} is not JSON: {reason}", source=source) from None
+
+
 def parse_batch(raw: str) -> dict[str, Query]:
     """A query batch (the ``queries`` parameter, JSON) checked against the 0.2 schema; InputError saying what is
     wrong otherwise (also for NaN, Infinity and numbers too long to be a limit, before Python converts them)."""
-    try:
-        doc = json.loads(raw, parse_constant=_constant, parse_float=_number, parse_int=_integer)
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"queries is not JSON: {exc}", source="queries") from None
+    doc = load_json(raw, "queries")
     if not isinstance(doc, dict):
         raise InputError("queries must be a JSON object of queries by key ({\"q0\": {\"query\": \"flask\"}})",
                          source="queries")
@@ -308,19 +319,26 @@ def _query(key: str, value: Any) -> Query:
     if not isinstance(props, list) or len(props) > MAX_PROPERTIES:
         raise InputError(f"\"properties\" is a list of at most {MAX_PROPERTIES} {{\"pid\": …, \"v\": …}}",
                          source=where)
-    properties = tuple(_property(prop, where) for prop in props)
-    if not text.strip() and not properties:
+    checked = [_property(prop, where) for prop in props]
+    if not text.strip() and not checked:
         raise InputError("a query needs a \"query\" string or at least one property", source=where)
-    return Query(text=text, types=tuple(_type_id(t) for t in types[:10]),
-                 limit=min(int(limit), MAX_LIMIT), properties=properties)
+    properties = tuple((pid, values) for pid, values in checked if pid in PROPERTIES)
+    warnings = tuple(dict.fromkeys(_ignored(pid) for pid, _ in checked if pid not in PROPERTIES))
+    return Query(text=text, types=tuple(type_id(t) for t in types[:10]),
+                 limit=min(int(limit), MAX_LIMIT), properties=properties, warnings=warnings)
+
+
+def _ignored(pid: str) -> str:
+    return (f"property {pid[:50]!r} was ignored: it is not a matching property; the matching properties are "
+            + ", ".join(PROPERTIES))
 
 
 def _property(prop: Any, where: str) -> tuple[str, tuple[str, ...]]:
     """(pid, value texts) of one property of a query, each value at most MAX_TEXT characters."""
     if not isinstance(prop, dict) or not isinstance(prop.get("pid"), str) or "v" not in prop:
         raise InputError("each property is {\"pid\": string, \"v\": value}", source=where)
-    if prop["pid"] not in PROPERTIES:
-        raise InputError(f"unknown property {prop['pid'][:50]!r}; the properties are " + ", ".join(PROPERTIES),
+    if len(prop["pid"]) > MAX_TEXT:
+        raise InputError(f"a property id is {len(prop['pid'])} characters long; at most {MAX_TEXT} characters",
                          source=where)
     values = prop["v"] if isinstance(prop["v"], list) else [prop["v"]]
     if len(values) > MAX_VALUES:
@@ -333,7 +351,7 @@ def _property(prop: Any, where: str) -> tuple[str, tuple[str, ...]]:
     return prop["pid"], texts
 
 
-def _type_id(text: str) -> str:
+def type_id(text: str) -> str:
     """A type id as given (a class IRI), or a short name: "framework", "server", "interface"."""
     for iri, name in TYPES:
         if text in (iri, name) or (text and name.endswith(" " + text)):
@@ -399,11 +417,27 @@ def reconcile(index: Index, query: Query) -> list[dict[str, Any]]:
 
 
 def answer(index: Index, batch: dict[str, Query]) -> dict[str, Any]:
-    return {key: {"result": reconcile(index, query)} for key, query in batch.items()}
+    """The result batch: each query's candidates, and its warnings when it named properties that were ignored."""
+    out: dict[str, Any] = {}
+    for key, query in batch.items():
+        out[key] = {"result": reconcile(index, query)}
+        if query.warnings:
+            out[key]["warnings"] = list(query.warnings)
+    return out
+
+
+#: Where each service answers, below the service root (the manifest names them; the web layer routes them).
+SUGGEST_PATHS = {kind: f"/reconcile/suggest/{kind}" for kind in ("entity", "type", "property")}
+PROPOSE_PATH = "/reconcile/propose_properties"
+PREVIEW_PATH = "/reconcile/preview"
 
 
 def manifest(base: str, service_root: str) -> dict[str, Any]:
-    """The service manifest: what OpenRefine reads when the service is added."""
+    """The service manifest: what OpenRefine reads when the service is added. ``service_root`` ends in "/".
+
+    Every service is named as 0.2 says, by a ``service_url`` and a ``service_path`` that concatenate to its URL;
+    data extension answers at the reconciliation URL itself (``extend=``), its property proposals apart."""
+    root = service_root.rstrip("/")
     return {
         "versions": [VERSION],
         "name": "fwgraph: Python web frameworks, servers and interfaces",
@@ -411,10 +445,13 @@ def manifest(base: str, service_root: str) -> dict[str, Any]:
         "schemaSpace": BASE + "ns#",
         "documentation": service_root,
         "view": {"url": base + "{{id}}"},
-        "preview": {"url": f"{service_root}reconcile/preview?id={{{{id}}}}", "width": 400, "height": 120},
+        "preview": {"url": f"{root}{PREVIEW_PATH}?id={{{{id}}}}", "width": 400, "height": 120},
         "defaultTypes": [{"id": iri, "name": name} for iri, name in TYPES],
+        "suggest": {kind: {"service_url": root, "service_path": path} for kind, path in SUGGEST_PATHS.items()},
+        "extend": {"propose_properties": {"service_url": root, "service_path": PROPOSE_PATH},
+                   "property_settings": []},
     }
 
 
-__all__ = ["Index", "Keys", "Query", "answer", "manifest", "normalise", "parse_batch", "pypi_name", "reconcile",
-           "url_key"]
+__all__ = ["Index", "Keys", "Query", "answer", "load_json", "manifest", "normalise", "parse_batch", "pypi_name",
+           "reconcile", "type_id", "url_key"]

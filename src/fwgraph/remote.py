@@ -31,10 +31,17 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from fwgraph import formats
 from fwgraph.engine import InProcessEngine
-from fwgraph.errors import QueryError, StartError, TimeLimitExceeded, WorkerFailed
+from fwgraph.errors import (
+    QueryError,
+    StartError,
+    StoreFailed,
+    StoreUnavailable,
+    TimeLimitExceeded,
+)
+from fwgraph.namespace import PREFIXES
 from fwgraph.pool import WorkerPool
 from fwgraph.results import QueryResult, result_from_bytes
-from fwgraph.sparql import PreparedQuery
+from fwgraph.sparql import PreparedQuery, declared
 
 GET_URL_BYTES = 2048  # longest GET URL sent (proxies and servers cut longer ones); longer queries are POSTed
 PROBE_SECONDS = 2.0  # how long the start-up probe waits for a direct POST to be answered
@@ -280,17 +287,21 @@ class StoreClient:
         start = time.monotonic()
         try:
             dialect = self.dialect
-            text = dialect.describe_prefix + query.text if query.form == "describe" else query.text
+            # The store knows none of the prefixes fwgraph declares for every query: they are written out.
+            sent = declared(query.text, PREFIXES)
+            text = dialect.describe_prefix + sent if query.form == "describe" else sent
             extra = self._limits(dialect, query.form, max_rows)
             # The socket waits a little past the limit, so that a store that stops the query itself
             # (Virtuoso, Oxigraph's --timeout-s) says so before fwgraph gives up on it.
             response = self._send(text, accept, self._method(text, extra), extra, self.timeout + 0.5)
-        except QueryBadFormed as exc:
-            raise QueryError(f"the store rejected the query: {_reason(exc)}") from None
+        except QueryBadFormed as exc:  # fwgraph has parsed it: the store refuses a valid query
+            raise StoreFailed(f"the SPARQL store refused a valid query: {_reason(exc)}") from None
         except (SPARQLWrapperException, OSError) as exc:
             if _timed_out(exc):
                 raise TimeLimitExceeded(self.timeout) from None
-            raise WorkerFailed(f"the SPARQL store failed: {_reason(exc)}") from None
+            if _unreachable(exc):
+                raise StoreUnavailable("the SPARQL store cannot be reached now; try again shortly") from None
+            raise StoreFailed(f"the SPARQL store failed: {_reason(exc)}") from None
         if response.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso: interrupted at the limit, answer partial
             response.close()
             raise TimeLimitExceeded(self.timeout)
@@ -304,12 +315,19 @@ class StoreClient:
             return TimeLimitExceeded(self.timeout)
         if isinstance(exc, AnswerTooLarge):
             return QueryError(f"{exc}: add a LIMIT, or select fewer or shorter values")
-        return WorkerFailed(f"the SPARQL store sent an answer that cannot be read: {exc}")
+        return StoreFailed(f"the SPARQL store sent an answer that cannot be read: {exc}")
 
 
 def _timed_out(exc: BaseException) -> bool:
     reason = getattr(exc, "reason", None)
     return isinstance(exc, (TimeoutError, socket.timeout)) or isinstance(reason, (TimeoutError, socket.timeout))
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """A connection the store refused, reset or never answered at the network level (no HTTP answer)."""
+    reason = getattr(exc, "reason", exc)
+    return isinstance(reason, (ConnectionError, socket.gaierror)) or (
+        isinstance(reason, OSError) and not isinstance(exc, urllib.error.HTTPError))
 
 
 def _reason(exc: BaseException) -> str:
@@ -373,7 +391,7 @@ class RemoteEngine(InProcessEngine):
         finally:
             response.close()  # before the end of a capped answer: the store stops sending (and, streaming, working)
         if query.form == "select" and result.form != "select":  # e.g. a redirect's or a proxy's other answer
-            raise WorkerFailed(f"the SPARQL store answered a {query.form.upper()} query with another form of result")
+            raise StoreFailed(f"the SPARQL store answered a {query.form.upper()} query with another form of result")
         if query.form == "ask" and result.boolean is None:  # Virtuoso 7 answers ASK as a one-column table
             return QueryResult(form="ask", boolean=any(row[0] is not None and row[0].value not in ("0", "false")
                                                        for row in result.rows))

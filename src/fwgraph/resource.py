@@ -14,8 +14,9 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, DOAP, OWL, RDF, RDFS, SDO, SKOS
 
+from fwgraph.dates import month_label
 from fwgraph.engine import Engine
-from fwgraph.namespace import FW, bind_prefixes
+from fwgraph.namespace import FW, QB, REUSED_TERM_LABELS, bind_prefixes
 from fwgraph.results import to_rdflib
 from fwgraph.sparql import prepare
 
@@ -79,6 +80,19 @@ class Claim:
 
 
 @dataclass
+class Support:
+    """One row of a framework's feature matrix: the feature, its support level, through what, and why."""
+
+    feature: Value
+    feature_iri: str
+    level: Value
+    level_slug: str
+    via: list[str]
+    sources: list[Value]
+    comment: str | None
+
+
+@dataclass
 class ResourceView:
     """Everything a resource page shows."""
 
@@ -95,6 +109,10 @@ class ResourceView:
     is_interface: bool
     is_feature: bool
     is_framework: bool
+    is_server: bool = False
+    notes: list[str] = field(default_factory=list)  # a record's curators' notes (rdfs:comment)
+    matrix: list[Support] = field(default_factory=list)
+    go_to: list[Value] = field(default_factory=list)  # homepage, documentation, repository, package index
 
 
 @dataclass
@@ -114,12 +132,13 @@ class DocumentView:
     title: str
     description: list[str]
     terms: list[Term]
+    own: list[Fact] = field(default_factory=list)  # the document's own facts (the dataset's counts, licence, …)
 
 
 class Labels:
     """Labels of IRIs, read from the store in one query per 400 IRIs (English or untagged preferred)."""
 
-    def __init__(self, engine: Engine | None, iris: set[str]) -> None:
+    def __init__(self, engine: Engine | None, iris: set[str], *, reused: bool = True) -> None:
         ranked: dict[str, tuple[int, str]] = {}
         safe = sorted(i for i in iris if i and _SAFE_IRI.match(i))
         for chunk in _chunks(safe, 400) if engine is not None else ():
@@ -130,9 +149,10 @@ class Labels:
                 if x.value not in ranked or key < ranked[x.value]:
                     ranked[x.value] = key
         self.map = {k: v[1] for k, v in ranked.items()}
+        self.reused = reused  # False: other vocabularies' terms by their compact names (the vocabulary's page)
 
     def __call__(self, iri: str) -> str:
-        return self.map.get(iri) or curie(iri)
+        return self.map.get(iri) or (self.reused and REUSED_TERM_LABELS.get(iri)) or curie(iri)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -161,7 +181,8 @@ def label_of(graph: Graph, node: Any) -> str | None:
 
 def _content(value: Value) -> str:
     """A value's nested facts as text, so that blank nodes (releases, overrides) sort the same in every process."""
-    return "|".join(f"{f.key}=" + ",".join(v.text + "{" + _content(v) + "}" for v in f.values) for f in value.nested)
+    return "|".join(f"{f.key}=" + ",".join(v.text + "<" + (v.href or "") + ">{" + _content(v) + "}" for v in f.values)
+                    for f in value.nested)
 
 
 class Builder:
@@ -177,9 +198,21 @@ class Builder:
             local = self.link(iri)
             return Value(text=self.labels(iri), href=local or iri, local=local is not None)
         if isinstance(term, BNode):
-            return Value(text="", nested=self.facts(graph, term, depth + 1) if depth < 4 else [])
+            return self._blank(graph, term, depth)
         datatype = curie(str(term.datatype)) if term.datatype else None
         return Value(text=str(term), lang=term.language, datatype=datatype)
+
+    def _blank(self, graph: Graph, node: BNode, depth: int) -> Value:
+        """A release as "3.1.3, released 18 Feb 2026" and a repository as its address, as a person reads them;
+        other blank nodes as their nested facts."""
+        revision = graph.value(node, DOAP.revision)
+        if revision is not None:
+            day = graph.value(node, DOAP.created)
+            return Value(text=f"{revision}, released {month_label(str(day))}" if day is not None else str(revision))
+        address = graph.value(node, DOAP.browse) or graph.value(node, DOAP.location)
+        if isinstance(address, URIRef):
+            return Value(text=str(address), href=str(address))
+        return Value(text="", nested=self.facts(graph, node, depth + 1) if depth < 4 else [])
 
     def values(self, graph: Graph, subject: Any, pred: Any) -> list[Value]:
         return [self.value(graph, o) for o in sorted(graph.objects(subject, pred), key=str)]
@@ -192,25 +225,39 @@ class Builder:
         facts = []
         for p, objects in by_pred.items():
             values = [self.value(graph, o, depth) for o in sorted(objects, key=lambda t: (type(t).__name__, str(t)))]
-            values.sort(key=lambda v: (v.text.lower(), _content(v)))  # blank nodes by what they hold, not their id
+            # blank nodes by what they hold, not their id; two terms with one label by their IRI
+            values.sort(key=lambda v: (v.text.lower(), _content(v), v.href or "", v.text))
             facts.append(Fact(key=str(p), title=self.labels(str(p)), values=values))
-        facts.sort(key=lambda f: f.title.lower())
+        facts.sort(key=lambda f: (f.title.lower(), f.key))  # two terms may share a label: the IRI decides
         return facts
 
 
-#: The groups of a framework page, in reading order, with their headings.
+#: The groups every record page (framework or server) ends with, in reading order.
+_RECORD_GROUPS: list[tuple[str, list[URIRef]]] = [
+    ("Licence", [DOAP.license]),
+    ("Releases", [FW.latestRelease, FW.firstReleaseYear, FW.lastCommit, DOAP.release]),
+    ("Maintenance status", [FW.maintenanceStatus]),
+    ("Python", [FW.requiresPython, FW.pythonVersion, FW.typed]),
+    ("Repository", [DOAP.repository, SDO.codeRepository]),
+    ("Homepage and downloads", [DOAP.homepage, SDO.softwareHelp, DOAP["download-page"], FW.pypiDistribution]),
+    ("Same as", [OWL.sameAs]),
+]
+#: The groups of a framework page, with their headings (relations first: what it builds on and runs on place
+#: it; the feature matrix has its own table).
 FRAMEWORK_GROUPS: list[tuple[str, list[URIRef]]] = [
+    ("Relations", [FW.buildsOn, FW.reimplementsApiOf, FW.deploysOn]),
     ("Server interfaces", [FW.interface]),
     ("Async support", [FW.asyncSupport, FW.asyncSince]),
     ("Features", [FW.feature, FW.extensionFeature]),
-    ("Licence", [DOAP.license]),
-    ("Releases", [FW.firstReleaseYear, FW.latestRelease, DOAP.release, FW.lastCommit]),
-    ("Maintenance status", [FW.maintenanceStatus]),
-    ("Repository", [DOAP.repository, SDO.codeRepository]),
-    ("Homepage and downloads", [DOAP.homepage, DOAP["download-page"], FW.pypiDistribution]),
-    ("Relations", [FW.buildsOn, FW.reimplementsApiOf]),
-    ("Same as", [OWL.sameAs]),
+    *_RECORD_GROUPS,
 ]
+#: The groups of a server page.
+SERVER_GROUPS: list[tuple[str, list[URIRef]]] = [
+    ("Interfaces and protocols", [FW.implementsInterface, FW.interfaceVersion, FW.protocol, FW.workerModel]),
+    *_RECORD_GROUPS,
+]
+#: Record kinds whose rdfs:comment are curators' notes (shown with the sources), not descriptions.
+RECORD_TYPES = frozenset({str(FW.WebFramework), str(FW.ApplicationServer), str(FW.Library)})
 _HEADING_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, DCTERMS.description, RDFS.comment, RDF.type,
                                  DCTERMS.source, SKOS.definition})
 
@@ -223,8 +270,10 @@ def _by_text(values: Any) -> list[Value]:
     return sorted(values, key=lambda v: v.text.lower())
 
 
-def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: Linker) -> ResourceView:
-    """The page of the resource ``iri`` whose description (from :func:`describe`) is ``description``."""
+def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: Linker,
+                  feature_order: list[str] | None = None) -> ResourceView:
+    """The page of the resource ``iri`` whose description (from :func:`describe`) is ``description``;
+    ``feature_order``: the core features' IRIs in the matrix's order."""
     graph = to_rdflib(description)
     node = URIRef(iri)
     types = {str(t) for t in graph.objects(node, RDF.type)}
@@ -235,11 +284,14 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
     iris = _iris_in(graph) | _iris_in(claims) | {iri} | {t.value for row in inverse for t in row if t is not None}
     labels = Labels(engine, iris)
     build = Builder(labels, link)
-    facts = build.facts(graph, node, skip=_HEADING_PREDICATES)
+    record = bool(types & RECORD_TYPES)
+    facts = build.facts(graph, node, skip=_HEADING_PREDICATES | ({FW.featureSupport} if record else set()))
     groups: list[tuple[str, list[Fact]]] = []
-    if str(FW.WebFramework) in types:
+    layout = FRAMEWORK_GROUPS if str(FW.WebFramework) in types else \
+        SERVER_GROUPS if str(FW.ApplicationServer) in types else None
+    if layout is not None:
         by_key = {f.key: f for f in facts}
-        for heading, preds in FRAMEWORK_GROUPS:
+        for heading, preds in layout:
             members = [by_key.pop(str(p)) for p in preds if str(p) in by_key]
             if members:
                 groups.append((heading, members))
@@ -256,20 +308,27 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
     having: dict[str, Value] = {}
     referenced: dict[str, dict[str, Value]] = {}
     frameworks = {row[0].value for row in inverse if row[2] is not None and row[2].value == str(FW.WebFramework)}
+    # A download series is hundreds of observations: the page says so once (the summary), never lists them.
+    observations = {row[0].value for row in inverse if row[2] is not None and row[2].value == str(QB.Observation)}
     for s, p, _t in inverse:
         value = build.value(graph, URIRef(s.value))
         if s.value in frameworks and p.value == str(FW.interface):
             used_by[s.value] = value
         elif s.value in frameworks and p.value in (str(FW.feature), str(FW.extensionFeature)):
             having[s.value] = value
-        elif p.value not in (str(FW.claimAbout), str(RDF.type)):
+        elif p.value not in (str(FW.claimAbout), str(RDF.type)) and s.value not in observations:
             referenced.setdefault(labels(p.value), {})[s.value] = value
     return ResourceView(
         iri=iri,
         title=label_of(graph, node) or labels(iri),
         # sorted: a graph iterates in an order that follows the process's string hashing; replicas must agree
-        description=[text for p in (DCTERMS.description, RDFS.comment, SKOS.definition)
+        description=[text for p in ((DCTERMS.description, SKOS.definition) if record else
+                                    (DCTERMS.description, RDFS.comment, SKOS.definition))
                      for text in sorted(map(str, graph.objects(node, p)))],
+        notes=sorted(map(str, graph.objects(node, RDFS.comment))) if record else [],
+        matrix=_matrix(graph, node, build, feature_order or []),
+        go_to=_links(graph, node),
+        is_server=str(FW.ApplicationServer) in types,
         types=[build.value(graph, URIRef(t)) for t in sorted(types)],
         groups=groups,
         sources=build.values(graph, node, DCTERMS.source),
@@ -281,6 +340,40 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
         is_feature=str(FW.Feature) in types,
         is_framework=str(FW.WebFramework) in types,
     )
+
+
+def _matrix(graph: Graph, node: URIRef, build: Builder, order: list[str]) -> list[Support]:
+    """The framework's feature statements (``fw:featureSupport``), in the core list's order."""
+    rows = []
+    for statement in graph.objects(node, FW.featureSupport):
+        feature, level = graph.value(statement, FW.supportedFeature), graph.value(statement, FW.supportLevel)
+        if feature is None or level is None:
+            continue
+        comment = graph.value(statement, RDFS.comment)
+        rows.append(Support(feature=build.value(graph, feature), feature_iri=str(feature),
+                            level=build.value(graph, level),
+                            level_slug=str(level).rsplit("/", 1)[-1],
+                            via=sorted(str(v) for v in graph.objects(statement, FW.viaPackage)),
+                            sources=build.values(graph, statement, DCTERMS.source),
+                            comment=str(comment) if comment is not None else None))
+    rank = {iri: n for n, iri in enumerate(order)}
+    rows.sort(key=lambda r: (rank.get(r.feature_iri, len(rank)), r.feature.text.lower()))
+    return rows
+
+
+def _links(graph: Graph, node: URIRef) -> list[Value]:
+    """Where a person goes next: homepage, documentation, repository, the package index."""
+    out = []
+    for pred, name in ((DOAP.homepage, "Homepage"), (SDO.softwareHelp, "Documentation"),
+                       (SDO.codeRepository, "Repository")):
+        for target in sorted(graph.objects(node, pred), key=str):
+            if isinstance(target, URIRef):
+                out.append(Value(text=name, href=str(target)))
+                break
+    for dist in sorted(graph.objects(node, FW.pypiDistribution), key=str):
+        out.append(Value(text="PyPI", href=f"https://pypi.org/project/{dist}/"))
+        break
+    return out
 
 
 def _claims(claims: Graph, build: Builder) -> list[Claim]:
@@ -316,5 +409,7 @@ def document_view(iri: str, doc: Graph, link: Linker) -> DocumentView:
             facts=build.facts(doc, s, skip=frozenset({RDFS.label, RDFS.comment, RDFS.isDefinedBy})),
         ))
     node = URIRef(iri)
+    own = build.facts(doc, node, skip=frozenset({RDFS.label, DCTERMS.title, DCTERMS.description, RDFS.comment}))
     return DocumentView(iri=iri, title=label_of(doc, node) or iri,
-                        description=sorted(str(o) for o in doc.objects(node, DCTERMS.description)), terms=terms)
+                        description=sorted(str(o) for o in doc.objects(node, DCTERMS.description)), terms=terms,
+                        own=own)

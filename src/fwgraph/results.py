@@ -211,10 +211,25 @@ def to_rdflib(triples: list[ox.Triple]) -> Graph:
     return graph
 
 
+def stable_blank_nodes(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """``triples`` with each blank node named by what surrounds it (:mod:`fwgraph.bnodes`): a store's own
+    labels differ between processes and loads, and the bytes served must not."""
+    from fwgraph.bnodes import labels
+
+    names = labels(((t.subject, t.predicate, t.object) for t in triples),
+                   lambda term: isinstance(term, ox.BlankNode))
+    if not names:
+        return triples
+    nodes = {old: ox.BlankNode(new) for old, new in names.items()}
+    return [ox.Triple(nodes.get(t.subject, t.subject), t.predicate, nodes.get(t.object, t.object)) for t in triples]
+
+
 def graph_bytes(triples: list[ox.Triple], fmt: Format | str, jsonld_form: str = "compacted") -> bytes:
     """Serialise graph results: Turtle, N-Triples (sorted), RDF/XML by Oxigraph; JSON-LD compacted with the
-    context, or expanded/flattened (``jsonld_form``, from the client's profile)."""
+    context, or expanded/flattened (``jsonld_form``, from the client's profile). Blank nodes are labelled by
+    their content, so the same triples give the same bytes everywhere."""
     fmt = _answer_format(fmt)
+    triples = stable_blank_nodes(triples)
     if fmt is formats.JSONLD:
         from fwgraph.jsonld import to_jsonld
 
@@ -223,7 +238,9 @@ def graph_bytes(triples: list[ox.Triple], fmt: Format | str, jsonld_form: str = 
         return b"".join(sorted(f"{t} .\n".encode() for t in triples))
     from fwgraph.namespace import PREFIXES
 
-    return ox.serialize(triples, format=fmt.ox_rdf(), prefixes=PREFIXES) or b""
+    # In a fixed order, each subject's statements together: Turtle writes one block per subject, not per triple.
+    ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    return ox.serialize(ordered, format=fmt.ox_rdf(), prefixes=PREFIXES) or b""
 
 
 def rdf_bytes(graph: Graph, fmt: Format | str, jsonld_form: str = "compacted") -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,9 +20,12 @@ from fwgraph._version import __version__
 from fwgraph.build import build
 from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
+from fwgraph.extension import Extension
+from fwgraph.finder import Catalogue, catalogue
 from fwgraph.graph import Sources
 from fwgraph.namespace import BASE, DATASET_IRI, FW
 from fwgraph.query import ExampleQuery, examples
+from fwgraph.reconcile import Index
 from fwgraph.validation import ValidationReport, describer, validate_contribution
 
 
@@ -88,6 +92,8 @@ class Service:
     etag: str
     root: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _build_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, settings: dict[str, Any]) -> Service:
@@ -117,6 +123,24 @@ class Service:
         return cls(dist=dist.path, engine=engine, version=__version__, etag=dist.digest,
                    root=Path(data_dir) if data_dir else None, settings=settings)
 
+    def _once(self, key: str, make: Any) -> Any:
+        """``make()``, called once for the service however many threads ask at once."""
+        if key not in self._built:
+            with self._build_lock:
+                if key not in self._built:
+                    self._built[key] = make()
+        return self._built[key]
+
+    def reconcile_index(self) -> Index:
+        """The reconciliation candidates of the served data (fwgraph.reconcile), built on first use."""
+        index: Index = self._once("reconcile", lambda: Index(self.engine))
+        return index
+
+    def extension(self) -> Extension:
+        """Every data-extension value of the served data (fwgraph.extension), read on first use."""
+        table: Extension = self._once("extension", lambda: Extension(self.engine))
+        return table
+
     @cached_property
     def _dist(self) -> Dist:
         return Dist(self.dist)
@@ -137,6 +161,11 @@ class Service:
     @cached_property
     def shapes(self) -> Graph:
         return self._dist.shapes()
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        """The finder's rows, facets and search entries, computed once from the graph on first use."""
+        return catalogue(self.engine)
 
     def download_names(self) -> list[str]:
         return self._dist.download_names()

@@ -92,6 +92,37 @@ def mask(text: str) -> str:
     return "".join(out)
 
 
+_DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
+_PNAME_PREFIX = re.compile(r"(?<![\w.:?$<-])([A-Za-z][\w.-]*)?:(?=[\w%\\]|\s|$)")
+
+
+def undeclared(text: str, prefixes: dict[str, str]) -> list[str]:
+    """The prefixes ``text`` uses that it does not declare and that are not among ``prefixes``.
+
+    >>> undeclared("PREFIX a: <x:> ASK { ?s a:p nope:X ; fw:q '{x:y}' }", {"fw": "f:"})
+    ['nope']
+    """
+    code = mask(text)
+    own = {m.group(1) or "" for m in _DECLARED.finditer(code)} | set(prefixes)
+    return sorted({m.group(1) or "" for m in _PNAME_PREFIX.finditer(code)} - own)
+
+
+def declared(text: str, prefixes: dict[str, str]) -> str:
+    """``text`` with PREFIX lines for the names of ``prefixes`` it uses but does not declare itself, ahead of it:
+    what an engine that knows no default prefixes (a store behind --store, another endpoint) must be sent.
+
+    >>> declared("ASK { ?s a fw:WebFramework }", {"fw": "https://w3id.org/fwgraph/ns#", "rdf": "r:"})
+    'PREFIX fw: <https://w3id.org/fwgraph/ns#>\\nASK { ?s a fw:WebFramework }'
+    >>> declared("PREFIX fw: <x:> ASK { ?s a fw:A }", {"fw": "y:"})
+    'PREFIX fw: <x:> ASK { ?s a fw:A }'
+    """
+    code = mask(text)
+    own = {m.group(1) or "" for m in _DECLARED.finditer(code)}
+    used = {m.group(1) or "" for m in _PNAME_PREFIX.finditer(code)}
+    lines = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items() if name in used - own)
+    return lines + text
+
+
 def _paren_kind(stack: list[str], prev: str, prev_word: str, prev2_word: str) -> str:
     """Whether a "(" opens an expression ("e") or a collection, VALUES row or path group ("p")."""
     if stack and stack[-1] == "e":

@@ -13,6 +13,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from fwgraph.engine import Engine, run
+from fwgraph.namespace import REUSED_TERM_LABELS
 from fwgraph.resource import Builder, Fact, Labels, Linker, Value, curie, label_of
 
 VANN = "http://purl.org/vocab/vann/"
@@ -127,7 +128,7 @@ def _term_text(term: Any) -> str:
 def vocabulary_view(iri: str, ontology: Graph, link: Linker, engine: Engine | None = None) -> VocabularyView:
     """The documentation page of the vocabulary ``ontology`` (header ``iri``), with examples from ``engine``."""
     header = URIRef(iri)
-    build = Builder(Labels(None, set()), link)
+    build = Builder(Labels(None, set(), reused=False), link)  # a vocabulary's readers want doap:Project
     terms = sorted({s for s in ontology.subjects() if isinstance(s, URIRef) and str(s) != iri
                     and (s, RDFS.isDefinedBy, header) in ontology}, key=str)
     kinds = {t: next((k for k, *_ in KINDS if (t, RDF.type, k) in ontology), RDF.Property) for t in terms}
@@ -187,10 +188,8 @@ def vocabulary_view(iri: str, ontology: Graph, link: Linker, engine: Engine | No
 
 
 _METADATA_TITLES = {
-    str(OWL.versionInfo): "Version", str(OWL.versionIRI): "This version", str(OWL.priorVersion): "Previous version",
-    str(DCTERMS.issued): "Issued", str(DCTERMS.modified): "Modified", str(DCTERMS.license): "Licence",
-    str(DCTERMS.creator): "Creator", VANN + "preferredNamespacePrefix": "Preferred prefix",
-    VANN + "preferredNamespaceUri": "Namespace", str(RDFS.seeAlso): "See also",
+    **REUSED_TERM_LABELS, str(OWL.versionInfo): "Version", VANN + "preferredNamespacePrefix": "Preferred prefix",
+    VANN + "preferredNamespaceUri": "Namespace",
 }
 
 __all__ = ["TermDoc", "VocabularyView", "vocabulary_view"]

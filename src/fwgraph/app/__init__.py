@@ -37,7 +37,17 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     from fwgraph.app import http
 
     http.init_app(app)
+    from fwgraph.dates import month_label
+
+    app.jinja_env.filters["month_label"] = month_label  # "2026-10" as "Oct 2026" in every template
     _register_blueprints(app)
+    # The finder's grid (also every profile page's summary) is built once per process from whole-graph queries:
+    # started now, in the background, so that the first page does not wait for it (it waits on the property's
+    # lock only if it comes first). A failure here is left to the first request, which reports it.
+    import threading
+
+    threading.Thread(target=_warm_catalogue, args=(app.extensions["fwgraph"],), name="fwgraph-warm",
+                     daemon=True).start()
     # The common query request skips Flask (same core as the view); inside the per-client limits.
     app.wsgi_app = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]
     # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
@@ -77,10 +87,28 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
 def _register_blueprints(app: Flask) -> None:
     """The routes, one blueprint per job; the resource catch-all (``/<path>``) comes last."""
-    from fwgraph.app import compare, contribute, crawlers, editor, form, linkeddata, pages, reconcile, sparql
+    from fwgraph.app import (
+        compare,
+        contribute,
+        crawlers,
+        editor,
+        finder,
+        form,
+        linkeddata,
+        pages,
+        reconcile,
+        sparql,
+    )
 
-    for module in (sparql, editor, contribute, form, pages, compare, crawlers, reconcile, linkeddata):
+    for module in (sparql, editor, contribute, form, pages, finder, compare, crawlers, reconcile, linkeddata):
         app.register_blueprint(module.bp)
 
 
 __all__ = ["create_app"]
+
+
+def _warm_catalogue(service: Service) -> None:
+    try:
+        service.catalogue  # noqa: B018  (computed and kept by the cached property)
+    except Exception:  # noqa: BLE001  (the first request that needs it computes it again and reports the error)
+        pass

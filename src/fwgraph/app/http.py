@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
 from http import HTTPStatus
 
@@ -30,6 +33,13 @@ CORS_HEADERS = {
     "Access-Control-Expose-Headers": "ETag, Link, Location, Vary, X-Fwgraph-Truncated, X-SPARQL-MaxRows",
     "Access-Control-Max-Age": "86400",
 }
+
+#: Request headers a preflight may ask for and is told it may send (echoed as asked): read by the service or
+#: harmless to it. Any other asked header is simply not allowed.
+PREFLIGHT_SAFE = frozenset({"accept", "accept-language", "content-language", "content-type", "if-none-match",
+                            "if-modified-since", "cache-control", "range", "x-requested-with"})
+#: Static files named with their content hash (``?v=``) never change: a year, immutable.
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 #: Pages load only the site's own scripts, styles and images, cannot be framed, and leak no path in Referer.
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -71,6 +81,16 @@ def init_app(app: Flask) -> None:
         if "Content-Security-Policy" in names and headers["Content-Security-Policy"] == PREVIEW_POLICY:
             names.append("X-Frame-Options")  # framable by any site: its CSP says so, no X-Frame-Options denies it
         headers.extend(missing_headers(names, response.content_type or ""))
+        if request.method == "OPTIONS" and "Access-Control-Request-Headers" in request.headers:
+            asked = [h.strip() for h in request.headers["Access-Control-Request-Headers"].split(",")]
+            allowed = [h.strip() for h in headers.get("Access-Control-Allow-Headers", "").split(",") if h.strip()]
+            known = {h.lower() for h in allowed}
+            allowed += list(dict.fromkeys(h for h in asked if h.lower() in PREFLIGHT_SAFE - known))
+            headers["Access-Control-Allow-Headers"] = ", ".join(allowed)
+            headers.add("Vary", "Access-Control-Request-Headers")
+        if request.endpoint == "static" and request.args.get("v") and response.status_code == 200 \
+                and request.args["v"] == static_version(app, (request.view_args or {}).get("filename", "")):
+            headers["Cache-Control"] = IMMUTABLE
         if any(n.lower() == "location" for n in names):
             location = headers["Location"]
             if location.startswith(request.host_url):  # werkzeug's own redirects name the Host the client sent
@@ -78,6 +98,11 @@ def init_app(app: Flask) -> None:
         return response
 
     app.context_processor(lambda: {"href": href, "local_path": local_path, "public_base": public_base})
+
+    @app.url_defaults
+    def _versioned_static(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            values["v"] = static_version(app, values["filename"])
 
 
 def service() -> Service:
@@ -146,6 +171,37 @@ def reason_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+# ---------------------------------------------------------------------------------------------- JSON and JSONP
+
+#: A JSONP callback name: a JavaScript identifier, or up to four joined by dots (``jQuery36_1712``, ``a.b.c``),
+#: each at most 64 characters. Matched with ``fullmatch``: ``re.match`` with ``$`` also accepts a name followed
+#: by a newline, which would reach the body.
+CALLBACK = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}$")
+
+
+def is_callback_name(name: str) -> bool:
+    """True when ``name`` may be echoed as a JSONP callback (``CALLBACK``, the whole string).
+
+    >>> is_callback_name("jQuery3600_17"), is_callback_name("a.b"), is_callback_name("alert(1)//")
+    (True, True, False)
+    >>> is_callback_name("cb\\n")
+    False
+    """
+    return CALLBACK.fullmatch(name) is not None
+
+
+def json_response(doc: object, *, status: int = 200, callback: str | None = None) -> Response:
+    """``doc`` as JSON, or as JSONP when a callback is named (already checked with :func:`is_callback_name`):
+    ``/**/callback(...);`` as application/javascript (the comment keeps the body from starting with bytes the
+    client chose; U+2028 and U+2029, line ends to older JavaScript, are escaped). Every answer carries
+    ``X-Content-Type-Options: nosniff`` (SECURITY_HEADERS), so JSON is never run as a script."""
+    text = json.dumps(doc, ensure_ascii=False)
+    if callback is None:
+        return Response(text + "\n", status=status, content_type=formats.JSON.content_type)
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Response(f"/**/{callback}({text});\n", status=status, content_type=formats.JAVASCRIPT.content_type)
 
 
 # ---------------------------------------------------------------------------------------------- conditional GET
@@ -247,3 +303,22 @@ def alternates(iri: str, choices: tuple[Format, ...] = formats.RDF_FORMATS) -> l
     """Links to the resource's descriptions in other formats (suffix URLs): (path, label, media type)."""
     path = local_path(iri) or ""
     return [(f"{path}{f.suffix}", f.label, f.media_type) for f in choices]
+
+
+@lru_cache(maxsize=256)
+def _file_hash(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()[:16]
+    except OSError:
+        return ""
+
+
+def static_version(app: Flask, filename: str) -> str:
+    """The content hash of a static file (its ``?v=``): a new file is a new address, so the old one may be
+    cached for a year. "" for a file that is not there."""
+    folder = app.static_folder or ""
+    path = os.path.normpath(os.path.join(folder, filename))
+    if not path.startswith(os.path.normpath(folder) + os.sep):
+        return ""
+    return _file_hash(path)

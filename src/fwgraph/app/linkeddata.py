@@ -215,9 +215,13 @@ def _answer(key: str, media: str, fmt: Format, rdf: Callable[[str], bytes], html
 
 def _resource(iri: str, triples: list[ox.Triple], media: str, fmt: Format, *, vary: bool) -> Response:
     def page() -> str:
-        view = resource_view(service().engine, iri, triples, local_path)
+        catalogue = service().catalogue
+        order = [f"{BASE}feature/{slug}" for slug in catalogue.features]
+        view = resource_view(service().engine, iri, triples, local_path, feature_order=order)
+        record = catalogue.row(iri)
         markup = schemaorg.resource(to_rdflib(triples), iri, public_iri, service().ontology)
-        return render_template("resource.html", **vars(view), alternates=alternates(iri),
+        return render_template("resource.html", **vars(view), alternates=alternates(iri), record=record,
+                               similar=catalogue.similar(record) if record else [],
                                structured_data=schemaorg.script_json(markup))
 
     types = tuple(sorted(str(t.object.value) for t in triples if isinstance(t.subject, ox.NamedNode)

@@ -1,43 +1,44 @@
 """The reconciliation service at /reconcile (W3C Entity Reconciliation Service API 0.2, as OpenRefine uses it):
-the manifest, query batches by GET or POST, and HTML previews. fwgraph.reconcile does the matching."""
+the manifest, query batches (``queries=``) and data extension (``extend=``) by GET or POST, property proposals,
+suggest services for entities, types and properties, and HTML previews. Every JSON answer can be JSONP
+(``callback=``, a checked name); every error below /reconcile is JSON to a JSON client. fwgraph.reconcile,
+fwgraph.extension and fwgraph.suggest do the work."""
 
 from __future__ import annotations
 
-import json
-import threading
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fwgraph import formats
+from fwgraph import formats, suggest
 from fwgraph.app.http import (
     PREVIEW_POLICY,
     cache_headers,
     conditional,
     error_response,
+    is_callback_name,
+    json_response,
     page_etag,
     public_base,
     service,
 )
 from fwgraph.errors import InputError
-from fwgraph.reconcile import TYPES, Index, answer, manifest, parse_batch
+from fwgraph.extension import TooManyIds, parse_extension, parse_limit
+from fwgraph.reconcile import PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS, TYPES, answer, manifest, parse_batch
 
 bp = Blueprint("reconcile", __name__)
-_lock = threading.Lock()
+SUGGESTERS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
+    "entity": lambda prefix, cursor, limit: suggest.entities(service().reconcile_index(), prefix, cursor, limit,
+                                                             service().extension().popularity, _type()),
+    "type": suggest.types,
+    "property": suggest.properties,
+}
 
 
-def _index() -> Index:
-    """The candidates of the served data, built on first use (one per app)."""
-    index = current_app.extensions.get("fwgraph.reconcile")
-    if index is None:
-        with _lock:
-            index = current_app.extensions.get("fwgraph.reconcile")
-            if index is None:
-                index = current_app.extensions["fwgraph.reconcile"] = Index(service().engine)
-    return index
-
-
-def _json(doc: object) -> Response:
-    return Response(json.dumps(doc, ensure_ascii=False) + "\n", content_type=formats.JSON.content_type)
+def _type() -> str | None:
+    """The request's ``type`` (checked by :func:`_checked`)."""
+    return request.args.get("type")
 
 
 def _kib(size: int) -> str:
@@ -55,14 +56,44 @@ def _too_large() -> Response | None:
         length = request.content_length
         if length is not None and length > limit:
             return error_response(413, f"the request body is {length} bytes long; /reconcile accepts at most "
-                                       f"{_kib(limit)}: send fewer queries per batch")
+                                       f"{_kib(limit)}: send fewer queries or ids per request")
         request.max_content_length = limit  # a body without Content-Length is cut there too (413)
     return None
 
 
+@bp.before_request
+def _checked() -> Response | None:
+    """Every /reconcile request: within the size bound, with a type of bounded length and a callback that is a
+    plain name if any."""
+    refused = _too_large()
+    if refused is not None:
+        return refused
+    type_ = request.args.get("type")
+    if type_ is not None and len(type_) > suggest.MAX_TYPE:
+        return error_response(400, f"type is {len(type_)} characters long; at most {suggest.MAX_TYPE}")
+    callback = request.args.get("callback")
+    if callback is not None and not is_callback_name(callback):
+        return error_response(400, "callback must be a JavaScript name (letters, digits, _ and $, not starting "
+                                   "with a digit; at most four joined by dots, each at most 64 characters)")
+    return None
+
+
+def _json(doc: object) -> Response:
+    return json_response(doc, callback=request.args.get("callback"))
+
+
+def _cached(key: str, make: Callable[[], object]) -> Response:
+    """A GET answer that depends only on the data and the URL (callback included): conditional, public."""
+    etag = page_etag(key, request.query_string.decode("latin-1"))
+    cached = conditional(etag)
+    if cached is not None:
+        return cached
+    return cache_headers(_json(make()), etag)
+
+
 def _manifest() -> Response:
     """The manifest names this service by the host the client asked for: cached by that client only."""
-    etag = page_etag("reconcile-manifest", request.url_root)
+    etag = page_etag("reconcile-manifest", request.url_root, request.args.get("callback", ""))
     cached = conditional(etag, private=True)
     if cached is not None:
         return cached
@@ -70,36 +101,83 @@ def _manifest() -> Response:
 
 
 @bp.route("/reconcile", methods=["GET", "POST"])
+@bp.route("/reconcile/", methods=["GET", "POST"])  # the service URL as some clients write it
 def reconcile() -> Response:
-    refused = _too_large()
-    if refused is not None:
-        return refused
-    raw = request.values.get("queries")
-    if raw is None:
+    queries, extend = request.values.get("queries"), request.values.get("extend")
+    if queries is None and extend is None:
         return _manifest()
+    if queries is not None and extend is not None:
+        return error_response(400, "send either queries (reconciliation) or extend (data extension), not both")
+    etag = page_etag("reconcile", request.query_string.decode("latin-1"))
+    if request.method == "GET" and (cached := conditional(etag)) is not None:
+        return cached  # only a 200 for this very URL gave the client that tag
     try:
-        batch = parse_batch(raw)
+        if extend is not None:
+            query = parse_extension(extend)
+            doc = service().extension().extend(query)
+        else:
+            doc = answer(service().reconcile_index(), parse_batch(str(queries)))
+    except TooManyIds as exc:
+        return error_response(413, str(exc))
     except InputError as exc:
         return error_response(400, str(exc))
-    response = _json(answer(_index(), batch))
     if request.method == "GET":
-        return cache_headers(response, page_etag("reconcile", raw))
-    return response
+        return cache_headers(_json(doc), etag)
+    return _json(doc)
 
 
-@bp.get("/reconcile/preview")
+@bp.get(PROPOSE_PATH)
+def propose_properties() -> Response:
+    """The properties entities of a type can be extended with (``type=``, ``limit=``)."""
+    try:
+        limit = parse_limit(request.args.get("limit"))
+    except InputError as exc:
+        return error_response(400, str(exc))
+    return _cached("reconcile-propose", lambda: service().extension().propose(_type(), limit))
+
+
+@bp.get("/reconcile/suggest/<kind>")
+def suggestions(kind: str) -> Response:
+    """Auto-completion of entities, types or properties by ``prefix`` (``cursor``, ``limit``)."""
+    suggester = SUGGESTERS.get(kind)
+    if suggester is None:
+        return error_response(404, f"no suggest service {kind[:50]!r}; there are " + ", ".join(SUGGEST_PATHS.values()))
+    try:
+        prefix, cursor, limit = suggest.parse_request(request.args.get("prefix"), request.args.get("cursor"),
+                                                      request.args.get("limit"))
+    except InputError as exc:
+        return error_response(400, str(exc))
+    return _cached(f"reconcile-suggest-{kind}", lambda: suggester(prefix, cursor, limit))
+
+
+@bp.get(PREVIEW_PATH)
 def preview() -> Response:
+    """A candidate, or an entity a data extension gave as a value (an interface, a feature, a status)."""
     cid = request.args.get("id", "")
-    candidate = _index().candidates.get(cid)
-    if candidate is None:
+    candidate = service().reconcile_index().candidates.get(cid)
+    value = service().extension().entities.get(cid)
+    if candidate is None and value is None:
         abort(404, f"no entity {cid[:100]!r} to preview; ids are paths below {public_base()}")
     etag = page_etag("reconcile-preview", cid)
     cached = conditional(etag)
     if cached is not None:
         return cached
-    names = dict(TYPES)
-    body = render_template("reconcile_preview.html", candidate=candidate, iri=public_base() + candidate.id,
-                           types=[names[t] for t in candidate.types])
+    if candidate is not None:
+        shown = {"name": candidate.name, "description": candidate.description}
+        types = [dict(TYPES)[t] for t in candidate.types]
+    else:
+        assert value is not None  # one of the two, checked above
+        shown, types = {"name": value[0], "description": None}, [value[1]]
+    body = render_template("reconcile_preview.html", candidate=shown, iri=public_base() + cid, types=types)
     response = Response(body, content_type=formats.HTML.content_type)
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return cache_headers(response, etag)
+
+
+@bp.get("/reconcile/<path:rest>")
+def unknown(rest: str) -> Response:
+    """Any other path below /reconcile: a JSON 404 naming the services (never the Linked Data catch-all's
+    Turtle "not described in this dataset"). Another method on a service's path is a 405, in JSON too."""
+    services = ["/reconcile", PROPOSE_PATH, PREVIEW_PATH, *SUGGEST_PATHS.values()]
+    return error_response(404, f"/reconcile/{rest[:100]} is no service of this reconciliation API; the services "
+                               "are " + ", ".join(services))

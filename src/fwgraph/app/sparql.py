@@ -22,7 +22,15 @@ from fwgraph import formats
 from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
 from fwgraph.app.ratelimit import ClientSlots, client_address
 from fwgraph.engine import Answer
-from fwgraph.errors import QueryError, RefusedQuery, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.errors import (
+    QueryError,
+    RefusedQuery,
+    ServiceBusy,
+    StoreFailed,
+    TimeLimitExceeded,
+    WorkerFailed,
+    WorkStopped,
+)
 from fwgraph.results import rdf_bytes
 from fwgraph.service import query_base
 from fwgraph.sparql import PreparedQuery, prepare
@@ -174,6 +182,8 @@ def _bounded(state: _Endpoint, client: str, accept: str, work: Callable[[], T]) 
                        retry_after=int(round(exc.limit)), limit_seconds=exc.limit)
     except (ServiceBusy, WorkStopped) as exc:  # a limit reached (or an engine crash): refused, service goes on
         return failure(503, str(exc), accept, retry_after=1)
+    except StoreFailed as exc:  # upstream: the store behind --store, not the client, failed
+        return failure(502, str(exc), accept)
     except WorkerFailed as exc:
         return failure(500, str(exc), accept)
 

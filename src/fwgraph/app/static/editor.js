@@ -216,10 +216,23 @@
 
   function shellQuote(s) { return "'" + s.replace(/'/g, "'\\''") + "'"; }
 
+  // The query with a PREFIX line for each of the project's prefixes it uses without declaring: fwgraph
+  // declares them itself (as Wikidata's service does), another endpoint or a copied command needs them written.
+  function withDeclarations(text) {
+    if (!cachedTerms) { return text; }
+    var lines = "";
+    Object.keys(cachedTerms.prefixes).forEach(function (p) {
+      var used = new RegExp("(^|[^\\w.:?$<-])" + p + ":").test(text);
+      var own = new RegExp("PREFIX\\s+" + p + ":", "i").test(text);
+      if (used && !own) { lines += "PREFIX " + p + ": <" + cachedTerms.prefixes[p] + ">\n"; }
+    });
+    return lines + text;
+  }
+
   function curlCommand() {
     var fmt = formatSelect.value;
     return "curl -H " + shellQuote("Accept: " + MEDIA[fmt]) + " --data-urlencode " +
-      shellQuote("query=" + queryText()) + " " + shellQuote(new URL(endpoint, location.href).href);
+      shellQuote("query=" + withDeclarations(queryText())) + " " + shellQuote(new URL(endpoint, location.href).href);
   }
 
   function offer(text, what) {
@@ -297,10 +310,58 @@
     return best ? best[0] + ":" + iri.slice(best[1].length) : iri;
   }
 
+  // ------------------------------------------------------------------ recent queries (this browser only)
+
+  var HISTORY_KEY = "fwgraph.history";
+  var HISTORY_SIZE = 20;
+  var historyList = document.getElementById("history-list");
+
+  function readHistory() {
+    try {
+      var items = JSON.parse(localStorage.getItem(HISTORY_KEY) || "[]");
+      return Array.isArray(items) ? items.filter(function (i) { return i && typeof i.query === "string"; }) : [];
+    } catch (e) { return []; }  // storage disabled or a damaged entry: no history, no error
+  }
+
+  function remember(text) {
+    var items = readHistory().filter(function (i) { return i.query !== text; });
+    items.unshift({ query: text, at: new Date().toISOString() });
+    try { localStorage.setItem(HISTORY_KEY, JSON.stringify(items.slice(0, HISTORY_SIZE))); } catch (e) { /* full */ }
+    showHistory();
+  }
+
+  function showHistory() {
+    if (!historyList) { return; }
+    var items = readHistory();
+    historyList.textContent = "";
+    document.getElementById("history").hidden = items.length === 0;
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "history-item";
+      var first = item.query.split("\n").filter(function (l) { return l.trim() && !/^\s*(PREFIX|#)/i.test(l); })[0] || item.query;
+      b.textContent = first.trim().slice(0, 80);
+      b.title = item.query;
+      b.addEventListener("click", function () {
+        view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: item.query } });
+        current.view = null;
+        run(true);
+      });
+      var when = document.createElement("small");
+      when.textContent = " " + item.at.slice(0, 16).replace("T", " ");
+      li.appendChild(b);
+      li.appendChild(when);
+      historyList.appendChild(li);
+    });
+  }
+  showHistory();
+
   var running = null;
 
   function run(push) {
     var text = queryText();
+    remember(text);
     var wanted = current.view || defaultView(text) || "Table";
     current.view = wanted;
     var address = pageAddress(text, wanted);

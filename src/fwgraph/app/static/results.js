@@ -136,13 +136,21 @@
     return /^https?:\/\//i.test(iri);
   }
 
-  function cell(term, compact) {
+  // An IRI of the dataset links to this server's page for it (the w3id.org address redirects there only
+  // once it is registered); any other http(s) IRI links to itself.
+  var BASE = "https://w3id.org/fwgraph/";
+  function localHref(iri, root) {
+    return iri.indexOf(BASE) === 0 ? root + "/" + iri.slice(BASE.length) : iri;
+  }
+
+  function cell(term, compact, root) {
     var td = document.createElement("td");
     if (!term) { return td; }
     if (term.type === "uri" && linkable(term.value)) {
       var a = document.createElement("a");
-      a.href = term.value;
+      a.href = localHref(term.value, root);
       a.textContent = term.value;
+      a.title = term.value;
       td.appendChild(a);
     } else if (term.type === "uri") {
       td.textContent = term.value;
@@ -156,7 +164,18 @@
     return td;
   }
 
-  function renderTable(container, result, compact) {
+  var PAGE_ROWS = 100;
+
+  // Sort order of two cells: numbers as numbers, everything else as text; empty cells last.
+  function compareTerms(a, b) {
+    if (!a || !b) { return a ? -1 : b ? 1 : 0; }
+    if (isNumber(a) && isNumber(b)) { return Number(a.value) - Number(b.value); }
+    return String(a.value).localeCompare(String(b.value), undefined, { numeric: true, sensitivity: "base" });
+  }
+
+  // The result table: sortable columns (buttons in the headers, so the keyboard sorts too), a filter over
+  // every cell's text and pages of PAGE_ROWS rows.
+  function renderTable(container, result, compact, root) {
     if (result.kind === "ask") {
       var p = document.createElement("p");
       p.className = "boolean";
@@ -164,21 +183,88 @@
       container.appendChild(p);
       return;
     }
+    var state = { sortVar: null, descending: false, filter: "", page: 0 };
+    var tools = document.createElement("div");
+    tools.className = "table-tools";
+    var label = document.createElement("label");
+    label.textContent = "Filter rows ";
+    var filter = document.createElement("input");
+    filter.type = "search";
+    filter.className = "table-filter";
+    label.appendChild(filter);
+    var info = document.createElement("span");
+    info.className = "table-info";
+    info.setAttribute("aria-live", "polite");
+    var prev = document.createElement("button");
+    prev.type = "button";
+    prev.textContent = "Previous";
+    prev.className = "table-prev";
+    var next = document.createElement("button");
+    next.type = "button";
+    next.textContent = "Next";
+    next.className = "table-next";
+    [label, prev, info, next].forEach(function (el) { tools.appendChild(el); });
     var table = document.createElement("table");
     table.className = "results";
     var head = table.createTHead().insertRow();
+    var buttons = {};
     result.vars.forEach(function (v) {
       var th = document.createElement("th");
       th.scope = "col";
-      th.textContent = v;
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "sort";
+      b.textContent = v;
+      b.addEventListener("click", function () {
+        state.descending = state.sortVar === v ? !state.descending : false;
+        state.sortVar = v;
+        state.page = 0;
+        draw();
+      });
+      buttons[v] = th;
+      th.appendChild(b);
       head.appendChild(th);
     });
     var body = table.createTBody();
-    result.rows.forEach(function (row) {
-      var tr = body.insertRow();
-      result.vars.forEach(function (v) { tr.appendChild(cell(row[v], compact)); });
+    var texts = result.rows.map(function (row) {
+      return result.vars.map(function (v) { return row[v] ? String(row[v].value).toLowerCase() : ""; }).join("\u0001");
     });
-    container.appendChild(table);
+    function draw() {
+      var needle = state.filter.toLowerCase();
+      var rows = result.rows.filter(function (row, i) { return !needle || texts[i].indexOf(needle) >= 0; });
+      if (state.sortVar) {
+        var v = state.sortVar;
+        rows = rows.slice().sort(function (a, b) {
+          var c = compareTerms(a[v], b[v]);
+          return state.descending ? -c : c;
+        });
+      }
+      var pages = Math.max(1, Math.ceil(rows.length / PAGE_ROWS));
+      state.page = Math.min(state.page, pages - 1);
+      body.textContent = "";
+      rows.slice(state.page * PAGE_ROWS, (state.page + 1) * PAGE_ROWS).forEach(function (row) {
+        var tr = body.insertRow();
+        result.vars.forEach(function (v) { tr.appendChild(cell(row[v], compact, root)); });
+      });
+      result.vars.forEach(function (v) {
+        if (v === state.sortVar) { buttons[v].setAttribute("aria-sort", state.descending ? "descending" : "ascending"); }
+        else { buttons[v].removeAttribute("aria-sort"); }
+      });
+      info.textContent = rows.length === 0 ? "no rows" :
+        "rows " + (state.page * PAGE_ROWS + 1) + "–" + Math.min(rows.length, (state.page + 1) * PAGE_ROWS) +
+        " of " + rows.length + (rows.length < result.rows.length ? " (filtered from " + result.rows.length + ")" : "");
+      prev.disabled = state.page === 0;
+      next.disabled = state.page >= pages - 1;
+    }
+    filter.addEventListener("input", function () { state.filter = filter.value; state.page = 0; draw(); });
+    prev.addEventListener("click", function () { state.page -= 1; draw(); });
+    next.addEventListener("click", function () { state.page += 1; draw(); });
+    container.appendChild(tools);
+    var scroller = document.createElement("div");
+    scroller.className = "table-scroll";
+    scroller.appendChild(table);
+    container.appendChild(scroller);
+    draw();
   }
 
   function chartBox(container, rows, caption) {
@@ -199,6 +285,11 @@
     return canvas;
   }
 
+  // A colour of the page's palette (light or dark, as the reader's system asks), for the charts.
+  function cssColor(name, fallback) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+  }
+
   function shorten(s) { return s.length > 48 ? s.slice(0, 47) + "…" : s; }
 
   function renderBar(container, result, compact, lib) {
@@ -210,11 +301,11 @@
       data: {
         labels: rows.map(function (r) { return shorten(text(r[cols.label], compact)); }),
         datasets: [{ label: cols.value, data: rows.map(function (r) { return Number(r[cols.value].value); }),
-          backgroundColor: "#1a5fb4" }]
+          backgroundColor: cssColor("--accent", "#1a5fb4") }]
       },
       options: {
         indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false,
-        scales: { x: { beginAtZero: true, ticks: { color: "#1d1f21" } }, y: { ticks: { color: "#1d1f21", autoSkip: false } } },
+        scales: { x: { beginAtZero: true, ticks: { color: cssColor("--fg", "#1d1f21") } }, y: { ticks: { color: cssColor("--fg", "#1d1f21"), autoSkip: false } } },
         plugins: { tooltip: { enabled: true } }
       }
     });
@@ -241,7 +332,7 @@
     chart = new lib.Chart(canvas, {
       type: "scatter",
       data: {
-        datasets: [{ label: cols.date, backgroundColor: "#1a5fb4", pointRadius: 5,
+        datasets: [{ label: cols.date, backgroundColor: cssColor("--accent", "#1a5fb4"), pointRadius: 5,
           data: rows.map(function (r) {
             return { x: time(r[cols.date]), y: shorten(text(r[cols.label], compact)), when: r[cols.date].value };
           }) }]
@@ -249,11 +340,11 @@
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         scales: {
-          x: { type: "linear", ticks: { color: "#1d1f21", callback: function (v) {
+          x: { type: "linear", ticks: { color: cssColor("--fg", "#1d1f21"), callback: function (v) {
             var d = new Date(v);
             return yearsOnly ? String(d.getUTCFullYear()) : d.toISOString().slice(0, 10);
           } } },
-          y: { type: "category", labels: labels, ticks: { color: "#1d1f21", autoSkip: false } }
+          y: { type: "category", labels: labels, ticks: { color: cssColor("--fg", "#1d1f21"), autoSkip: false } }
         },
         plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.raw.y + ": " + ctx.raw.when; } } } }
       }
@@ -335,8 +426,7 @@
     nodes.forEach(function (n) {
       var parent = layer;
       if (n.term.type === "uri") {
-        var local = n.term.value.indexOf("https://w3id.org/fwgraph/") === 0
-          ? root + "/" + n.term.value.slice("https://w3id.org/fwgraph/".length) : n.term.value;
+        var local = localHref(n.term.value, root);
         parent = linkable(n.term.value) ? svg("a", { href: local }, layer) : svg("g", {}, layer);
         var title = svg("title", {}, parent);
         title.textContent = n.term.value;
@@ -368,7 +458,7 @@
     container.dataset.view = viewName;
     if (viewName === "Table" || views(result).indexOf(viewName) < 0) {
       container.dataset.view = "Table";
-      renderTable(container, result, compact);
+      renderTable(container, result, compact, root);
       return Promise.resolve();
     }
     var loading = document.createElement("p");
