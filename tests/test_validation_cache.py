@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from fwgraph import validation
-from fwgraph.build import _stamped, canonical_nt, canonical_quads, load_sources, stamp_quads
+from fwgraph.canonical import canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
 from fwgraph.dist import Version
 from fwgraph.graph import Sources, parse_file
 
@@ -23,7 +23,7 @@ def _cached(data: str, shapes_text: str = SHAPES) -> validation.ValidationReport
     shapes = Graph().parse(data=shapes_text, format="turtle")  # pySHACL adds axioms to the shapes it is given
     graph = Graph().parse(data=data, format="turtle")
     quads = canonical_quads(graph)
-    from fwgraph.build import canonical_graph
+    from fwgraph.canonical import canonical_graph
 
     return validation.validate_graph_cached(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads),
                                             shapes=shapes, shapes_nt=canonical_nt(canonical_quads(shapes)))
@@ -53,7 +53,7 @@ def test_a_report_is_reused_for_the_same_data_and_shapes_only(tmp_path, monkeypa
 def test_stamping_canonical_quads_is_canonicalising_the_stamped_graph(stamp):
     ontology = Sources.at(None).ontology
     assert canonical_nt(stamp_quads(load_sources([ontology]).quads, stamp)) == canonical_nt(
-        canonical_quads(_stamped(parse_file(ontology), stamp)))
+        canonical_quads(stamped(parse_file(ontology), stamp)))
 
 
 def test_the_store_of_the_sources_is_remade_when_a_file_changes(tmp_path, monkeypatch):

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import datetime
 import gzip
-import multiprocessing
 import shutil
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph
 
-from fwgraph.convert import add_ox, from_ox, to_ox
+from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
 from fwgraph.description import void_description
 from fwgraph.dist import (
     COMPRESSED,
@@ -34,10 +30,9 @@ from fwgraph.dist import (
 )
 from fwgraph.engine import write_store
 from fwgraph.errors import BuildError, InputError, StartError
-from fwgraph.graph import Sources, parse_file, parse_file_quads, stamp_version
+from fwgraph.graph import Sources, parse_file
 from fwgraph.jsonld import context_bytes, to_jsonld
-from fwgraph.namespace import ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
-from fwgraph.validation import ValidationReport, validate_graph_cached, validation_cache_path
+from fwgraph.validation import ValidationReport, validate_graph_cached
 
 
 @dataclass(frozen=True)
@@ -51,45 +46,9 @@ class BuildResult:
     version: Version
 
 
-def canonical_quads(graph: Graph) -> list[ox.Quad]:
-    """The graph's triples with blank nodes labelled by W3C RDF Dataset Canonicalization (RDFC-1.0), sorted.
-
-    pyoxigraph's canonicalisation is linear on tree-shaped blank nodes like ours, where rdflib's
-    ``to_canonical_graph`` takes minutes at a few thousand blank nodes.
-    """
-    dataset = ox.Dataset(ox.parse(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return sorted(dataset, key=str)
-
-
-def canonical_nt(quads: list[ox.Quad]) -> bytes:
-    """N-Triples with canonical blank node labels, lines sorted: identical bytes for identical graphs."""
-    lines = sorted(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def canonical_graph(quads: list[ox.Quad], store: str = "SimpleMemory") -> Graph:
-    """An rdflib graph of canonically labelled quads: for Turtle and JSON-LD in rdflib's store without contexts
-    (a third faster to fill and to write, the same bytes), for pySHACL in its default store (``"Memory"``)."""
-    return add_ox(bind_prefixes(Graph(store=store)), quads)
-
-
 def _turtle(graph: Graph) -> bytes:
     """Turtle with prefixes, blank nodes nested; rdflib sorts subjects and predicates, so the bytes are stable."""
     return graph.serialize(format="turtle", encoding="utf-8")
-
-
-def _beside(work: Callable[[], object]) -> multiprocessing.process.BaseProcess | None:
-    """``work()`` started in a forked process; None where processes cannot be forked, or when this process runs
-    other threads (one of them could hold a lock the forked process would wait for forever)."""
-    if threading.active_count() > 1:
-        return None
-    try:
-        process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
-        process.start()
-    except (ValueError, OSError):
-        return None
-    return process
 
 
 def _gzip(data: bytes) -> bytes:
@@ -115,7 +74,7 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     shapes_source = parse_file(src.shapes)
     if version is not None:
         stamp = _new_release(version, issued, shipped)
-        quads, shapes = stamp_quads(sources.quads, stamp), _stamped(shapes_source, stamp)
+        quads, shapes = stamp_quads(sources.quads, stamp), stamped(shapes_source, stamp)
     else:
         stamp, quads, shapes = _current(sources.quads, shapes_source, shipped)
     # The canonical graph is the one validated and written. The report is kept under the digest of the canonical
@@ -124,16 +83,12 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     # file gets the shapes alone.
     canonical = canonical_graph(quads)
     nt = canonical_nt(quads)
-    checked = _stamped(shapes, stamp)
-    shapes_nt = canonical_nt(canonical_quads(checked))
-
-    def check() -> ValidationReport:
-        return validate_graph_cached(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
-                                     shapes_nt=shapes_nt, origin=sources.origin_of(quads))
-
-    # With no report cached, a forked process validates (and caches the report) while this one writes the dumps.
-    validating = None if validation_cache_path(nt, shapes_nt).is_file() else _beside(check)
-    ontology = _stamped(parse_file(src.ontology), stamp)
+    checked = stamped(shapes, stamp)
+    report = validate_graph_cached(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
+                                   shapes_nt=canonical_nt(canonical_quads(checked)), origin=sources.origin_of(quads))
+    if not report.conforms:
+        raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
+    ontology = stamped(parse_file(src.ontology), stamp)
     files: dict[str, bytes] = {
         "fwgraph.ttl": _turtle(canonical),
         GRAPH_DUMP: nt,
@@ -142,11 +97,6 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
         "ontology.ttl": _turtle(canonical_graph(canonical_quads(ontology))),
         "shapes.ttl": _turtle(canonical_graph(canonical_quads(shapes))),
     }
-    if validating is not None:
-        validating.join()
-    report = check()  # the report the forked process cached; validated here when it could not
-    if not report.conforms:
-        raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
     for name in COMPRESSED:
         files[name + ".gz"] = _gzip(files[name])
     files[VOID_FILE] = _turtle(void_description(canonical, files, version=stamp,
@@ -172,94 +122,6 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
 
 
 # ---------------------------------------------------------------------------------------------- versions
-
-
-def _stamped(graph: Graph, stamp: Version) -> Graph:
-    copy = Graph()
-    copy += graph
-    for prefix, ns in graph.namespaces():
-        copy.bind(prefix, ns, override=True)
-    return stamp_version(copy, stamp.name, iri=stamp.release, prior=stamp.prior,
-                         issued=stamp.issued if stamp.release else None)
-
-
-_HEADERS = frozenset(ox.NamedNode(str(iri)) for iri in (ONTOLOGY_IRI, SHAPES_IRI))
-
-
-def stamp_quads(quads: list[ox.Quad], stamp: Version) -> list[ox.Quad]:
-    """Canonical quads stamped with ``stamp`` (as :func:`_stamped` stamps a graph), sorted.
-
-    Stamping rewrites triples of the ontology and shapes headers whose objects are IRIs or literals, never a
-    blank node: RDFC-1.0 labels a blank node from the quads that mention blank nodes only, so the quads
-    canonicalised once before stamping carry the labels the stamped graph would get.
-    """
-    header = [q for q in quads if q.subject in _HEADERS]
-    if not header:
-        return list(quads)
-    stamped = _stamped(add_ox(Graph(), header), stamp)
-    rest = [q for q in quads if q.subject not in _HEADERS]
-    return sorted([*rest, *(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in stamped)], key=str)
-
-
-@dataclass
-class SourceQuads:
-    """The sources' triples, canonically labelled and sorted, and which file stated each subject."""
-
-    quads: list[ox.Quad]
-    subjects: dict[ox.NamedNode, str]
-    anchors: dict[tuple[ox.NamedNode, ox.NamedNode], str]
-
-    def origin_of(self, quads: list[ox.Quad]) -> dict[Any, str]:
-        """The file each subject of ``quads`` (canonically labelled) was stated in, keyed by rdflib term.
-
-        An IRI: the first file stating it as a subject. A blank node: the first file hanging a blank node from
-        the IRI and predicate it hangs from (its labels are the canonical ones, not the files').
-        """
-        origin: dict[Any, str] = {URIRef(k.value): v for k, v in self.subjects.items()}
-        parent: dict[Any, tuple[Any, Any]] = {}
-        for q in quads:
-            if isinstance(q.object, ox.BlankNode):
-                parent.setdefault(q.object, (q.subject, q.predicate))
-        for node in {q.subject for q in quads if isinstance(q.subject, ox.BlankNode)}:
-            seen, step = {node}, parent.get(node)
-            while step is not None and isinstance(step[0], ox.BlankNode) and step[0] not in seen:
-                seen.add(step[0])
-                step = parent.get(step[0])
-            if step is not None and isinstance(step[0], ox.NamedNode):
-                found = self.anchors.get(step)
-                if found is not None:
-                    origin[BNode(node.value)] = found
-        return origin
-
-
-def load_sources(paths: list[Path]) -> SourceQuads:
-    """Parse the Turtle sources with pyoxigraph, each term as rdflib reads it, and canonicalise them once.
-
-    Terms go through rdflib's term conversion (:mod:`fwgraph.convert`), so literals are normalised exactly as
-    when the graph was loaded into rdflib first.
-    """
-    quads: list[ox.Quad] = []
-    subjects: dict[ox.NamedNode, str] = {}
-    anchors: dict[tuple[ox.NamedNode, ox.NamedNode], str] = {}
-    cache: dict[Any, Any] = {}
-
-    def term(t: Any) -> Any:
-        found = cache.get(t)
-        if found is None:
-            found = cache[t] = t if isinstance(t, (ox.NamedNode, ox.BlankNode)) else to_ox(from_ox(t))
-        return found
-
-    for path in paths:
-        part = parse_file_quads(path)
-        for q in part:
-            if isinstance(q.subject, ox.NamedNode):
-                subjects.setdefault(q.subject, str(path))
-                if isinstance(q.object, ox.BlankNode):
-                    anchors.setdefault((q.subject, q.predicate), str(path))
-            quads.append(ox.Quad(q.subject, q.predicate, term(q.object)))
-    dataset = ox.Dataset(quads)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return SourceQuads(quads=sorted(dataset, key=str), subjects=subjects, anchors=anchors)
 
 
 def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Version:
@@ -288,17 +150,17 @@ def _current(quads: list[ox.Quad], shapes: Graph, shipped: list[Release]) -> tup
     releases = tuple(r.version for r in shipped)
     if not shipped:
         dev = Version(name="0.0.0+dev", release=False)
-        return dev, stamp_quads(quads, dev), _stamped(shapes, dev)
+        return dev, stamp_quads(quads, dev), stamped(shapes, dev)
     latest = shipped[-1]
     candidate = Version(name=latest.version, release=True, prior=latest.prior, issued=latest.issued,
                         releases=releases)
-    data, shape_graph = stamp_quads(quads, candidate), _stamped(shapes, candidate)
+    data, shape_graph = stamp_quads(quads, candidate), stamped(shapes, candidate)
     same = canonical_nt(data) == _release_dump(latest) and canonical_nt(
         canonical_quads(shape_graph)) == canonical_nt(canonical_quads(parse_file(latest.path / "shapes.ttl")))
     if same:
         return candidate, data, shape_graph
     dev = Version(name=f"{latest.version}+dev", release=False, prior=latest.version, releases=releases)
-    return dev, stamp_quads(quads, dev), _stamped(shapes, dev)
+    return dev, stamp_quads(quads, dev), stamped(shapes, dev)
 
 
 def _release_dump(release: Release) -> bytes:

@@ -18,6 +18,8 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
+from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
+from fwgraph.dist import Version
 from fwgraph.graph import Sources, load_files, load_shapes, parse_file
 from fwgraph.namespace import BASE, bind_prefixes
 
@@ -362,8 +364,6 @@ def _validate_sources(src: Sources, shapes: Graph) -> ValidationReport:
     """The whole graph, stamped with this version, validated as `fwgraph build` validates it: canonically
     labelled, its report kept under the digest of the canonical data and shapes (:func:`validate_graph_cached`)."""
     from fwgraph._version import __version__
-    from fwgraph.build import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
-    from fwgraph.dist import Version
 
     sources = load_sources([src.ontology, *src.data])
     quads = stamp_quads(sources.quads, Version(name=__version__, release=True))
