@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from fwgraph.convert import add_ox
+from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
 from fwgraph.description import void_description
 from fwgraph.dist import (
     COMPRESSED,
@@ -30,10 +30,9 @@ from fwgraph.dist import (
 )
 from fwgraph.engine import write_store
 from fwgraph.errors import BuildError, InputError, StartError
-from fwgraph.graph import Sources, load_files, parse_file, stamp_version
+from fwgraph.graph import Sources, parse_file
 from fwgraph.jsonld import context_bytes, to_jsonld
-from fwgraph.namespace import bind_prefixes
-from fwgraph.validation import ValidationReport, validate_graph
+from fwgraph.validation import ValidationReport, validate_graph_cached
 
 
 @dataclass(frozen=True)
@@ -45,28 +44,6 @@ class BuildResult:
     triples: int
     report: ValidationReport
     version: Version
-
-
-def _canonical_quads(graph: Graph) -> list[ox.Quad]:
-    """The graph's triples with blank nodes labelled by W3C RDF Dataset Canonicalization (RDFC-1.0), sorted.
-
-    pyoxigraph's canonicalisation is linear on tree-shaped blank nodes like ours, where rdflib's
-    ``to_canonical_graph`` takes minutes at a few thousand blank nodes.
-    """
-    dataset = ox.Dataset(ox.parse(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return sorted(dataset, key=str)
-
-
-def _canonical_nt(quads: list[ox.Quad]) -> bytes:
-    """N-Triples with canonical blank node labels, lines sorted: identical bytes for identical graphs."""
-    lines = sorted(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _canonical_graph(quads: list[ox.Quad]) -> Graph:
-    """An rdflib graph of canonically labelled quads (for Turtle and JSON-LD)."""
-    return add_ox(bind_prefixes(Graph()), quads)
 
 
 def _turtle(graph: Graph) -> bytes:
@@ -93,29 +70,32 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     out = Path(out)
     _check_replaceable(out)  # before the work: a wrong --out is an error at once, not after validation
     shipped = shipped_releases(src.root / RELEASES_DIR)
-    loaded = load_files([src.ontology, *src.data])
+    sources = load_sources([src.ontology, *src.data])
     shapes_source = parse_file(src.shapes)
-    quads: list[ox.Quad] | None = None
     if version is not None:
         stamp = _new_release(version, issued, shipped)
-        graph, shapes = _stamped(loaded.graph, stamp), _stamped(shapes_source, stamp)
+        quads, shapes = stamp_quads(sources.quads, stamp), stamped(shapes_source, stamp)
     else:
-        stamp, graph, shapes, quads = _current(loaded.graph, shapes_source, shipped)
-    # pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the file gets the shapes alone.
-    report = validate_graph(graph, shapes=_stamped(shapes, stamp), origin=loaded.origin)
+        stamp, quads, shapes = _current(sources.quads, shapes_source, shipped)
+    # The canonical graph is the one validated and written. The report is kept under the digest of the canonical
+    # data and shapes (validate_graph_cached): unchanged sources are not validated again, and pySHACL's graph is
+    # made only when they are. pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the
+    # file gets the shapes alone.
+    canonical = canonical_graph(quads)
+    nt = canonical_nt(quads)
+    checked = stamped(shapes, stamp)
+    report = validate_graph_cached(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
+                                   shapes_nt=canonical_nt(canonical_quads(checked)), origin=sources.origin_of(quads))
     if not report.conforms:
         raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
-    ontology = _stamped(parse_file(src.ontology), stamp)
-    quads = quads if quads is not None else _canonical_quads(graph)
-    nt = _canonical_nt(quads)
-    canonical = _canonical_graph(quads)
+    ontology = stamped(parse_file(src.ontology), stamp)
     files: dict[str, bytes] = {
         "fwgraph.ttl": _turtle(canonical),
         GRAPH_DUMP: nt,
         "fwgraph.jsonld": to_jsonld(canonical),
         "fwgraph.context.jsonld": context_bytes(),
-        "ontology.ttl": _turtle(_canonical_graph(_canonical_quads(ontology))),
-        "shapes.ttl": _turtle(_canonical_graph(_canonical_quads(shapes))),
+        "ontology.ttl": _turtle(canonical_graph(canonical_quads(ontology))),
+        "shapes.ttl": _turtle(canonical_graph(canonical_quads(shapes))),
     }
     for name in COMPRESSED:
         files[name + ".gz"] = _gzip(files[name])
@@ -138,19 +118,10 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     written = {name: out / name for name in files}
-    return BuildResult(out=out, files=written, triples=len(graph), report=report, version=stamp)
+    return BuildResult(out=out, files=written, triples=len(quads), report=report, version=stamp)
 
 
 # ---------------------------------------------------------------------------------------------- versions
-
-
-def _stamped(graph: Graph, stamp: Version) -> Graph:
-    copy = Graph()
-    copy += graph
-    for prefix, ns in graph.namespaces():
-        copy.bind(prefix, ns, override=True)
-    return stamp_version(copy, stamp.name, iri=stamp.release, prior=stamp.prior,
-                         issued=stamp.issued if stamp.release else None)
 
 
 def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Version:
@@ -169,9 +140,9 @@ def _new_release(version: str, issued: str | None, shipped: list[Release]) -> Ve
                    releases=(*(r.version for r in shipped), version))
 
 
-def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Version, Graph, Graph, list[ox.Quad] | None]:
+def _current(quads: list[ox.Quad], shapes: Graph, shipped: list[Release]) -> tuple[Version, list[ox.Quad], Graph]:
     """The version the sources are at: the latest release when they are that release, else ``<latest>+dev``;
-    with the stamped data, shapes and, when already computed, the data's canonical quads.
+    with the data's canonical quads and the shapes, both stamped.
 
     "Are that release" is decided on the canonical graphs: the data and the shapes, stamped as the release,
     equal the release's own dumps.
@@ -179,18 +150,17 @@ def _current(graph: Graph, shapes: Graph, shipped: list[Release]) -> tuple[Versi
     releases = tuple(r.version for r in shipped)
     if not shipped:
         dev = Version(name="0.0.0+dev", release=False)
-        return dev, _stamped(graph, dev), _stamped(shapes, dev), None
+        return dev, stamp_quads(quads, dev), stamped(shapes, dev)
     latest = shipped[-1]
     candidate = Version(name=latest.version, release=True, prior=latest.prior, issued=latest.issued,
                         releases=releases)
-    data, shape_graph = _stamped(graph, candidate), _stamped(shapes, candidate)
-    quads = _canonical_quads(data)
-    same = _canonical_nt(quads) == _release_dump(latest) and _canonical_nt(
-        _canonical_quads(shape_graph)) == _canonical_nt(_canonical_quads(parse_file(latest.path / "shapes.ttl")))
+    data, shape_graph = stamp_quads(quads, candidate), stamped(shapes, candidate)
+    same = canonical_nt(data) == _release_dump(latest) and canonical_nt(
+        canonical_quads(shape_graph)) == canonical_nt(canonical_quads(parse_file(latest.path / "shapes.ttl")))
     if same:
-        return candidate, data, shape_graph, quads
+        return candidate, data, shape_graph
     dev = Version(name=f"{latest.version}+dev", release=False, prior=latest.version, releases=releases)
-    return dev, _stamped(graph, dev), _stamped(shapes, dev), None
+    return dev, stamp_quads(quads, dev), stamped(shapes, dev)
 
 
 def _release_dump(release: Release) -> bytes:

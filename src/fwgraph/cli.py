@@ -103,7 +103,9 @@ def validate(files: tuple[Path, ...], fmt: str, data: Path | None, dist: Path | 
     """Validate contribution FILES (Turtle or JSON-LD) with the existing data, or the shipped data.
 
     Exit 0 when it conforms (warnings are printed but allowed), 1 on violations, 2 when an input
-    cannot be read or parsed. Nothing is written.
+    cannot be read or parsed. Nothing is written but the whole graph's report, kept in
+    $XDG_CACHE_HOME/fwgraph/validation under the digest of the data and shapes (unchanged data is
+    not validated again).
     """
     from fwgraph.validation import validate as do_validate
 

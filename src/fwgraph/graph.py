@@ -259,6 +259,18 @@ def parse_file(path: Path | str) -> Graph:
     return parse_bytes(_read(path), format_for(path.name), source=str(path))
 
 
+def parse_file_quads(path: Path | str) -> list[ox.Quad]:
+    """The triples of one source file as pyoxigraph quads (fresh blank node labels), without an rdflib graph;
+    the same checks and errors as :func:`parse_file`."""
+    path = Path(path)
+    fmt = format_for(path.name)
+    if fmt != "turtle":
+        return [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in parse_file(path)]
+    data = _read(path)
+    _check_nesting(data, fmt, str(path))
+    return _turtle_quads(data, str(path), BASE)[0]
+
+
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +18,9 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
-from fwgraph.graph import Sources, load_files, load_shapes, parse_file, stamp_version
+from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
+from fwgraph.dist import Version
+from fwgraph.graph import Sources, load_files, load_shapes, parse_file
 from fwgraph.namespace import BASE, bind_prefixes
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -189,6 +192,68 @@ def validate_graph(data: Graph, *, shapes: Graph | None = None, focus: set[Any] 
                             focus_count=len(focus) if focus is not None else 0)
 
 
+def validation_cache_dir() -> Path:
+    """Where validation reports of whole graphs are kept: ``$XDG_CACHE_HOME/fwgraph/validation``."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fwgraph" / "validation"
+
+
+def validation_cache_path(data_nt: bytes, shapes_nt: bytes) -> Path:
+    """Where :func:`validate_graph_cached` keeps the report of data and shapes with these canonical N-Triples."""
+    import hashlib
+
+    import rdflib
+
+    from fwgraph._version import __version__
+
+    digest = hashlib.sha256()
+    for part in (f"pyshacl {pyshacl.__version__} rdflib {rdflib.__version__} fwgraph {__version__}".encode(),
+                 data_nt, shapes_nt):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return validation_cache_dir() / f"{digest.hexdigest()}.nt"
+
+
+def validate_graph_cached(data: Callable[[], Graph], data_nt: bytes, *, shapes: Graph, shapes_nt: bytes,
+                          origin: dict[Any, str] | None = None) -> ValidationReport:
+    """:func:`validate_graph` of the graph ``data()`` gives (made only when needed), its report kept under the
+    SHA-256 of what determines it.
+
+    ``data_nt`` and ``shapes_nt`` are the canonical N-Triples of the data and ``shapes`` (blank nodes labelled by
+    RDFC-1.0, the labels the data graph itself carries): the key is their digest with the versions of pySHACL, rdflib
+    and fwgraph, so identical inputs are validated once and any change to the data, the vocabulary or the shapes
+    is validated afresh. The report is stored as N-Triples with the blank node labels of ``data``, so its results
+    name the same nodes. A cache that cannot be read or written is only a slower validation.
+    """
+    import pyoxigraph as ox
+
+    from fwgraph.convert import add_ox, to_ox
+
+    path = validation_cache_path(data_nt, shapes_nt)
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        stored = None
+    if stored is not None:
+        try:
+            report = add_ox(Graph(), ox.parse(stored, format=ox.RdfFormat.N_TRIPLES))
+        except SyntaxError:
+            report = None
+        if report is not None and (None, RDF.type, SH.ValidationReport) in report:
+            results = _results(report, shapes, origin or {})
+            return ValidationReport(results=results, report_graph=report)
+    fresh = validate_graph(data(), shapes=shapes, origin=origin)
+    text = ox.serialize((ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in fresh.report_graph),
+                        format=ox.RdfFormat.N_TRIPLES) or b""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_bytes(text)
+        temporary.replace(path)
+    except OSError:
+        pass
+    return fresh
+
+
 def contribution_focus(contribution: Graph) -> set[Any]:
     """The nodes a contribution describes: every subject it states something about."""
     return set(contribution.subjects())
@@ -278,7 +343,8 @@ def validate(files: list[Path] | list[str] | None = None, *, root: Path | str | 
 
     With ``dist`` (a directory written by `fwgraph build`), contributions are checked against that
     build's store and shapes instead of parsing the sources: fast whatever the size of the graph.
-    Raises InputError when a file cannot be read or parsed. Never writes anything.
+    Raises InputError when a file cannot be read or parsed. Writes nothing but the whole graph's report into
+    the validation cache (:func:`validate_graph_cached`).
 
     >>> validate().conforms
     True
@@ -288,12 +354,21 @@ def validate(files: list[Path] | list[str] | None = None, *, root: Path | str | 
     src = Sources.at(root)
     shapes = load_shapes(str(root) if root else None)
     if not files:
-        loaded = load_files([src.ontology, *src.data])
-        stamp_version(loaded.graph)
-        return validate_graph(loaded.graph, shapes=shapes, origin=loaded.origin)
+        return _validate_sources(src, shapes)
     contribution = load_files([Path(f) for f in files])
     return validate_contribution(contribution.graph, describe_in_files([src.ontology, *src.data]),
                                  parse_file(src.ontology), origin=contribution.origin, shapes=shapes)
+
+
+def _validate_sources(src: Sources, shapes: Graph) -> ValidationReport:
+    """The whole graph, stamped with this version, validated as `fwgraph build` validates it: canonically
+    labelled, its report kept under the digest of the canonical data and shapes (:func:`validate_graph_cached`)."""
+    from fwgraph._version import __version__
+
+    sources = load_sources([src.ontology, *src.data])
+    quads = stamp_quads(sources.quads, Version(name=__version__, release=True))
+    return validate_graph_cached(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads), shapes=shapes,
+                                 shapes_nt=canonical_nt(canonical_quads(shapes)), origin=sources.origin_of(quads))
 
 
 def _validate_against_dist(files: list[Path], path: Path) -> ValidationReport:
@@ -325,16 +400,86 @@ def describe_in_files(paths: list[Path]) -> Callable[[list[URIRef]], Graph]:
     """A describer over stored Turtle files, parsed by Oxigraph (fast even for large graphs).
 
     Only the descriptions a contribution needs are converted to rdflib, so validating one
-    contribution does not cost a full rdflib load of the stored graph.
+    contribution does not cost a full rdflib load of the stored graph. The files are loaded once into an
+    on-disk store kept under the digest of their paths and bytes (:func:`sources_store`).
     """
-    import pyoxigraph as ox
-
     from fwgraph.engine import OxigraphEngine
 
-    store = ox.Store()
-    for path in paths:
-        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
-    return describer(OxigraphEngine(store))
+    return describer(OxigraphEngine(sources_store(paths)))
+
+
+#: On-disk stores of the sources kept in the cache (the newest; each is a few times the size of the sources).
+KEPT_STORES = 3
+
+
+def sources_store(paths: list[Path]) -> Any:
+    """The triples of Turtle ``paths`` in a pyoxigraph store: an on-disk store in the cache
+    (``$XDG_CACHE_HOME/fwgraph/stores/<digest>``), made when no store has the digest of the files' names and
+    bytes (and the pyoxigraph version), opened read-only when one does; any change to a file makes a new
+    store. Without a usable cache, a store in memory.
+    """
+    import hashlib
+    import shutil
+    import tempfile
+    import time
+
+    import pyoxigraph as ox
+
+    from fwgraph.errors import InputError
+
+    def quads() -> Any:
+        for path in paths:
+            try:
+                yield from ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
+            except SyntaxError as exc:
+                raise InputError(str(exc), source=str(path)) from None
+
+    digest = hashlib.sha256(f"pyoxigraph {ox.__version__}".encode())
+    try:
+        for path in paths:
+            data = path.read_bytes()
+            for part in (str(path).encode(), data):
+                digest.update(len(part).to_bytes(8, "big"))
+                digest.update(part)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    folder = validation_cache_dir().parent / "stores" / digest.hexdigest()
+    try:
+        return ox.Store.read_only(str(folder))
+    except OSError:
+        pass
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".store-", dir=folder.parent))
+    except OSError:
+        store = ox.Store()
+        store.bulk_extend(quads())
+        return store
+    try:
+        store = ox.Store(str(staging))
+        store.bulk_extend(quads())
+        store.flush()
+        del store
+        staging.rename(folder)
+    except OSError:  # another process made it first, or the disk is full
+        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for left in folder.parent.glob(".store-*"):  # what killed processes left
+        if time.time() - left.stat().st_mtime > 3600:
+            shutil.rmtree(left, ignore_errors=True)
+    stores = sorted((p for p in folder.parent.iterdir() if not p.name.startswith(".")),
+                    key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in stores[KEPT_STORES:]:
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
+    try:
+        return ox.Store.read_only(str(folder))
+    except OSError:
+        store = ox.Store()
+        store.bulk_extend(quads())
+        return store
 
 
 def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_triples: int = 5000,

@@ -1,0 +1,72 @@
+"""The caches that make building and validating the grown graph fast (issue 21): a report is reused only for the
+same canonical data and shapes, the version stamp on canonical quads is the canonicalised stamped graph, and the
+on-disk store of the sources is remade when a file changes."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, URIRef
+
+from fwgraph import validation
+from fwgraph.canonical import canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
+from fwgraph.dist import Version
+from fwgraph.graph import Sources, parse_file
+
+SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "needs p"@en ] .
+"""
+INVALID = "@prefix ex: <http://example.org/> . ex:a a ex:C . _:b a ex:C ; ex:p 1 ."
+VALID = "@prefix ex: <http://example.org/> . ex:a a ex:C ; ex:p 1 ."
+
+
+def _cached(data: str, shapes_text: str = SHAPES) -> validation.ValidationReport:
+    shapes = Graph().parse(data=shapes_text, format="turtle")  # pySHACL adds axioms to the shapes it is given
+    graph = Graph().parse(data=data, format="turtle")
+    quads = canonical_quads(graph)
+    from fwgraph.canonical import canonical_graph
+
+    return validation.validate_graph_cached(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads),
+                                            shapes=shapes, shapes_nt=canonical_nt(canonical_quads(shapes)))
+
+
+def test_a_report_is_reused_for_the_same_data_and_shapes_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = _cached(INVALID)
+    assert not first.conforms and [r.message for r in first.results] == ["needs p"]
+    assert len(list((tmp_path / "fwgraph" / "validation").iterdir())) == 1
+
+    def never(*args, **kwargs):
+        raise AssertionError("validated again")
+
+    with monkeypatch.context() as m:
+        m.setattr(validation, "validate_graph", never)
+        again = _cached(INVALID)
+    assert [(r.focus_node, r.path, r.severity, r.message, r.source_shape) for r in again.results] == [
+        (r.focus_node, r.path, r.severity, r.message, r.source_shape) for r in first.results]
+    assert _cached(VALID).conforms  # other data: validated
+    assert _cached(INVALID, SHAPES.replace("sh:minCount 1", "sh:minCount 0")).conforms  # other shapes: validated
+    assert len(list((tmp_path / "fwgraph" / "validation").iterdir())) == 3
+
+
+@pytest.mark.parametrize("stamp", [Version(name="0.3.0", release=True, prior="0.2.0", issued="2026-12-07"),
+                                   Version(name="0.2.0+dev", release=False, prior="0.2.0")])
+def test_stamping_canonical_quads_is_canonicalising_the_stamped_graph(stamp):
+    ontology = Sources.at(None).ontology
+    assert canonical_nt(stamp_quads(load_sources([ontology]).quads, stamp)) == canonical_nt(
+        canonical_quads(stamped(parse_file(ontology), stamp)))
+
+
+def test_the_store_of_the_sources_is_remade_when_a_file_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    record = tmp_path / "a.ttl"
+    record.write_text('<http://example.org/a> <http://example.org/p> "1" .\n')
+    first = validation.sources_store([record])
+    assert len(first) == 1
+    del first
+    assert len(validation.sources_store([record])) == 1
+    record.write_text('<http://example.org/a> <http://example.org/p> "1", "2" .\n')
+    assert len(validation.sources_store([record])) == 2
+    stores = tmp_path / "cache" / "fwgraph" / "stores"
+    assert len([p for p in stores.iterdir() if not p.name.startswith(".")]) == 2
+    described = validation.describe_in_files([record])([URIRef("http://example.org/a")])
+    assert len(described) == 2
