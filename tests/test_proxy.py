@@ -27,7 +27,7 @@ def backend():
 
 def _apache(backend) -> Apache:
     return Apache(free_port(), f"Define FWGRAPH_BACKEND {backend.url.rstrip('/')}\n{CONFIG}",
-                  modules=("proxy", "proxy_http", "headers", "reqtimeout", "rewrite"))
+                  modules=("proxy", "proxy_http", "headers", "reqtimeout", "rewrite", "buffer"))
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +117,42 @@ def test_slow_senders_get_408_and_hold_no_fwgraph_thread(proxy, backend):
     finally:
         for sock in socks:
             sock.close()
+
+
+def _send_slowly(port: int, body: bytes, rate: int) -> bytes:
+    """POST ``body`` to /sparql at about ``rate`` bytes a second; the answer's status line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(f"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode())
+        step = rate // 10
+        for start in range(0, len(body), step):
+            sock.sendall(body[start:start + step])
+            time.sleep(0.1)
+        return sock.recv(100).split(b"\r\n", 1)[0]
+
+
+def test_senders_above_the_minimum_rate_hold_no_fwgraph_body_slot(proxy):
+    """Bodies over 16 KiB sent just above Apache's minimum rate: Apache keeps each until it is whole (proxy-sendcl)
+    before fwgraph sees it, so they take none of fwgraph's body slots, and fast POSTs through the same proxy
+    (one client to fwgraph, as every proxied request) keep being answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = ("ASK { ?s ?p ?o }\n" + "#" * 40_000).encode()
+    with ThreadPoolExecutor(8) as pool:
+        slow = [pool.submit(_send_slowly, proxy.port, body, 16_000) for _ in range(8)]
+        time.sleep(1.0)
+        statuses = []
+        for i in range(10):
+            r = requests.post(proxy.url + "sparql", data=body + f"# {i}".encode(), timeout=20,
+                              headers={"Content-Type": "application/sparql-query"})
+            statuses.append(r.status_code)
+            time.sleep(0.1)
+        slow_statuses = [f.result() for f in slow]
+    assert statuses == [200] * 10, statuses
+    # the slow senders were not timed out; arriving together from one client (the proxy's address is the only
+    # entry), they meet fwgraph's two bodies at once per client, as any client does
+    assert all(line.split()[1] in (b"200", b"503") for line in slow_statuses), slow_statuses
+    assert slow_statuses.count(b"HTTP/1.1 200 OK") >= 2, slow_statuses
 
 
 def test_the_client_address_reaches_fwgraph():
