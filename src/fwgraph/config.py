@@ -41,8 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "VALIDATE_MEMORY": 1024 ** 3,  # address space of one validation process, in bytes
     "RATE_LIMIT": 600,  # requests a minute per client to /sparql and /validate (0 = off); beyond: 429
     "RATE_BURST": 60,  # requests a client may send at once before the rate applies
-    "BODIES_PER_CLIENT": 2,  # request bodies one client may be sending to one web process at once (more: 503)
-    "BODIES_TOTAL": 0,  # request bodies all clients may be sending to one web process at once (0: see bodies_total)
+    "BODIES_PER_CLIENT": 2,  # request bodies one client may be sending, and large answers it may be receiving, at once
+    "BODIES_TOTAL": 0,  # bodies being received and large answers being sent, all clients (0: see bodies_total)
+    "WRITE_TIMEOUT": 30.0,  # seconds a connection may leave sent data unread before the kernel closes it
     "RATE_LIMIT_LOOPBACK": False,  # apply per-client limits (rate, queries at once) to loopback clients too
     "CLIENT_ADDRESS_HEADER": None,  # behind a proxy: the header with the client address (its last entry)
     "SHUTDOWN_GRACE": 10,  # seconds SIGTERM waits for requests in flight before the server stops anyway
@@ -56,7 +57,7 @@ _INT = {"BODIES_PER_CLIENT", "BODIES_TOTAL",
         "MAX_BODY_BYTES", "MAX_QUERY_BYTES", "MAX_ROWS", "PORT", "QUERIES_PER_CLIENT", "QUERY_WORKERS", "RATE_BURST",
         "SHUTDOWN_GRACE", "THREADS", "VALIDATE_CONCURRENCY", "VALIDATE_MAX_RESULTS", "VALIDATE_MAX_TRIPLES",
         "VALIDATE_MEMORY", "WORKERS"}
-_FLOAT = {"QUERY_TIMEOUT", "VALIDATE_TIMEOUT", "VALIDATE_WAIT", "RATE_LIMIT"}
+_FLOAT = {"WRITE_TIMEOUT", "QUERY_TIMEOUT", "VALIDATE_TIMEOUT", "VALIDATE_WAIT", "RATE_LIMIT"}
 
 
 def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -89,7 +90,8 @@ def resolve(overrides: dict[str, Any] | None = None, environ: dict[str, str] | N
 
 
 def bodies_total(settings: dict[str, Any]) -> int:
-    """Request bodies one web process receives at once: ``BODIES_TOTAL``, or by default all threads but one in
-    four, which only ever serve requests without a body (pages, GET queries, /healthz), whoever trickles bodies."""
+    """Threads of one web process that slow clients may hold at once, receiving request bodies or sending large
+    answers: ``BODIES_TOTAL``, or by default all threads but one in four, which only ever serve requests without
+    a body and with a small answer (pages, GET queries, /healthz), whoever trickles bodies or does not read."""
     threads = int(settings["THREADS"])
     return int(settings["BODIES_TOTAL"]) or max(1, threads - max(1, threads // 4))

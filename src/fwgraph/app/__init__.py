@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 from fwgraph import formats
-from fwgraph.app.ratelimit import RateLimit
+from fwgraph.app.ratelimit import Deliveries, RateLimit
 from fwgraph.app.sparql import FastPath
 from fwgraph.config import bodies_total, resolve
 from fwgraph.service import Service
@@ -44,22 +45,26 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     # The finder's grid (also every profile page's summary) is built once per process from whole-graph queries:
     # started now, in the background, so that the first page does not wait for it (it waits on the property's
     # lock only if it comes first). A failure here is left to the first request, which reports it.
-    import threading
-
     threading.Thread(target=_warm_catalogue, args=(app.extensions["fwgraph"],), name="fwgraph-warm",
                      daemon=True).start()
     # The common query request skips Flask (same core as the view); inside the per-client limits.
     app.wsgi_app = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]
     # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
+    # Threads slow clients may hold, sending a body or reading a large answer: fewer than the process has.
+    held = threading.BoundedSemaphore(bodies_total(settings))
     app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
                              burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
                              client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"],
-                             bodies_total=bodies_total(settings))
+                             bodies_total=bodies_total(settings), held=held)
     if settings["CACHE_ENTRIES"] > 0:
         from fwgraph.app.frontcache import FrontCache
 
         app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"],  # type: ignore[method-assign]
                                   max_bytes=settings["CACHE_BYTES"] // 2, max_entry_bytes=settings["CACHE_ENTRY_BYTES"])
+    # Outermost, so cached answers are delivered under the same bounds: large answers by pieces, per client.
+    app.wsgi_app = Deliveries(app.wsgi_app, per_client=settings["BODIES_PER_CLIENT"],  # type: ignore[method-assign]
+                              held=held, total=bodies_total(settings), limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
+                              client_header=settings["CLIENT_ADDRESS_HEADER"], write_timeout=settings["WRITE_TIMEOUT"])
 
     @app.get("/healthz")
     def _healthz():  # liveness for load balancers: cheap, never cached; the limits in force as JSON
@@ -67,7 +72,8 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
             limits = {k.lower(): settings[k] for k in ("QUERY_TIMEOUT", "MAX_ROWS", "MAX_ANSWER_BYTES",
                                                       "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
                                                       "CACHE_ENTRIES", "CACHE_BYTES", "CACHE_ENTRY_BYTES",
-                                                      "RATE_LIMIT", "RATE_BURST", "BODIES_PER_CLIENT")}
+                                                      "RATE_LIMIT", "RATE_BURST", "BODIES_PER_CLIENT",
+                                                      "WRITE_TIMEOUT")}
             limits["bodies_total"] = bodies_total(settings)
             return app.response_class(json.dumps({"status": "ok", "limits": limits}),
                                       content_type=formats.JSON.content_type, headers={"Cache-Control": "no-store"})

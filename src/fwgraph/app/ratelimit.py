@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -79,6 +81,26 @@ def _network(text: str) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+#: The networks that count as one group of clients (one organisation, one site): an IPv4 /24, an IPv6 /48.
+GROUP_PREFIX = {4: 24, 6: 48}
+#: How many clients' allowance one group has: spreading requests over the addresses of one network does not
+#: multiply what they may send.
+GROUP_SHARE = 2
+
+
+def client_group(client: str) -> str:
+    """The group ``client`` (as :func:`client_address` names it) belongs to, by network.
+
+    >>> client_group("203.0.113.5/32"), client_group("2001:db8:1:2::/64")
+    ('group 203.0.113.0/24', 'group 2001:db8:1::/48')
+    """
+    try:
+        network = ipaddress.ip_network(client, strict=False)
+    except ValueError:
+        return "group " + client
+    return "group " + str(network.supernet(new_prefix=min(network.prefixlen, GROUP_PREFIX[network.version])))
+
+
 def limited_client(environ: dict[str, Any], header: str | None, limit_loopback: bool) -> str | None:
     """The client whose share a request counts against, or None when it has none (loopback, unless
     ``limit_loopback``)."""
@@ -106,29 +128,90 @@ class ClientSlots:
         self._running: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    @contextmanager
-    def slot(self, client: str) -> Iterator[bool]:
-        """Yield True with a slot taken for ``client``, or False when the client has all its slots in use."""
+    def take(self, client: str) -> bool:
+        """Take one of ``client``'s slots: False when it has all of them in use (loopback: always True)."""
         if not self.limit_loopback and is_loopback(client):
-            yield True
-            return
+            return True
         with self._lock:
             running = self._running.get(client, 0)
             if running >= self.per_client:
-                allowed = False
+                return False
+            self._running[client] = running + 1
+            return True
+
+    def give(self, client: str) -> None:
+        """Give back a slot :meth:`take` took."""
+        if not self.limit_loopback and is_loopback(client):
+            return
+        with self._lock:
+            left = self._running[client] - 1
+            if left:
+                self._running[client] = left
             else:
-                self._running[client] = running + 1
-                allowed = True
+                del self._running[client]  # the table holds running clients only: bounded by threads
+
+    @contextmanager
+    def slot(self, client: str) -> Iterator[bool]:
+        """Yield True with a slot taken for ``client``, or False when the client has all its slots in use."""
+        allowed = self.take(client)
         try:
             yield allowed
         finally:
             if allowed:
-                with self._lock:
-                    left = self._running[client] - 1
-                    if left:
-                        self._running[client] = left
-                    else:
-                        del self._running[client]  # the table holds running clients only: bounded by threads
+                self.give(client)
+
+
+class Runaways:
+    """Clients whose queries recently ran into the time limit share fewer query workers than the others.
+
+    A query stopped at the time limit held a worker for all of it. For ``seconds`` after that, its client —
+    and every client of a group (:func:`client_group`) with GROUP_SHARE such clients — runs queries only in
+    one of ``lanes`` (all query workers but one): however many addresses send runaways, a worker stays free
+    for everyone else's queries. A marked client beyond the lanes is refused at once (503). Loopback clients
+    are exempt unless ``limit_loopback``; at most ``max_clients`` marks are kept (oldest dropped first).
+    """
+
+    def __init__(self, lanes: int, *, seconds: float = 60.0, limit_loopback: bool = False,
+                 max_clients: int = 65536) -> None:
+        self.lanes = max(1, int(lanes))
+        self.seconds = seconds
+        self.limit_loopback = limit_loopback
+        self.max_clients = max_clients
+        self._free = threading.BoundedSemaphore(self.lanes)
+        self._marks: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def mark(self, client: str, now: float | None = None) -> None:
+        """``client``'s query ran into the time limit."""
+        if not self.limit_loopback and is_loopback(client):
+            return
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for key in (client, client_group(client)):
+                until, count = self._marks.pop(key, (0.0, 0))
+                self._marks[key] = (now + self.seconds, count + 1 if until > now else 1)
+            while len(self._marks) > self.max_clients:
+                self._marks.popitem(last=False)
+
+    def marked(self, client: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            own = self._marks.get(client)
+            group = self._marks.get(client_group(client))
+        return bool((own and own[0] > now) or (group and group[0] > now and group[1] >= GROUP_SHARE))
+
+    @contextmanager
+    def lane(self, client: str) -> Iterator[bool]:
+        """Yield True when ``client`` may run a query now (unmarked, or marked with a lane taken), else False."""
+        if not self.marked(client):
+            yield True
+            return
+        taken = self._free.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                self._free.release()
 
 
 class RateLimit:
@@ -136,11 +219,12 @@ class RateLimit:
 
     def __init__(self, app: Callable, *, per_minute: float, burst: int, limit_loopback: bool = False,
                  client_header: str | None = None, max_clients: int = 65536, bodies: int = 2,
-                 bodies_total: int = 4) -> None:
+                 bodies_total: int = 4, held: threading.BoundedSemaphore | None = None) -> None:
         self.app = app
         self.bodies = ClientSlots(bodies, limit_loopback=limit_loopback)
         self.bodies_total = max(1, int(bodies_total))
-        self._receiving = threading.BoundedSemaphore(self.bodies_total)
+        # threads held by slow clients, shared with the delivery of large answers (Deliveries)
+        self._receiving = held or threading.BoundedSemaphore(self.bodies_total)
         self.rate = float(per_minute) / 60.0
         self.burst = max(1, int(burst))
         self.limit_loopback = limit_loopback
@@ -150,20 +234,32 @@ class RateLimit:
         self._lock = threading.Lock()
 
     def wait(self, client: str, now: float | None = None) -> float:
-        """Take one token for ``client``: 0 when allowed, else the seconds until one is free."""
+        """Take one token for ``client`` and one for its group (:func:`client_group`, which has GROUP_SHARE
+        clients' allowance): 0 when both have one, else the seconds until both will."""
         now = time.monotonic() if now is None else now
+        group = client_group(client)
         with self._lock:
-            tokens, last = self._buckets.pop(client, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[client] = (tokens - 1.0, now)
+            mine = self._refill(client, now, self.burst, self.rate)
+            theirs = self._refill(group, now, self.burst * GROUP_SHARE, self.rate * GROUP_SHARE)
+            if mine >= 1.0 and theirs >= 1.0:
+                self._buckets[client], self._buckets[group] = (mine - 1.0, now), (theirs - 1.0, now)
                 wait = 0.0
             else:
-                self._buckets[client] = (tokens, now)
-                wait = (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
+                self._buckets[client], self._buckets[group] = (mine, now), (theirs, now)
+                wait = max(self._until_one(mine, self.rate), self._until_one(theirs, self.rate * GROUP_SHARE))
             while len(self._buckets) > self.max_clients:
                 self._buckets.popitem(last=False)
             return wait
+
+    def _refill(self, key: str, now: float, burst: int, rate: float) -> float:
+        tokens, last = self._buckets.pop(key, (float(burst), now))
+        return min(float(burst), tokens + (now - last) * rate)
+
+    @staticmethod
+    def _until_one(tokens: float, rate: float) -> float:
+        if tokens >= 1.0:
+            return 0.0
+        return (1.0 - tokens) / rate if rate > 0 else 60.0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if _has_body(environ):
@@ -215,3 +311,133 @@ def _refuse(start_response: Callable, status: str, retry: int, message: str, *, 
         headers.append(("Connection", "close"))
     start_response(status, headers)
     return [body]
+
+
+# ---------------------------------------------------------------------------------------------- delivery
+
+#: Answers up to this size go to the server in one piece; larger ones in pieces of CHUNK bytes.
+WHOLE = 256 * 1024
+CHUNK = 64 * 1024
+
+
+class Deliveries:
+    """WSGI middleware, outermost: a large answer is delivered while its client holds one of its delivery slots
+    and one of the threads slow clients may hold, so a client that does not read pins a bounded amount.
+
+    Granian copies a body given as one ``bytes`` object to its own side whole and frees the thread at once:
+    clients that never read could then pin any number of answers (a 16 MiB query answer, a dump) in memory.
+    Given an iterator, it takes a piece at a time and blocks the thread while the client does not read, so
+    what a connection pins is one piece and the kernel's buffers. So an answer over ``WHOLE`` bytes (or of
+    unknown length) is sent in ``CHUNK``-byte pieces while its client holds a delivery slot (``per_client`` at
+    once; loopback exempt unless ``limit_loopback``) and one of ``held`` (shared with request bodies being
+    received, below the thread count, so /healthz and small answers keep threads); a client beyond either gets
+    503 with ``Retry-After`` before anything is sent. The slot lasts until the server closes the answer: sent
+    in full, or the connection gone. A connection whose client stops reading is closed by the kernel after
+    ``write_timeout`` seconds (TCP_USER_TIMEOUT on the listening sockets, inherited by every connection):
+    Granian has no write timeout of its own.
+    """
+
+    def __init__(self, app: Callable, *, per_client: int, held: threading.BoundedSemaphore, total: int,
+                 limit_loopback: bool = False, client_header: str | None = None, write_timeout: float = 30.0) -> None:
+        self.app = app
+        self.slots = ClientSlots(per_client, limit_loopback=limit_loopback)
+        self.held = held
+        self.total = total
+        self.client_header = client_header
+        self.write_timeout = write_timeout
+        self._sockets_done = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if not self._sockets_done:
+            self._sockets_done = True
+            limit_stalled_writes(self.write_timeout)
+        captured: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            captured[:] = [status, headers, exc_info]
+            return start_response(status, headers, exc_info) if environ.get("REQUEST_METHOD") == "HEAD" else _no_write
+
+        result = self.app(environ, capture)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            return result
+        status, headers, exc_info = captured
+        length = next((v for k, v in headers if k.lower() == "content-length"), None)
+        if length is not None and length.isdigit() and int(length) <= WHOLE:
+            start_response(status, headers, exc_info)
+            return result
+        client = client_address(environ, self.client_header)
+        refusal = None
+        if not self.slots.take(client):
+            refusal = (f"you are already receiving {self.slots.per_client} large answers from this server; "
+                       "read them before asking for the next")
+        elif not self.held.acquire(blocking=False):
+            self.slots.give(client)
+            refusal = f"this server is sending {self.total} large answers or receiving bodies already; retry shortly"
+        if refusal is not None:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            return _refuse(start_response, "503 Service Unavailable", 1, refusal)
+        start_response(status, headers, exc_info)
+
+        def release() -> None:
+            self.held.release()
+            self.slots.give(client)
+
+        return _Delivery(result, release)
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("fwgraph's applications return their bodies; write() is not supported here")
+
+
+class _Delivery:
+    """The answer's pieces, at most CHUNK bytes each; ``release`` called once, when the server closes it."""
+
+    def __init__(self, result: Iterable[bytes], release: Callable[[], object]) -> None:
+        self.result = result
+        self._release: Callable[[], object] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self.result:
+            if len(piece) <= CHUNK:
+                yield piece
+                continue
+            view = memoryview(piece)
+            for start in range(0, len(piece), CHUNK):
+                yield bytes(view[start:start + CHUNK])
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+def limit_stalled_writes(seconds: float) -> int:
+    """Set TCP_USER_TIMEOUT on this process's listening TCP sockets: a connection whose peer leaves sent data
+    unacknowledged (a zero window: it does not read) for ``seconds`` is closed by the kernel. Accepted sockets
+    inherit it. Returns the number of listening sockets set (0 where the platform has no such option)."""
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if option is None or seconds <= 0 or not os.path.isdir("/proc/self/fd"):
+        return 0
+    done = 0
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except (OSError, ValueError):
+            continue
+        try:
+            if (sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM
+                    and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)):
+                sock.setsockopt(socket.IPPROTO_TCP, option, int(seconds * 1000))
+                done += 1
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    return done

@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from fwgraph import formats
 from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
-from fwgraph.app.ratelimit import ClientSlots, client_address
+from fwgraph.app.ratelimit import ClientSlots, Runaways, client_address
 from fwgraph.engine import Answer
 from fwgraph.errors import (
     QueryError,
@@ -113,6 +113,8 @@ class _Endpoint:
         self.slots = ClientSlots(int(cfg["FWGRAPH_QUERIES_PER_CLIENT"]) or max(1, workers - 1),
                                  limit_loopback=bool(cfg["FWGRAPH_RATE_LIMIT_LOOPBACK"]))
         self.client_header = cfg["FWGRAPH_CLIENT_ADDRESS_HEADER"]
+        self.runaways = Runaways(max(1, workers - 1), seconds=max(60.0, 6 * float(cfg["FWGRAPH_QUERY_TIMEOUT"])),
+                                 limit_loopback=bool(cfg["FWGRAPH_RATE_LIMIT_LOOPBACK"]))
 
     def prepare(self, text: str) -> PreparedQuery | QueryError:
         """The checked query, memoised for short texts only (the memo's memory stays bounded: 4096 x 2 KiB)."""
@@ -172,12 +174,18 @@ def _bounded(state: _Endpoint, client: str, accept: str, work: Callable[[], T]) 
     """``work`` (the engine's) in one of the client's query slots, its limits answered as 503: the result, or
     the failure to send."""
     try:
-        with state.slots.slot(client) as allowed:
+        with state.slots.slot(client) as allowed, state.runaways.lane(client) as lane:
             if not allowed:
                 return failure(503, f"you already have {state.slots.per_client} queries running here; send "
                                     "the next one when one of them has answered", accept, retry_after=1)
+            if not lane:
+                return failure(503, "your recent queries ran into the time limit: for a while your queries share "
+                                    f"{state.runaways.lanes} query worker(s) with others' that did, and they are "
+                                    "busy; retry shortly, or simplify the query or add a LIMIT", accept,
+                               retry_after=5)
             return work()
     except TimeLimitExceeded as exc:
+        state.runaways.mark(client)
         return failure(503, f"{exc}; simplify the query or add a LIMIT", accept,
                        retry_after=int(round(exc.limit)), limit_seconds=exc.limit)
     except (ServiceBusy, WorkStopped) as exc:  # a limit reached (or an engine crash): refused, service goes on
