@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import lib  # noqa: E402
 
+BASE = "https://w3id.org/fwgraph/"
 #: A query no engine finishes: every worker evaluating it is killed at the time limit (503, deliberate).
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 CONTRIBUTION = (b"@prefix fw: <https://w3id.org/fwgraph/ns#> .\n"
@@ -49,8 +50,8 @@ request = function()
   local path = item.path
   if item.distinct then path = path .. tostring(1000000 + counter) end
   local headers = {["Accept"] = item.accept}
-  -- behind the (simulated) proxy: 128 ordinary clients share the mix; the runaways come from one abuser
-  if item.abuser then headers["X-Forwarded-For"] = "203.0.113.66"
+  -- behind the (simulated) proxy: 128 ordinary clients share the mix; each attack comes from its own address
+  if item.abuser then headers["X-Forwarded-For"] = item.abuser
   else headers["X-Forwarded-For"] = "10.9." .. tostring(counter % 128) .. ".1" end
   if item.body then
     headers["Content-Type"] = "text/turtle"
@@ -101,8 +102,33 @@ def mix(server: lib.Server) -> list[dict]:
     for accept in ("text/html", "text/turtle", "application/ld+json", "application/rdf+xml"):
         items.append({"path": "/framework/flask", "accept": accept})
         items.append({"path": "/interface/asgi", "accept": accept})
-    items.append({"path": server.url(RUNAWAY + " # "), "accept": "application/json", "distinct": True,
-                  "abuser": True})
+    for abuser in range(4):  # runaways from four addresses of four networks
+        items.append({"path": server.url(RUNAWAY + " # "), "accept": "application/json", "distinct": True,
+                      "abuser": f"203.0.{113 + abuser}.66"})
+    # the routes people choose a framework by, and linking: finder, search, compare, reconciliation
+    q = urllib.parse.quote
+    extend = json.dumps({"ids": [BASE + "framework/flask", BASE + "framework/django"],
+                         "properties": [{"id": "licence"}, {"id": "latest-release"}, {"id": "interfaces"}]})
+    items += [{"path": "/find", "accept": "text/html"},
+              {"path": "/find?interface=asgi&status=active&feature=websockets", "accept": "text/html"},
+              {"path": "/search?q=", "accept": "application/json", "distinct": True},
+              {"path": "/search?q=flask", "accept": "text/html"},
+              {"path": "/compare?fw=flask&fw=django&fw=fastapi", "accept": "text/html"},
+              {"path": "/reconcile?queries=" + q(json.dumps({"q0": {"query": "fast api"}, "q1": {"query": "Flask"}})),
+               "accept": "application/json"},
+              {"path": "/reconcile/suggest/entity?prefix=fla", "accept": "application/json"},
+              {"path": "/reconcile?extend=" + q(extend), "accept": "application/json"}]
+    # what an attacker sends: a comment ended by CR hiding SERVICE, no acceptable format, an answer of a
+    # gigabyte asked for by REPLACE, a deep nesting, a quadratic reconcile value
+    items += [{"path": server.url("ASK { # x\rSERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }") + "&format=bogus",
+               "accept": "image/png", "abuser": "203.0.120.66"},
+              {"path": server.url('SELECT ?x WHERE { ?s ?p ?o BIND(REPLACE(STR(?o), "(.)", "$1$1$1$1$1$1$1$1") '
+                                  "AS ?x) }"),
+               "accept": "application/sparql-results+json", "abuser": "203.0.121.66"},
+              {"path": server.url("ASK " + "{" * 3000 + "}" * 3000), "accept": "application/json",
+               "abuser": "203.0.122.66"},
+              {"path": "/reconcile?queries=" + q(json.dumps({"q0": {"query": "/" * 20000}})),
+               "accept": "application/json", "abuser": "203.0.123.66"}]
     items += [{"path": "/framework/no-such-thing", "accept": "text/turtle"},
               {"path": "/sparql?query=SELEC", "accept": "application/json"},
               {"path": "/sparql", "accept": "text/turtle"},
@@ -114,9 +140,10 @@ def mix(server: lib.Server) -> list[dict]:
 class Probe(threading.Thread):
     """One cheap query at a time, never cached, from its own client address: the latency a polite user sees."""
 
-    def __init__(self, server: lib.Server) -> None:
+    def __init__(self, server: lib.Server, path: str | None = None) -> None:
         super().__init__(daemon=True)
         self.server, self.stop, self.times, self.failures, self.n = server, threading.Event(), [], 0, 0
+        self.path = path  # a fixed path (/healthz), or None: a new ASK each time
 
     def take(self) -> tuple[list[float], int]:
         times, failures = self.times, self.failures
@@ -126,7 +153,7 @@ class Probe(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             self.n += 1
-            url = self.server.base + self.server.url(f"ASK {{ ?s ?p ?o }} # probe {self.n}")
+            url = self.server.base + (self.path or self.server.url(f"ASK {{ ?s ?p ?o }} # probe {self.n}"))
             request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json",
                                                            "X-Forwarded-For": "198.51.100.7"})
             start = time.perf_counter()
@@ -176,6 +203,42 @@ class SlowSenders(threading.Thread):
             sock.close()
 
 
+class NonReaders(threading.Thread):
+    """``count`` connections, from one client, that ask for the N-Triples dump and never read; reopened when the
+    server closes them (refused at once beyond the client's delivery slots, or reset after the write timeout)."""
+
+    def __init__(self, server: lib.Server, count: int) -> None:
+        super().__init__(daemon=True)
+        self.server, self.count, self.stop, self.reopened = server, count, threading.Event(), 0
+
+    def _open(self) -> socket.socket:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", self.server.port))
+        sock.sendall(b"GET /download/fwgraph.nt HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.119.66\r\n\r\n")
+        sock.setblocking(False)
+        return sock
+
+    def run(self) -> None:
+        socks = [self._open() for _ in range(self.count)]
+        while not self.stop.wait(5.0):
+            for i, sock in enumerate(socks):
+                try:
+                    if sock.recv(1, socket.MSG_PEEK) == b"":
+                        raise ConnectionResetError
+                    head = sock.recv(16, socket.MSG_PEEK)
+                    if head.startswith(b"HTTP/1.1 503"):  # refused: read the small answer, ask again
+                        raise ConnectionResetError
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    sock.close()
+                    socks[i] = self._open()
+                    self.reopened += 1
+        for sock in socks:
+            sock.close()
+
+
 def run_interval(server: lib.Server, script: str, seconds: int, connections: int) -> dict:
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "15s", "-s", script,
                           server.base], capture_output=True, text=True, check=True).stdout
@@ -194,15 +257,17 @@ def main() -> None:
     ap.add_argument("--interval", type=int, default=30, help="seconds per wrk run (one sample each)")
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--slow", type=int, default=12, help="slow senders kept open")
+    ap.add_argument("--non-readers", type=int, default=6, help="connections asking for the dump and never reading")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "SOAK.md")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="fwgraph-soak-"))
     subprocess.run([lib.tool("fwgraph"), "build", "--out", str(work / "dist")], check=True, capture_output=True)
     os.environ["FWGRAPH_CLIENT_ADDRESS_HEADER"] = "X-Forwarded-For"  # the probe and the abusers are told apart
     server = lib.start_fwgraph(work / "dist")
-    probe, slow = Probe(server), SlowSenders(server, args.slow)
-    probe.start()
-    slow.start()
+    probe, health = Probe(server), Probe(server, "/healthz")
+    slow, stuck = SlowSenders(server, args.slow), NonReaders(server, args.non_readers)
+    for thread in (probe, health, slow, stuck):
+        thread.start()
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(LUA.replace("{MIX}", _lua(mix(server))))
     rows = []
@@ -213,16 +278,20 @@ def main() -> None:
             mem = lib.memory(server.proc.pid if server.proc else 0)
             times, failures = probe.take()
             cut = statistics.quantiles(times, n=100) if len(times) >= 2 else [0.0] * 99
+            health_times, health_failures = health.take()
+            health_cut = statistics.quantiles(health_times, n=100) if len(health_times) >= 2 else [0.0] * 99
             d.update(pss=mem["pss"], rss=mem["hwm_sum"], at=time.monotonic() - start, probe_n=len(times),
                      probe_p50=statistics.median(times) if times else 0.0, probe_p99=cut[98],
-                     probe_failures=failures, slow_refused=slow.refused)
+                     probe_failures=failures, slow_refused=slow.refused, health_p99=health_cut[98],
+                     health_failures=health_failures, stuck_reopened=stuck.reopened)
             rows.append(d)
             print(f"{d['at']:6.0f} s  {d['rps']:7.0f} req/s  p99 {d['p99_us'] / 1000:6.1f} ms  "
                   f"5xx {d['c5']}  503 {d['c503']}  socket errors {d['socket_errors']}  "
-                  f"PSS {d['pss'] / 2**20:.0f} MB  probe p99 {d['probe_p99']:.1f} ms", flush=True)
+                  f"PSS {d['pss'] / 2**20:.0f} MB  probe p99 {d['probe_p99']:.1f} ms  "
+                  f"healthz p99 {d['health_p99']:.1f} ms", flush=True)
     finally:
-        probe.stop.set()
-        slow.stop.set()
+        for thread in (probe, health, slow, stuck):
+            thread.stop.set()
         server.stop()
         os.unlink(fh.name)
     args.out.write_text(report(rows, args), encoding="utf-8")
@@ -235,27 +304,34 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
     growth = (warm[-1]["pss"] - warm[0]["pss"]) / max(1, len(warm) - 1)
     lines = [f"## Soak ({args.minutes:g} min of mixed load, {args.connections} connections)", "",
              f"Command: `python bench/soak.py --minutes {args.minutes:g} --interval {args.interval} "
-             f"--connections {args.connections} --slow {args.slow}`. The mix (wrk): every example query repeated "
-             "and distinct, a runaway query, resource pages in four formats, 404s, malformed queries, the service "
-             "description, the landing page and a contribution POSTed to /validate, in turn; beside it "
-             f"{args.slow} slow senders trickling bodies, and a probe (one new `ASK` at a time from another client "
-             "address). Clients are told apart by `X-Forwarded-For` as behind a proxy: the mix comes from 128 "
-             "ordinary clients, the runaways from one abuser, the slow senders from another; every limit is at its "
-             "default.", "",
+             f"--connections {args.connections} --slow {args.slow} --non-readers {args.non_readers}`. The mix (wrk): "
+             "every example query repeated and distinct, runaway queries from four networks, resource pages in four "
+             "formats, 404s, malformed queries, the service description, the landing page, a contribution POSTed to "
+             "/validate, the finder with facets, search (HTML and JSON, distinct), a comparison, reconciliation "
+             "(queries, suggest, extend), and attacks: a comment ended by CR hiding SERVICE with no acceptable "
+             "format, a REPLACE answer of a gigabyte, 3,000-deep nesting, a reconcile value of 20,000 slashes; "
+             f"beside it {args.slow} slow senders trickling bodies, {args.non_readers} connections asking for the "
+             "N-Triples dump and never reading, and two probes from another client address: one new `ASK` at a "
+             "time, and `/healthz`. Clients are told apart by `X-Forwarded-For` as behind a proxy: the mix comes "
+             "from 128 ordinary clients, each attack from its own address; every limit is at its default.", "",
              "| at s | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | other 5xx | socket errors | probe p50 ms | "
-             "probe p99 ms | PSS MB | RSS sum MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "probe p99 ms | healthz p99 ms | PSS MB | RSS sum MB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for d in rows:
         lines.append(f"| {d['at']:.0f} | {d['rps']:.0f} | {d['p50_us'] / 1000:.1f} | {d['p99_us'] / 1000:.1f} | "
                      f"{d['c2']} | {d['c4']} | {d['c503']} | {d['c5']} | {d['socket_errors']} | "
-                     f"{d['probe_p50']:.1f} | {d['probe_p99']:.1f} | {mb(d['pss'])} | {mb(d['rss'])} |")
+                     f"{d['probe_p50']:.1f} | {d['probe_p99']:.1f} | {d['health_p99']:.1f} | {mb(d['pss'])} | "
+                     f"{mb(d['rss'])} |")
     lines += ["", f"Total: {sum(d['requests'] for d in rows):,} requests; other 5xx {sum(d['c5'] for d in rows)}; "
                   f"socket errors {sum(d['socket_errors'] for d in rows)}; PSS growth after warm-up "
                   f"{growth / 2**20:+.1f} MB per interval; worst p99 {max(d['p99_us'] for d in rows) / 1000:.1f} ms; "
                   "probe: "
                   f"{sum(d['probe_n'] for d in rows)} cheap queries, worst interval p99 "
                   f"{max(d['probe_p99'] for d in rows):.1f} ms, {sum(d['probe_failures'] for d in rows)} failed; "
-                  f"slow senders refused before their body {rows[-1]['slow_refused']} times.",
+                  f"slow senders refused before their body {rows[-1]['slow_refused']} times; /healthz worst interval "
+                  f"p99 {max(d['health_p99'] for d in rows):.1f} ms, {sum(d['health_failures'] for d in rows)} "
+                  f"failed; non-reading connections closed by the server and reopened {rows[-1]['stuck_reopened']} "
+                  "times.",
               ""]
     return "\n".join(lines)
 

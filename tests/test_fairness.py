@@ -69,3 +69,89 @@ def test_runaways_from_several_addresses_leave_a_worker_for_others():
     refused = [text for status, text in answers if "ran into the time limit" in text]
     assert len(refused) == 3, answers
     assert all(status == 503 for status, _ in answers)
+
+
+def test_the_buckets_are_one_table_for_every_process(tmp_path):
+    """Two Buckets over one file (as two web processes map it): a burst spent through one is spent for both."""
+    from fwgraph.app.buckets import Buckets, make_table
+
+    path = make_table(tmp_path / "limits")
+    first, second = Buckets(path), Buckets(path)
+    taken = [(first if i % 2 else second).take([("203.0.113.5/32", 3, 0.1)], now=100.0) == 0 for i in range(8)]
+    assert taken.count(True) == 3
+    assert second.take([("203.0.113.5/32", 3, 0.1)], now=100.0 + 10.0) == 0  # refilled: one token in 10 s
+
+
+def test_a_full_table_reuses_the_record_refilled_longest_ago():
+    from fwgraph.app.buckets import Buckets
+
+    table = Buckets()
+    for i in range(40_000):  # more clients than records
+        table.take([(f"client {i}", 1, 0.0)], now=float(i))
+    assert table.take([("client 39999", 1, 0.0)], now=40_000.0) > 0  # the newest clients are still counted
+
+
+def test_a_client_gets_the_burst_once_whichever_process_answers():
+    """Two web processes: a client's burst of 3 is spent after 3 requests, not 3 per process."""
+    srv = server(env={"FWGRAPH_WORKERS": "2", "FWGRAPH_RATE_LIMIT": "1", "FWGRAPH_RATE_BURST": "3",
+                      "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1"})
+    statuses = []
+    for i in range(12):  # a new connection each: Granian's processes share them out
+        with requests.Session() as session:
+            statuses.append(session.get(srv.sparql, params={"query": f"ASK {{ }} # {i}"}, timeout=30,
+                                        headers={"X-Forwarded-For": "203.0.113.50"}).status_code)
+    assert statuses.count(200) <= 3 and statuses.count(429) >= 9, statuses
+
+
+def test_requests_waiting_for_a_query_worker_are_bounded():
+    """Each request waiting for a worker holds a web thread: beyond ``max_waiting`` a request is refused at once
+    (queue.Full), so threads stay free for /healthz and cached answers."""
+    import queue
+    import threading
+    import time
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(max_waiting=2)
+    waiting = [threading.Thread(target=lambda: idle.get(timeout=5)) for _ in range(2)]
+    for thread in waiting:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while len(idle._waiters) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    start = time.monotonic()
+    try:
+        idle.get(timeout=5)
+        raise AssertionError("a third request waited")
+    except queue.Full:
+        pass
+    assert time.monotonic() - start < 1  # refused, not kept waiting
+    idle.put(object())
+    idle.put(object())
+    for thread in waiting:
+        thread.join(5)
+
+
+def test_pages_whose_queries_meet_busy_workers_answer_503_not_500():
+    """A profile page and /compare query the workers themselves: with every worker busy on runaways, they are
+    answered 503 with Retry-After (they were 500 with a traceback), and /healthz stays quick."""
+    import time
+
+    srv = server("--timeout", "8", env={"FWGRAPH_WORKERS": "1", "FWGRAPH_QUERY_WORKERS": "1",
+                                        "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+                                        "FWGRAPH_CACHE_ENTRIES": "0"})
+    with ThreadPoolExecutor(4) as pool:
+        runaway = pool.submit(requests.get, srv.sparql, params={"query": RUNAWAY + " # pages"}, timeout=30)
+        time.sleep(1.0)
+        pages = [pool.submit(requests.get, srv.url + path, headers={"Accept": "text/html"}, timeout=30)
+                 for path in ("compare?fw=flask&fw=django", "framework/bottle", "compare?fw=sanic&fw=quart")]
+        time.sleep(0.5)
+        start = time.monotonic()
+        assert requests.get(srv.url + "healthz", timeout=10).status_code == 200
+        health = time.monotonic() - start
+        answers = [f.result() for f in pages]
+        runaway.result()
+    assert health < 2, health
+    assert all(a.status_code in (200, 503) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
+    assert any(a.status_code == 503 for a in answers), [a.status_code for a in answers]
+    assert all(a.headers.get("Retry-After") for a in answers if a.status_code == 503)

@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_BURST": 60,  # requests a client may send at once before the rate applies
     "BODIES_PER_CLIENT": 2,  # request bodies one client may be sending, and large answers it may be receiving, at once
     "BODIES_TOTAL": 0,  # bodies being received and large answers being sent, all clients (0: see bodies_total)
+    "LIMITS_FILE": None,  # set by `fwgraph serve`: the rate-limit table its web processes share (None: per process)
     "WRITE_TIMEOUT": 30.0,  # seconds a connection may leave sent data unread before the kernel closes it
     "RATE_LIMIT_LOOPBACK": False,  # apply per-client limits (rate, queries at once) to loopback clients too
     "CLIENT_ADDRESS_HEADER": None,  # behind a proxy: the header with the client address (its last entry)
@@ -95,3 +96,12 @@ def bodies_total(settings: dict[str, Any]) -> int:
     a body and with a small answer (pages, GET queries, /healthz), whoever trickles bodies or does not read."""
     threads = int(settings["THREADS"])
     return int(settings["BODIES_TOTAL"]) or max(1, threads - max(1, threads // 4))
+
+
+def max_waiting(settings: dict[str, Any]) -> int:
+    """Requests of one web process that may wait for a busy query worker: each holds a thread while it waits,
+    so the threads left over the running and waiting queries (two at least) serve /healthz, cached answers and
+    static files whatever the queries do; one more is refused at once (503)."""
+    threads = int(settings.get("THREADS") or DEFAULTS["THREADS"])
+    workers = int(settings.get("QUERY_WORKERS") or 0)
+    return max(1, threads - workers - 2)

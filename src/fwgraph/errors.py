@@ -89,3 +89,17 @@ class StoreFailed(WorkerFailed):
 
 class StoreUnavailable(ServiceBusy):
     """The SPARQL store behind ``--store`` cannot be reached now (connection refused or reset): 503, try again."""
+
+
+def http_status(exc: BaseException) -> tuple[int, int | None] | None:
+    """The HTTP status (and Retry-After seconds) for an error of the work behind a request, or None for one that
+    is not (a bug: 500): a limit reached or a store upstream is the service's condition, not the client's fault."""
+    if isinstance(exc, TimeLimitExceeded):
+        return 503, max(1, int(round(exc.limit)))
+    if isinstance(exc, ClientBusy):
+        return 429, 2
+    if isinstance(exc, (ServiceBusy, WorkStopped)):
+        return 503, 1
+    if isinstance(exc, StoreFailed):
+        return 502, None
+    return None

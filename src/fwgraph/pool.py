@@ -359,12 +359,14 @@ class _Waiter:
 
 
 class _IdleWorkers:
-    """Idle workers, handed to waiting requests first come, first served (queue.Empty on timeout)."""
+    """Idle workers, handed to waiting requests first come, first served (queue.Empty on timeout; queue.Full at
+    once when ``max_waiting`` requests wait already: each holds a web thread, and some must stay free)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_waiting: int | None = None) -> None:
         self._lock = threading.Lock()
         self._workers: deque[_Worker] = deque()
         self._waiters: deque[_Waiter] = deque()
+        self.max_waiting = max_waiting
 
     def put(self, worker: _Worker) -> None:
         with self._lock:
@@ -379,6 +381,8 @@ class _IdleWorkers:
         with self._lock:
             if self._workers:  # never while requests wait: put hands a worker to the oldest waiter
                 return self._workers.popleft()
+            if self.max_waiting is not None and len(self._waiters) >= self.max_waiting:
+                raise queue.Full
             waiter = _Waiter()
             self._waiters.append(waiter)
         waiter.lock.acquire(timeout=max(0.0, timeout))
@@ -402,13 +406,13 @@ class WorkerPool:
     """``size`` killable query workers forked from one zygote that holds the loaded store."""
 
     def __init__(self, dump: Path | str, size: int = 2, *, timeout: float = 10.0,
-                 startup_timeout: float = 120.0, base_iri: str = "") -> None:
+                 startup_timeout: float = 120.0, base_iri: str = "", max_waiting: int | None = None) -> None:
         self.dump = str(dump)
         self.base_iri = base_iri
         self.size = max(1, int(size))
         self.timeout = float(timeout)
         self.startup_timeout = startup_timeout
-        self._idle = _IdleWorkers()
+        self._idle = _IdleWorkers(max_waiting)
         self._ctrl_lock = threading.Lock()
         self._ready = threading.Event()
         self._closed = False
@@ -540,6 +544,9 @@ class WorkerPool:
             return self._idle.get(timeout=wait)
         except queue.Empty:
             raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
+        except queue.Full:
+            raise ServiceBusy(f"all {self.size} query workers are busy and {self._idle.max_waiting} requests are "
+                              "waiting for one; try again shortly") from None
 
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
                 wait: float | None = None, form: str | None = None, max_bytes: int | None = None) -> Answer:
@@ -624,8 +631,9 @@ class PooledEngine:
 
     @classmethod
     def start(cls, dump: Path | str, *, workers: int = 2, timeout: float = 10.0, base_iri: str = "",
-              version: str = "") -> PooledEngine:
-        return cls(WorkerPool(dump, workers, timeout=timeout, base_iri=base_iri), version=version)
+              version: str = "", max_waiting: int | None = None) -> PooledEngine:
+        return cls(WorkerPool(dump, workers, timeout=timeout, base_iri=base_iri, max_waiting=max_waiting),
+                   version=version)
 
     @property
     def timeout(self) -> float:

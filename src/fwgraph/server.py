@@ -67,12 +67,8 @@ def claim_port(host: str, port: int) -> int:
         import fcntl
     except ImportError:
         return -1
-    folder = os.path.join(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir(), f"fwgraph-{os.getuid()}")
-    path = os.path.join(folder, f"listen-{host.replace(':', '_').replace('/', '_')}-{port}.lock")
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if os.stat(folder).st_uid != os.getuid():
-            raise PermissionError(f"{folder} belongs to another user")
+        path = os.path.join(_runtime_folder(), f"listen-{_address_name(host, port)}.lock")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StartError(f"cannot hold {host}:{port} against other fwgraph servers: {exc}") from None
@@ -84,6 +80,30 @@ def claim_port(host: str, port: int) -> int:
                          ) from None
     os.set_inheritable(fd, False)
     return fd
+
+
+def _runtime_folder() -> str:
+    """This user's folder for a server's lock and shared tables (made 0700; OSError if another user's)."""
+    folder = os.path.join(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir(), f"fwgraph-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if os.stat(folder).st_uid != os.getuid():
+        raise PermissionError(f"{folder} belongs to another user")
+    return folder
+
+
+def _address_name(host: str, port: int) -> str:
+    return f"{host.replace(':', '_').replace('/', '_')}-{port}"
+
+
+def limits_table(host: str, port: int) -> str:
+    """A new rate-limit table for the server at ``host:port``, shared by its web processes (after claim_port:
+    only this server writes it)."""
+    from fwgraph.app.buckets import make_table
+
+    try:
+        return str(make_table(os.path.join(_runtime_folder(), f"limits-{_address_name(host, port)}")))
+    except OSError as exc:
+        raise StartError(f"cannot make the rate-limit table of {host}:{port}: {exc}") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -132,6 +152,7 @@ def serve(settings: dict[str, Any]) -> None:
     host = settings["HOST"] = listen_address(str(settings["HOST"]), port)
     claim_port(host, port)
     check_port(host, port)
+    settings["LIMITS_FILE"] = limits_table(host, port)
     # Build (or reuse) the distribution before the server starts, so errors appear here, once.
     dist = ensure_dist(settings.get("DATA_DIR"), settings.get("DIST_DIR"))
     verify_dist(dist)

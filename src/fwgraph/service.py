@@ -18,6 +18,7 @@ from rdflib.namespace import DCTERMS, RDFS, VOID
 
 from fwgraph._version import __version__
 from fwgraph.build import build
+from fwgraph.config import max_waiting
 from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
 from fwgraph.extension import Extension
@@ -116,7 +117,7 @@ class Service:
 
             engine = PooledEngine.start(store_source(dist.path, settings), workers=int(settings["QUERY_WORKERS"]),
                                         timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=dist.digest,
-                                        base_iri=query_base(settings))
+                                        base_iri=query_base(settings), max_waiting=max_waiting(settings))
         else:
             engine = OxigraphEngine.from_file(store_source(dist.path, settings), version=dist.digest,
                                               base_iri=query_base(settings))

@@ -13,6 +13,7 @@ from fwgraph import formats
 from fwgraph.app.ratelimit import Deliveries, RateLimit
 from fwgraph.app.sparql import FastPath
 from fwgraph.config import bodies_total, resolve
+from fwgraph.errors import http_status
 from fwgraph.service import Service
 
 #: /healthz answers plain text (load balancers) unless JSON is asked for.
@@ -55,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
                              burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
                              client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"],
-                             bodies_total=bodies_total(settings), held=held)
+                             bodies_total=bodies_total(settings), held=held, buckets_file=settings["LIMITS_FILE"])
     if settings["CACHE_ENTRIES"] > 0:
         from fwgraph.app.frontcache import FrontCache
 
@@ -85,6 +86,13 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        mapped = http_status(exc)  # a page's own queries meeting a limit: the limit's answer, not a 500
+        if mapped is not None:
+            response = http.error_response(mapped[0], str(exc))
+            if mapped[1] is not None:
+                response.headers["Retry-After"] = str(mapped[1])
+            response.headers["Cache-Control"] = "no-store"
+            return response
         app.logger.exception("unhandled error")
         return http.error_response(500, "internal error; the request was not processed")
 

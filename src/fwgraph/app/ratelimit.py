@@ -3,8 +3,10 @@ bodies being received at once.
 
 WSGI middleware, placed inside the front cache (a cached answer costs nothing and is never limited) and
 in front of Flask. A client that has spent its burst gets 429 with ``Retry-After`` until its bucket refills.
-Buckets are per web process and kept for at most ``max_clients`` addresses (least recently seen dropped
-first), so memory stays bounded whatever the number of clients. Loopback clients are exempt unless
+The buckets are shared by every web process of the server (:mod:`fwgraph.app.buckets`, a fixed-size table:
+memory stays bounded whatever the number of clients), so the burst is the burst whichever process a request
+reaches; the slots (queries, bodies, deliveries at once) guard each process's own threads and query workers
+and are counted per process. Loopback clients are exempt unless
 ``limit_loopback`` is set. Behind a proxy, ``client_header`` (e.g. ``X-Forwarded-For``) names the header
 whose last address is the client's — set it only when every request comes through that proxy. A client is
 the network it connects from (:func:`client_address`): an IPv4 address, or an IPv6 /64 (what one subscriber
@@ -32,6 +34,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fwgraph import formats
+from fwgraph.app.buckets import Buckets
 from fwgraph.app.http import CORS_HEADERS
 
 LIMITED_PATHS = ("/sparql", "/validate", "/contribute", "/reconcile")
@@ -218,8 +221,8 @@ class RateLimit:
     """Allow ``per_minute`` requests per client on LIMITED_PATHS, with bursts of up to ``burst``."""
 
     def __init__(self, app: Callable, *, per_minute: float, burst: int, limit_loopback: bool = False,
-                 client_header: str | None = None, max_clients: int = 65536, bodies: int = 2,
-                 bodies_total: int = 4, held: threading.BoundedSemaphore | None = None) -> None:
+                 client_header: str | None = None, bodies: int = 2, bodies_total: int = 4,
+                 held: threading.BoundedSemaphore | None = None, buckets_file: str | None = None) -> None:
         self.app = app
         self.bodies = ClientSlots(bodies, limit_loopback=limit_loopback)
         self.bodies_total = max(1, int(bodies_total))
@@ -229,37 +232,14 @@ class RateLimit:
         self.burst = max(1, int(burst))
         self.limit_loopback = limit_loopback
         self.client_header = client_header
-        self.max_clients = max_clients
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.buckets = Buckets(buckets_file)
 
     def wait(self, client: str, now: float | None = None) -> float:
         """Take one token for ``client`` and one for its group (:func:`client_group`, which has GROUP_SHARE
-        clients' allowance): 0 when both have one, else the seconds until both will."""
-        now = time.monotonic() if now is None else now
-        group = client_group(client)
-        with self._lock:
-            mine = self._refill(client, now, self.burst, self.rate)
-            theirs = self._refill(group, now, self.burst * GROUP_SHARE, self.rate * GROUP_SHARE)
-            if mine >= 1.0 and theirs >= 1.0:
-                self._buckets[client], self._buckets[group] = (mine - 1.0, now), (theirs - 1.0, now)
-                wait = 0.0
-            else:
-                self._buckets[client], self._buckets[group] = (mine, now), (theirs, now)
-                wait = max(self._until_one(mine, self.rate), self._until_one(theirs, self.rate * GROUP_SHARE))
-            while len(self._buckets) > self.max_clients:
-                self._buckets.popitem(last=False)
-            return wait
-
-    def _refill(self, key: str, now: float, burst: int, rate: float) -> float:
-        tokens, last = self._buckets.pop(key, (float(burst), now))
-        return min(float(burst), tokens + (now - last) * rate)
-
-    @staticmethod
-    def _until_one(tokens: float, rate: float) -> float:
-        if tokens >= 1.0:
-            return 0.0
-        return (1.0 - tokens) / rate if rate > 0 else 60.0
+        clients' allowance), in the buckets every web process shares: 0 when both have one, else the seconds
+        until both will."""
+        return self.buckets.take([(client, self.burst, self.rate),
+                                  (client_group(client), self.burst * GROUP_SHARE, self.rate * GROUP_SHARE)], now)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if _has_body(environ):
