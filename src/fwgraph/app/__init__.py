@@ -60,6 +60,10 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
         app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"],  # type: ignore[method-assign]
                                   max_bytes=settings["CACHE_BYTES"] // 2, max_entry_bytes=settings["CACHE_ENTRY_BYTES"])
+    # gzip and Brotli for clients that accept them, outside every other layer (the cache keeps identity answers).
+    from fwgraph.app import compression
+
+    compression.init_app(app)
 
     @app.get("/healthz")
     def _healthz():  # liveness for load balancers: cheap, never cached; the limits in force as JSON
