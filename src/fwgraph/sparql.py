@@ -414,7 +414,7 @@ def for_store(text: str, *, base_iri: str | None = None, variables: list[str] | 
     * blank nodes in the query pattern (``_:b``, ``[]``) become fresh variables, which is what they mean there
       (Virtuoso refuses a blank node as the subject of a property path); in a CONSTRUCT template they stay blank
       nodes, and a ``SELECT *`` is written out with ``variables`` (the embedded engine's), so that the fresh
-      variables are not projected.
+      variables are not projected (in a subquery projecting ``*`` they stay blank nodes).
 
     >>> for_store("SELECT * WHERE { _:b <p> ?o } OFFSET 99999999999", variables=["o"]).text
     'SELECT ?o WHERE { ?fwbnode0 <p> ?o } OFFSET 1000000000 LIMIT 1000000000'
@@ -422,6 +422,8 @@ def for_store(text: str, *, base_iri: str | None = None, variables: list[str] | 
     'BASE <http://e/sparql>\\nCONSTRUCT { _:x <p> [] } WHERE { ?fwbnode_0 <q> ?fwbnode0 }'
     >>> for_store("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 9223372036854775807 } } OFFSET 5", cap=10).text
     'SELECT * { { SELECT * { ?s ?p ?o } LIMIT 1000000000 } } OFFSET 5 LIMIT 11'
+    >>> for_store("SELECT ?o { { SELECT DISTINCT * { _:b <p> ?o } } _:c <q> ?o }", variables=["o"]).text
+    'SELECT ?o { { SELECT DISTINCT * { _:b <p> ?o } } ?fwbnode0 <q> ?o }'
     >>> for_store("CONSTRUCT WHERE { _:x <p> ?o } LIMIT 10000000000").text
     'CONSTRUCT WHERE { _:x <p> ?o } LIMIT 1000000000'
     """
@@ -434,6 +436,7 @@ def for_store(text: str, *, base_iri: str | None = None, variables: list[str] | 
     fresh: dict[str, str] = {}
     depth = 0
     template = -1  # the depth of a CONSTRUCT template's "{" while inside it
+    star_scopes: list[int] = []  # the depths of the subqueries projecting * around this token
     star = None  # the top-level SELECT's "*": (start, end)
     form = ""
     distinct = False
@@ -452,6 +455,11 @@ def for_store(text: str, *, base_iri: str | None = None, variables: list[str] | 
                 star = code[j][1], code[j][2]
             if upper == "CONSTRUCT" and j < len(code) and text[code[j][1]:code[j][2]] == "{":
                 template = depth + 1
+        elif upper == "SELECT" and _word_at(text, code, i + 1) in ("DISTINCT", "REDUCED", "") and "*" in (
+                text[code[j][1]:code[j][2]] for j in (i + 1, i + 2) if j < len(code)):
+            # a subquery projecting *: a fresh variable would be one of its columns (and DISTINCT would count it),
+            # so its blank nodes stay as they are
+            star_scopes.append(depth)
         elif upper == "WHERE" and text[code[i - 1][1]:code[i - 1][2]].upper() == "CONSTRUCT":
             template = 0  # CONSTRUCT WHERE: its pattern is its template, whose blank nodes stay
         elif upper in ("LIMIT", "OFFSET") and i + 1 < len(code) and code[i + 1][0] == "num":
@@ -471,11 +479,14 @@ def for_store(text: str, *, base_iri: str | None = None, variables: list[str] | 
             if depth == template and template > 0:
                 template = -1
             depth -= 1
-        elif template < 0 and kind == "pname" and token.startswith("_:"):
+            while star_scopes and star_scopes[-1] > depth:
+                star_scopes.pop()
+        elif template < 0 and not star_scopes and kind == "pname" and token.startswith("_:"):
             label = token.rstrip(".")
             name = fresh.setdefault(label, f"?{prefix}{len(fresh)}")
             edits.append((start, start + len(label), name))
-        elif template < 0 and token == "[" and i + 1 < len(code) and text[code[i + 1][1]:code[i + 1][2]] == "]":
+        elif template < 0 and not star_scopes and token == "[" and i + 1 < len(code) and (
+                text[code[i + 1][1]:code[i + 1][2]] == "]"):
             name = f"?{prefix}{len(fresh)}"
             fresh[f"[{start}"] = name
             edits.append((start, code[i + 1][2], name))
