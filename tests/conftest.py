@@ -96,7 +96,7 @@ def app(dist):
     """
     from fwgraph.app import create_app
 
-    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 1, "NETWORK_GUARD": False, "RATE_LIMIT": 0,
+    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 1, "NETWORK_GUARD": False, "RATE_LIMIT": 0, "THREADS": 8,
                       "CACHE_ENTRIES": 0})
     app.config.update(TESTING=True)
     yield app
