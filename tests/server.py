@@ -202,7 +202,8 @@ def mode_options(mode: str) -> tuple[str, ...]:
 @atexit.register
 def stop_all() -> None:
     """Stop every server started here: at the end of the test session, before pytest-xdist's controller ends the
-    worker (it kills a worker that has not exited a second after the run; servers still being stopped by an atexit
-    handler then were left running, reparented to init), and again at exit for a run that ended otherwise."""
+    worker (it kills a worker that has not exited 10 s after the run; servers still being stopped by an atexit
+    handler then, one after another, were left running, reparented to init), and again at exit for a run that
+    ended otherwise."""
     while _servers:
         _servers.popitem()[1].stop()

@@ -22,19 +22,13 @@ TIME_WAIT = "06"  # the state column of /proc/net/tcp
 def _start(port: int, *options: str, dist_dir: Path | None = None) -> tuple[subprocess.Popen, Path]:
     log = Path(tempfile.mkstemp(prefix="fwgraph-start-", suffix=".log")[1])
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--workers", "1",
-                                    "--dist", str(dist_dir or dist()), *options],
-                                   stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = spawn([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--workers", "1",
+                         "--dist", str(dist_dir or dist()), *options], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     return process, log
 
 
 def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    stop_group(process, grace=20)
 
 
 def _time_wait_on(port: int) -> bool:
@@ -178,8 +172,9 @@ def _environ() -> dict[str, str]:
 
 
 def test_a_server_stops_when_the_test_process_that_started_it_is_killed():
-    """Issue 26: pytest-xdist's controller kills a worker that has not exited a second after the run; a server it
-    had started (stopped only by an atexit handler) was left running, reparented to init. The kernel now tells a
+    """Issue 26: pytest-xdist's controller kills a worker that has not exited 10 s after the run (execnet's
+    group.terminate); a server it had started (stopped only by an atexit handler, up to 10 s per server) was left
+    running, reparented to init. The kernel now tells a
     test server (PR_SET_PDEATHSIG) when its test process dies, and the server stops with its workers."""
     port = free_port()
     script = ("import subprocess, sys, time\n"

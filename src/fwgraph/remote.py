@@ -3,7 +3,9 @@
 SPARQLWrapper speaks the protocol; this module chooses how (GET for short queries, URL-encoded POST for
 long ones, direct POST only where a probe shows the store answers it), keeps the dataset parameters
 written in the store URL, passes the time limit and row cap down to stores that take them, and reads
-the answers with Oxigraph's parsers, stopping after the row cap.
+the answers with Oxigraph's parsers, stopping after the row cap. Each query is sent as
+``fwgraph.sparql.for_store`` rewrites it, and a SELECT answer is read back on the variables the embedded
+engine's parser gives it: every store then answers what the embedded engine does (README, differences).
 """
 
 from __future__ import annotations
