@@ -1,13 +1,66 @@
-"""Shared fixtures: the shipped graph loaded once per session, and paths to the project's files."""
+"""Shared fixtures: the shipped graph loaded once per session, paths to the project's files, and the check that
+the test session leaves no process of its own running."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
+#: Set in every test process's environment to its own id: each process the suite starts inherits it (servers,
+#: stores, their workers, whatever they start in turn, including those reparented to init when a parent dies).
+OWNER = "PYTEST_FWGRAPH_OWNER"
+
+
+def processes_of(owner: str) -> dict[int, str]:
+    """Running processes whose environment carries ``OWNER=owner``, other than this one: pid -> command line."""
+    found = {}
+    marker = f"{OWNER}={owner}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # exited meanwhile, or not ours to read
+            continue
+        if state != "Z":  # a zombie has exited; its parent reaps it
+            found[int(entry.name)] = command
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left():
+    """Fails the session when a process the suite started is still running at its end (issue 26: a `fwgraph
+    serve` outlived the run, reparented to init). The servers and stores are stopped first, here, inside the
+    session; a process left after that is reported, then killed."""
+    owner = f"{os.getpid()}-{time.time_ns()}"
+    os.environ[OWNER] = owner
+    yield
+    for name in ("tests.server", "tests.stores"):
+        module = sys.modules.get(name)
+        if module is not None:
+            module.stop_all()
+    deadline = time.monotonic() + 30  # a bound for processes still exiting, not a measurement
+    left = processes_of(owner)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = processes_of(owner)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert not left, "processes started by the test session still run at its end (now killed):\n" + "\n".join(
+        f"{pid}: {command[:200]}" for pid, command in sorted(left.items()))
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +96,7 @@ def app(dist):
     """
     from fwgraph.app import create_app
 
-    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 1, "NETWORK_GUARD": False, "RATE_LIMIT": 0,
+    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 1, "NETWORK_GUARD": False, "RATE_LIMIT": 0, "THREADS": 8,
                       "CACHE_ENTRIES": 0})
     app.config.update(TESTING=True)
     yield app

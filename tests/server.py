@@ -1,13 +1,16 @@
 """Real `fwgraph serve` subprocesses for the SPARQL protocol tests (no mocks, real HTTP on loopback).
 
 A distribution is built once per session with `fwgraph build`; each distinct set of serve options
-gets one server, started on first use and stopped at exit.
+gets one server, started on first use and stopped at the end of the test session (conftest's
+``no_process_left``), each in its own process group, which is stopped whole.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,12 +38,38 @@ class Server:
         return self.url + "sparql"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_group(self.process)
+
+
+def spawn(cmd: list[str], *, parent_death: int = signal.SIGTERM, **options) -> subprocess.Popen:
+    """Start ``cmd`` as the leader of a new process group (its web and query workers join the group, so
+    :func:`stop_group` stops them all), sent ``parent_death`` by the kernel when the test process dies first."""
+
+    def die_with_parent() -> None:  # in the child, before exec
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, parent_death)  # PR_SET_PDEATHSIG
+
+    return subprocess.Popen(cmd, start_new_session=True, preexec_fn=die_with_parent,  # noqa: PLW1509
+                            **options)
+
+
+def stop_group(process: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM to the process group ``process`` leads (a server stops its workers), SIGKILL to what is left of
+    the group after ``grace`` seconds. A process that spawned none and has exited is only reaped."""
+    if process.poll() is None:
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    _signal_group(process.pid, signal.SIGKILL)  # workers left behind by a leader that has exited, if any
+    process.wait(timeout=10)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:  # the group is empty
+        pass
 
 
 def free_port() -> int:
@@ -152,7 +181,7 @@ def _start(options: tuple[str, ...], env: dict[str, str] | None, port: int, dist
     environ.update(env or {})
     log = Path(tempfile.mkstemp(prefix="fwgraph-sparql-server-", suffix=".log")[1])
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
+        process = spawn(cmd, stdout=out, stderr=subprocess.STDOUT, env=environ, cwd=ROOT)
     return Server(url=f"http://127.0.0.1:{port}/", process=process, log=log)
 
 
@@ -171,6 +200,10 @@ def mode_options(mode: str) -> tuple[str, ...]:
 
 
 @atexit.register
-def _stop_all() -> None:
-    for srv in _servers.values():
-        srv.stop()
+def stop_all() -> None:
+    """Stop every server started here: at the end of the test session, before pytest-xdist's controller ends the
+    worker (it kills a worker that has not exited 10 s after the run; servers still being stopped by an atexit
+    handler then, one after another, were left running, reparented to init), and again at exit for a run that
+    ended otherwise."""
+    while _servers:
+        _servers.popitem()[1].stop()

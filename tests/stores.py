@@ -6,7 +6,6 @@ at exit (and with the test process, should it die first).
 from __future__ import annotations
 
 import atexit
-import ctypes
 import os
 import re
 import shutil
@@ -62,16 +61,13 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _stores: dict[str, Store] = {}
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: the kernel kills the store when the test process dies, however it dies."""
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def _start(name: str, cmd: list[str], workdir: Path) -> tuple[subprocess.Popen, Path]:
+    """The store in its own process group, killed by the kernel when the test process dies, however it dies."""
+    from tests.server import spawn
+
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=workdir,
-                                   preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads run the child)
+        process = spawn(cmd, parent_death=signal.SIGKILL, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
     return process, log
 
 
@@ -120,6 +116,7 @@ NumberOfBuffers = 10000
 MaxDirtyBuffers = 6000
 ThreadsPerQuery = 2
 CheckpointInterval = 0
+MaxSortedTopRows = 100000
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
@@ -163,6 +160,7 @@ STORES = {"oxigraph": oxigraph, "virtuoso": virtuoso}
 
 
 @atexit.register
-def _stop_all() -> None:
-    for store in _stores.values():
-        store.stop()
+def stop_all() -> None:
+    """Stop every store started here (at the end of the test session, and again at exit)."""
+    while _stores:
+        _stores.popitem()[1].stop()

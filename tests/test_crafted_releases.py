@@ -22,7 +22,7 @@ from rdflib.namespace import XSD
 from fwgraph.errors import InputError
 from fwgraph.namespace import SPDX_TERMS
 from tests.cli import fwgraph
-from tests.server import ROOT, dist, free_port
+from tests.server import ROOT, dist, free_port, spawn
 
 SECRET = "not part of any release: a file beside the repository\n"
 DCAT_BYTE_SIZE = URIRef("http://www.w3.org/ns/dcat#byteSize")
@@ -109,9 +109,8 @@ def test_serve_refuses_a_distribution_with_a_symbolic_link_in_a_release(tmp_path
     shutil.copytree(dist(), copy, ignore=shutil.ignore_patterns("fwgraph.oxigraph"))
     _link_notes_outside(copy / "releases" / "0.1.0", tmp_path)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--workers", "1",
-                                "--dist", str(copy)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               cwd=ROOT)
+    process = spawn([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--workers", "1",
+                     "--dist", str(copy)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
         while process.poll() is None and time.monotonic() < deadline:

@@ -516,8 +516,11 @@ def test_looping_clients_cannot_monopolise_validation():
     Now slots go first come, first served, at most one per client: the polite client waits its turn."""
     import threading
 
+    # eight threads: six bodies at once (BODIES_TOTAL's default), room for the polite client's beside the four
+    # loopers' (a 2-core machine's default of five threads takes four bodies: the loopers' alone)
     fair = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_VALIDATE_CONCURRENCY": "1", "FWGRAPH_RATE_LIMIT": "0",
-                       "FWGRAPH_VALIDATE_WAIT": "60", "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For"})
+                       "FWGRAPH_VALIDATE_WAIT": "60", "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For",
+                       "FWGRAPH_THREADS": "8"})
     body = _big_contribution(5)
     stop = threading.Event()
     looped: list[int] = []

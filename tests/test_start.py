@@ -3,15 +3,18 @@ a damaged on-disk store. Real servers on loopback, started and stopped by each t
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.server import ROOT, dist, free_port, server, wait_for_sparql
+from tests.server import ROOT, dist, free_port, server, spawn, stop_group, wait_for_sparql
 
 TIME_WAIT = "06"  # the state column of /proc/net/tcp
 
@@ -19,19 +22,13 @@ TIME_WAIT = "06"  # the state column of /proc/net/tcp
 def _start(port: int, *options: str, dist_dir: Path | None = None) -> tuple[subprocess.Popen, Path]:
     log = Path(tempfile.mkstemp(prefix="fwgraph-start-", suffix=".log")[1])
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--workers", "1",
-                                    "--dist", str(dist_dir or dist()), *options],
-                                   stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = spawn([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--workers", "1",
+                         "--dist", str(dist_dir or dist()), *options], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     return process, log
 
 
 def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    stop_group(process, grace=20)
 
 
 def _time_wait_on(port: int) -> bool:
@@ -126,3 +123,81 @@ def test_a_damaged_on_disk_store_is_rebuilt_at_start(tmp_path, damage):
     finally:
         _stop(process)
     assert "fwgraph.oxigraph is damaged" in log.read_text() and "rebuilt" in log.read_text()
+
+
+def test_a_default_start_prints_no_warning():
+    """Issue 26: on a default install Granian warned at every start that 8 threads are many for 2 cores; the default
+    number of threads (config.threads) stays within its bound. The server starts with no option but its port."""
+    port = free_port()
+    out = Path(tempfile.mkstemp(prefix="fwgraph-start-", suffix=".out")[1])
+    err = Path(tempfile.mkstemp(prefix="fwgraph-start-", suffix=".err")[1])
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = spawn([sys.executable, "-m", "fwgraph", "serve", "--port", str(port), "--dist", str(dist())],
+                        stdout=stdout, stderr=stderr, cwd=ROOT, env=_environ())
+    try:
+        wait_for_sparql(f"http://127.0.0.1:{port}/sparql", process, out, 90)
+    finally:
+        stop_group(process)
+    printed = out.read_text() + err.read_text()
+    assert "Listening at" in printed, printed  # Granian's log is there to be read
+    assert "WARNING" not in printed.upper(), printed
+
+
+def test_stopping_a_server_stops_its_web_and_query_workers():
+    """Issue 26: the suite stopped a server by its main process alone; a main process killed after the grace left
+    its web and query workers running. A test server leads a process group, and the whole group is stopped."""
+    srv = server("--engine-store", "disk", "--workers", "2")
+    group = _group(srv.process.pid)
+    assert len(group) >= 4, group  # the main process, two web processes and their query workers
+    srv.stop()
+    assert not _group(srv.process.pid), _group(srv.process.pid)
+
+
+def _group(pgid: int) -> list[int]:
+    """The live processes of process group ``pgid``."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+def _environ() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("FWGRAPH_")}
+
+
+def test_a_server_stops_when_the_test_process_that_started_it_is_killed():
+    """Issue 26: pytest-xdist's controller kills a worker that has not exited 10 s after the run (execnet's
+    group.terminate); a server it had started (stopped only by an atexit handler, up to 10 s per server) was left
+    running, reparented to init. The kernel now tells a
+    test server (PR_SET_PDEATHSIG) when its test process dies, and the server stops with its workers."""
+    port = free_port()
+    script = ("import subprocess, sys, time\n"
+              f"sys.path.insert(0, {str(ROOT)!r})\n"
+              "from tests.server import spawn\n"
+              f"process = spawn([sys.executable, '-m', 'fwgraph', 'serve', '--port', '{port}', '--workers', '1',"
+              f" '--dist', {str(dist())!r}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+              "print(process.pid, flush=True)\n"
+              "time.sleep(600)\n")
+    tester = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                              env=_environ())
+    try:
+        assert tester.stdout is not None
+        leader = int(tester.stdout.readline())
+        wait_for_sparql(f"http://127.0.0.1:{port}/sparql", tester, Path(os.devnull), 90)
+        assert len(_group(leader)) >= 2, _group(leader)  # the server and its workers
+    finally:
+        tester.kill()  # as the controller kills a worker
+        tester.wait(timeout=10)
+    deadline = time.monotonic() + 60  # a bound on the graceful stop, not a measurement
+    while _group(leader) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _group(leader)
+    for pid in left:  # the test leaves nothing behind, whatever it finds
+        os.kill(pid, signal.SIGKILL)
+    assert not left, left

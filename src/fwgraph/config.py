@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 0,  # web server processes (0 = one per CPU core, at most 4); each has its own query workers and cache
-    "THREADS": 8,  # threads per web server process
+    "THREADS": 0,  # threads per web server process (0 = two per CPU core and one more, at most 8: Granian's bound)
     "QUERY_TIMEOUT": 10.0,  # seconds a query may run before it is stopped
     "MAX_ROWS": 10_000,  # result rows (or triples) returned at most; truncation is signalled
     "MAX_ANSWER_BYTES": 16 * 1024 * 1024,  # bytes of one query answer at most: cut to the rows that fit, signalled
@@ -90,18 +90,30 @@ def resolve(overrides: dict[str, Any] | None = None, environ: dict[str, str] | N
     return settings
 
 
+def threads(settings: dict[str, Any], cores: int | None = None) -> int:
+    """Threads per web process: ``THREADS``, or by default two per CPU core and one more, at most 8.
+
+    Granian warns at every start when a WSGI process has more threads than that (2 × cores + 1); the
+    default stays within it, so a default start on a 2-core machine (5 threads) prints no warning.
+
+    >>> threads({"THREADS": 0}, cores=2), threads({"THREADS": 0}, cores=16), threads({"THREADS": 12}, cores=2)
+    (5, 8, 12)
+    """
+    configured = int(settings["THREADS"])
+    return configured if configured > 0 else min(8, 2 * (cores or os.cpu_count() or 1) + 1)
+
+
 def bodies_total(settings: dict[str, Any]) -> int:
     """Threads of one web process that slow clients may hold at once, receiving request bodies or sending large
     answers: ``BODIES_TOTAL``, or by default all threads but one in four, which only ever serve requests without
     a body and with a small answer (pages, GET queries, /healthz), whoever trickles bodies or does not read."""
-    threads = int(settings["THREADS"])
-    return int(settings["BODIES_TOTAL"]) or max(1, threads - max(1, threads // 4))
+    threads_ = threads(settings)
+    return int(settings["BODIES_TOTAL"]) or max(1, threads_ - max(1, threads_ // 4))
 
 
 def max_waiting(settings: dict[str, Any]) -> int:
     """Requests of one web process that may wait for a busy query worker: each holds a thread while it waits,
-    so the threads left over the running and waiting queries (two at least) serve /healthz, cached answers and
-    static files whatever the queries do; one more is refused at once (503)."""
-    threads = int(settings.get("THREADS") or DEFAULTS["THREADS"])
+    so at least one thread over the running and waiting queries serves /healthz, cached answers and static
+    files whatever the queries do; one more is refused at once (503)."""
     workers = int(settings.get("QUERY_WORKERS") or 0)
-    return max(1, threads - workers - 2)
+    return max(1, threads({"THREADS": settings.get("THREADS") or 0}) - workers - 1)

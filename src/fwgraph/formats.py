@@ -110,6 +110,11 @@ ANSWER_FORMATS: tuple[Format, ...] = (*RESULT_FORMATS, HTML, *RDF_FORMATS)
 INPUT_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD)
 ALL: tuple[Format, ...] = (*RESULT_FORMATS, *RDF_FORMATS, HTML, JSON, TEXT, MARKDOWN, GZIP, XML_DOCUMENT)
 
+#: Media types sent compressed to a client that accepts it (fwgraph.app.compression): every text format above (an
+#: archive is compressed already), and the static files' scripts, styles and images in text.
+COMPRESSIBLE: tuple[str, ...] = (*dict.fromkeys(t for fmt in ALL if fmt.kind != "archive" for t in fmt.media_types),
+                                 "text/javascript", "text/css", "image/svg+xml", "application/manifest+json")
+
 #: Request bodies the SPARQL protocol defines (they are not answer formats).
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"

@@ -175,7 +175,8 @@ _EMPTY_STORE: list[Any] = []
 
 def _parse(text: str, base_iri: str) -> dict[str, Any]:
     """Whether ``text`` parses: pyoxigraph parses (and plans, and for ASK evaluates) it on an empty store,
-    here in a killable worker with its time and memory limits, never in the web process."""
+    here in a killable worker with its time and memory limits, never in the web process. For a SELECT query, the
+    variables its answer has ("v"), as the embedded engine answers them (what a store's answer is read back to)."""
     import pyoxigraph as ox
 
     from fwgraph.engine import parser_error
@@ -184,12 +185,14 @@ def _parse(text: str, base_iri: str) -> dict[str, Any]:
     if not _EMPTY_STORE:
         _EMPTY_STORE.append(ox.Store())
     try:
-        _EMPTY_STORE[0].query(text, base_iri=base_iri or None, prefixes=PREFIXES)
+        result = _EMPTY_STORE[0].query(text, base_iri=base_iri or None, prefixes=PREFIXES)
     except SyntaxError as exc:
         error = parser_error(exc, text)
         return {"s": 400, "m": error.message, "l": error.line, "c": error.column}
     except Exception:  # noqa: BLE001  (an evaluation error is no syntax error)
-        pass
+        return {"s": 200}
+    if isinstance(result, ox.QuerySolutions):
+        return {"s": 200, "v": [v.value for v in result.variables]}
     return {"s": 200}
 
 
@@ -563,10 +566,14 @@ class WorkerPool:
     def check(self, text: str, *, timeout: float | None = None) -> QueryError | None:
         """The parser's error for ``text`` (with line and column), or None when it parses; decided in a worker
         under the time limit (pyoxigraph plans, and for ASK evaluates, what it parses)."""
+        return self.parse(text, timeout=timeout)[0]
+
+    def parse(self, text: str, *, timeout: float | None = None) -> tuple[QueryError | None, list[str] | None]:
+        """The parser's error for ``text``, or None; and for a SELECT query that parses, its answer's variables."""
         head, _ = self._call({"op": "parse", "q": text, "b": self.base_iri}, timeout, None)
         if int(head["s"]) == 200:
-            return None
-        return QueryError(head.get("m") or "syntax error", line=head.get("l"), column=head.get("c"))
+            return None, head.get("v")
+        return QueryError(head.get("m") or "syntax error", line=head.get("l"), column=head.get("c")), None
 
     def _call(self, request: dict[str, Any], timeout: float | None, wait: float | None,
               max_bytes: int | None = None) -> tuple[dict[str, Any], bytes]:

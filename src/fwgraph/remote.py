@@ -3,7 +3,9 @@
 SPARQLWrapper speaks the protocol; this module chooses how (GET for short queries, URL-encoded POST for
 long ones, direct POST only where a probe shows the store answers it), keeps the dataset parameters
 written in the store URL, passes the time limit and row cap down to stores that take them, and reads
-the answers with Oxigraph's parsers, stopping after the row cap.
+the answers with Oxigraph's parsers, stopping after the row cap. Each query is sent as
+``fwgraph.sparql.for_store`` rewrites it, and a SELECT answer is read back on the variables the embedded
+engine's parser gives it: every store then answers what the embedded engine does (README, differences).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from fwgraph.errors import (
 from fwgraph.namespace import PREFIXES
 from fwgraph.pool import WorkerPool
 from fwgraph.results import QueryResult, result_from_bytes
-from fwgraph.sparql import PreparedQuery, declared
+from fwgraph.sparql import PreparedQuery, declared, for_store
 
 GET_URL_BYTES = 2048  # longest GET URL sent (proxies and servers cut longer ones); longer queries are POSTed
 PROBE_SECONDS = 2.0  # how long the start-up probe waits for a direct POST to be answered
@@ -287,9 +289,7 @@ class StoreClient:
         start = time.monotonic()
         try:
             dialect = self.dialect
-            # The store knows none of the prefixes fwgraph declares for every query: they are written out.
-            sent = declared(query.text, PREFIXES)
-            text = dialect.describe_prefix + sent if query.form == "describe" else sent
+            text = dialect.describe_prefix + query.text if query.form == "describe" else query.text
             extra = self._limits(dialect, query.form, max_rows)
             # The socket waits a little past the limit, so that a store that stops the query itself
             # (Virtuoso, Oxigraph's --timeout-s) says so before fwgraph gives up on it.
@@ -352,25 +352,33 @@ class RemoteEngine(InProcessEngine):
     timeout: float
 
     def __init__(self, url: str, *, timeout: float = 10.0, version: str = "", post: str = "auto",
-                 dialect: str = "auto") -> None:
+                 dialect: str = "auto", base_iri: str | None = None) -> None:
         self.client = StoreClient(url, timeout=timeout, post=post, dialect=dialect)
         self.url = url
         self.timeout = float(timeout)
         self.version = version
+        self.base_iri = base_iri or None  # relative IRIs in a query resolve against it (the endpoint's IRI)
         # The parse workers start now, with the server, not on the first query (whose time limit they would use).
-        self._parser: WorkerPool | None = WorkerPool("", 2, timeout=self.timeout)
+        self._parser: WorkerPool | None = self._parse_workers()
         #: bytes read from the store for one answer at most (past it: a 400 asking for a LIMIT); the answer
         #: sent is cut to the service's byte cap after that, as the embedded engine's
         self.max_bytes: int | None = None
         self._parser_lock = threading.Lock()
 
+    def _parse_workers(self) -> WorkerPool:
+        return WorkerPool("", 2, timeout=self.timeout, base_iri=self.base_iri or "")
+
     def check(self, query: PreparedQuery) -> QueryError | None:
         """The parser's error for the query, or None: decided by pyoxigraph in a killable, network-less worker
         (it plans, and for ASK evaluates, what it parses: never in the web process, and never unbounded)."""
+        return self._parse(query)[0]
+
+    def _parse(self, query: PreparedQuery) -> tuple[QueryError | None, list[str] | None]:
+        """The parser's error, or for a SELECT query the variables the embedded engine answers."""
         with self._parser_lock:
             if self._parser is None:  # closed, then asked again
-                self._parser = WorkerPool("", 2, timeout=self.timeout)
-        return self._parser.check(query.text)
+                self._parser = self._parse_workers()
+        return self._parser.parse(query.text)
 
     def close(self) -> None:
         with self._parser_lock:
@@ -379,10 +387,14 @@ class RemoteEngine(InProcessEngine):
                 self._parser = None
 
     def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
-        error = self.check(query)  # parsed here first, so errors carry line and column
+        error, variables = self._parse(query)  # parsed here first, so errors carry line and column
         if error is not None:
             raise error
-        response, body = self.client.request(query, _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT, max_rows,
+        # What the store must be sent to answer as the embedded engine does (fwgraph.sparql.for_store), with the
+        # prefixes fwgraph declares for every query written out (the store knows none of them).
+        sent = for_store(declared(query.text, PREFIXES), base_iri=self.base_iri, variables=variables, cap=max_rows)
+        response, body = self.client.request(PreparedQuery(sent.text, query.form),
+                                             _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT, max_rows,
                                              self.max_bytes)
         try:
             result = result_from_bytes(query.form, cast(IO[bytes], body), max_rows=max_rows)
@@ -398,4 +410,6 @@ class RemoteEngine(InProcessEngine):
         store_cap = response.headers.get("X-SPARQL-MaxRows", "")
         if store_cap.isdigit() and len(result.rows) >= int(store_cap):  # the store cut the answer at its own cap
             result.truncated = True
+        if query.form == "select" and variables is not None:  # the embedded engine's columns, in its order
+            return result.projected(variables, sent.distinct)
         return result

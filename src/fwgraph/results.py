@@ -45,6 +45,22 @@ class QueryResult:
         return QueryResult(form=self.form, variables=self.variables, rows=self.rows[:n], boolean=self.boolean,
                            triples=self.triples[:n], truncated=True)
 
+    def projected(self, variables: list[str], distinct: bool = False) -> QueryResult:
+        """The rows on ``variables``, in that order (a column missing here is unbound; one not named is dropped,
+        as Virtuoso's ``_star_fake`` for ``SELECT * {}``); with ``distinct``, rows repeated after that dropped.
+
+        >>> r = QueryResult("select", ["_star_fake"], [(ox.Literal("1"),), (ox.Literal("1"),)])
+        >>> r.projected([]).rows, r.projected([], distinct=True).rows
+        ([(), ()], [()])
+        """
+        if variables == self.variables:
+            return self
+        where = [self.variables.index(v) if v in self.variables else None for v in variables]
+        rows = [tuple(None if i is None else row[i] for i in where) for row in self.rows]
+        if distinct:
+            rows = list(dict.fromkeys(rows))
+        return QueryResult(form=self.form, variables=list(variables), rows=rows, truncated=self.truncated)
+
 
 
 def capped(iterable: Any, max_rows: int, max_bytes: int | None = None) -> tuple[list[Any], bool]:

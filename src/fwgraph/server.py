@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fwgraph.config import resolve
+from fwgraph.config import resolve, threads
 from fwgraph.errors import StartError
 
 
@@ -179,7 +179,7 @@ def serve(settings: dict[str, Any]) -> None:
         port=port,
         interface=Interfaces.WSGI,
         workers=int(settings["WORKERS"] or min(os.cpu_count() or 1, 4)),
-        blocking_threads=int(settings["THREADS"]),
+        blocking_threads=threads(settings),  # by default within Granian's bound: no warning at start
         backlog=2048,
         log_access=False,
         respawn_failed_workers=True,  # a web process that dies (crash, OOM kill) is replaced

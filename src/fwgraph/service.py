@@ -106,7 +106,7 @@ class Service:
 
             engine = RemoteEngine(settings["STORE_URL"], timeout=float(settings.get("QUERY_TIMEOUT", 10)),
                                   version=dist.digest, post=str(settings.get("STORE_POST") or "auto"),
-                                  dialect=str(settings.get("STORE_DIALECT") or "auto"))
+                                  dialect=str(settings.get("STORE_DIALECT") or "auto"), base_iri=query_base(settings))
             # what is read from the store for one answer: the store's JSON or N-Triples of rows that may be
             # cut to MAX_ANSWER_BYTES afterwards, with room for the formats' different overheads
             engine.max_bytes = 4 * int(settings["MAX_ANSWER_BYTES"]) + 1024 * 1024

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fwgraph.errors import QueryError, RefusedQuery
@@ -50,6 +51,26 @@ def mask(text: str) -> str:
     'ASK { ?s < >      }'
     """
     out: list[str] = []
+    for kind, start, end in lex(text):
+        token = text[start:end]
+        if kind in _BLANKED:
+            out.append(_blank_text(token))
+        elif kind == "iri":
+            out.append("<" + " " * (len(token) - 2) + ">")
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+def lex(text: str) -> Iterator[tuple[str, int, int]]:
+    """The tokens of ``text`` as the engine reads them: ``(kind, start, end)``, blanks and comments included.
+
+    Kinds: ws, comment, str, lstr, var, pname (a prefixed name or blank-node label), word (a keyword), num,
+    lang, iri, and other (one character: a bracket, an operator, punctuation).
+
+    >>> [(kind, t) for kind, a, b in lex('ASK { _:b <p> "x" }') if kind != "ws" for t in [ 'ASK { _:b <p> "x" }'[a:b]]]
+    [('word', 'ASK'), ('other', '{'), ('pname', '_:b'), ('iri', '<p>'), ('str', '"x"'), ('other', '}')]
+    """
     stack: list[str] = []  # "e": an expression's brackets; "p": a pattern's or collection's
     prev = ""  # the kind of the last token that is not a blank or a comment
     prev_word = prev2_word = ""  # the last two such tokens, when they are keywords
@@ -67,12 +88,7 @@ def mask(text: str) -> str:
             if kind == "name":
                 kind = "pname" if ":" in m.group(0) else "word"
         token = m.group(0)
-        if kind in _BLANKED:
-            out.append(_blank_text(token))
-        elif kind == "iri":
-            out.append("<" + " " * (len(token) - 2) + ">")
-        else:
-            out.append(token)
+        yield kind, pos, m.end()
         pos = m.end()
         if kind in ("ws", "comment"):
             continue
@@ -89,7 +105,6 @@ def mask(text: str) -> str:
                     stack.pop()
                 kind = "close" if token != "}" or (stack and stack[-1] == "e") else "other"
         prev, prev2_word, prev_word = kind, prev_word, word
-    return "".join(out)
 
 
 _DECLARED = re.compile(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?:")
@@ -370,3 +385,133 @@ def bounded(text: str, cap: int) -> tuple[str, bool] | None:
     if _OPEN_END.search(stripped):
         return text + f"\nLIMIT {cap + 1}", False
     return None
+
+
+#: The largest LIMIT or OFFSET a store behind --store is sent. Virtuoso adds OFFSET and LIMIT in 32 bits ("SR350:
+#: TOP parameter < 0" past 2^31 - 1); no store reads a billion rows within a time limit, so a larger count
+#: answers the same.
+STORE_COUNT_MAX = 1_000_000_000
+_BNODE_VAR = "fwbnode"
+
+
+@dataclass(frozen=True)
+class StoreQuery:
+    """A query as a store behind --store is sent it (:func:`for_store`), and how its SELECT answer is read back."""
+
+    text: str
+    distinct: bool = False  # a DISTINCT * answer whose extra columns are dropped: drop the rows repeated then
+
+
+def for_store(text: str, *, base_iri: str | None = None, variables: list[str] | None = None,
+              cap: int | None = None) -> StoreQuery:
+    """``text`` rewritten so that a store answers what the embedded engine does (token by token, with :func:`lex`):
+
+    * relative IRIs resolve against ``base_iri``, the endpoint's IRI, as in the embedded engine (a BASE line ahead
+      of the query; a BASE of the query's own, resolved against it, still applies after it);
+    * a LIMIT or OFFSET past STORE_COUNT_MAX is lowered to it, and an OFFSET without a LIMIT is given one of
+      STORE_COUNT_MAX (Virtuoso 7 adds OFFSET to an implicit LIMIT of 2^31 - 1: "TOP parameter < 0"); a SELECT
+      answer's own LIMIT is at most one more than the row cap ``cap`` (all that is read of the answer);
+    * blank nodes in the query pattern (``_:b``, ``[]``) become fresh variables, which is what they mean there
+      (Virtuoso refuses a blank node as the subject of a property path); in a CONSTRUCT template they stay blank
+      nodes, and a ``SELECT *`` is written out with ``variables`` (the embedded engine's), so that the fresh
+      variables are not projected (in a subquery projecting ``*`` they stay blank nodes).
+
+    >>> for_store("SELECT * WHERE { _:b <p> ?o } OFFSET 99999999999", variables=["o"]).text
+    'SELECT ?o WHERE { ?fwbnode0 <p> ?o } OFFSET 1000000000 LIMIT 1000000000'
+    >>> for_store("CONSTRUCT { _:x <p> [] } WHERE { [] <q> ?fwbnode0 }", base_iri="http://e/sparql").text
+    'BASE <http://e/sparql>\\nCONSTRUCT { _:x <p> [] } WHERE { ?fwbnode_0 <q> ?fwbnode0 }'
+    >>> for_store("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 9223372036854775807 } } OFFSET 5", cap=10).text
+    'SELECT * { { SELECT * { ?s ?p ?o } LIMIT 1000000000 } } OFFSET 5 LIMIT 11'
+    >>> for_store("SELECT ?o { { SELECT DISTINCT * { _:b <p> ?o } } _:c <q> ?o }", variables=["o"]).text
+    'SELECT ?o { { SELECT DISTINCT * { _:b <p> ?o } } ?fwbnode0 <q> ?o }'
+    >>> for_store("CONSTRUCT WHERE { _:x <p> ?o } LIMIT 10000000000").text
+    'CONSTRUCT WHERE { _:x <p> ?o } LIMIT 1000000000'
+    """
+    code = [(kind, start, end) for kind, start, end in lex(text) if kind not in ("ws", "comment")]
+    used = {text[start + 1:end] for kind, start, end in code if kind == "var"}
+    prefix = _BNODE_VAR
+    while any(name.startswith(prefix) for name in used):
+        prefix += "_"
+    edits: list[tuple[int, int, str]] = []
+    fresh: dict[str, str] = {}
+    depth = 0
+    template = -1  # the depth of a CONSTRUCT template's "{" while inside it
+    star_scopes: list[int] = []  # the depths of the subqueries projecting * around this token
+    star = None  # the top-level SELECT's "*": (start, end)
+    form = ""
+    distinct = False
+    i = 0
+    while i < len(code):
+        kind, start, end = code[i]
+        token = text[start:end]
+        upper = token.upper() if kind == "word" else ""
+        if not form and upper in _FORMS:
+            form = upper
+            j = i + 1
+            if upper == "SELECT" and j < len(code) and text[code[j][1]:code[j][2]].upper() in ("DISTINCT", "REDUCED"):
+                distinct = text[code[j][1]:code[j][2]].upper() == "DISTINCT"
+                j += 1
+            if upper == "SELECT" and j < len(code) and text[code[j][1]:code[j][2]] == "*":
+                star = code[j][1], code[j][2]
+            if upper == "CONSTRUCT" and j < len(code) and text[code[j][1]:code[j][2]] == "{":
+                template = depth + 1
+        elif upper == "SELECT" and _word_at(text, code, i + 1) in ("DISTINCT", "REDUCED", "") and "*" in (
+                text[code[j][1]:code[j][2]] for j in (i + 1, i + 2) if j < len(code)):
+            # a subquery projecting *: a fresh variable would be one of its columns (and DISTINCT would count it),
+            # so its blank nodes stay as they are
+            star_scopes.append(depth)
+        elif upper == "WHERE" and text[code[i - 1][1]:code[i - 1][2]].upper() == "CONSTRUCT":
+            template = 0  # CONSTRUCT WHERE: its pattern is its template, whose blank nodes stay
+        elif upper in ("LIMIT", "OFFSET") and i + 1 < len(code) and code[i + 1][0] == "num":
+            # the answer's own rows (the top-level SELECT's): one more than the row cap is all that is read
+            most = cap + 1 if cap is not None and depth == 0 and form == "SELECT" else STORE_COUNT_MAX
+            _, n_start, n_end = code[i + 1]
+            digits = text[n_start:n_end]
+            ceiling = most if upper == "LIMIT" else STORE_COUNT_MAX
+            if digits.isdigit() and (len(digits) > 10 or int(digits) > ceiling):
+                edits.append((n_start, n_end, str(ceiling)))
+            if upper == "OFFSET" and not (_word_at(text, code, i - 2) == "LIMIT"
+                                          or _word_at(text, code, i + 2) == "LIMIT"):
+                edits.append((n_end, n_end, f" LIMIT {most}"))  # Virtuoso: OFFSET alone overflows
+        elif token == "{":
+            depth += 1
+        elif token == "}":
+            if depth == template and template > 0:
+                template = -1
+            depth -= 1
+            while star_scopes and star_scopes[-1] > depth:
+                star_scopes.pop()
+        elif template < 0 and not star_scopes and kind == "pname" and token.startswith("_:"):
+            label = token.rstrip(".")
+            name = fresh.setdefault(label, f"?{prefix}{len(fresh)}")
+            edits.append((start, start + len(label), name))
+        elif template < 0 and not star_scopes and token == "[" and i + 1 < len(code) and (
+                text[code[i + 1][1]:code[i + 1][2]] == "]"):
+            name = f"?{prefix}{len(fresh)}"
+            fresh[f"[{start}"] = name
+            edits.append((start, code[i + 1][2], name))
+            i += 1
+        i += 1
+    unexpanded = False
+    if fresh and star is not None:
+        if variables:
+            edits.append((star[0], star[1], " ".join(f"?{v}" for v in variables)))
+        else:  # nothing to project: the answer's columns are dropped when it is read back
+            unexpanded = True
+    return StoreQuery(_based(text, edits, base_iri), distinct=distinct and unexpanded)
+
+
+def _word_at(text: str, code: list[tuple[str, int, int]], i: int) -> str:
+    """The keyword at ``code[i]``, upper-cased ("" for another token or none)."""
+    return text[code[i][1]:code[i][2]].upper() if 0 <= i < len(code) and code[i][0] == "word" else ""
+
+
+def _based(text: str, edits: list[tuple[int, int, str]], base_iri: str | None) -> str:
+    """``text`` with ``edits`` (start, end, replacement) applied, after a BASE line for ``base_iri``."""
+    out, pos = [], 0
+    for start, end, new in sorted(edits):
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return (f"BASE <{base_iri}>\n" if base_iri else "") + "".join(out)

@@ -62,7 +62,11 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
 
         app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"],  # type: ignore[method-assign]
                                   max_bytes=settings["CACHE_BYTES"] // 2, max_entry_bytes=settings["CACHE_ENTRY_BYTES"])
-    # Outermost, so cached answers are delivered under the same bounds: large answers by pieces, per client.
+    # gzip and Brotli for clients that accept them, outside the caches (they keep identity answers).
+    from fwgraph.app import compression
+
+    compression.init_app(app)
+    # Outermost, so cached and compressed answers are delivered under the same bounds: large answers by pieces.
     app.wsgi_app = Deliveries(app.wsgi_app, per_client=settings["BODIES_PER_CLIENT"],  # type: ignore[method-assign]
                               held=held, total=bodies_total(settings), limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
                               client_header=settings["CLIENT_ADDRESS_HEADER"], write_timeout=settings["WRITE_TIMEOUT"])
