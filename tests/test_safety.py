@@ -853,7 +853,8 @@ ENGINE_PANIC = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?o LIMIT 20"
 
 
 def test_an_engine_crash_costs_a_worker_not_the_service():
-    disk = server("--engine-store", "disk", env={"FWGRAPH_WORKERS": "1"})
+    # a generous time limit: the sort that panics takes seconds on a loaded machine, and must reach the panic
+    disk = server("--engine-store", "disk", "--timeout", "60", env={"FWGRAPH_WORKERS": "1"})
     for attempt in range(3):  # every attempt costs one worker, replaced at once
         r = requests.get(disk.sparql, params={"query": f"{ENGINE_PANIC} # {attempt}"}, timeout=30)
         assert r.status_code in (200, 503), r.text[:300]
