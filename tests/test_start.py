@@ -136,9 +136,9 @@ def test_a_default_start_prints_no_warning():
                         stdout=stdout, stderr=stderr, cwd=ROOT, env=_environ())
     try:
         wait_for_sparql(f"http://127.0.0.1:{port}/sparql", process, out, 90)
+        printed = out.read_text() + err.read_text()  # the start; a stop on a loaded machine may warn of a slow worker
     finally:
         stop_group(process)
-    printed = out.read_text() + err.read_text()
     assert "Listening at" in printed, printed  # Granian's log is there to be read
     assert "WARNING" not in printed.upper(), printed
 
