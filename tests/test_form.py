@@ -379,3 +379,14 @@ def test_the_form_page_carries_the_plain_messages(client):
     advice = json.loads(block.text)
     assert advice["fwsh:ApplicationServerShape-source"]["field"] == "f-dcterms-source"
     assert doc.xpath('//fieldset[@id="f-dcterms-source"]')
+
+
+def test_the_validation_report_page_says_it_in_plain_words_too(client):
+    """Without scripts the form hands the record to /validate: its report leads with the same plain messages."""
+    record = (b"@prefix fw: <https://w3id.org/fwgraph/ns#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+              b"<https://w3id.org/fwgraph/server/tiny> a fw:ApplicationServer ; rdfs:label \"Tiny\" .\n")
+    page = client.post("/validate", data=record, headers={"Content-Type": "text/turtle", "Accept": "text/html"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Source: give a web address starting with https://" in text
+    assert "Licence: choose one licence from the list" in text

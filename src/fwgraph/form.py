@@ -137,7 +137,7 @@ def _label(shapes: Graph, vocabulary: Graph, node_shape: Any, prop_shapes: list[
     return label[:1].upper() + label[1:]
 
 
-def _fields(shapes: Graph, vocabulary: Graph, node_shape: Any, choices: Choices, depth: int) -> list[Field]:
+def _fields(shapes: Graph, vocabulary: Graph, node_shape: Any, choices: Choices, depth: int, gap: str) -> list[Field]:
     by_path: dict[URIRef, list[Any]] = {}
     for ps in shapes.objects(node_shape, SH.property):
         path = shapes.value(ps, SH.path)
@@ -146,7 +146,7 @@ def _fields(shapes: Graph, vocabulary: Graph, node_shape: Any, choices: Choices,
     rank = {"required": 0, "core": 1, "recommended": 2, "optional": 3}
     ordered = []
     for position, (path, prop_shapes) in enumerate(by_path.items()):
-        f = _field(shapes, vocabulary, node_shape, path, prop_shapes, choices, depth)
+        f = _field(shapes, vocabulary, node_shape, path, prop_shapes, choices, depth, gap)
         # sh:order first; then the name and the description; then by need and label
         explicit = _order_of(shapes, prop_shapes)
         lead = (str(RDFS.label), "http://purl.org/dc/terms/description").index(f.path) if f.path in (
@@ -168,7 +168,7 @@ def _order_of(shapes: Graph, prop_shapes: list[Any]) -> float | None:
 
 
 def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop_shapes: list[Any], choices: Choices,
-           depth: int) -> Field:
+           depth: int, gap: str) -> Field:
     def first(prop: URIRef) -> Any:
         for ps in prop_shapes:
             value = shapes.value(ps, prop)
@@ -219,7 +219,7 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
     range_ = vocabulary.value(path, RDFS.range)
     if target is not None and depth <= _NODE_DEPTH:
         f.widget = "node"
-        f.fields = _fields(shapes, vocabulary, target, choices, depth + 1)
+        f.fields = _fields(shapes, vocabulary, target, choices, depth + 1, gap)
         f.node_type = str(range_) if isinstance(range_, URIRef) else None
     elif in_list is not None:
         values = list(Collection(shapes, in_list))
@@ -252,7 +252,6 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
     pattern = first(SH.pattern)
     if pattern is not None and f.widget in ("text", "url", "year"):
         f.pattern = str(pattern)
-    gap = _text(vocabulary, MISSING_FACT, RDFS.label) or "missing fact"
     f.advice = {str(ps): _advice(shapes, ps, f, gap) for ps in prop_shapes}
     return f
 
@@ -291,7 +290,7 @@ def _advice(shapes: Graph, ps: Any, f: Field, gap: str) -> str:
     low = max(int(shapes.value(ps, SH.minCount) or 0), int(shapes.value(ps, SH.qualifiedMinCount) or 0))
     if queries and MISSING_FACT.fragment in queries:  # missing unless a missing-fact note explains the gap
         text = ("fill it in" if f.widget in ("text", "longtext") else _ask(f)) + \
-            f", or, if no source states it, say why under “{gap[:1].upper() + gap[1:]}”"
+            f", or, if no source states it, say why under “{gap}”"
     elif low:
         text = "fill it in" if f.widget in ("text", "longtext") else _ask(f)
     elif high is not None and not queries:  # one shape may check the count and the kind of value together
@@ -308,7 +307,9 @@ def _advice(shapes: Graph, ps: Any, f: Field, gap: str) -> str:
 def build_model(kind: RecordKind, shapes: Graph, vocabulary: Graph, choices: Choices) -> FormModel:
     """The form for ``kind``: every property shape of the node shape that targets its class is a field."""
     shape = _node_shape_for(shapes, kind)
-    return FormModel(kind=kind, shape=str(shape), fields=_fields(shapes, vocabulary, shape, choices, 1))
+    gap_shapes = [ps for ps in shapes.objects(shape, SH.property) if shapes.value(ps, SH.path) == MISSING_FACT]
+    gap = _label(shapes, vocabulary, shape, gap_shapes, MISSING_FACT)  # the field that explains a missing fact
+    return FormModel(kind=kind, shape=str(shape), fields=_fields(shapes, vocabulary, shape, choices, 1, gap))
 
 
 def choices_query(cls: str) -> str:

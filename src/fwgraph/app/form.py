@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import service, validation_sandbox
+from fwgraph.app.http import form_model, service, validation_sandbox
 from fwgraph.errors import InputError
 from fwgraph.form import (
     KINDS,
     SLUG,
     FormModel,
     advice_map,
-    build_model,
     choices_from_rows,
     choices_query,
     file_name,
@@ -36,18 +35,10 @@ bp = Blueprint("form", __name__)
 
 
 def _model(kind_name: str) -> FormModel:
-    kind = KINDS.get(kind_name)
-    if kind is None:
+    model = form_model(kind_name)
+    if model is None:
         abort(404, f"no form for {kind_name!r}: choose one of " + ", ".join(KINDS))
-    models = current_app.extensions.setdefault("fwgraph.forms", {})
-    if kind_name not in models:  # the shapes and the data never change while the server runs
-        svc = service()
-
-        def choices(cls: str) -> list[dict[str, str]]:
-            return choices_from_rows(svc.engine.query(prepare(choices_query(cls)), max_rows=5000).rows)
-
-        models[kind_name] = build_model(kind, svc.shapes, svc.ontology, choices)
-    return models[kind_name]
+    return model
 
 
 def _records(kind_name: str) -> list[dict[str, str]]:
