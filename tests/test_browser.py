@@ -296,8 +296,8 @@ def test_every_problem_of_a_server_beside_its_own_field_in_plain_words(page, ser
     page.goto(server("contribute?kind=server"))
     page.fill("#slug", "Not OK")
     page.get_by_label("Name").first.fill("Tiny Server")
-    page.wait_for_selector("#f-slug.has-violation")
-    page.wait_for_selector("#f-dcterms-source.has-violation")
+    page.locator("#f-slug .feedback li", has_text="not 'Not OK'").wait_for()  # the check of what was typed
+    page.locator("#f-rdfs-label .feedback li").wait_for(state="detached")  # named now
     assert page.inner_text("#f-slug .feedback").startswith("Violation: Identifier: use lowercase letters")
     assert page.inner_text("#f-dcterms-source .feedback") == (
         "Violation: Source: give a web address starting with https://")
@@ -310,8 +310,8 @@ def test_every_problem_of_a_server_beside_its_own_field_in_plain_words(page, ser
     shoot(page, "contribute-server-problems.png")
     licence.get_by_label("MIT License").check()
     page.fill("#slug", "tiny-server")
-    page.wait_for_function("document.querySelector('#f-doap-license .feedback').textContent === ''")
-    page.wait_for_function("document.querySelector('#f-slug .feedback').textContent === ''")
+    page.locator("#f-doap-license .feedback li").wait_for(state="detached")
+    page.locator("#f-slug .feedback li").wait_for(state="detached")
     assert "doap:license <http://spdx.org/licenses/MIT>" in page.inner_text("#turtle")
 
 
