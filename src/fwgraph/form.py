@@ -76,6 +76,14 @@ class Field:
         return "f-" + re.sub(r"[:\[\]]", "-", self.key).replace("@", "")
 
     @property
+    def instruction(self) -> str:
+        """What to do with the field, in plain words ("Choose one licence from the list."); "" for free text."""
+        if self.widget == "text":
+            return ""
+        ask = _ask(self)
+        return ask[:1].upper() + ask[1:] + "."
+
+    @property
     def repeatable(self) -> bool:
         return self.max_count is None or self.max_count > 1
 
