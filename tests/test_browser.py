@@ -273,7 +273,7 @@ def test_contribution_form_broken_then_fixed(page, server, tmp_path):
     year = page.locator("#f-fw-firstReleaseYear")
     page.wait_for_selector("#f-fw-firstReleaseYear.has-violation")
     assert year.locator(".feedback").inner_text() == (
-        "Violation: First release year: give the year in four digits, e.g. 2010; only one value (you gave: 20x4)")
+        "To fix: First release year: give the year in four digits, e.g. 2010; only one value (you gave: 20x4)")
     assert "Not ready yet" in page.inner_text("#verdict")
     assert page.get_attribute("#f-fw-firstReleaseYear-0", "aria-invalid") == "true"
     shoot(page, "contribute-violation.png", year)
@@ -298,12 +298,12 @@ def test_every_problem_of_a_server_beside_its_own_field_in_plain_words(page, ser
     page.get_by_label("Name").first.fill("Tiny Server")
     page.locator("#f-slug .feedback li", has_text="not 'Not OK'").wait_for()  # the check of what was typed
     page.locator("#f-rdfs-label .feedback li").wait_for(state="detached")  # named now
-    assert page.inner_text("#f-slug .feedback").startswith("Violation: Identifier: use lowercase letters")
+    assert page.inner_text("#f-slug .feedback").startswith("To fix: Identifier: use lowercase letters")
     assert page.inner_text("#f-dcterms-source .feedback") == (
-        "Violation: Source: give a web address starting with https://")
+        "To fix: Source: give a web address starting with https://")
     assert page.inner_text("#f-fw-curatorOverride .feedback") == ""
     licence = page.locator("#f-doap-license")
-    assert licence.locator(".feedback").inner_text().startswith("Violation: Licence: choose one licence from the list")
+    assert licence.locator(".feedback").inner_text().startswith("To fix: Licence: choose one licence from the list")
     texts = page.locator("fieldset.form-field .feedback li").all_inner_texts()
     assert len(texts) >= 10
     assert not [t for t in texts if re.search(r"\b(?:fw|doap|dcterms|xsd):\w|\^\^|<https?://", t)], texts

@@ -30,7 +30,7 @@
   function say(list, severity, text) {
     var li = document.createElement("li");
     li.className = severity.toLowerCase();
-    li.textContent = severity + ": " + text;
+    li.textContent = ({ Violation: "To fix", Warning: "Suggested", Info: "Note" }[severity] || severity) + ": " + text;
     list.appendChild(li);
   }
 
