@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -271,8 +272,9 @@ def test_contribution_form_broken_then_fixed(page, server, tmp_path):
     page.get_by_label("First release year").fill("20x4")  # broken: not a year
     year = page.locator("#f-fw-firstReleaseYear")
     page.wait_for_selector("#f-fw-firstReleaseYear.has-violation")
-    assert "four-digit year typed xsd:gYear" in year.locator(".feedback").inner_text()
-    assert "Does not conform" in page.inner_text("#verdict")
+    assert year.locator(".feedback").inner_text() == (
+        "To fix: First release year: give the year in four digits, e.g. 2010; only one value (you gave: 20x4)")
+    assert "Not ready yet" in page.inner_text("#verdict")
     assert page.get_attribute("#f-fw-firstReleaseYear-0", "aria-invalid") == "true"
     shoot(page, "contribute-violation.png", year)
     page.get_by_label("First release year").fill("2024")
@@ -286,6 +288,31 @@ def test_contribution_form_broken_then_fixed(page, server, tmp_path):
                              text=True, cwd=ROOT, timeout=300)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     shoot(page, "contribute-form.png")
+
+
+def test_every_problem_of_a_server_beside_its_own_field_in_plain_words(page, server):
+    """Issue 22: a wrong identifier hides nothing; a server's missing source shows under "Source" (it showed
+    under "Curator overrides"); the licence is chosen by its SPDX name; no message is written in Turtle."""
+    page.goto(server("contribute?kind=server"))
+    page.fill("#slug", "Not OK")
+    page.get_by_label("Name").first.fill("Tiny Server")
+    page.locator("#f-slug .feedback li", has_text="not 'Not OK'").wait_for()  # the check of what was typed
+    page.locator("#f-rdfs-label .feedback li").wait_for(state="detached")  # named now
+    assert page.inner_text("#f-slug .feedback").startswith("To fix: Identifier: use lowercase letters")
+    assert page.inner_text("#f-dcterms-source .feedback") == (
+        "To fix: Source: give a web address starting with https://")
+    assert page.inner_text("#f-fw-curatorOverride .feedback") == ""
+    licence = page.locator("#f-doap-license")
+    assert licence.locator(".feedback").inner_text().startswith("To fix: Licence: choose one licence from the list")
+    texts = page.locator("fieldset.form-field .feedback li").all_inner_texts()
+    assert len(texts) >= 10
+    assert not [t for t in texts if re.search(r"\b(?:fw|doap|dcterms|xsd):\w|\^\^|<https?://", t)], texts
+    shoot(page, "contribute-server-problems.png")
+    licence.get_by_label("MIT License").check()
+    page.fill("#slug", "tiny-server")
+    page.locator("#f-doap-license .feedback li").wait_for(state="detached")
+    page.locator("#f-slug .feedback li").wait_for(state="detached")
+    assert "doap:license spdx:MIT" in page.text_content("#turtle")  # the folded preview: the SPDX IRI
 
 
 def test_editing_an_existing_framework_starts_from_its_record(page, server, tmp_path):

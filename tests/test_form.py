@@ -16,9 +16,11 @@ from rdflib.namespace import RDF, XSD
 from fwgraph.errors import InputError
 from fwgraph.form import (
     KINDS,
+    advice_map,
     build_model,
     choices_from_rows,
     choices_query,
+    read_record,
     record_graph,
     record_turtle,
     record_values,
@@ -258,11 +260,11 @@ def test_contribute_post_answers(client):
     preview = client.post("/contribute", data=form)
     assert "data/frameworks/tiny.ttl" in preview.get_data(as_text=True)
     assert 'action="/validate"' in preview.get_data(as_text=True)
-    bad = client.post("/contribute", headers={"Accept": "application/json"}, data=dict(form, slug="Not OK"))
-    assert bad.status_code == 400 and bad.get_json()["field"] == "slug"
     broken = client.post("/contribute", headers={"Accept": "application/json"},
                          data=dict(form, extra="framework:tiny rdfs:comment ."))
-    assert broken.status_code == 400 and broken.get_json()["field"] == "extra" and broken.get_json()["line"] == 1
+    assert broken.status_code == 422
+    assert [(p["field"], p["line"]) for p in broken.get_json()["problems"]] == [("extra", 1)]
+    assert client.post("/contribute", data=dict(form, slug="Not OK")).status_code == 400  # no file to write
     assert client.post("/contribute", data={"kind": "nothing"}).status_code == 404
 
 
@@ -314,3 +316,77 @@ def test_a_release_date_may_be_a_month(models):
     release_node = g.value(URIRef("https://w3id.org/fwgraph/framework/tiny"), URIRef(FW + "latestRelease"))
     assert g.value(release_node, URIRef("http://usefulinc.com/ns/doap#created")) == Literal("2026-10",
                                                                                           datatype=XSD.gYearMonth)
+
+
+@pytest.mark.parametrize("kind", ["framework", "server"])
+def test_every_problem_of_a_form_is_reported_at_once(client, kind):
+    """Issue 22: an unusable identifier no longer hides the other problems: the record is still written (under
+    a placeholder identifier) for the page to validate, with both the identifier's and the Turtle's problem."""
+    answer = client.post("/contribute", headers={"Accept": "application/json"}, data={
+        "kind": kind, "slug": "Not OK", "rdfs:label": "Tiny", "extra": "x:y ;;; ."})
+    assert answer.status_code == 422
+    doc = answer.get_json()
+    assert [p["field"] for p in doc["problems"]] == ["slug", "extra"]
+    assert doc["problems"][0]["message"].startswith("Identifier: use lowercase letters")
+    assert doc["subject"] == f"https://w3id.org/fwgraph/{kind}/your-{kind}"
+    assert f'{kind}:your-{kind} a ' in doc["turtle"] and '"Tiny"' in doc["turtle"]
+
+
+def test_read_record_keeps_the_fields_when_the_identifier_is_unusable(models):
+    graph, problems = read_record(models["framework"], {"rdfs:label": ["X"]}, "a b", "broken ;;;")
+    assert [p.source for p in problems] == ["slug", "extra"]
+    assert (URIRef("https://w3id.org/fwgraph/framework/your-framework"), None, Literal("X")) in graph
+
+
+@pytest.mark.parametrize("kind", ["framework", "server"])
+def test_the_licence_is_chosen_by_name_from_the_known_licences(models, kind):
+    licence = models[kind].by_key()["doap:license"]
+    assert licence.label == "Licence" and licence.widget in ("select", "checkboxes", "multiselect")
+    names = {c["label"]: c["value"] for c in licence.choices}
+    assert names["MIT License"] == "http://spdx.org/licenses/MIT"  # labelled by name, the value stays the IRI
+    assert names["Apache License 2.0"] == "http://spdx.org/licenses/Apache-2.0"
+    assert all(v.startswith("http://spdx.org/licenses/") for v in names.values())
+
+
+CURIE_OR_TURTLE = r"\b(?:fw|doap|dcterms|rdfs|xsd|schema|owl|skos):\w|\^\^|@en\b|<https?://|\[ *a "
+
+
+@pytest.mark.parametrize("kind", ["framework", "server"])
+def test_messages_are_in_plain_words_for_every_shape_of_the_form(models, kind):
+    """Each property shape of a record's fields has a message without Turtle or IRIs, led by the field's label;
+    the ones a contributor meets first say what to do."""
+    import re
+
+    advice = advice_map(models[kind])
+    node_shape = {"framework": "WebFrameworkShape", "server": "ApplicationServerShape"}[kind]
+    mine = {k: v for k, v in advice.items() if k.startswith(f"fwsh:{node_shape}-")}
+    assert len(mine) >= 20
+    for shape, entry in mine.items():
+        assert not re.search(CURIE_OR_TURTLE, entry["text"]), f"{shape}: {entry['text']}"
+    assert mine[f"fwsh:{node_shape}-license-missing"]["text"].startswith("Licence: choose one licence from the list")
+    assert mine[f"fwsh:{node_shape}-license-missing"]["field"] == "f-doap-license"
+    assert mine[f"fwsh:{node_shape}-source"]["field"] == "f-dcterms-source"  # a server's too (issue 22)
+    assert mine[f"fwsh:{node_shape}-firstReleaseYear"]["text"] == (
+        "First release year: give the year in four digits, e.g. 2010; only one value")
+    assert advice[str(next(iter(models[kind].by_key()["doap:license"].advice)))]["field"] == "f-doap-license"
+
+
+def test_the_form_page_carries_the_plain_messages(client):
+    from lxml import html
+
+    doc = html.fromstring(client.get("/contribute?kind=server").get_data(as_text=True))
+    [block] = doc.xpath('//script[@id="form-advice"]')
+    advice = json.loads(block.text)
+    assert advice["fwsh:ApplicationServerShape-source"]["field"] == "f-dcterms-source"
+    assert doc.xpath('//fieldset[@id="f-dcterms-source"]')
+
+
+def test_the_validation_report_page_says_it_in_plain_words_too(client):
+    """Without scripts the form hands the record to /validate: its report leads with the same plain messages."""
+    record = (b"@prefix fw: <https://w3id.org/fwgraph/ns#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+              b"<https://w3id.org/fwgraph/server/tiny> a fw:ApplicationServer ; rdfs:label \"Tiny\" .\n")
+    page = client.post("/validate", data=record, headers={"Content-Type": "text/turtle", "Accept": "text/html"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Source: give a web address starting with https://" in text
+    assert "Licence: choose one licence from the list" in text

@@ -67,6 +67,21 @@ class Field:
     fields: list[Field] = field(default_factory=list)  # a node value's own fields
     node_type: str | None = None  # the rdf:type a new node value gets (the property's range)
     messages: list[str] = field(default_factory=list)
+    #: What a contributor reads when one of this field's property shapes (by IRI) reports on it, in plain words.
+    advice: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def html_id(self) -> str:
+        """The id of the field's fieldset on the form page."""
+        return "f-" + re.sub(r"[:\[\]]", "-", self.key).replace("@", "")
+
+    @property
+    def instruction(self) -> str:
+        """What to do with the field, in plain words ("Choose one licence from the list."); "" for free text."""
+        if self.widget == "text":
+            return ""
+        ask = _ask(self)
+        return ask[:1].upper() + ask[1:] + "."
 
     @property
     def repeatable(self) -> bool:
@@ -130,7 +145,7 @@ def _label(shapes: Graph, vocabulary: Graph, node_shape: Any, prop_shapes: list[
     return label[:1].upper() + label[1:]
 
 
-def _fields(shapes: Graph, vocabulary: Graph, node_shape: Any, choices: Choices, depth: int) -> list[Field]:
+def _fields(shapes: Graph, vocabulary: Graph, node_shape: Any, choices: Choices, depth: int, gap: str) -> list[Field]:
     by_path: dict[URIRef, list[Any]] = {}
     for ps in shapes.objects(node_shape, SH.property):
         path = shapes.value(ps, SH.path)
@@ -139,7 +154,7 @@ def _fields(shapes: Graph, vocabulary: Graph, node_shape: Any, choices: Choices,
     rank = {"required": 0, "core": 1, "recommended": 2, "optional": 3}
     ordered = []
     for position, (path, prop_shapes) in enumerate(by_path.items()):
-        f = _field(shapes, vocabulary, node_shape, path, prop_shapes, choices, depth)
+        f = _field(shapes, vocabulary, node_shape, path, prop_shapes, choices, depth, gap)
         # sh:order first; then the name and the description; then by need and label
         explicit = _order_of(shapes, prop_shapes)
         lead = (str(RDFS.label), "http://purl.org/dc/terms/description").index(f.path) if f.path in (
@@ -161,7 +176,7 @@ def _order_of(shapes: Graph, prop_shapes: list[Any]) -> float | None:
 
 
 def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop_shapes: list[Any], choices: Choices,
-           depth: int) -> Field:
+           depth: int, gap: str) -> Field:
     def first(prop: URIRef) -> Any:
         for ps in prop_shapes:
             value = shapes.value(ps, prop)
@@ -212,7 +227,7 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
     range_ = vocabulary.value(path, RDFS.range)
     if target is not None and depth <= _NODE_DEPTH:
         f.widget = "node"
-        f.fields = _fields(shapes, vocabulary, target, choices, depth + 1)
+        f.fields = _fields(shapes, vocabulary, target, choices, depth + 1, gap)
         f.node_type = str(range_) if isinstance(range_, URIRef) else None
     elif in_list is not None:
         values = list(Collection(shapes, in_list))
@@ -222,7 +237,9 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
         if values and isinstance(values[0], URIRef):
             f.datatype = "iri"
     elif first(SH["class"]) is not None:
-        f.choices = choices(str(first(SH["class"])))
+        allowed = first(SH.pattern)  # only the instances the property's pattern accepts (SPDX licences)
+        f.choices = [c for c in choices(str(first(SH["class"])))
+                     if allowed is None or re.search(str(allowed), c["value"])]
         f.datatype = "iri"
         if not f.choices:
             f.widget = "url"
@@ -243,13 +260,64 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
     pattern = first(SH.pattern)
     if pattern is not None and f.widget in ("text", "url", "year"):
         f.pattern = str(pattern)
+    f.advice = {str(ps): _advice(shapes, ps, f, gap) for ps in prop_shapes}
     return f
+
+
+MISSING_FACT = URIRef(PREFIXES["fw"] + "missingFact")
+#: What to do with a field, by its kind of control ("{noun}": the field's label in lower case).
+_ASK = {
+    "select": "choose one {noun} from the list",
+    "checkboxes": "choose one {noun} from the list",
+    "multiselect": "choose one {noun} from the list",
+    "boolean": "choose yes or no",
+    "url": "give a web address starting with https://",
+    "year": "give the year in four digits, e.g. 2010",
+    "date": "give a day as year-month-day, e.g. 2026-02-18",
+    "integer": "give a whole number",
+    "longtext": "write it in English",
+    "text": "fill it in",
+    "node": "fill in its parts",
+}
+
+
+_VALUE_CHECKS = (SH.datatype, SH.pattern, SH["class"], SH["in"], SH.nodeKind, SH.node, SH["or"], SH.languageIn)
+
+
+def _ask(f: Field) -> str:
+    ask = _ASK[f.widget].format(noun=f.label.lower())
+    return ask + (", or a month, e.g. 2026-10" if f.widget == "date" and f.other_datatypes else "")
+
+
+def _advice(shapes: Graph, ps: Any, f: Field, gap: str) -> str:
+    """The plain-words message for a result of property shape ``ps`` on field ``f``: what to do, by the kind of
+    constraint (a value missing, one too many, a missing value a record may explain, a value of the wrong kind)."""
+    warning = shapes.value(ps, SH.severity) == SH.Warning
+    high = shapes.value(ps, SH.maxCount)
+    queries = " ".join(str(shapes.value(c, SH.select) or "") for c in shapes.objects(ps, SH.sparql))
+    low = max(int(shapes.value(ps, SH.minCount) or 0), int(shapes.value(ps, SH.qualifiedMinCount) or 0))
+    if queries and MISSING_FACT.fragment in queries:  # missing unless a missing-fact note explains the gap
+        text = ("fill it in" if f.widget in ("text", "longtext") else _ask(f)) + \
+            f", or, if no source states it, say why under “{gap}”"
+    elif low:
+        text = "fill it in" if f.widget in ("text", "longtext") else _ask(f)
+    elif high is not None and not queries:  # one shape may check the count and the kind of value together
+        count = "only one value" if int(high) == 1 else f"at most {int(high)} values"
+        checks_value = any(shapes.value(ps, c) is not None for c in _VALUE_CHECKS)
+        text = f"{_ask(f)}; {count}" if checks_value else f"give {count}"
+    elif f.widget == "text" and f.pattern:
+        text = "this value does not have the expected form (see the help above)"
+    else:
+        text = _ask(f)
+    return f"{f.label}: " + ("recommended — " if warning else "") + text
 
 
 def build_model(kind: RecordKind, shapes: Graph, vocabulary: Graph, choices: Choices) -> FormModel:
     """The form for ``kind``: every property shape of the node shape that targets its class is a field."""
     shape = _node_shape_for(shapes, kind)
-    return FormModel(kind=kind, shape=str(shape), fields=_fields(shapes, vocabulary, shape, choices, 1))
+    gap_shapes = [ps for ps in shapes.objects(shape, SH.property) if shapes.value(ps, SH.path) == MISSING_FACT]
+    gap = _label(shapes, vocabulary, shape, gap_shapes, MISSING_FACT)  # the field that explains a missing fact
+    return FormModel(kind=kind, shape=str(shape), fields=_fields(shapes, vocabulary, shape, choices, 1, gap))
 
 
 def choices_query(cls: str) -> str:
@@ -264,6 +332,20 @@ def choices_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, str]]:
     out = [{"value": str(v.value), "label": str(label.value) if label is not None else _key(str(v.value))}
            for v, label in rows if v is not None]
     return sorted(out, key=lambda c: (c["label"].lower(), c["value"]))
+
+
+def advice_map(model: FormModel) -> dict[str, dict[str, str]]:
+    """For the form page: each property shape (by IRI and by compact name, as validation reports name it) ->
+    the fieldset its results belong beside and the plain-words message; a node value's own shapes go to its field."""
+    out: dict[str, dict[str, str]] = {}
+    for f in model.fields:
+        entries = [(shape, text) for shape, text in f.advice.items()]
+        entries += [(shape, f"{f.label}, {text[:1].lower()}{text[1:]}") for sub in f.fields
+                    for shape, text in sub.advice.items()]
+        for shape, text in entries:
+            for name in (shape, _key(shape)):
+                out.setdefault(name, {"field": f.html_id, "text": text})
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ records
@@ -341,12 +423,31 @@ def record_graph(model: FormModel, form: Mapping[str, list[str]], slug: str, ext
     """The record a filled form states (values by field key, node values as ``key[n]sub``), plus ``extra`` Turtle.
 
     Raises InputError for a slug that is not lowercase-words-with-hyphens and for unreadable extra Turtle
-    (its line and column as the contributor sees them).
+    (its line and column as the contributor sees them): the first of ``read_record``'s problems.
     """
+    graph, problems = read_record(model, form, slug, extra)
+    if problems:
+        raise problems[0]
+    return graph
+
+
+def placeholder_slug(model: FormModel) -> str:
+    """The identifier a record is checked under while the one typed is not usable yet."""
+    return "your-" + model.kind.name
+
+
+def read_record(model: FormModel, form: Mapping[str, list[str]], slug: str,
+                extra: str = "") -> tuple[Graph, list[InputError]]:
+    """The record a filled form states, and every problem that keeps it from being written, all at once: an
+    unusable identifier (the record is then stated under ``placeholder_slug``) and unreadable extra Turtle (then
+    left out), so that the fields are still checked. Raises InputError for a form or record over the size limits.
+    """
+    problems: list[InputError] = []
     slug = slug.strip()
     if not SLUG.match(slug):
-        raise InputError(f"the identifier {slug!r} must be lowercase letters and digits in words joined by "
-                         "hyphens, e.g. 'my-framework'", source="slug")
+        problems.append(InputError("Identifier: use lowercase letters and digits, words joined by hyphens, e.g. "
+                                   f"my-{model.kind.name}" + (f" (not {slug!r})" if slug else ""), source="slug"))
+        slug = placeholder_slug(model)
     if sum(len(texts) for texts in form.values()) > MAX_TRIPLES:
         raise InputError(f"the form holds more than {MAX_TRIPLES} values: one record per file", source="form")
     subject = model.kind.iri(slug)
@@ -390,14 +491,15 @@ def record_graph(model: FormModel, form: Mapping[str, list[str]], slug: str, ext
             more = parse_bytes((prologue + extra).encode("utf-8"), "turtle", source="extra")
         except InputError as exc:
             line = exc.line - prologue.count("\n") if exc.line else None
-            raise InputError(exc.message, source="extra", line=line, column=exc.column) from None
+            problems.append(InputError(exc.message, source="extra", line=line, column=exc.column))
+            more = Graph()
         for triple in more:
             g.add(triple)
         check_blank_nesting(g, source="extra")  # before the record is written (a serialiser recurses on them)
     if len(g) > MAX_TRIPLES:
         raise InputError(f"the record holds {len(g)} statements; at most {MAX_TRIPLES}: one record per file",
                          source="extra")
-    return g
+    return g, problems
 
 
 def _prefixes() -> dict[str, str]:

@@ -1,5 +1,6 @@
 // Builds the vendored browser bundles of fwgraph's pages with esbuild: one minified IIFE file per bundle,
-// written to src/fwgraph/app/static/vendor/ with the licences of everything bundled and their sizes.
+// written to src/fwgraph/app/static/vendor/ with the licences of everything bundled and their sizes; and copies
+// the files used as they are published (axe-core's axe.min.js, which only the browser tests inject: no page loads it).
 // Run from this directory: npm ci && node build.mjs
 import { build } from "esbuild";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -13,6 +14,8 @@ const bundles = [
   { entry: "editor-entry.js", file: "codemirror.js", global: "FwgraphCodeMirror" },
   { entry: "charts-entry.js", file: "charts.js", global: "FwgraphCharts" },
 ];
+// Published files copied unchanged: [package, file in the package, file in vendor/].
+const copies = [["axe-core", "axe.min.js", "axe.min.js"]];
 
 mkdirSync(out, { recursive: true });
 const included = new Set();
@@ -32,9 +35,16 @@ for (const b of bundles) {
   console.log(`${b.file}: ${(size / 1024).toFixed(1)} KiB, gzip ${(gzipSync(code, { level: 9 }).length / 1024).toFixed(1)} KiB`);
 }
 
+for (const [name, file, target] of copies) {
+  const code = readFileSync(join(here, "node_modules", name, file));
+  writeFileSync(join(out, target), code);
+  included.add(name);
+  console.log(`${target}: ${(code.length / 1024).toFixed(1)} KiB (${name}/${file}, unchanged)`);
+}
+
 // One LICENSE file with the licence text of every package bundled, and their versions.
 const names = [...included].sort();
-let license = "Licences of the packages bundled into codemirror.js and charts.js (built by tools/vendor/build.mjs).\n";
+let license = "Licences of the packages bundled into codemirror.js and charts.js, and copied as axe.min.js (by tools/vendor/build.mjs).\n";
 for (const name of names) {
   const dir = join(here, "node_modules", name);
   const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));

@@ -11,9 +11,10 @@ import json
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import error_response, negotiate, service, validation_sandbox, wants_html
+from fwgraph.app.http import error_response, form_model, negotiate, service, validation_sandbox, wants_html
 from fwgraph.app.ratelimit import limited_client
 from fwgraph.errors import ClientBusy, InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.form import KINDS, advice_map
 from fwgraph.graph import format_for
 from fwgraph.validation import check_contribution
 
@@ -143,7 +144,7 @@ def validate() -> Response:
     elif media == formats.HTML.media_type:
         response = Response(
             render_template("validate_report.html", report=doc, source=source, triples=outcome["triples"],
-                            subjects=outcome["subjects"]),
+                            subjects=outcome["subjects"], advice=_advice()),
             content_type=formats.HTML.content_type,
         )
     else:
@@ -155,6 +156,16 @@ def validate() -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Accept")
     return response
+
+
+def _advice() -> dict[str, dict[str, str]]:
+    """The contribution forms' plain-words messages by shape, for the report page (fwgraph.form.advice_map)."""
+    out: dict[str, dict[str, str]] = {}
+    for name in KINDS:
+        model = form_model(name)
+        if model is not None:
+            out.update(advice_map(model))
+    return out
 
 
 def _unavailable(message: str, *, retry_after: int, status: int = 503) -> Response:

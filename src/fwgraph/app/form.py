@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import service, validation_sandbox
+from fwgraph.app.http import form_model, service, validation_sandbox
 from fwgraph.errors import InputError
 from fwgraph.form import (
     KINDS,
     SLUG,
     FormModel,
-    build_model,
+    advice_map,
     choices_from_rows,
     choices_query,
     file_name,
-    record_graph,
+    placeholder_slug,
+    read_record,
     record_turtle,
     record_values,
     stored_record,
@@ -34,18 +35,10 @@ bp = Blueprint("form", __name__)
 
 
 def _model(kind_name: str) -> FormModel:
-    kind = KINDS.get(kind_name)
-    if kind is None:
+    model = form_model(kind_name)
+    if model is None:
         abort(404, f"no form for {kind_name!r}: choose one of " + ", ".join(KINDS))
-    models = current_app.extensions.setdefault("fwgraph.forms", {})
-    if kind_name not in models:  # the shapes and the data never change while the server runs
-        svc = service()
-
-        def choices(cls: str) -> list[dict[str, str]]:
-            return choices_from_rows(svc.engine.query(prepare(choices_query(cls)), max_rows=5000).rows)
-
-        models[kind_name] = build_model(kind, svc.shapes, svc.ontology, choices)
-    return models[kind_name]
+    return model
 
 
 def _records(kind_name: str) -> list[dict[str, str]]:
@@ -74,6 +67,7 @@ def form() -> Response:
         values, rest = record_values(model, graph, model.kind.iri(slug))
         extra = turtle_of(rest)
     body = render_template("contribute.html", model=model, values=values, extra=extra, slug=slug,
+                           advice=advice_map(model),
                            editing=bool(slug), file_name=file_name(model, slug or "your-" + kind_name))
     response = Response(body, content_type=formats.HTML.content_type)
     response.headers["Cache-Control"] = "no-store"
@@ -87,19 +81,22 @@ def record() -> Response:
     fields = {k: request.form.getlist(k) for k in request.form if k not in ("kind", "slug", "extra", "action")}
     wants_json = request.accept_mimetypes.best == formats.JSON.media_type
     try:
-        graph = record_graph(model, fields, slug, request.form.get("extra", ""))
+        graph, problems = read_record(model, fields, slug, request.form.get("extra", ""))
     except InputError as exc:
         if wants_json:
             problem = dict(exc.as_dict(), field=exc.source, status=400)
             return Response(json.dumps(problem, ensure_ascii=False), status=400, content_type=formats.JSON.content_type)
         abort(400, str(exc))
-    slug = slug.strip()
+    slug = slug.strip() if not any(p.source == "slug" for p in problems) else placeholder_slug(model)
     turtle = record_turtle(model, graph, slug)
     name = file_name(model, slug)
-    if wants_json:
-        doc = {"file": name, "turtle": turtle, "triples": len(graph)}
-        return Response(json.dumps(doc, ensure_ascii=False), content_type=formats.JSON.content_type,
-                        headers={"Cache-Control": "no-store"})
+    if wants_json:  # every problem at once, and the record without them, which the page still validates
+        doc = {"file": name, "turtle": turtle, "triples": len(graph), "subject": str(model.kind.iri(slug)),
+               "problems": [dict(p.as_dict(), field=p.source) for p in problems]}
+        return Response(json.dumps(doc, ensure_ascii=False), status=422 if problems else 200,
+                        content_type=formats.JSON.content_type, headers={"Cache-Control": "no-store"})
+    if problems:
+        abort(400, "; ".join(str(p) for p in problems))
     if request.form.get("action") == "download":
         return Response(turtle, content_type=formats.TURTLE.content_type, headers={
             "Content-Disposition": f'attachment; filename="{slug}.ttl"', "Cache-Control": "no-store"})

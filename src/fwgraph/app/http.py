@@ -20,11 +20,13 @@ from werkzeug.http import parse_etags
 from fwgraph import formats
 from fwgraph._version import __version__
 from fwgraph.description import as_served
+from fwgraph.form import KINDS, FormModel, build_model, choices_from_rows, choices_query
 from fwgraph.formats import Format, Offer
 from fwgraph.graph import rebase
 from fwgraph.namespace import BASE
 from fwgraph.sandbox import Sandbox
 from fwgraph.service import Service
+from fwgraph.sparql import prepare
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -108,6 +110,22 @@ def init_app(app: Flask) -> None:
 def service() -> Service:
     """The Service of the current app (created once by ``create_app``)."""
     return current_app.extensions["fwgraph"]
+
+
+def form_model(kind_name: str) -> FormModel | None:
+    """The contribution form of a record kind (fwgraph.form), built once per process; None for an unknown kind."""
+    kind = KINDS.get(kind_name)
+    if kind is None:
+        return None
+    models = current_app.extensions.setdefault("fwgraph.forms", {})
+    if kind_name not in models:  # the shapes and the data never change while the server runs
+        svc = service()
+
+        def choices(cls: str) -> list[dict[str, str]]:
+            return choices_from_rows(svc.engine.query(prepare(choices_query(cls)), max_rows=5000).rows)
+
+        models[kind_name] = build_model(kind, svc.shapes, svc.ontology, choices)
+    return models[kind_name]
 
 
 def validation_sandbox() -> Sandbox:

@@ -1,5 +1,6 @@
 // The contribution form's checks as you type: the filled form becomes a Turtle record (POST /contribute), which
-// /validate checks against the shapes; each violation or warning is shown beside the field of its property.
+// /validate checks against the shapes; every problem and every violation or warning is shown at once, beside the
+// field its shape belongs to, in the plain words the page carries for each shape (#form-advice, from the shapes).
 // Without JavaScript the form still works: its buttons show the record (with a link to /validate) or download it.
 (function () {
   "use strict";
@@ -12,7 +13,7 @@
   var turtleBox = document.getElementById("turtle");
   var slugInput = document.getElementById("slug");
   var downloadName = document.getElementById("download-name");
-  var kindPath = { framework: "framework:", server: "server:" }[form.elements.kind.value];
+  var advice = JSON.parse(document.getElementById("form-advice").textContent);
   var timer = null;
   var generation = 0;
 
@@ -29,7 +30,7 @@
   function say(list, severity, text) {
     var li = document.createElement("li");
     li.className = severity.toLowerCase();
-    li.textContent = severity + ": " + text;
+    li.textContent = ({ Violation: "To fix", Warning: "Suggested", Info: "Note" }[severity] || severity) + ": " + text;
     list.appendChild(li);
   }
 
@@ -45,40 +46,57 @@
     }
   }
 
-  // The field a result is about: the record's own property, else a property of one of its node values.
-  function fieldFor(result, subject) {
+  // The field a result is about: the field its shape belongs to; else the record's own property, else a property
+  // of one of its node values.
+  function fieldFor(result) {
+    var known = advice[result.sourceShape];
+    if (known) { return document.getElementById(known.field); }
     if (!result.path) { return null; }
     var top = form.querySelector('fieldset.form-field[data-key="' + CSS.escape(result.path) + '"]');
-    if (top && result.focusNode === subject) { return top; }
+    if (top && !/^_:/.test(result.focusNode || "")) { return top; }  // about the record itself
     var nested = form.querySelector('.nested [data-key="' + CSS.escape(result.path) + '"]');
     return nested ? nested.closest("fieldset.form-field") : top;
   }
 
-  function showReport(report) {
-    clearFeedback();
-    var subject = kindPath + slugInput.value.trim();
-    report.results.forEach(function (r) {
-      var text = r.message + (r.value ? " (value: " + r.value + ")" : "");
-      var fieldset = fieldFor(r, subject);
-      if (fieldset) { mark(fieldset, r.severity, text); }
-      else { say(recordMessages, r.severity, (r.path ? r.path + ": " : "") + text); }
+  function plain(result) {
+    var known = advice[result.sourceShape];
+    var value = result.value && !/^_:/.test(result.value) ? " (you gave: " + result.value + ")" : "";
+    return (known ? known.text : result.message) + value;
+  }
+
+  function showProblems(problems) {
+    problems.forEach(function (doc) {
+      var fieldset = document.getElementById(doc.field === "extra" ? "f-extra" : "f-slug");
+      var where = doc.line ? "line " + doc.line + (doc.column ? ", column " + doc.column : "") + ": " : "";
+      mark(fieldset, "Violation", where + doc.message);
     });
-    verdict.className = "report-summary " + (report.conforms ? "conforms" : "violation");
-    verdict.textContent = (report.conforms ? "Conforms" : "Does not conform") + ": " + report.violations +
-      " violation(s), " + report.warnings + " warning(s).";
+  }
+
+  function showReport(report, problems) {
+    clearFeedback();
+    showProblems(problems);
+    report.results.forEach(function (r) {
+      var fieldset = fieldFor(r);
+      if (fieldset) { mark(fieldset, r.severity, plain(r)); }
+      else { say(recordMessages, r.severity, plain(r)); }
+    });
+    var violations = report.violations + problems.length;
+    verdict.className = "report-summary " + (violations ? "violation" : "conforms");
+    verdict.textContent = (violations ? "Not ready yet" : "Ready to propose") + ": " + violations +
+      " problem(s) to fix, " + report.warnings + " recommendation(s)." +
+      (violations ? " Each is shown beside its field." : "");
   }
 
   function showInputError(doc) {
     clearFeedback();
-    var fieldset = document.getElementById(doc.field === "extra" ? "f-extra" : "f-slug");
-    var where = doc.line ? "line " + doc.line + (doc.column ? ", column " + doc.column : "") + ": " : "";
-    mark(fieldset, "Violation", where + doc.message);
+    showProblems([doc]);
     verdict.className = "report-summary violation";
     verdict.textContent = "The record cannot be written yet.";
   }
 
   function check() {
     var mine = ++generation;
+    var problems = [];
     var body = new URLSearchParams(new FormData(form));
     verdict.className = "report-summary";
     verdict.textContent = "Checking…";
@@ -88,7 +106,8 @@
       })
       .then(function (answer) {
         if (mine !== generation) { return null; }
-        if (!answer.ok) { showInputError(answer.doc); return null; }
+        if (!answer.doc.turtle) { showInputError(answer.doc); return null; }
+        problems = answer.doc.problems || [];
         turtleBox.textContent = answer.doc.turtle;
         return fetch(validateUrl, { method: "POST", body: answer.doc.turtle,
           headers: { "Content-Type": "text/turtle", Accept: "application/json" } });
@@ -103,7 +122,7 @@
         }
         return response.json().then(function (doc) {
           if (mine !== generation) { return; }
-          if (doc.results) { showReport(doc); }
+          if (doc.results) { showReport(doc, problems); }
           else { showInputError({ field: "extra", message: doc.message || "the record cannot be read" }); }
         });
       })

@@ -66,7 +66,9 @@
         CM.autocompletion({ override: [complete] }),
         CM.keymap.of([{ key: "Mod-Enter", run: function () { run(true); return true; } }]
           .concat(CM.closeBracketsKeymap, CM.defaultKeymap, CM.historyKeymap, CM.completionKeymap)),
-        CM.EditorView.contentAttributes.of({ "aria-label": "SPARQL query", "aria-describedby": "query-status" }),
+        // tabindex: the editable content is the keyboard's way into the scrolling editor (axe: scrollable-region-focusable)
+        CM.EditorView.contentAttributes.of({ "aria-label": "SPARQL query", "aria-describedby": "query-status",
+          tabindex: "0" }),
         CM.EditorView.updateListener.of(function (update) {
           if (update.docChanged) { textarea.value = update.state.doc.toString(); }
         }),
