@@ -30,7 +30,7 @@ from fwgraph.dist import (
 )
 from fwgraph.engine import write_store
 from fwgraph.errors import BuildError, InputError, StartError
-from fwgraph.graph import Sources, load_files, parse_file, stamp_version
+from fwgraph.graph import Sources, load_files, parse_file, stamp_version, with_examples
 from fwgraph.jsonld import context_bytes, to_jsonld
 from fwgraph.namespace import bind_prefixes
 from fwgraph.validation import ValidationReport, validate_graph
@@ -94,6 +94,7 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     _check_replaceable(out)  # before the work: a wrong --out is an error at once, not after validation
     shipped = shipped_releases(src.root / RELEASES_DIR)
     loaded = load_files([src.ontology, *src.data])
+    with_examples(loaded.graph, src)
     shapes_source = parse_file(src.shapes)
     quads: list[ox.Quad] | None = None
     if version is not None:
