@@ -482,3 +482,29 @@ def link_wikidata(endpoint: str | None, dump: Path | None, output: Path | None, 
         click.echo(f"wrote {output}", err=True)
     click.echo(links.report(), err=True, nl=False)
     sys.exit(EXIT_INVALID if links.conflicts else EXIT_OK)
+
+
+@cli.command()
+@click.option("--host", required=True, metavar="URL",
+              help="Where the service runs: http(s)://name[:port][/path], e.g. https://fwgraph.example.net.")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Write the folder as DIR/fwgraph/ (default: print both files).")
+def w3id(host: str, out: Path | None) -> None:
+    """The fwgraph/ folder for a pull request to https://github.com/perma-id/w3id.org: deploy/w3id/'s .htaccess
+    and README.md with HOST written in for the placeholder. Exit 0 printed or written, 2 a host that is not a
+    plain http(s) URL.
+    """
+    from fwgraph.w3id import FILES, folder, write
+
+    try:
+        files = folder(host)
+    except (InputError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if out is not None:
+        for path in write(files, out):
+            click.echo(f"wrote {path}")
+        return
+    for name in FILES:
+        click.echo(f"==> fwgraph/{name} <==")
+        click.echo(files[name].rstrip("\n") + "\n")
