@@ -449,7 +449,7 @@ def link_wikidata(endpoint: str | None, dump: Path | None, output: Path | None, 
     """
     from fwgraph.engine import Engine, OxigraphEngine
     from fwgraph.graph import Sources
-    from fwgraph.link import AGENT, WIKIDATA_ENDPOINT, run_link
+    from fwgraph.link import WIKIDATA_ENDPOINT, run_link, wikidata_endpoint
     from fwgraph.remote import RemoteEngine
 
     if endpoint and dump:
@@ -466,7 +466,7 @@ def link_wikidata(endpoint: str | None, dump: Path | None, output: Path | None, 
             source, engine = str(dump), OxigraphEngine.from_file(dump)
         else:
             source = endpoint or WIKIDATA_ENDPOINT
-            engine = RemoteEngine(source, timeout=timeout, post="form", agent=AGENT)
+            engine = wikidata_endpoint(source, timeout)
         links = run_link(engine, source, data, batch)
     except (InputError, OSError, SyntaxError, ValueError, FwgraphError) as exc:
         click.echo(f"error: {exc}", err=True)

@@ -29,6 +29,7 @@ from fwgraph._version import __version__
 from fwgraph.engine import Engine, OxigraphEngine, run
 from fwgraph.namespace import BASE, DBR, FW, WD, bind_prefixes
 from fwgraph.reconcile import pypi_name, url_key
+from fwgraph.remote import RemoteEngine
 
 #: Where a curator runs it for real.
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
@@ -385,10 +386,19 @@ def _dbpedia(ours: dict[str, Record], wikidata: Engine, batch: int, result: Link
         result.proposals.append(Proposal(record, target, article=article, item=item))
 
 
+def wikidata_endpoint(url: str = WIKIDATA_ENDPOINT, timeout: float = TIMEOUT) -> RemoteEngine:
+    """The store client for Wikidata's query service (or any store holding its RDF): URL-encoded POST (the query
+    carries up to BATCH spellings), a User-Agent naming fwgraph, ``timeout`` per request, MAX_BYTES per answer.
+    Close it after use."""
+    engine = RemoteEngine(url, timeout=timeout, post="form", agent=AGENT)
+    engine.max_bytes = MAX_BYTES
+    return engine
+
+
 def run_link(wikidata: Engine, source: str, root: Path | str | None = None, batch: int = BATCH) -> Links:
     """Link the records of the sources at ``root`` (default: the shipped ones) against ``wikidata``."""
     return link(records(OxigraphEngine.from_sources(root)), wikidata, source, batch)
 
 
 __all__ = ["IDENTIFIERS", "WIKIDATA_ENDPOINT", "Links", "Proposal", "Record", "Statement", "dbpedia", "link",
-           "records", "run_link", "spellings"]
+           "records", "run_link", "spellings", "wikidata_endpoint"]
