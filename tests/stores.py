@@ -78,20 +78,28 @@ def _register(store: Store) -> Store:
 
 def oxigraph() -> Store:
     """Oxigraph's server (`oxigraph serve-read-only`, from PyPI) with the dump in its default graph."""
-    from tests.server import dist, free_port, wait_for_sparql
+    from tests.server import dist
 
-    if "oxigraph" in _stores and _stores["oxigraph"].process.poll() is None:
-        return _stores["oxigraph"]
-    workdir = Path(tempfile.mkdtemp(prefix="fwgraph-oxigraph-"))
+    return oxigraph_with("oxigraph", OXIGRAPH_LOAD.format(db="{db}", dist=dist()))
+
+
+def oxigraph_with(name: str, load_command: str) -> Store:
+    """An Oxigraph server named ``name`` (one per name per session), its database filled by ``load_command``
+    (an ``oxigraph load`` command line, ``{db}`` standing for the database)."""
+    from tests.server import free_port, wait_for_sparql
+
+    if name in _stores and _stores[name].process.poll() is None:
+        return _stores[name]
+    workdir = Path(tempfile.mkdtemp(prefix=f"fwgraph-{name}-"))
     binary = Path(sys.executable).with_name("oxigraph")
-    load = OXIGRAPH_LOAD.format(db=workdir / "db", dist=dist()).split()
+    load = load_command.format(db=workdir / "db").split()
     subprocess.run([str(binary), *load[1:]], check=True, capture_output=True)
     port = free_port()
     serve = OXIGRAPH_SERVE.format(db=workdir / "db", port=port, timeout=OXIGRAPH_TIMEOUT_S).split()
-    process, log = _start("oxigraph", [str(binary), *serve[1:]], workdir)
+    process, log = _start(name, [str(binary), *serve[1:]], workdir)
     url = f"http://127.0.0.1:{port}/query"
     wait_for_sparql(url, process, log, 30)
-    return _register(Store("oxigraph", url, process, log, workdir))
+    return _register(Store(name, url, process, log, workdir))
 
 
 def virtuoso_ini(workdir: Path, sql_port: int, http_port: int, dist: Path) -> str:

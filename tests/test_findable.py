@@ -114,6 +114,36 @@ def test_dataset_page_carries_the_same_markup(client):
     assert doc["@type"] == "Dataset" and doc["@id"] == BASE + "dataset"
 
 
+def test_the_dataset_markup_says_how_to_cite_it(client):
+    """``citation`` from the dataset's dcterms:bibliographicCitation; served at its canonical base, the page names
+    no other IRI for it (``sameAs``), and no data catalogue lists it yet (``includedInDataCatalog``)."""
+    (doc,) = _blocks(client.get("/dataset", headers={"Accept": "text/html"}).data.decode())
+    assert doc["citation"].startswith("fwgraph contributors. fwgraph: a knowledge graph of Python web frameworks")
+    assert doc["citation"].endswith(BASE + "dataset")
+    assert "sameAs" not in doc and "includedInDataCatalog" not in doc
+
+
+def test_a_dataset_served_by_another_host_is_the_same_as_its_w3id_iri():
+    """Before w3id.org redirects, a server at its own host names the dataset by that host (``@id``, ``url``) and
+    says it is the persistent IRI (``sameAs``); a catalogue listing it and a DOI it states are carried over."""
+    from rdflib import Literal
+    from rdflib.namespace import DCAT, DCTERMS, OWL
+
+    from fwgraph.schemaorg import dataset
+
+    host = "https://fwgraph.example.test/dataset"
+    void = Graph()
+    void.add((URIRef(host), DCTERMS.title, Literal("fwgraph")))
+    void.add((URIRef(host), OWL.sameAs, URIRef("https://doi.org/10.5281/zenodo.0000000")))
+    void.add((URIRef("https://catalogue.example.test/"), DCAT.dataset, URIRef(host)))
+    void.add((URIRef("https://catalogue.example.test/"), DCTERMS.title, Literal("A catalogue")))
+    doc = dataset(void, host, canonical=BASE + "dataset")
+    assert doc["@id"] == host and doc["url"] == host
+    assert doc["sameAs"] == [BASE + "dataset", "https://doi.org/10.5281/zenodo.0000000"]
+    assert doc["includedInDataCatalog"] == [{"@type": "DataCatalog", "@id": "https://catalogue.example.test/",
+                                             "url": "https://catalogue.example.test/", "name": "A catalogue"}]
+
+
 @pytest.mark.parametrize(("path", "kind"), [("framework/flask", "SoftwareSourceCode"),
                                             ("server/gunicorn", "SoftwareApplication"),
                                             ("library/jinja2", "SoftwareSourceCode"),

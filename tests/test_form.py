@@ -14,6 +14,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from fwgraph.errors import InputError
+from fwgraph.examples import read_example
 from fwgraph.form import (
     KINDS,
     advice_map,
@@ -28,7 +29,6 @@ from fwgraph.form import (
     turtle_of,
 )
 from fwgraph.graph import parse_bytes, parse_file
-from fwgraph.query import read_example
 from fwgraph.sparql import prepare
 from tests.conftest import ROOT
 from tests.graphs import isomorphic

@@ -4,6 +4,7 @@ server, checked with curl, requests, rdflib and SPARQLWrapper — formats, suffi
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import urllib.error
 
@@ -14,11 +15,11 @@ from rdflib.namespace import OWL, RDFS, VOID
 
 from fwgraph.dist import Dist
 from fwgraph.namespace import BASE
+from fwgraph.w3id import PLACEHOLDER
 from tests.apache import Apache
+from tests.cli import fwgraph
 from tests.server import ROOT, dist, free_port, server
 
-HTACCESS = ROOT / "deploy" / "w3id" / ".htaccess"
-PLACEHOLDER = "https://fwgraph.example.org"
 CONFIG = """DocumentRoot "{root}/htdocs"
 <Directory "{root}/htdocs">
     AllowOverride All
@@ -33,14 +34,20 @@ class W3id(Apache):
     """Apache answering as w3id.org does for /fwgraph/, redirecting to the fwgraph server ``target``."""
 
     def __init__(self, port: int, target: str) -> None:
-        # The one change the README asks for before the pull request: the service host.
-        htaccess = HTACCESS.read_text().replace(PLACEHOLDER, target.rstrip("/"))
+        # The folder as `fwgraph w3id --host` prints it for the pull request.
+        htaccess = _printed(fwgraph("w3id", "--host", target, check=True).stdout)[".htaccess"]
         super().__init__(port, CONFIG, modules=("rewrite",), files={"htdocs/fwgraph/.htaccess": htaccess})
         self.target = target
         self.base = f"http://127.0.0.1:{port}/fwgraph/"
 
     def __call__(self, path: str = "") -> str:
         return self.base + path
+
+
+def _printed(stdout: str) -> dict[str, str]:
+    """The files `fwgraph w3id` prints, by name (each after a ``==> fwgraph/NAME <==`` line)."""
+    parts = re.split(r"^==> fwgraph/(\S+) <==\n", stdout, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +195,23 @@ def test_the_service_description_names_the_working_endpoint(w3id):
                       format="turtle")
     sd = URIRef("http://www.w3.org/ns/sparql-service-description#endpoint")
     assert {str(o) for o in g.objects(None, sd)} == {w3id.target + "sparql"}
+
+
+def test_the_folder_names_the_host_everywhere(tmp_path):
+    run = fwgraph("w3id", "--host", "https://fwgraph.example.net/", "--out", tmp_path, check=True)
+    htaccess = (tmp_path / "fwgraph" / ".htaccess").read_text()
+    readme = (tmp_path / "fwgraph" / "README.md").read_text()
+    assert run.stdout.splitlines() == [f"wrote {tmp_path / 'fwgraph' / name}" for name in (".htaccess", "README.md")]
+    assert PLACEHOLDER not in htaccess and "fwgraph.example.org" not in readme
+    rules = [line for line in htaccess.splitlines() if line.startswith("RewriteRule")]
+    assert len(rules) == 8 and all(" https://fwgraph.example.net/$1" in r for r in rules)
+    assert "The service runs at <https://fwgraph.example.net/>" in readme and "## Contact" in readme
+    assert (ROOT / "deploy" / "w3id" / ".htaccess").read_text().count(PLACEHOLDER) == 8  # the source is unchanged
+
+
+@pytest.mark.parametrize("host", ["fwgraph.example.net", "ftp://fwgraph.example.net", "https://a b.example",
+                                  "https://example.net/$1", "https://example.net/?q=1", "https://example.net/a b",
+                                  'https://example.net/"x'])
+def test_a_host_that_would_break_the_rules_is_refused(host):
+    run = fwgraph("w3id", "--host", host)
+    assert run.returncode == 2 and run.stderr.startswith("error:") and not run.stdout

@@ -30,6 +30,7 @@ from fwgraph.dist import (
 )
 from fwgraph.engine import write_store
 from fwgraph.errors import BuildError, InputError, StartError
+from fwgraph.examples import executables
 from fwgraph.graph import Sources, parse_file
 from fwgraph.jsonld import context_bytes, to_jsonld
 from fwgraph.validation import ValidationReport, validate_graph_cached
@@ -70,7 +71,7 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     out = Path(out)
     _check_replaceable(out)  # before the work: a wrong --out is an error at once, not after validation
     shipped = shipped_releases(src.root / RELEASES_DIR)
-    sources = load_sources([src.ontology, *src.data])
+    sources = load_sources([src.ontology, *src.data], executables(src.queries), str(src.queries))
     shapes_source = parse_file(src.shapes)
     if version is not None:
         stamp = _new_release(version, issued, shipped)

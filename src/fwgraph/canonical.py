@@ -96,8 +96,9 @@ class SourceQuads:
         return origin
 
 
-def load_sources(paths: list[Path]) -> SourceQuads:
-    """Parse the Turtle sources with pyoxigraph, each term as rdflib reads it, and canonicalise them once.
+def load_sources(paths: list[Path], extra: Graph | None = None, extra_origin: str = "") -> SourceQuads:
+    """Parse the Turtle sources with pyoxigraph, each term as rdflib reads it, and canonicalise them once, with
+    the triples of ``extra`` (the example queries, stated by ``extra_origin``).
 
     Terms go through rdflib's term conversion (:mod:`fwgraph.convert`), so literals are normalised exactly as
     when the graph was loaded into rdflib first.
@@ -113,13 +114,15 @@ def load_sources(paths: list[Path]) -> SourceQuads:
             found = cache[t] = t if isinstance(t, (ox.NamedNode, ox.BlankNode)) else to_ox(from_ox(t))
         return found
 
-    for path in paths:
-        part = parse_file_quads(path)
+    parts: list[tuple[str, Any]] = [(str(path), parse_file_quads(path)) for path in paths]
+    if extra is not None:
+        parts.append((extra_origin, [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in extra]))
+    for origin, part in parts:
         for q in part:
             if isinstance(q.subject, ox.NamedNode):
-                subjects.setdefault(q.subject, str(path))
+                subjects.setdefault(q.subject, origin)
                 if isinstance(q.object, ox.BlankNode):
-                    anchors.setdefault((q.subject, q.predicate), str(path))
+                    anchors.setdefault((q.subject, q.predicate), origin)
             quads.append(ox.Quad(q.subject, q.predicate, term(q.object)))
     dataset = ox.Dataset(quads)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)

@@ -418,3 +418,95 @@ def downloads(repo: Path, data: Path | None, out: Path | None, check_mode: bool)
     for path in removed:
         click.echo(f"removed {path}")
     click.echo(result.summary())
+
+
+@cli.group()
+def link() -> None:
+    """Propose owl:sameAs links to other datasets, by identifiers both hold, for a curator to review."""
+
+
+@link.command("wikidata")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="Wikidata's SPARQL endpoint, or a store holding Wikidata's RDF [default: "
+                   "https://query.wikidata.org/sparql].")
+@click.option("--dump", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Read Wikidata's RDF from this N-Triples (.nt) or Turtle file instead of an endpoint.")
+@click.option("--output", "output", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proposals here (default: stdout); never inside data/.")
+@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="A directory with ontology/ and data/ (default: the shipped sources).")
+@click.option("--timeout", default=60.0, show_default=True, type=float, help="Seconds for one request.")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 500),
+              help="Identifier spellings sent in one query's VALUES.")
+def link_wikidata(endpoint: str | None, dump: Path | None, output: Path | None, data: Path | None,
+                  timeout: float, batch: int) -> None:
+    """Propose owl:sameAs links to Wikidata items whose PyPI project (P5568), source code repository (P1324) or
+    official website (P856) equals a record's, normalised (case, http/https, www., .git, trailing slash), never
+    by label; and to DBpedia through an item's English Wikipedia article. Writes Turtle with each link's
+    provenance (the matching statements, the source, the retrieval time) and reports conflicts (a record
+    matching several items, an item matching several records, a PyPI name or repository that disagrees,
+    another link already there), which withhold a link. Nothing is written into data/. Exit 0 proposals
+    written and no conflicts, 1 written with conflicts reported (on stderr and in the Turtle's header),
+    2 an unreachable endpoint, an unreadable dump or a refused --output.
+    """
+    from fwgraph.engine import Engine, OxigraphEngine
+    from fwgraph.graph import Sources
+    from fwgraph.link import WIKIDATA_ENDPOINT, run_link, wikidata_endpoint
+    from fwgraph.remote import RemoteEngine
+
+    if endpoint and dump:
+        click.echo("error: give --endpoint or --dump, not both", err=True)
+        sys.exit(EXIT_ERROR)
+    data_dir = (Sources.at(data).root / "data").resolve()
+    if output is not None and output.resolve().is_relative_to(data_dir):
+        click.echo(f"error: --output {output} is inside {data_dir}: proposals are reviewed, not written as data",
+                   err=True)
+        sys.exit(EXIT_ERROR)
+    engine: Engine | None = None
+    try:
+        if dump is not None:
+            source, engine = str(dump), OxigraphEngine.from_file(dump)
+        else:
+            source = endpoint or WIKIDATA_ENDPOINT
+            engine = wikidata_endpoint(source, timeout)
+        links = run_link(engine, source, data, batch)
+    except (InputError, OSError, SyntaxError, ValueError, FwgraphError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    finally:
+        if isinstance(engine, RemoteEngine):
+            engine.close()
+    text = links.turtle()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    click.echo(links.report(), err=True, nl=False)
+    sys.exit(EXIT_INVALID if links.conflicts else EXIT_OK)
+
+
+@cli.command()
+@click.option("--host", required=True, metavar="URL",
+              help="Where the service runs: http(s)://name[:port][/path], e.g. https://fwgraph.example.net.")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Write the folder as DIR/fwgraph/ (default: print both files).")
+def w3id(host: str, out: Path | None) -> None:
+    """The fwgraph/ folder for a pull request to https://github.com/perma-id/w3id.org: deploy/w3id/'s .htaccess
+    and README.md with HOST written in for the placeholder. Exit 0 printed or written, 2 a host that is not a
+    plain http(s) URL.
+    """
+    from fwgraph.w3id import FILES, folder, write
+
+    try:
+        files = folder(host)
+    except (InputError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if out is not None:
+        for path in write(files, out):
+            click.echo(f"wrote {path}")
+        return
+    for name in FILES:
+        click.echo(f"==> fwgraph/{name} <==")
+        click.echo(files[name].rstrip("\n") + "\n")

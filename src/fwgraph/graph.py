@@ -17,6 +17,7 @@ from fwgraph import formats
 from fwgraph._version import __version__
 from fwgraph.convert import add_ox, to_ox
 from fwgraph.errors import InputError
+from fwgraph.examples import executables
 from fwgraph.namespace import BASE, CONTEXT_IRI, ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
 
 
@@ -343,7 +344,7 @@ def stamp_version(graph: Graph, version: str | None = None, *, iri: bool = True,
 
 
 def load(root: Path | str | None = None, *, shapes: bool = False) -> Graph:
-    """Load the ontology and all data (and the shapes if asked) into one rdflib graph.
+    """Load the ontology, all data and the example queries (and the shapes if asked) into one rdflib graph.
 
     >>> g = load()
     >>> len(g) > 500
@@ -351,12 +352,18 @@ def load(root: Path | str | None = None, *, shapes: bool = False) -> Graph:
     """
     src = Sources.at(root)
     files = [src.ontology, *([src.shapes] if shapes and src.shapes.is_file() else []), *src.data]
-    return stamp_version(load_files(files).graph)
+    return stamp_version(with_examples(load_files(files).graph, src))
+
+
+def with_examples(graph: Graph, src: Sources) -> Graph:
+    """``graph`` with the example queries of ``src`` published in it (:func:`fwgraph.examples.executables`)."""
+    graph += executables(src.queries)
+    return graph
 
 
 def load_store(root: Path | str | None = None) -> ox.Store:
-    """The ontology and all data in a pyoxigraph store, without an rdflib graph in between (what queries and
-    charts need; :func:`load` gives the same triples as an rdflib graph, for validation)."""
+    """The ontology, all data and the example queries in a pyoxigraph store, without an rdflib graph in between
+    (what queries and charts need; :func:`load` gives the same triples as an rdflib graph, for validation)."""
     src = Sources.at(root)
     store = ox.Store()
     ontology = stamp_version(parse_file(src.ontology))  # the version stamp is written on an rdflib graph
@@ -365,6 +372,7 @@ def load_store(root: Path | str | None = None) -> ox.Store:
         data = _read(path)
         _check_nesting(data, "turtle", str(path))
         store.bulk_extend(_turtle_quads(data, str(path), BASE)[0])
+    store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in executables(src.queries))
     return store
 
 

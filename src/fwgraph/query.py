@@ -1,57 +1,20 @@
-"""Run SPARQL queries on the graph (locally with Oxigraph) or on any endpoint, and read example queries."""
+"""Run SPARQL queries on the graph (locally with Oxigraph) or on any endpoint, and list the example queries."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph
 
 from fwgraph.engine import OxigraphEngine, run
+from fwgraph.examples import ExampleQuery, read_examples
 from fwgraph.graph import Sources
 from fwgraph.results import QueryResult
 
 
-@dataclass(frozen=True)
-class ExampleQuery:
-    """A query from queries/: its file stem, title, description, text, group and default result view."""
-
-    name: str
-    title: str
-    description: str
-    text: str
-    path: Path
-    group: str = ""  # ``# group:`` the editor lists examples under
-    view: str = ""  # ``#defaultView:`` (as WDQS): Table, BarChart, Timeline or Graph
-
-
-#: The result views an example may name with ``#defaultView:``.
-VIEWS = ("Table", "BarChart", "Timeline", "Graph")
-_HEADER = re.compile(r"^#\s*(title|description|returns|group|defaultView)\s*:\s*(.*)$", re.I)
-
-
-def read_example(path: Path) -> ExampleQuery:
-    """Read a .rq file whose header comment lines carry ``# title:``, ``# description:`` and optionally
-    ``# group:`` and ``#defaultView:``; an unknown view is a ValueError naming the file."""
-    text = path.read_text(encoding="utf-8")
-    meta: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        m = _HEADER.match(line)
-        if m:
-            meta[m.group(1).lower()] = m.group(2).strip()
-    view = meta.get("defaultview", "")
-    if view and view not in VIEWS:
-        raise ValueError(f"{path}: #defaultView:{view} is not one of {', '.join(VIEWS)}")
-    return ExampleQuery(name=path.stem, title=meta.get("title", ""), description=meta.get("description", ""),
-                        text=text, path=path, group=meta.get("group", ""), view=view)
-
-
 def examples(root: Path | str | None = None) -> list[ExampleQuery]:
     """Every example query in queries/, in file-name order."""
-    return [read_example(p) for p in sorted(Sources.at(root).queries.glob("*.rq"))]
+    return read_examples(Sources.at(root).queries)
 
 
 def run_query(query: str, graph: Graph | None = None, *, max_rows: int = 10_000) -> QueryResult:

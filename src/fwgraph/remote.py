@@ -191,8 +191,10 @@ class _Client(SPARQLWrapper):
 class StoreClient:
     """One store endpoint: how to send it queries (probed once) and what it takes beyond the protocol."""
 
-    def __init__(self, url: str, *, timeout: float = 10.0, post: str = "auto", dialect: str = "auto") -> None:
+    def __init__(self, url: str, *, timeout: float = 10.0, post: str = "auto", dialect: str = "auto",
+                 agent: str = "fwgraph") -> None:
         self.url = url
+        self.agent = agent  # the User-Agent sent (public endpoints such as Wikidata's ask for a contact in it)
         self.endpoint, self.params = split_store_url(url)
         if post not in _POSTS:
             raise StartError(f"STORE_POST must be one of {', '.join(_POSTS)}, not {post!r}")
@@ -251,7 +253,7 @@ class StoreClient:
     # ------------------------------------------------------------------------------------------ requests
 
     def _send(self, text: str, accept: str, how: str, extra: list[tuple[str, str]], timeout: float) -> Any:
-        client = _Client(self.endpoint, agent="fwgraph")
+        client = _Client(self.endpoint, agent=self.agent)
         client.setOnlyConneg(True)
         client.setQuery(text)
         if how == GET:
@@ -352,8 +354,8 @@ class RemoteEngine(InProcessEngine):
     timeout: float
 
     def __init__(self, url: str, *, timeout: float = 10.0, version: str = "", post: str = "auto",
-                 dialect: str = "auto", base_iri: str | None = None) -> None:
-        self.client = StoreClient(url, timeout=timeout, post=post, dialect=dialect)
+                 dialect: str = "auto", base_iri: str | None = None, agent: str = "fwgraph") -> None:
+        self.client = StoreClient(url, timeout=timeout, post=post, dialect=dialect, agent=agent)
         self.url = url
         self.timeout = float(timeout)
         self.version = version

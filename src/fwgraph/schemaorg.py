@@ -50,8 +50,13 @@ def _drop_empty(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v not in (None, [], "")}
 
 
-def dataset(void: Graph, dataset_iri: str, public: Public = str) -> dict[str, Any]:
-    """A schema.org ``Dataset`` for the dataset described in ``void`` (the build's VoID/DCAT description)."""
+def dataset(void: Graph, dataset_iri: str, public: Public = str, canonical: str | None = None) -> dict[str, Any]:
+    """A schema.org ``Dataset`` for the dataset described in ``void`` (the build's VoID/DCAT description).
+
+    ``citation`` is the dataset's ``dcterms:bibliographicCitation``; ``sameAs`` its persistent IRI ``canonical``
+    (w3id) when the page names it by the serving host, and any ``owl:sameAs`` / ``schema:sameAs`` (a release DOI)
+    it states; ``includedInDataCatalog`` each ``dcat:Catalog`` listing it (``dcat:dataset``), only where one does.
+    """
     node = URIRef(dataset_iri)
     downloads = []
     for dist in sorted(void.objects(node, DCAT.distribution), key=str):
@@ -96,7 +101,12 @@ def dataset(void: Graph, dataset_iri: str, public: Public = str) -> dict[str, An
         "temporalCoverage": coverage,
         "distribution": downloads,
         "hasPart": None,
-        "sameAs": None,
+        "citation": _text(void, node, DCTERMS.bibliographicCitation),
+        "sameAs": [*([canonical] if canonical and canonical != dataset_iri else []),
+                   *_iris(void, node, OWL.sameAs), *_iris(void, node, SDO.sameAs)],
+        "includedInDataCatalog": [_drop_empty({"@type": "DataCatalog", "@id": str(c), "url": str(c),
+                                               "name": _text(void, c, DCTERMS.title, RDFS.label)})
+                                  for c in sorted(void.subjects(DCAT.dataset, node), key=str)],
     }
     versions = _iris(void, node, DCAT3.hasVersion)
     if versions:

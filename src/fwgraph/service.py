@@ -21,11 +21,12 @@ from fwgraph.build import build
 from fwgraph.config import max_waiting
 from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
+from fwgraph.examples import ExampleQuery
 from fwgraph.extension import Extension
 from fwgraph.finder import Catalogue, catalogue
 from fwgraph.graph import Sources
 from fwgraph.namespace import BASE, DATASET_IRI, FW
-from fwgraph.query import ExampleQuery, examples
+from fwgraph.query import examples
 from fwgraph.reconcile import Index
 from fwgraph.validation import ValidationReport, describer, validate_contribution
 

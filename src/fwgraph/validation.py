@@ -20,6 +20,7 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
 from fwgraph.dist import Version
+from fwgraph.examples import executables
 from fwgraph.graph import Sources, load_files, load_shapes, parse_file
 from fwgraph.namespace import BASE, bind_prefixes
 
@@ -365,7 +366,7 @@ def _validate_sources(src: Sources, shapes: Graph) -> ValidationReport:
     labelled, its report kept under the digest of the canonical data and shapes (:func:`validate_graph_cached`)."""
     from fwgraph._version import __version__
 
-    sources = load_sources([src.ontology, *src.data])
+    sources = load_sources([src.ontology, *src.data], executables(src.queries), str(src.queries))
     quads = stamp_quads(sources.quads, Version(name=__version__, release=True))
     return validate_graph_cached(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads), shapes=shapes,
                                  shapes_nt=canonical_nt(canonical_quads(shapes)), origin=sources.origin_of(quads))

@@ -254,7 +254,7 @@ def _document(stem: str, kind: str, version: str | None, media: str, fmt: Format
                                    alternates=alternates(iri), version=version,
                                    releases=list(reversed(service().releases)))
         view = document_view(public_iri(subject), shown, local_path)
-        markup = schemaorg.dataset(shown, public_iri(iri)) if is_dataset else None
+        markup = schemaorg.dataset(shown, public_iri(iri), canonical=iri) if is_dataset else None
         return render_template("document.html", **vars(view), alternates=alternates(iri), kind=kind,
                                version=version, releases=list(reversed(service().releases)),
                                structured_data=schemaorg.script_json(markup))

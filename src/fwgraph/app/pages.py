@@ -51,6 +51,7 @@ def index() -> Response:
         downloads=svc.download_names(),
         dataset_href=local_path(str(DATASET_IRI)),
         structured_data=schemaorg.script_json(schemaorg.dataset(served(svc.void, dataset=True),
-                                                                public_iri(str(DATASET_IRI)))),
+                                                                public_iri(str(DATASET_IRI)),
+                                                                canonical=str(DATASET_IRI))),
     )
     return cache_headers(Response(body, content_type=formats.HTML.content_type), etag)
