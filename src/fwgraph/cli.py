@@ -227,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
               help="Only this framework (repeatable; default: all). Slugs as in /framework/<slug>.")
 @click.option("--columns", default=None, metavar="C1,C2",
               help="Columns, comma-separated: framework, interface, performance, async, features, homepage, "
-                   "licence, first-release, maintenance (default: the chart's, plus the last three for today).")
+                   "licence, first-release, maintenance (default: the chart's, plus the last three for today); "
+                   "also latest, python, typed, servers, measured (a dated published JSON result).")
 @click.option("--as-of", "as_of", type=click.Choice(["chart", "today"]), default="today", show_default=True,
               help="chart: the seed chart's own claims (13 rows); today: current facts, chart disputes footnoted.")
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "html", "json"]), default="table",

@@ -93,6 +93,29 @@ class Support:
 
 
 @dataclass
+class Figure:
+    """One dated benchmark result of a framework, ready for a template: what was measured, when, how, and where
+    it is stated."""
+
+    scenario: str
+    result: str  # "5882 requests/s", or "255615 requests completed"
+    latency: str  # the median, "8.36 ms"
+    version: str
+    date: str
+    source: str
+    method: str | None
+
+
+@dataclass
+class Benchmarks:
+    """A framework's published benchmark results: how many, over which dates, and the figures of the latest day."""
+
+    count: int
+    first: str
+    latest: list[Figure]
+
+
+@dataclass
 class ResourceView:
     """Everything a resource page shows."""
 
@@ -113,6 +136,7 @@ class ResourceView:
     notes: list[str] = field(default_factory=list)  # a record's curators' notes (rdfs:comment)
     matrix: list[Support] = field(default_factory=list)
     go_to: list[Value] = field(default_factory=list)  # homepage, documentation, repository, package index
+    benchmarks: Benchmarks | None = None  # a framework's dated benchmark results
 
 
 @dataclass
@@ -339,7 +363,48 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
         is_interface=str(FW.ServerInterface) in types,
         is_feature=str(FW.Feature) in types,
         is_framework=str(FW.WebFramework) in types,
+        benchmarks=_benchmarks(engine, iri, link) if str(FW.WebFramework) in types else None,
     )
+
+
+BENCHMARKS_QUERY = """PREFIX fw: <https://w3id.org/fwgraph/ns#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+# A framework's benchmark results: how many and from when, and every figure of its latest result day.
+SELECT ?count ?first ?date ?scenario ?rps ?completed ?p50 ?version ?source ?method WHERE {
+  { SELECT (COUNT(?x) AS ?count) (MIN(?d) AS ?first) (MAX(?d) AS ?date) WHERE {
+      ?x fw:benchmarkedFramework <IRI> ; fw:resultDate ?d } }
+  ?o fw:benchmarkedFramework <IRI> ; fw:resultDate ?date ; fw:benchmarkScenario ?s ; fw:packageVersion ?version ;
+     fw:latencyP50 ?p50 ; dcterms:source ?source .
+  ?s skos:prefLabel ?scenario .
+  OPTIONAL { ?o fw:requestsPerSecond ?rps }
+  OPTIONAL { ?o fw:requestsCompleted ?completed }
+  OPTIONAL { ?o fw:benchmarkMethod ?method }
+}
+ORDER BY ?scenario
+"""
+
+
+def _benchmarks(engine: Engine, iri: str, link: Linker) -> Benchmarks | None:
+    """The framework's published results (None when there are none): the count, the first day, the latest day's
+    figures."""
+    rows = _query(engine, BENCHMARKS_QUERY.replace("IRI", iri))
+    if not rows.rows:
+        return None
+    idx = {v: i for i, v in enumerate(rows.variables)}
+
+    def get(row: Any, var: str) -> str | None:
+        term = row[idx[var]]
+        return None if term is None else term.value
+
+    figures = [Figure(scenario=get(r, "scenario") or "", version=get(r, "version") or "",
+                      result=(f"{get(r, 'rps')} requests/s" if get(r, "rps") is not None
+                              else f"{get(r, 'completed')} requests completed"),
+                      latency=f"{get(r, 'p50')} ms", date=get(r, "date") or "", source=get(r, "source") or "",
+                      method=(link(method) or method) if (method := get(r, "method")) else None)
+               for r in rows.rows]
+    first = rows.rows[0]
+    return Benchmarks(count=int(get(first, "count") or 0), first=get(first, "first") or "", latest=figures)
 
 
 def _matrix(graph: Graph, node: URIRef, build: Builder, order: list[str]) -> list[Support]:
