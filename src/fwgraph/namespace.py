@@ -127,6 +127,15 @@ class FW(DefinedNamespace):
     latencyMean: URIRef
     benchmarkMethod: URIRef
     machine: URIRef
+    serverPackage: URIRef
+    serverVersion: URIRef
+    pythonRuntime: URIRef
+    latencyP99: URIRef
+    requestsPerSecondMin: URIRef
+    requestsPerSecondMax: URIRef
+    errorCount: URIRef
+    rounds: URIRef
+    harnessCommit: URIRef
 
 
 class DCAT3(DefinedNamespace):
@@ -150,6 +159,8 @@ DATASET_IRI = URIRef(BASE + "dataset")
 DOWNLOADS_IRI = URIRef(BASE + "pypi-downloads")
 #: The qb:DataSet of klen/py-frameworks-bench's published results; observations ``<it>/<date>/<scenario>/<package>``.
 PUBLISHED_BENCH_IRI = URIRef(BASE + "py-frameworks-bench")
+#: The qb:DataSet of this project's own runs (bench/run_frameworks.py); a run's method node is ``<it>/<date>``.
+RUNS_IRI = URIRef(BASE + "bench-runs")
 CONTEXT_IRI = BASE + "context.jsonld"
 WD = Namespace("http://www.wikidata.org/entity/")
 DBR = Namespace("http://dbpedia.org/resource/")

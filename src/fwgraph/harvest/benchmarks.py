@@ -1,4 +1,5 @@
-"""`fwgraph benchmarks`: the published results of klen/py-frameworks-bench as W3C Data Cube observations.
+"""Benchmark results as W3C Data Cube observations: `fwgraph benchmarks` (klen/py-frameworks-bench's published
+results) and the Turtle of this project's own runs (bench/run_frameworks.py).
 
 klen/py-frameworks-bench published dated result posts (``docs/_posts/YYYY-MM-DD-results.md``, 2021-04-28 to
 2022-03-14), each with one Markdown table per scenario (``## … {#html}``, ``{#api}``, ``{#upload}`` and the
@@ -16,18 +17,22 @@ read from ``docs/methodic.md``. A row's package is linked to a framework record 
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from dulwich.objects import Commit
 from packaging.utils import canonicalize_name
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import Catalogue
 from fwgraph.harvest.downloads import literal, prefix_lines
 from fwgraph.harvest.repository import Repository
-from fwgraph.namespace import BASE, PUBLISHED_BENCH_IRI
+from fwgraph.namespace import BASE, FW, PUBLISHED_BENCH_IRI, QB, RUNS_IRI
 
 UPSTREAM = "https://github.com/klen/py-frameworks-bench"
 POSTS_DIR = "docs/_posts"
@@ -249,3 +254,63 @@ def harvest_benchmarks(repo_path: Path, graph: Graph) -> BenchmarksResult:
     result.files = {f"{p.day}.ttl": post_file(p, linked) for p in posts}
     result.files[DATASET_FILE] = dataset_file(head, methodic_commit, sections, posts)
     return result
+
+
+# ---------------------------------------------------------------------------------------------- own runs
+
+
+def _decimal(value: float, places: int) -> Literal:
+    return Literal(Decimal(f"{value:.{places}f}"), datatype=XSD.decimal)
+
+
+def run_turtle(day: str, machine: str, settings: str, commit: str, results: list[dict[str, Any]],
+               failures: list[str], graph: Graph | None = None) -> bytes:
+    """A run of bench/run_frameworks.py as Turtle: the method node (machine, settings, harness commit, what could
+    not be measured) and one observation per framework × server × scenario with the median of its rounds.
+    ``results``: dicts with framework, version, server, server_version, python, scenario, rps, p50, p99 (one
+    value per round) and errors. ``graph``: the records, to link frameworks (default: the shipped ones)."""
+    from fwgraph.graph import Sources
+    from fwgraph.harvest.downloads import records_graph
+
+    records = graph if graph is not None else records_graph(Sources.at().root / "data")
+    linked = {canonicalize_name(e.pypi): e.iri for e in Catalogue.from_graph(records).entries.values()
+              if e.kind == "framework" and e.pypi}
+    out = Graph()
+    for prefix, ns in (("qb", QB), ("fw", FW), ("dcterms", DCTERMS), ("xsd", XSD), ("rdfs", RDFS),
+                       ("scenario", BASE + "benchmark-scenario/"), ("framework", BASE + "framework/")):
+        out.bind(prefix, ns)
+    method = URIRef(f"{RUNS_IRI}/{day}")
+    out.add((method, RDF.type, FW.BenchmarkMethod))
+    out.add((method, RDFS.label, Literal(f"fwgraph benchmark run of {day}", lang="en")))
+    out.add((method, FW.machine, Literal(machine, lang="en")))
+    out.add((method, DCTERMS.description, Literal(settings, lang="en")))
+    out.add((method, FW.harnessCommit, Literal(commit)))
+    out.add((method, RDFS.comment, Literal(
+        "Measured on one shared machine with server and load generator on it: noisy figures of that day, "
+        "comparable only within this run." + (" Not measured: " + "; ".join(failures) + "." if failures else ""),
+        lang="en")))
+    for r in results:
+        server = "own-server" if r["server"].endswith("(own server)") else canonicalize_name(r["server"])
+        obs = URIRef(f"{RUNS_IRI}/{day}/{canonicalize_name(r['framework'])}/{server}/{r['scenario']}")
+        out.add((obs, RDF.type, QB.Observation))
+        out.add((obs, QB.dataSet, RUNS_IRI))
+        out.add((obs, FW.resultDate, Literal(day, datatype=XSD.date)))
+        out.add((obs, FW.benchmarkScenario, URIRef(f"{BASE}benchmark-scenario/{r['scenario']}")))
+        out.add((obs, FW.benchmarkedPackage, Literal(r["framework"])))
+        out.add((obs, FW.packageVersion, Literal(r["version"])))
+        if (iri := linked.get(canonicalize_name(r["framework"]))) is not None:
+            out.add((obs, FW.benchmarkedFramework, URIRef(iri)))
+        out.add((obs, FW.serverPackage, Literal(r["server"])))
+        out.add((obs, FW.serverVersion, Literal(r["server_version"])))
+        out.add((obs, FW.pythonRuntime, Literal(r["python"])))
+        out.add((obs, FW.requestsPerSecond, _decimal(statistics.median(r["rps"]), 1)))
+        out.add((obs, FW.requestsPerSecondMin, _decimal(min(r["rps"]), 1)))
+        out.add((obs, FW.requestsPerSecondMax, _decimal(max(r["rps"]), 1)))
+        out.add((obs, FW.latencyP50, _decimal(statistics.median(r["p50"]), 3)))
+        out.add((obs, FW.latencyP99, _decimal(statistics.median(r["p99"]), 3)))
+        out.add((obs, FW.errorCount, Literal(int(r["errors"]))))
+        out.add((obs, FW.rounds, Literal(len(r["rps"]))))
+        out.add((obs, FW.benchmarkMethod, method))
+    head = (f"# fwgraph's own benchmark run of {day} (bench/run_frameworks.py): one observation per framework, server "
+            "and scenario. Noisy figures of one shared machine on that day, not current facts.\n")
+    return head.encode() + out.serialize(format="turtle").encode()
