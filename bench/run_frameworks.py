@@ -207,6 +207,29 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
         app.stop()
 
 
+def table(report: Report) -> str:
+    """The run as a Markdown table: one row per framework and server, the median req/s (min–max) per scenario."""
+    rows: dict[tuple[str, str, str], dict[str, Result]] = {}
+    for r in report.results:
+        rows.setdefault((r.framework, r.version, r.server), {})[r.scenario] = r
+
+    def cell(r: Result | None) -> str:
+        if r is None:
+            return "—"
+        return (f"{statistics.median(r.rps):.0f} ({min(r.rps):.0f}–{max(r.rps):.0f}); "
+                f"p50 {statistics.median(r.p50):.1f} / p99 {statistics.median(r.p99):.1f} ms"
+                + (f"; {r.errors} errors" if r.errors else ""))
+
+    lines = ["| Framework | Server | " + " | ".join(s.key for s in SCENARIOS) + " |",
+             "|---|---|" + "---:|" * len(SCENARIOS)]
+    order = sorted(rows, key=lambda k: -statistics.median(rows[k]["json"].rps) if "json" in rows[k] else 0)
+    for key in order:
+        framework, version, server = key
+        lines.append(f"| {framework} {version} | {server} | "
+                     + " | ".join(cell(rows[key].get(s.key)) for s in SCENARIOS) + " |")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace, log=print) -> Report:
     spec = tomllib.loads(SPEC.read_text(encoding="utf-8"))
     chosen = args.only or list(spec["frameworks"])
@@ -246,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {out}: {len(report.results)} observations; {len(report.failures)} failure(s)")
     for failure in report.failures:
         print(f"failed: {failure}")
+    print(table(report))
     return 0 if report.results else 1
 
 
