@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -157,8 +158,9 @@ def installed(venv: Path, package: str) -> str:
 
 def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, report: Report, log=print) -> None:
     interface = spec["interface"]
-    server = servers.get(interface, {"package": name, "version": spec["version"]})
-    packages = [f"{name}=={spec['version']}"]
+    package = spec.get("package", name)  # the PyPI name when it is not the key (web.py)
+    server = servers.get(interface, {"package": package, "version": spec["version"]})
+    packages = [f"{package}=={spec['version']}"]
     if interface in servers:
         packages.append(f"{server['package']}=={server['version']}")
     try:
@@ -171,7 +173,8 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
     port = lib.free_port()
     env = {"PYTHONPATH": str(HERE / "apps"), "PYTHONDONTWRITEBYTECODE": "1"}
     try:
-        app = lib.start_cmd(name, command(venv, interface, f"{name}_app", port), port, env, START_TIMEOUT,
+        app = lib.start_cmd(name, command(venv, interface, f"{name.replace('-', '_')}_app", port), port, env,
+                            START_TIMEOUT,
                             endpoint="/plaintext")
     except RuntimeError as exc:
         report.failures.append(f"{name}: did not start ({str(exc)[-300:]})")
@@ -186,7 +189,7 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
         python = subprocess.run([str(venv / "bin" / "python"), "-c",
                                  "import platform; print(platform.python_version())"],
                                 capture_output=True, text=True, timeout=60).stdout.strip()
-        server_name = server["package"] if interface in servers else f"{name} (own server)"
+        server_name = server["package"] if interface in servers else f"{package} (own server)"
         for scenario in SCENARIOS:
             loads = []
             for _ in range(args.rounds):
@@ -195,8 +198,7 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
                                      connections=args.connections, method=scenario.method, body=scenario.body,
                                      headers=headers))
             report.results.append(Result(
-                name, installed(venv, name), server_name,
-                installed(venv, server["package"]) if interface in servers else installed(venv, name), python,
+                package, installed(venv, package), server_name, installed(venv, server["package"]), python,
                 scenario.key, [x.rps for x in loads], [x.p50_ms for x in loads], [x.p99_ms for x in loads],
                 sum(x.errors + x.non2xx for x in loads)))
             r = report.results[-1]
@@ -254,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", default=datetime.date.today().isoformat())
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    # a SIGTERM unwinds like Ctrl-C, so that the app server of the moment is stopped (its own session survives us)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report = run(args)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     from fwgraph.harvest.benchmarks import run_turtle  # the one writer of benchmark observations
