@@ -160,7 +160,7 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
     interface = spec["interface"]
     package = spec.get("package", name)  # the PyPI name when it is not the key (web.py)
     server = servers.get(interface, {"package": package, "version": spec["version"]})
-    packages = [f"{package}=={spec['version']}"]
+    packages = [f"{package}=={spec['version']}", *spec.get("requires", [])]
     if interface in servers:
         packages.append(f"{server['package']}=={server['version']}")
     try:
@@ -176,8 +176,9 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
         app = lib.start_cmd(name, command(venv, interface, f"{name.replace('-', '_')}_app", port), port, env,
                             START_TIMEOUT,
                             endpoint="/plaintext")
-    except RuntimeError as exc:
-        report.failures.append(f"{name}: did not start ({str(exc)[-300:]})")
+    except RuntimeError as exc:  # its message ends with the log's tail: keep the last line that says something
+        said = [line.strip() for line in str(exc).splitlines() if line.strip(" )")]
+        report.failures.append(f"{name}: did not start ({said[-1][-300:] if said else 'no output'})")
         log(report.failures[-1])
         return
     try:
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the virtual environments are kept (reused while their pins are unchanged)")
     parser.add_argument("--out", type=Path, default=None, help="the Turtle file to write")
     parser.add_argument("--date", default=datetime.date.today().isoformat())
+    parser.add_argument("--run", default="", help="a suffix naming a second run of the same day (its IRIs and file)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     # a SIGTERM unwinds like Ctrl-C, so that the app server of the moment is stopped (its own session survives us)
@@ -263,13 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     from fwgraph.harvest.benchmarks import run_turtle  # the one writer of benchmark observations
 
     runs = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "fwgraph-runs"
-    out = args.out or runs / f"{args.date}.ttl"
+    run_id = args.date + (f"-{args.run}" if args.run else "")
+    out = args.out or runs / f"{run_id}.ttl"
     settings = (f"wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} round(s) per scenario; "
                 "WSGI apps under gunicorn (1 sync worker), ASGI apps under uvicorn (1 worker), own servers with "
                 "one process; server and wrk on the same machine, loopback")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(run_turtle(args.date, machine(), settings, harness_commit(),
-                               [r.__dict__ for r in report.results], report.failures))
+                               [r.__dict__ for r in report.results], report.failures, run_id=run_id))
     print(f"wrote {out}: {len(report.results)} observations; {len(report.failures)} failure(s)")
     for failure in report.failures:
         print(f"failed: {failure}")
