@@ -123,7 +123,11 @@ def test_a_framework_page_shows_its_dated_benchmark_figures_with_sources(client)
             "docs/_posts/2022-03-14-results.md")
     assert section.count(f'href="{post}"') == 4  # html, api, upload, composite of that post
     assert 'href="/py-frameworks-bench/method"' in section
-    assert 'id="benchmarks"' not in _page(client, "/framework/flask")  # never measured there: no section
+    # this project's own run: its server column, and its method node (the run's record) instead of a post
+    assert re.search(r"fwgraph benchmark runs \d+ results from 2026-12-07", text), text
+    assert re.search(r"JSON serialisation \(fwgraph harness\) uvicorn \d+ requests/s [\d.]+ ms 0\.165\.0", text), text
+    assert 'href="/bench-runs/2026-12-07">run</a>' in section
+    assert 'id="benchmarks"' not in _page(client, "/framework/cyclone")  # never measured: no section
     assert "py-frameworks-bench/" not in html.split('id="referenced-by"')[-1]  # observations are not listed
 
 
