@@ -264,9 +264,10 @@ def _decimal(value: float, places: int) -> Literal:
 
 
 def run_turtle(day: str, machine: str, settings: str, commit: str, results: list[dict[str, Any]],
-               failures: list[str], graph: Graph | None = None) -> bytes:
+               failures: list[str], graph: Graph | None = None, *, run_id: str | None = None) -> bytes:
     """A run of bench/run_frameworks.py as Turtle: the method node (machine, settings, harness commit, what could
     not be measured) and one observation per framework × server × scenario with the median of its rounds.
+    ``run_id``: the run's segment of its IRIs (default the day; the day and a suffix for another run that day).
     ``results``: dicts with framework, version, server, server_version, python, scenario, rps, p50, p99 (one
     value per round) and errors. ``graph``: the records, to link frameworks (default: the shipped ones)."""
     from fwgraph.graph import Sources
@@ -279,9 +280,10 @@ def run_turtle(day: str, machine: str, settings: str, commit: str, results: list
     for prefix, ns in (("qb", QB), ("fw", FW), ("dcterms", DCTERMS), ("xsd", XSD), ("rdfs", RDFS),
                        ("scenario", BASE + "benchmark-scenario/"), ("framework", BASE + "framework/")):
         out.bind(prefix, ns)
-    method = URIRef(f"{RUNS_IRI}/{day}")
+    run_id = run_id or day
+    method = URIRef(f"{RUNS_IRI}/{run_id}")
     out.add((method, RDF.type, FW.BenchmarkMethod))
-    out.add((method, RDFS.label, Literal(f"fwgraph benchmark run of {day}", lang="en")))
+    out.add((method, RDFS.label, Literal(f"fwgraph benchmark run {run_id}", lang="en")))
     out.add((method, FW.machine, Literal(machine, lang="en")))
     out.add((method, DCTERMS.description, Literal(settings, lang="en")))
     out.add((method, FW.harnessCommit, Literal(commit)))
@@ -291,7 +293,7 @@ def run_turtle(day: str, machine: str, settings: str, commit: str, results: list
         lang="en")))
     for r in results:
         server = "own-server" if r["server"].endswith("(own server)") else canonicalize_name(r["server"])
-        obs = URIRef(f"{RUNS_IRI}/{day}/{canonicalize_name(r['framework'])}/{server}/{r['scenario']}")
+        obs = URIRef(f"{RUNS_IRI}/{run_id}/{canonicalize_name(r['framework'])}/{server}/{r['scenario']}")
         out.add((obs, RDF.type, QB.Observation))
         out.add((obs, QB.dataSet, RUNS_IRI))
         out.add((obs, FW.resultDate, Literal(day, datatype=XSD.date)))
