@@ -149,8 +149,11 @@ def start_oxigraph(location: Path, port: int | None = None, timeout: float = 300
                       f"127.0.0.1:{s.port}"], None, timeout)
 
 
-def start_cmd(name: str, argv: list[str], port: int, env: dict | None = None, timeout: float = 120) -> Server:
-    return _spawn(Server(name, port, "/sparql"), argv, env, timeout)
+def start_cmd(name: str, argv: list[str], port: int, env: dict | None = None, timeout: float = 120,
+              endpoint: str = "/sparql") -> Server:
+    """Start ``argv``; it is up when ``endpoint``?query=ASK {} answers 200 (any GET route that ignores the query
+    string will do)."""
+    return _spawn(Server(name, port, endpoint), argv, env, timeout)
 
 
 # ---------------------------------------------------------------------------------------------- memory
@@ -202,7 +205,7 @@ LUA = r"""
 local paths = {PATHS}
 local distinct = {DISTINCT}
 local counter = 0
-wrk.method = "GET"
+wrk.method = "{METHOD}"
 wrk.headers["Accept"] = "{ACCEPT}"
 {EXTRA}
 request = function()
@@ -210,7 +213,7 @@ request = function()
   if distinct then
     return wrk.format(nil, paths[1] .. tostring({BASE} + counter))
   end
-  return wrk.format(nil, paths[1])
+  return wrk.format(nil, paths[1], nil, wrk.body)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -237,11 +240,15 @@ class Load:
 
 
 def wrk(server: Server, path: str, accept: str, *, duration: float, connections: int = 16, threads: int = 1,
-        distinct_prefix: str | None = None, base: int = 1_000_000, headers: dict | None = None) -> Load:
-    """Drive ``path`` (or ``distinct_prefix`` + a new number per request) with wrk; parse its Lua summary."""
+        distinct_prefix: str | None = None, base: int = 1_000_000, headers: dict | None = None,
+        method: str = "GET", body: str | None = None) -> Load:
+    """Drive ``path`` (or ``distinct_prefix`` + a new number per request) with wrk; parse its Lua summary.
+    ``method`` and ``body``: the request's method and body (a POST of JSON: give its Content-Type in headers)."""
     extra = "\n".join(f"wrk.headers[{_lua_str(k)}] = {_lua_str(v)}" for k, v in (headers or {}).items())
+    if body is not None:
+        extra += f"\nwrk.body = {_lua_str(body)}"
     script = (LUA.replace("{PATHS}", "{" + _lua_str(distinct_prefix or path) + "}")
-              .replace("{DISTINCT}", "true" if distinct_prefix else "false")
+              .replace("{DISTINCT}", "true" if distinct_prefix else "false").replace("{METHOD}", method)
               .replace("{ACCEPT}", accept).replace("{EXTRA}", extra).replace("{BASE}", str(base)))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)

@@ -277,3 +277,19 @@ def test_server_page_and_downloads(client):
 def test_as_of_chart_refuses_today_only_columns(runner):
     result = runner("chart", "--as-of", "chart", "--columns", "servers")
     assert result.exit_code == 2 and "not in the chart" in result.output
+
+
+# ------------------------------------------------------------------------------- measured figures (issue 24)
+
+def test_the_measured_column_puts_the_dated_figure_beside_the_charts_tier():
+    table = json.loads(fwgraph("chart", "--framework", "fastapi", "--framework", "flask", "--columns",
+                               "performance,measured", "--format", "json").stdout)
+    assert [c["key"] for c in table["columns"]] == ["framework", "performance", "measured"]
+    cells = {row["subject"].rsplit("/", 1)[-1]: row["cells"] for row in table["rows"]}
+    assert cells["fastapi"][1]["text"] == "Very High"
+    assert cells["fastapi"][2]["text"] == "5882 (2022-03-14, 0.75.0)"
+    assert cells["fastapi"][2]["values"][0]["iri"] == (
+        "https://github.com/klen/py-frameworks-bench/blob/d4cf8c2b1134c653114384b440b3deb1965fe220/"
+        "docs/_posts/2022-03-14-results.md")
+    assert cells["flask"][2]["text"] == "—"  # the benchmark never measured Flask
+    assert any("not a current one" in note for note in table["notes"])

@@ -111,6 +111,26 @@ def test_download_observations_are_not_listed(client):
     assert len(html) < 200_000
 
 
+def test_a_framework_page_shows_its_dated_benchmark_figures_with_sources(client):
+    html = _page(client, "/framework/fastapi")
+    section = html[html.index('id="benchmarks"'):]
+    section = section[:section.index("</section>")]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    assert "py-frameworks-bench results 68 results from 2021-04-28 to 2022-03-14; those of 2022-03-14 below" in text
+    assert "JSON API (py-frameworks-bench) 5882 requests/s 8.36 ms 0.75.0 2022-03-14" in text, text
+    assert "not current figures" in text
+    post = ("https://github.com/klen/py-frameworks-bench/blob/d4cf8c2b1134c653114384b440b3deb1965fe220/"
+            "docs/_posts/2022-03-14-results.md")
+    assert section.count(f'href="{post}"') == 4  # html, api, upload, composite of that post
+    assert 'href="/py-frameworks-bench/method"' in section
+    # this project's own run: its server column, and its method node (the run's record) instead of a post
+    assert re.search(r"fwgraph benchmark runs \d+ results from 2026-12-07", text), text
+    assert re.search(r"JSON serialisation \(fwgraph harness\) uvicorn \d+ requests/s [\d.]+ ms 0\.165\.0", text), text
+    assert 'href="/bench-runs/2026-12-07">run</a>' in section
+    assert 'id="benchmarks"' not in _page(client, "/framework/cyclone")  # never measured: no section
+    assert "py-frameworks-bench/" not in html.split('id="referenced-by"')[-1]  # observations are not listed
+
+
 def test_a_server_page_has_the_same_summary(client):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _page(client, "/server/uvicorn")))
     assert "Interfaces WSGI, ASGI" in text and "Latest release" in text and "Licence" in text

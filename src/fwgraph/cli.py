@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fwgraph import formats
 from fwgraph.errors import BuildError, FwgraphError, InputError
+
+if TYPE_CHECKING:
+    from fwgraph.harvest.downloads import Output
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
@@ -225,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
               help="Only this framework (repeatable; default: all). Slugs as in /framework/<slug>.")
 @click.option("--columns", default=None, metavar="C1,C2",
               help="Columns, comma-separated: framework, interface, performance, async, features, homepage, "
-                   "licence, first-release, maintenance (default: the chart's, plus the last three for today).")
+                   "licence, first-release, maintenance (default: the chart's, plus the last three for today); "
+                   "also latest, python, typed, servers, measured (a dated published JSON result).")
 @click.option("--as-of", "as_of", type=click.Choice(["chart", "today"]), default="today", show_default=True,
               help="chart: the seed chart's own claims (13 rows); today: current facts, chart disputes footnoted.")
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "html", "json"]), default="table",
@@ -378,15 +383,28 @@ def advisories(repo: Path, data: Path | None, out: Path | None, no_libraries: bo
     click.echo(summary)
 
 
+def _harvest_options(upstream: str, folder: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of a harvest that rewrites one folder from a local clone: --repo, --data, --out, --check."""
+    def apply(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed((
+            click.option("--repo", "repo", required=True,
+                         type=click.Path(file_okay=False, exists=True, path_type=Path),
+                         help=f"A local clone of {upstream} (work tree or bare), read at HEAD."),
+            click.option("--data", "data", default=None,
+                         type=click.Path(file_okay=False, exists=True, path_type=Path),
+                         help="A directory with ontology/ and data/ (default: the shipped sources)."),
+            click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
+                         help=f"The folder to write (default: {folder} of --data); its .ttl files are the tool's."),
+            click.option("--check", "check_mode", is_flag=True,
+                         help="Write nothing: exit 1 when the folder differs from what the clone gives."),
+        )):
+            command = option(command)
+        return command
+    return apply
+
+
 @cli.command()
-@click.option("--repo", "repo", required=True, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="A local clone of hugovk/top-pypi-packages (work tree or bare); its history is read from HEAD.")
-@click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="A directory with ontology/ and data/ (default: the shipped sources).")
-@click.option("--out", "out", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="The folder to write (default: data/downloads/ of --data); its .ttl files are the tool's.")
-@click.option("--check", "check_mode", is_flag=True,
-              help="Write nothing: exit 1 when the folder differs from what the clone gives.")
+@_harvest_options("hugovk/top-pypi-packages", "data/downloads/")
 def downloads(repo: Path, data: Path | None, out: Path | None, check_mode: bool) -> None:
     """Write data/downloads/<slug>.ttl from the history of hugovk/top-pypi-packages at REPO: for every framework
     and server record with a PyPI distribution, one qb:Observation per monthly snapshot of the list of the most
@@ -397,27 +415,31 @@ def downloads(repo: Path, data: Path | None, out: Path | None, check_mode: bool)
     from fwgraph.graph import Sources
     from fwgraph.harvest import downloads as dl
 
-    try:
+    with _build_errors():  # unreadable input: exit 2
         root = Sources.at(data).root
         result = dl.harvest_downloads(repo, dl.records_graph(root / "data"))
-    except (InputError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
     folder = out or root / "data" / "downloads"
     for note in result.skipped:
         click.echo(f"note: skipped {note}", err=True)
+    _write_folder(result, folder, check_mode, result.summary())
+
+
+def _write_folder(result: Output, folder: Path, check_mode: bool, summary: str) -> None:
+    """Write a harvest's files into its folder (or, with --check, exit 1 when they differ), then the summary."""
+    from fwgraph.harvest import downloads as dl
+
     if check_mode:
         differing = dl.stale(result, folder)
         for name in differing:
             click.echo(f"stale: {folder / name}")
-        click.echo(("up to date: " if not differing else f"{len(differing)} file(s) differ: ") + result.summary())
+        click.echo(("up to date: " if not differing else f"{len(differing)} file(s) differ: ") + summary)
         sys.exit(EXIT_INVALID if differing else EXIT_OK)
     written, removed = dl.write(result, folder)
     for path in written:
         click.echo(f"wrote {path}")
     for path in removed:
         click.echo(f"removed {path}")
-    click.echo(result.summary())
+    click.echo(summary)
 
 
 @cli.group()
@@ -510,3 +532,22 @@ def w3id(host: str, out: Path | None) -> None:
     for name in FILES:
         click.echo(f"==> fwgraph/{name} <==")
         click.echo(files[name].rstrip("\n") + "\n")
+
+
+@cli.command()
+@_harvest_options("klen/py-frameworks-bench", "data/benchmarks/py-frameworks-bench/")
+def benchmarks(repo: Path, data: Path | None, out: Path | None, check_mode: bool) -> None:
+    """Write data/benchmarks/py-frameworks-bench/<date>.ttl from the result posts of klen/py-frameworks-bench at
+    REPO: one qb:Observation per table row (scenario, package and version, requests per second, latencies), each
+    citing its post at a commit; and the data set with the method from docs/methodic.md. Read-only on REPO,
+    offline, byte-stable. Exit 0 written (or, with --check, up to date), 1 stale with --check, 2 unreadable input.
+    """
+    from fwgraph.graph import Sources
+    from fwgraph.harvest import benchmarks as bm
+    from fwgraph.harvest import downloads as dl
+
+    with _build_errors():  # unreadable input: exit 2
+        root = Sources.at(data).root
+        result = bm.harvest_benchmarks(repo, dl.records_graph(root / "data"))
+    folder = out or root / "data" / "benchmarks" / "py-frameworks-bench"
+    _write_folder(result, folder, check_mode, result.summary())

@@ -112,6 +112,31 @@ class FW(DefinedNamespace):
     downloadsBelow: URIRef
     topListSize: URIRef
 
+    # Benchmark results (W3C Data Cube): published ones and the harness's runs.
+    benchmarkStructure: URIRef
+    BenchmarkMethod: URIRef
+    benchmarkScenario: URIRef
+    resultDate: URIRef
+    benchmarkedPackage: URIRef
+    benchmarkedFramework: URIRef
+    packageVersion: URIRef
+    requestsPerSecond: URIRef
+    requestsCompleted: URIRef
+    latencyP50: URIRef
+    latencyP75: URIRef
+    latencyMean: URIRef
+    benchmarkMethod: URIRef
+    machine: URIRef
+    serverPackage: URIRef
+    serverVersion: URIRef
+    pythonRuntime: URIRef
+    latencyP99: URIRef
+    requestsPerSecondMin: URIRef
+    requestsPerSecondMax: URIRef
+    errorCount: URIRef
+    rounds: URIRef
+    harnessCommit: URIRef
+
 
 class DCAT3(DefinedNamespace):
     """The DCAT 3 terms rdflib's DCAT namespace lacks (versions), and the ones used with them."""
@@ -132,6 +157,10 @@ SHAPES_IRI = URIRef(BASE + "shapes")
 DATASET_IRI = URIRef(BASE + "dataset")
 #: The qb:DataSet of monthly PyPI downloads; its observations are ``DOWNLOADS_IRI/<slug>/<YYYY-MM-DD>``.
 DOWNLOADS_IRI = URIRef(BASE + "pypi-downloads")
+#: The qb:DataSet of klen/py-frameworks-bench's published results; observations ``<it>/<date>/<scenario>/<package>``.
+PUBLISHED_BENCH_IRI = URIRef(BASE + "py-frameworks-bench")
+#: The qb:DataSet of this project's own runs (bench/run_frameworks.py); a run's method node is ``<it>/<date>``.
+RUNS_IRI = URIRef(BASE + "bench-runs")
 CONTEXT_IRI = BASE + "context.jsonld"
 WD = Namespace("http://www.wikidata.org/entity/")
 DBR = Namespace("http://dbpedia.org/resource/")

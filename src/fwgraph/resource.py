@@ -93,6 +93,31 @@ class Support:
 
 
 @dataclass
+class Figure:
+    """One dated benchmark result of a framework, ready for a template: what was measured, when, how, and where
+    it is stated."""
+
+    scenario: str
+    server: str  # the server package of an own run ("" when the result does not say)
+    result: str  # "5882 requests/s", or "255615 requests completed"
+    latency: str  # the median, "8.36 ms"
+    version: str
+    date: str
+    source: str
+    method: str | None
+
+
+@dataclass
+class Benchmarks:
+    """A framework's results in one benchmark data set: how many, over which dates, the figures of the latest day."""
+
+    title: str
+    count: int
+    first: str
+    latest: list[Figure]
+
+
+@dataclass
 class ResourceView:
     """Everything a resource page shows."""
 
@@ -113,6 +138,7 @@ class ResourceView:
     notes: list[str] = field(default_factory=list)  # a record's curators' notes (rdfs:comment)
     matrix: list[Support] = field(default_factory=list)
     go_to: list[Value] = field(default_factory=list)  # homepage, documentation, repository, package index
+    benchmarks: list[Benchmarks] = field(default_factory=list)  # a framework's dated results, per data set
 
 
 @dataclass
@@ -339,7 +365,58 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
         is_interface=str(FW.ServerInterface) in types,
         is_feature=str(FW.Feature) in types,
         is_framework=str(FW.WebFramework) in types,
+        benchmarks=_benchmarks(engine, iri, link) if str(FW.WebFramework) in types else [],
     )
+
+
+BENCHMARKS_QUERY = """PREFIX fw: <https://w3id.org/fwgraph/ns#>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+# A framework's benchmark results per data set (published, own runs): how many and from when, and every figure
+# of the data set's latest day for it.
+SELECT ?dataset ?title ?count ?first ?date ?scenario ?server ?rps ?completed ?p50 ?version ?source ?method WHERE {
+  { SELECT ?dataset (COUNT(?x) AS ?count) (MIN(?d) AS ?first) (MAX(?d) AS ?date) WHERE {
+      ?x fw:benchmarkedFramework <IRI> ; qb:dataSet ?dataset ; fw:resultDate ?d } GROUP BY ?dataset }
+  ?o fw:benchmarkedFramework <IRI> ; qb:dataSet ?dataset ; fw:resultDate ?date ; fw:benchmarkScenario ?s ;
+     fw:packageVersion ?version ; fw:latencyP50 ?p50 .
+  ?s skos:prefLabel ?scenario .
+  OPTIONAL { ?dataset rdfs:label ?title }
+  OPTIONAL { ?o fw:serverPackage ?server }
+  OPTIONAL { ?o fw:requestsPerSecond ?rps }
+  OPTIONAL { ?o fw:requestsCompleted ?completed }
+  OPTIONAL { ?o dcterms:source ?source }
+  OPTIONAL { ?o fw:benchmarkMethod ?method }
+}
+ORDER BY ?dataset ?scenario ?server
+"""
+
+
+def _benchmarks(engine: Engine, iri: str, link: Linker) -> list[Benchmarks]:
+    """The framework's benchmark results, one entry per data set: the count, the first day, the latest day's
+    figures (each with its source, or for an own run its method node)."""
+    rows = _query(engine, BENCHMARKS_QUERY.replace("IRI", iri))
+    idx = {v: i for i, v in enumerate(rows.variables)}
+
+    def get(row: Any, var: str) -> str | None:
+        term = row[idx[var]]
+        return None if term is None else term.value
+
+    out: dict[str, Benchmarks] = {}
+    for r in rows.rows:
+        dataset = get(r, "dataset") or ""
+        entry = out.setdefault(dataset, Benchmarks(title=get(r, "title") or dataset, count=int(get(r, "count") or 0),
+                                                   first=get(r, "first") or "", latest=[]))
+        method = get(r, "method")
+        rps = get(r, "rps")
+        entry.latest.append(Figure(
+            scenario=get(r, "scenario") or "", server=get(r, "server") or "", version=get(r, "version") or "",
+            result=f"{float(rps):.0f} requests/s" if rps is not None else f"{get(r, 'completed')} requests completed",
+            latency=f"{float(get(r, 'p50') or 0):.2f} ms", date=get(r, "date") or "",
+            source=get(r, "source") or (link(method) or method if method else ""),
+            method=(link(method) or method) if method else None))
+    return list(out.values())
 
 
 def _matrix(graph: Graph, node: URIRef, build: Builder, order: list[str]) -> list[Support]:

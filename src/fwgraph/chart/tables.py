@@ -35,6 +35,8 @@ FRAMEWORK_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("framework", "Framework"),
     Column("interface", "Type", str(FW.interface), "server interfaces the framework targets or runs on"),
     Column("performance", "Performance", str(FW.performanceTier), "the chart's subjective rating"),
+    Column("measured", "JSON requests/s (measured)", None,
+           "the latest published JSON API result of klen/py-frameworks-bench, with its date and version"),
     Column("async", "Async Support", str(FW.asyncSupport)),
     Column("features", "Features", str(FW.feature)),
     Column("homepage", "Homepage", str(DOAP.homepage)),
@@ -54,7 +56,7 @@ COLUMN_ALIASES = {"type": "interface", "interfaces": "interface", "async-support
                   "license": "licence", "first_release": "first-release", "release": "first-release",
                   "status": "maintenance", "maintenance-status": "maintenance", "feature": "features",
                   "name": "framework", "requires-python": "python", "latest-release": "latest",
-                  "deploys-on": "servers", "server": "servers"}
+                  "deploys-on": "servers", "server": "servers", "benchmark": "measured", "rps": "measured"}
 
 INTERFACE_COLUMNS: dict[str, Column] = {c.key: c for c in [
     Column("interface", "Interface"),
@@ -127,6 +129,7 @@ SELECT ?framework ?name
   (SAMPLE(STR(?python)) AS ?requiresPython)
   (SAMPLE(STR(?isTyped)) AS ?typedFlag)
   {_pairs("server", "serverLabel")}
+  (SAMPLE(?bench) AS ?measured)
 WHERE {{
   #VALUES#
   ?framework a fw:WebFramework ; rdfs:label ?name .
@@ -146,6 +149,15 @@ WHERE {{
   OPTIONAL {{ ?framework fw:requiresPython ?python }}
   OPTIONAL {{ ?framework fw:typed ?isTyped }}
   OPTIONAL {{ ?framework fw:deploysOn ?server . ?server rdfs:label ?serverLabel }}
+  # measured: the latest published JSON API result, "<req/s> (<date>, <version>)" and its source on a second line
+  OPTIONAL {{ {{ SELECT ?framework (MAX(?d) AS ?benchDate) WHERE {{
+                ?b fw:benchmarkedFramework ?framework ; fw:benchmarkScenario <{BASE}benchmark-scenario/pfb-api> ;
+                   fw:resultDate ?d }} GROUP BY ?framework }}
+             ?bo fw:benchmarkedFramework ?framework ; fw:benchmarkScenario <{BASE}benchmark-scenario/pfb-api> ;
+                 fw:resultDate ?benchDate ; fw:requestsPerSecond ?rps ; fw:packageVersion ?benchVersion ;
+                 dcterms:source ?benchSource .
+             BIND(CONCAT(STR(?rps), " (", STR(?benchDate), ", ", STR(?benchVersion), ")\\n", STR(?benchSource))
+                  AS ?bench) }}
 }}
 GROUP BY ?framework ?name
 ORDER BY LCASE(?name)
@@ -474,6 +486,9 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
             typed = r[idx["typedFlag"]]
             cells["typed"] = _text(None if typed is None else ("yes" if typed.value in ("true", "1") else "no"))
             cells["servers"] = _cell(_values(r[idx["servers"]]))
+            bench = r[idx["measured"]]
+            text, _, source = (bench.value if bench is not None else "").partition("\n")
+            cells["measured"] = Cell(text, [(text, source)]) if text else Cell("—")
             for key in keys:
                 col = FRAMEWORK_COLUMNS[key]
                 if col.property:
@@ -493,6 +508,10 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
         if "performance" in keys:
             notes.append("Performance is the chart's subjective rating (an opinion, not a benchmark), "
                          "attributed to the chart; — where the chart has no row.")
+        if "measured" in keys:
+            notes.append("JSON requests/s (measured) is klen/py-frameworks-bench's latest published JSON API "
+                         "result for the framework (GitHub Actions runners, 2021–2022), dated and linked to its post: "
+                         "a figure of that day, not a current one; — where the benchmark never measured it.")
         if "features" in keys:
             notes.append("Features lists what each framework has built in; the chart's descriptive "
                          "characteristics (Fast, Lightweight, Simple, ...) appear only --as-of chart.")

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from dulwich.objects import Commit
 from packaging.utils import canonicalize_name
@@ -209,13 +210,13 @@ def series_of(graph: Graph) -> list[Series]:
 # ---------------------------------------------------------------------------------------------- Turtle
 
 
-def _prefix_lines(extra: dict[str, str]) -> str:
+def prefix_lines(extra: dict[str, str]) -> str:
     names = {**_PREFIXES, **extra}
     width = max(len(p) for p in names) + 2
     return "".join(f"@prefix {(p + ':').ljust(width)}<{iri}> .\n" for p, iri in names.items())
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -240,7 +241,7 @@ def series_file(series: Series, lists: list[TopList]) -> bytes:
     entry = series.entry
     head = (f"# PyPI downloads of {series.label} ({entry.kind}:{entry.slug}, PyPI {entry.pypi}): one observation per "
             "monthly snapshot of hugovk/top-pypi-packages. Written by `fwgraph downloads`; do not edit.\n")
-    prefixes = _prefix_lines({entry.kind: f"{BASE}{entry.kind}/"})
+    prefixes = prefix_lines({entry.kind: f"{BASE}{entry.kind}/"})
     body = "\n".join(observation(series, item) for item in lists)
     return (head + prefixes + "\n" + body).encode("utf-8")
 
@@ -298,7 +299,7 @@ def dataset_file(head: str, lists: list[TopList], series: list[Series], rights: 
         + ", ".join(f"{n:,}" for n in sizes) + f" rows). Rule: {MONTH_RULE}. {len(lists)} snapshots from {first} "
         f"to {last}, {len(series)} records.")
     statement, cited = rights.statement(head)
-    prefixes = _prefix_lines({"rdfs": "http://www.w3.org/2000/01/rdf-schema#", "dcat": "http://www.w3.org/ns/dcat#",
+    prefixes = prefix_lines({"rdfs": "http://www.w3.org/2000/01/rdf-schema#", "dcat": "http://www.w3.org/ns/dcat#",
                               "prov": "http://www.w3.org/ns/prov#"})
     lines = [
         "# The PyPI download series (a W3C Data Cube data set): what it holds, its source and the snapshots it "
@@ -307,14 +308,14 @@ def dataset_file(head: str, lists: list[TopList], series: list[Series], rights: 
         f"<{DOWNLOADS_IRI}> a qb:DataSet ;",
         '    rdfs:label "fwgraph PyPI downloads" ;',
         '    dcterms:title "Monthly PyPI downloads of Python web frameworks and application servers"@en ;',
-        f"    dcterms:description {_literal(description)}@en ;",
+        f"    dcterms:description {literal(description)}@en ;",
         "    qb:structure fw:pypiDownloadsStructure ;",
         f"    dcterms:source <{UPSTREAM}/tree/{head}> ;",
         f"    prov:wasDerivedFrom <{UPSTREAM}> ;",
         f'    dcterms:temporal [ a dcterms:PeriodOfTime ; dcat:startDate "{first}"^^xsd:date ; '
         f'dcat:endDate "{last}"^^xsd:date ] ;',
         "    dcterms:rights [ a dcterms:RightsStatement ;",
-        f"        rdfs:label {_literal(statement)}@en" + (" ;" if cited else ""),
+        f"        rdfs:label {literal(statement)}@en" + (" ;" if cited else ""),
         *([f"        dcterms:source {', '.join(f'<{url}>' for url in cited)}"] if cited else []),
         "    ] .",
     ]
@@ -346,7 +347,13 @@ def harvest_downloads(repo_path: Path, graph: Graph) -> DownloadsResult:
     return result
 
 
-def write(result: DownloadsResult, out: Path) -> tuple[list[Path], list[Path]]:
+class Output(Protocol):
+    """A harvest's result: the files it writes into its folder, by name."""
+
+    files: dict[str, bytes]
+
+
+def write(result: Output, out: Path) -> tuple[list[Path], list[Path]]:
     """Write the files into ``out`` and remove the .ttl files there that the run no longer writes (the folder
     is the tool's); return (written, removed). A file whose bytes are unchanged is not rewritten."""
     out.mkdir(parents=True, exist_ok=True)
@@ -363,7 +370,7 @@ def write(result: DownloadsResult, out: Path) -> tuple[list[Path], list[Path]]:
     return written, removed
 
 
-def stale(result: DownloadsResult, out: Path) -> list[str]:
+def stale(result: Output, out: Path) -> list[str]:
     """The files of ``out`` that differ from the run's (changed, missing or extra), by name."""
     present = {p.name for p in out.glob("*.ttl")} if out.is_dir() else set()
     return [name for name in sorted(set(result.files) | present)
