@@ -28,10 +28,12 @@ def processes_of(owner: str) -> dict[int, str]:
         try:
             if marker not in (entry / "environ").read_bytes().split(b"\0"):
                 continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:  # exited meanwhile, or not ours to read
             continue
+        if int(parent) == os.getpid() and "from multiprocessing." in command:
+            continue  # this process's own forkserver and resource tracker: they end with it (their pipe closes)
         if state != "Z":  # a zombie has exited; its parent reaps it
             found[int(entry.name)] = command
     return found

@@ -150,9 +150,9 @@ def test_senders_above_the_minimum_rate_hold_no_fwgraph_body_slot(proxy):
         slow_statuses = [f.result() for f in slow]
     assert statuses == [200] * 10, statuses
     # the slow senders were not timed out; arriving together from one client (the proxy's address is the only
-    # entry), they meet fwgraph's two bodies at once per client, as any client does
+    # entry), they meet fwgraph's bodies-at-once bound per client, as any client does
     assert all(line.split()[1] in (b"200", b"503") for line in slow_statuses), slow_statuses
-    assert slow_statuses.count(b"HTTP/1.1 200 OK") >= 2, slow_statuses
+    assert slow_statuses.count(b"HTTP/1.1 200 OK") >= 1, slow_statuses
 
 
 def test_the_client_address_reaches_fwgraph():
