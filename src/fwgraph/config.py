@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
     "WORKERS": 0,  # web server processes (0 = one per CPU core, at most 4); each has its own query workers and cache
-    "THREADS": 0,  # threads per web server process (0 = two per CPU core and one more, at most 8: Granian's bound)
+    "THREADS": 0,  # threads per web server process (0 = 12: see config.threads)
     "QUERY_TIMEOUT": 10.0,  # seconds a query may run before it is stopped
     "MAX_ROWS": 10_000,  # result rows (or triples) returned at most; truncation is signalled
     "MAX_ANSWER_BYTES": 16 * 1024 * 1024,  # bytes of one query answer at most: cut to the rows that fit, signalled
@@ -90,30 +90,36 @@ def resolve(overrides: dict[str, Any] | None = None, environ: dict[str, str] | N
     return settings
 
 
-def threads(settings: dict[str, Any], cores: int | None = None) -> int:
-    """Threads per web process: ``THREADS``, or by default two per CPU core and one more, at most 8.
+def threads(settings: dict[str, Any]) -> int:
+    """Threads per web process: ``THREADS``, or by default 12.
 
-    Granian warns at every start when a WSGI process has more threads than that (2 × cores + 1); the
-    default stays within it, so a default start on a 2-core machine (5 threads) prints no warning.
+    fwgraph's threads mostly wait — on a query worker, on a client sending or reading slowly — and are shared
+    out by its own bounds (:func:`bodies_total`, :func:`max_waiting`) so that one is always free for /healthz;
+    with fewer, a few slow clients and one runaway left /healthz unanswered for seconds (the soak, issue 20).
+    Granian advises at most 2 × cores + 1 threads for Python code that computes; the server silences that
+    advice for this reason (:mod:`fwgraph.server`).
 
-    >>> threads({"THREADS": 0}, cores=2), threads({"THREADS": 0}, cores=16), threads({"THREADS": 12}, cores=2)
-    (5, 8, 12)
+    >>> threads({"THREADS": 0}), threads({"THREADS": 5})
+    (12, 5)
     """
     configured = int(settings["THREADS"])
-    return configured if configured > 0 else min(8, 2 * (cores or os.cpu_count() or 1) + 1)
+    return configured if configured > 0 else 12
 
 
 def bodies_total(settings: dict[str, Any]) -> int:
     """Threads of one web process that slow clients may hold at once, receiving request bodies or sending large
-    answers: ``BODIES_TOTAL``, or by default all threads but one in four, which only ever serve requests without
-    a body and with a small answer (pages, GET queries, /healthz), whoever trickles bodies or does not read."""
-    threads_ = threads(settings)
-    return int(settings["BODIES_TOTAL"]) or max(1, threads_ - max(1, threads_ // 4))
+    answers: ``BODIES_TOTAL``, or by default half the threads; the other half serve queries (running and
+    waiting, :func:`max_waiting`) and, always at least one, /healthz, cached answers and static files."""
+    return int(settings.get("BODIES_TOTAL") or 0) or max(1, threads(_threads_only(settings)) // 2)
 
 
 def max_waiting(settings: dict[str, Any]) -> int:
-    """Requests of one web process that may wait for a busy query worker: each holds a thread while it waits,
-    so at least one thread over the running and waiting queries serves /healthz, cached answers and static
-    files whatever the queries do; one more is refused at once (503)."""
+    """Requests of one web process that may wait for a busy query worker: each holds a thread while it waits.
+    The threads are shared out so that slow clients (:func:`bodies_total`), the running queries and the waiting
+    ones together leave one thread free whatever they do; one more is refused at once (503)."""
     workers = int(settings.get("QUERY_WORKERS") or 0)
-    return max(1, threads({"THREADS": settings.get("THREADS") or 0}) - workers - 1)
+    return max(1, threads(_threads_only(settings)) - bodies_total(settings) - workers - 1)
+
+
+def _threads_only(settings: dict[str, Any]) -> dict[str, Any]:
+    return {"THREADS": settings.get("THREADS") or 0}

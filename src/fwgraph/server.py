@@ -8,6 +8,7 @@ the store every process will share, and the port (Granian itself would share a p
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 import sys
@@ -106,6 +107,15 @@ def limits_table(host: str, port: int) -> str:
         raise StartError(f"cannot make the rate-limit table of {host}:{port}: {exc}") from None
 
 
+class _IntendedThreads(logging.Filter):
+    """Granian advises, at every start, fewer Python threads than fwgraph's default: advice for threads that
+    compute. fwgraph's mostly wait and are shared out by its own bounds (config.threads), so the advice is left
+    out rather than printed at every start (operators would learn to ignore warnings)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Python threads" not in record.getMessage()
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -179,7 +189,7 @@ def serve(settings: dict[str, Any]) -> None:
         port=port,
         interface=Interfaces.WSGI,
         workers=int(settings["WORKERS"] or min(os.cpu_count() or 1, 4)),
-        blocking_threads=threads(settings),  # by default within Granian's bound: no warning at start
+        blocking_threads=threads(settings),  # 12 by default: they mostly wait (config.threads)
         backlog=2048,
         log_access=False,
         respawn_failed_workers=True,  # a web process that dies (crash, OOM kill) is replaced
@@ -187,4 +197,5 @@ def serve(settings: dict[str, Any]) -> None:
         workers_kill_timeout=max(1, int(settings["SHUTDOWN_GRACE"])),
         http1_settings=HTTP1Settings(header_read_timeout=int(float(settings["HEADER_TIMEOUT"]) * 1000)),
     )
+    logging.getLogger("_granian").addFilter(_IntendedThreads())
     server.serve()
