@@ -791,9 +791,10 @@ def _refused(socks: list[socket.socket], seconds: float = 2.0, expect: int | Non
 
 
 def _slow_server(case: str):
-    """A server of one web process with four threads for one slow-sender test alone: the bodies another test's
-    senders left being received must not count against this one's (``case`` only tells the servers apart)."""
-    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+    """A server of one web process with six threads (three for bodies) for one slow-sender test alone: the bodies
+    another test's senders left being received must not count against this one's (``case`` only tells the
+    servers apart)."""
+    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "6", "FWGRAPH_RATE_LIMIT": "0",
                        "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_TEST_CASE": case})
 
 
@@ -821,15 +822,15 @@ def test_slow_senders_cannot_take_every_thread():
 
 @pytest.mark.parametrize("path", ["/sparql", "/validate"])
 def test_slow_senders_from_many_addresses_leave_threads_for_others(path):
-    """Twelve clients at twelve addresses, one trickled body each, used to hold all four threads: the per-client
+    """Twelve clients at twelve addresses, one trickled body each, used to hold every thread: the per-client
     bound never applied and even /healthz went unanswered. Now half the threads never receive a body."""
     import time
 
     slow = _slow_server(f"many-addresses-{path}")
     socks = [_slow_sender(slow.url, f"203.0.113.{i}", path) for i in range(1, 13)]
     try:
-        # two of the four threads receive bodies; the other senders are refused as they arrive
-        assert _refused(socks, seconds=15, expect=12 - 2) == 12 - 2
+        # three of the six threads receive bodies; the other senders are refused as they arrive
+        assert _refused(socks, seconds=15, expect=12 - 3) == 12 - 3
         for probe in ("/healthz", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D%23many", "/framework/flask"):
             start = time.monotonic()
             answer = requests.get(slow.url.rstrip("/") + probe, timeout=20, headers={"X-Forwarded-For": "198.51.100.7"})
