@@ -370,12 +370,10 @@ def test_slow_query_is_stopped_while_others_are_served(limited):
     thread.start()
     time.sleep(0.4)
     # Another client, another (uncached) query: answered while the slow one runs.
-    start = time.monotonic()
     fast = requests.get(limited, params={"query": f'SELECT ?x WHERE {{ BIND("{uuid.uuid4()}" AS ?x) }}'})
-    fast_elapsed = time.monotonic() - start
     assert fast.status_code == 200
-    assert fast_elapsed < 1.0
-    assert "response" not in outcome  # the slow query was still running
+    # answered while the slow one still ran: it did not wait for it (no wall-clock bound: CI machines vary)
+    assert "response" not in outcome
     thread.join(timeout=10)
     r = outcome["response"]
     assert isinstance(r, requests.Response)
