@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from fwgraph.app.ratelimit import GROUP_SHARE, RateLimit, Runaways
@@ -130,6 +131,69 @@ def test_requests_waiting_for_a_query_worker_are_bounded():
     idle.put(object())
     for thread in waiting:
         thread.join(5)
+
+
+def _queue_waiters(idle, clients: list[str], timeout: float = 10) -> tuple[list, dict]:
+    """Threads waiting for a worker from ``idle`` as ``clients`` (in this order of arrival), each queued before
+    the next starts; their outcomes (the worker or the exception's name) by index."""
+    import threading
+    import time
+
+    outcomes: dict[int, object] = {}
+
+    def wait(i: int, client: str) -> None:
+        try:
+            outcomes[i] = idle.get(timeout=timeout, client=client)
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertions
+            outcomes[i] = type(exc).__name__
+
+    threads = []
+    for i, client in enumerate(clients):
+        before = list(idle._waiters)
+        threads.append(threading.Thread(target=wait, args=(i, client)))
+        threads[-1].start()
+        deadline = time.monotonic() + 5
+        while all(w in before for w in idle._waiters) and i not in outcomes and time.monotonic() < deadline:
+            time.sleep(0.001)
+    return threads, outcomes
+
+
+def test_clients_waiting_for_a_query_worker_take_turns():
+    """A client with three queries waiting and a client with one: freed workers alternate between them, the
+    client served longest ago first (first come, first served made the one wait behind all three)."""
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers()
+    threads, outcomes = _queue_waiters(idle, ["heavy", "heavy", "heavy", "polite"])
+    workers = [object() for _ in range(4)]
+    for worker in workers:
+        idle.put(worker)
+    for thread in threads:
+        thread.join(5)
+    order = [next(i for i, w in outcomes.items() if w is worker) for worker in workers]
+    assert order == [0, 3, 1, 2], order  # heavy's first, then polite's, then heavy's others
+
+
+def test_a_client_with_fewer_waiting_takes_the_place_of_the_heaviest():
+    """With every waiting place taken by one client's requests, another client's request is not refused: it
+    takes the place of the heavy client's newest, which is refused; the heavy client's next is refused at once."""
+    import queue
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(max_waiting=3)
+    threads, outcomes = _queue_waiters(idle, ["heavy", "heavy", "heavy", "polite"])
+    threads[2].join(5)
+    assert outcomes.get(2) == "Full" and len(idle._waiters) == 3  # heavy's newest gave way
+    with pytest.raises(queue.Full):
+        idle.get(timeout=5, client="heavy")  # heavy still has the most waiting: no place for it
+    first, second = object(), object()
+    idle.put(first)
+    idle.put(second)
+    idle.put(object())
+    for thread in threads:
+        thread.join(5)
+    assert outcomes[0] is first and outcomes[3] is second, outcomes  # polite's served next, not last
 
 
 def test_pages_whose_queries_meet_busy_workers_answer_503_not_500():

@@ -16,9 +16,12 @@ runs in a separate process that the web process can SIGKILL.
   denies sockets, urllib, subprocesses; an address-space limit), then answers requests in a loop:
   (query text, max rows, output format) in, (status, content type, truncated, body bytes) out. The
   result is serialised in the worker, so only bytes cross the process boundary.
-* The web process keeps idle workers in a first-come, first-served queue (a freed worker goes straight to
-  the request that has waited longest, so no request is overtaken by later ones and starved under load;
-  a plain queue lets a newly arrived thread take the worker that a waiting one was woken for). A request
+* The web process hands idle workers to waiting requests client by client (:class:`_IdleWorkers`): a freed
+  worker goes straight to a waiting request (a plain queue lets a newly arrived thread take the worker that
+  a waiting one was woken for) of the client served longest ago, oldest first, so a client with many queries
+  waiting does not make a client with one wait behind all of them; when the waiting places are all taken,
+  a newcomer from a client with fewer waiting takes the place of the newest request of the client with the
+  most. The web layer names the client (:data:`fwgraph.engine.ASKING`). A request
   takes one, sends the query and waits for
   the answer with a socket timeout equal to the time limit. On timeout it SIGKILLs the worker
   (the zygote reaps it) and forks a replacement; a worker that died is replaced the same way; a
@@ -39,12 +42,12 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fwgraph.engine import Answer
+from fwgraph.engine import ASKING, Answer
 from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 
 _FRAME = struct.Struct("!II")  # header length, body length
@@ -351,47 +354,92 @@ class _Worker:
 
 
 class _Waiter:
-    """A request waiting for a worker: its lock is released when a worker is handed to it."""
+    """A request waiting for a worker: its lock is released when a worker is handed to it, or when it gives its
+    place to another client's request (``displaced``)."""
 
-    __slots__ = ("lock", "worker")
+    __slots__ = ("lock", "worker", "client", "displaced")
 
-    def __init__(self) -> None:
+    def __init__(self, client: str) -> None:
         self.lock = threading.Lock()
         self.lock.acquire()
         self.worker: _Worker | None = None
+        self.client = client
+        self.displaced = False
 
 
 class _IdleWorkers:
-    """Idle workers, handed to waiting requests first come, first served (queue.Empty on timeout; queue.Full at
-    once when ``max_waiting`` requests wait already: each holds a web thread, and some must stay free)."""
+    """Idle workers, handed to waiting requests client by client (queue.Empty on timeout; queue.Full at once when
+    ``max_waiting`` requests wait already, each holding a web thread, and none can give way).
 
-    def __init__(self, max_waiting: int | None = None) -> None:
+    A freed worker goes to the waiting request, oldest first, of the client that was last handed a worker
+    longest ago (never: first): a client with ten queries waiting and a client with one alternate, instead of
+    the one waiting behind the ten. When the waiting places are full, a request whose client would then have
+    fewer waiting than the client with the most (ties: the one served more recently) takes the place of that
+    client's newest request, which is refused (queue.Full) — so however many requests one client sends, every
+    other client can still wait its turn. At most ``remembered`` clients' last turns are kept (the oldest are
+    forgotten: they count as never served, as a client idle that long is).
+    """
+
+    def __init__(self, max_waiting: int | None = None, remembered: int = 4096) -> None:
         self._lock = threading.Lock()
         self._workers: deque[_Worker] = deque()
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: list[_Waiter] = []  # in order of arrival
+        self._turns: OrderedDict[str, int] = OrderedDict()  # client -> when last handed a worker (a count)
+        self._turn = 0
         self.max_waiting = max_waiting
+        self.remembered = remembered
+
+    def _served(self, client: str) -> None:
+        self._turn += 1
+        self._turns.pop(client, None)
+        self._turns[client] = self._turn
+        while len(self._turns) > self.remembered:
+            self._turns.popitem(last=False)
 
     def put(self, worker: _Worker) -> None:
         with self._lock:
-            if self._waiters:
-                waiter = self._waiters.popleft()
-                waiter.worker = worker
-                waiter.lock.release()
-            else:
+            if not self._waiters:
                 self._workers.append(worker)
+                return
+            # the oldest request of the client served longest ago (min keeps the first, the oldest, of equals)
+            waiter = min(self._waiters, key=lambda w: self._turns.get(w.client, 0))
+            self._waiters.remove(waiter)
+            self._served(waiter.client)
+            waiter.worker = worker
+            waiter.lock.release()
 
-    def get(self, timeout: float) -> _Worker:
+    def _displace(self, client: str) -> bool:
+        """Make room for ``client``'s request by refusing the newest request of the client with the most waiting,
+        when that client would still have more (or as many, served more recently) than ``client``."""
+        counts: dict[str, int] = {}
+        for w in self._waiters:
+            counts[w.client] = counts.get(w.client, 0) + 1
+        heaviest = max(counts, key=lambda c: (counts[c], self._turns.get(c, 0)))
+        mine = (counts.get(client, 0) + 1, self._turns.get(client, 0))
+        if (counts[heaviest], self._turns.get(heaviest, 0)) <= mine:
+            return False
+        newest = next(w for w in reversed(self._waiters) if w.client == heaviest)
+        self._waiters.remove(newest)
+        newest.displaced = True
+        newest.lock.release()
+        return True
+
+    def get(self, timeout: float, client: str = "") -> _Worker:
         with self._lock:
-            if self._workers:  # never while requests wait: put hands a worker to the oldest waiter
+            if self._workers:  # never while requests wait: put hands a worker to a waiting one
+                self._served(client)
                 return self._workers.popleft()
-            if self.max_waiting is not None and len(self._waiters) >= self.max_waiting:
+            if self.max_waiting is not None and len(self._waiters) >= self.max_waiting and \
+                    not (self._waiters and self._displace(client)):
                 raise queue.Full
-            waiter = _Waiter()
+            waiter = _Waiter(client)
             self._waiters.append(waiter)
         waiter.lock.acquire(timeout=max(0.0, timeout))
         with self._lock:
             if waiter.worker is not None:  # handed over, possibly just as the wait timed out
                 return waiter.worker
+            if waiter.displaced:
+                raise queue.Full
             self._waiters.remove(waiter)
         raise queue.Empty
 
@@ -544,12 +592,13 @@ class WorkerPool:
         if self._start_error is not None and self._idle.empty():
             raise WorkerFailed(f"the query workers could not be started: {self._start_error}")
         try:
-            return self._idle.get(timeout=wait)
+            return self._idle.get(timeout=wait, client=ASKING.get())
         except queue.Empty:
             raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
         except queue.Full:
             raise ServiceBusy(f"all {self.size} query workers are busy and {self._idle.max_waiting} requests are "
-                              "waiting for one; try again shortly") from None
+                              "waiting for one, no fewer of them yours than any other client's; try again "
+                              "shortly") from None
 
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
                 wait: float | None = None, form: str | None = None, max_bytes: int | None = None) -> Answer:
