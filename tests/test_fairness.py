@@ -196,6 +196,59 @@ def test_a_client_with_fewer_waiting_takes_the_place_of_the_heaviest():
     assert outcomes[0] is first and outcomes[3] is second, outcomes  # polite's served next, not last
 
 
+def test_a_cheap_query_is_served_before_slow_ones_and_may_take_a_slow_ones_place():
+    """A request whose query shape last ran fast (cheap) gets the next freed worker before slow ones that came
+    first, and with every place taken by slow ones, takes the newest slow one's place (it was refused)."""
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(max_waiting=3)
+    threads, outcomes = _queue_waiters(idle, ["a", "b", "c"])
+    late, late_outcome = _queue_waiters(idle, ["polite"])
+    cheap_thread = __import__("threading").Thread(
+        target=lambda: late_outcome.__setitem__("cheap", idle.get(timeout=10, client="polite", cheap=True)))
+    cheap_thread.start()
+    late[0].join(5)
+    assert late_outcome[0] == "Full"  # a fourth slow request from a fresh client finds no place
+    threads[2].join(5)
+    assert outcomes.get(2) == "Full"  # the newest slow one gave its place to the cheap one
+    worker = object()
+    idle.put(worker)
+    cheap_thread.join(5)
+    assert late_outcome.get("cheap") is worker
+    for other in (object(), object()):
+        idle.put(other)
+    for thread in threads:
+        thread.join(5)
+
+
+def test_the_pool_knows_a_query_shape_that_ran_fast():
+    """What makes a request cheap: its query's shape (comments and blanks aside) last ran in a worker under
+    CHEAP_SECONDS; a shape never run, or one stopped at the time limit, is not cheap."""
+    from fwgraph.pool import PooledEngine
+    from fwgraph.sparql import prepare
+    from tests.server import dist
+
+    engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=1.0)
+    try:
+        costs = engine.pool._costs
+
+        def cheap(text: str) -> bool:
+            return costs.cheap(costs.key({"q": text, "n": 10, "f": "json", "fm": "ask", "b": None}))
+
+        assert not cheap("ASK { ?s ?p ?o } # first")
+        engine.execute(prepare("ASK { ?s ?p ?o } # first"), max_rows=10, fmt="json")
+        assert cheap("ASK  {\n ?s ?p ?o }   # another comment\r")
+        assert not cheap("ASK { ?s ?p ?x }")
+        runaway = "ASK { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . FILTER(?a = ?l && ?c = ?j) }"
+        try:
+            engine.execute(prepare(runaway), max_rows=10, fmt="json")
+        except Exception:  # noqa: BLE001 - the time limit, as intended
+            pass
+        assert not cheap(runaway)
+    finally:
+        engine.close()
+
+
 def test_pages_whose_queries_meet_busy_workers_answer_503_not_500():
     """A profile page and /compare query the workers themselves: with every worker busy on runaways, they are
     answered 503 with Retry-After (they were 500 with a traceback), and /healthz stays quick."""

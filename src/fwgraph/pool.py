@@ -30,6 +30,7 @@ runs in a separate process that the web process can SIGKILL.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -49,6 +50,7 @@ from typing import Any
 
 from fwgraph.engine import ASKING, Answer
 from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.sparql import shape
 
 _FRAME = struct.Struct("!II")  # header length, body length
 _WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
@@ -357,13 +359,14 @@ class _Waiter:
     """A request waiting for a worker: its lock is released when a worker is handed to it, or when it gives its
     place to another client's request (``displaced``)."""
 
-    __slots__ = ("lock", "worker", "client", "displaced")
+    __slots__ = ("lock", "worker", "client", "cheap", "displaced")
 
-    def __init__(self, client: str) -> None:
+    def __init__(self, client: str, cheap: bool = False) -> None:
         self.lock = threading.Lock()
         self.lock.acquire()
         self.worker: _Worker | None = None
         self.client = client
+        self.cheap = cheap
         self.displaced = False
 
 
@@ -378,6 +381,12 @@ class _IdleWorkers:
     client's newest request, which is refused (queue.Full) — so however many requests one client sends, every
     other client can still wait its turn. At most ``remembered`` clients' last turns are kept (the oldest are
     forgotten: they count as never served, as a client idle that long is).
+
+    Cheap requests (a query whose shape last ran in a worker under :data:`CHEAP_SECONDS`: :class:`_Costs`) have
+    a lane of their own: they are handed a freed worker before any other (oldest first, clients taking turns
+    among them too), and when the places are full one takes the place of the newest request that is not cheap.
+    They hold a worker for milliseconds, so others wait that much longer at most, while a person's quick query
+    no longer waits behind a crowd of slow ones.
     """
 
     def __init__(self, max_waiting: int | None = None, remembered: int = 4096) -> None:
@@ -401,38 +410,44 @@ class _IdleWorkers:
             if not self._waiters:
                 self._workers.append(worker)
                 return
-            # the oldest request of the client served longest ago (min keeps the first, the oldest, of equals)
-            waiter = min(self._waiters, key=lambda w: self._turns.get(w.client, 0))
+            # a cheap request first; then the oldest of the client served longest ago (min keeps the first of equals)
+            waiter = min(self._waiters, key=lambda w: (not w.cheap, self._turns.get(w.client, 0)))
             self._waiters.remove(waiter)
             self._served(waiter.client)
             waiter.worker = worker
             waiter.lock.release()
 
-    def _displace(self, client: str) -> bool:
+    def _displace(self, client: str, cheap: bool) -> bool:
         """Make room for ``client``'s request by refusing the newest request of the client with the most waiting,
-        when that client would still have more (or as many, served more recently) than ``client``."""
-        counts: dict[str, int] = {}
-        for w in self._waiters:
-            counts[w.client] = counts.get(w.client, 0) + 1
-        heaviest = max(counts, key=lambda c: (counts[c], self._turns.get(c, 0)))
-        mine = (counts.get(client, 0) + 1, self._turns.get(client, 0))
-        if (counts[heaviest], self._turns.get(heaviest, 0)) <= mine:
+        when that client would still have more (or as many, served more recently) than ``client`` — among the
+        requests that are not cheap, whatever the counts, when ``cheap``."""
+        among = [w for w in self._waiters if not w.cheap] if cheap else self._waiters
+        if not among:
             return False
-        newest = next(w for w in reversed(self._waiters) if w.client == heaviest)
-        self._waiters.remove(newest)
-        newest.displaced = True
-        newest.lock.release()
+        counts: dict[str, int] = {}
+        newest: dict[str, int] = {}  # where each client's newest request stands (ties: the latest arrival gives way)
+        for at, w in enumerate(among):
+            counts[w.client] = counts.get(w.client, 0) + 1
+            newest[w.client] = at
+        heaviest = max(counts, key=lambda c: (counts[c], self._turns.get(c, 0), newest[c]))
+        mine = (counts.get(client, 0) + 1, self._turns.get(client, 0))
+        if not cheap and (counts[heaviest], self._turns.get(heaviest, 0)) <= mine:
+            return False
+        giving_way = among[newest[heaviest]]
+        self._waiters.remove(giving_way)
+        giving_way.displaced = True
+        giving_way.lock.release()
         return True
 
-    def get(self, timeout: float, client: str = "") -> _Worker:
+    def get(self, timeout: float, client: str = "", cheap: bool = False) -> _Worker:
         with self._lock:
             if self._workers:  # never while requests wait: put hands a worker to a waiting one
                 self._served(client)
                 return self._workers.popleft()
             if self.max_waiting is not None and len(self._waiters) >= self.max_waiting and \
-                    not (self._waiters and self._displace(client)):
+                    not self._displace(client, cheap):
                 raise queue.Full
-            waiter = _Waiter(client)
+            waiter = _Waiter(client, cheap)
             self._waiters.append(waiter)
         waiter.lock.acquire(timeout=max(0.0, timeout))
         with self._lock:
@@ -453,6 +468,38 @@ class _IdleWorkers:
         return not self._workers
 
 
+#: A query whose shape last ran in a worker in less than this (seconds) is cheap: see :class:`_IdleWorkers`.
+CHEAP_SECONDS = 0.1
+
+
+class _Costs:
+    """How long each request's shape (:func:`fwgraph.sparql.shape` of its query, and its other parameters) last
+    held a worker, for the ``remembered`` most recent shapes: what the pool knows of a query's cost before
+    running it. Shapes are kept as digests, so what is remembered is bounded in bytes too."""
+
+    def __init__(self, remembered: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._seconds: OrderedDict[bytes, float] = OrderedDict()
+        self.remembered = remembered
+
+    @staticmethod
+    def key(request: dict[str, Any]) -> bytes:
+        others = json.dumps({k: v for k, v in request.items() if k != "q"}, sort_keys=True)
+        return hashlib.blake2b((others + "\0" + shape(str(request.get("q", "")))).encode(), digest_size=16).digest()
+
+    def cheap(self, key: bytes) -> bool:
+        with self._lock:
+            seconds = self._seconds.get(key)
+        return seconds is not None and seconds < CHEAP_SECONDS
+
+    def note(self, key: bytes, seconds: float) -> None:
+        with self._lock:
+            self._seconds.pop(key, None)
+            self._seconds[key] = seconds
+            while len(self._seconds) > self.remembered:
+                self._seconds.popitem(last=False)
+
+
 class WorkerPool:
     """``size`` killable query workers forked from one zygote that holds the loaded store."""
 
@@ -464,6 +511,7 @@ class WorkerPool:
         self.timeout = float(timeout)
         self.startup_timeout = startup_timeout
         self._idle = _IdleWorkers(max_waiting)
+        self._costs = _Costs()
         self._ctrl_lock = threading.Lock()
         self._ready = threading.Event()
         self._closed = False
@@ -586,13 +634,13 @@ class WorkerPool:
 
     # -- requests
 
-    def _acquire(self, wait: float) -> _Worker:
+    def _acquire(self, wait: float, cheap: bool = False) -> _Worker:
         if not self._ready.wait(self.startup_timeout):
             raise ServiceBusy("the query workers are still starting")
         if self._start_error is not None and self._idle.empty():
             raise WorkerFailed(f"the query workers could not be started: {self._start_error}")
         try:
-            return self._idle.get(timeout=wait, client=ASKING.get())
+            return self._idle.get(timeout=wait, client=ASKING.get(), cheap=cheap)
         except queue.Empty:
             raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
         except queue.Full:
@@ -628,7 +676,8 @@ class WorkerPool:
               max_bytes: int | None = None) -> tuple[dict[str, Any], bytes]:
         """One request to an idle worker and its answer, within the time limit (the worker is killed past it)."""
         limit = self.timeout if timeout is None else timeout
-        worker = self._acquire(limit if wait is None else wait)
+        key = self._costs.key(request)
+        worker = self._acquire(limit if wait is None else wait, self._costs.cheap(key))
         try:
             _send(worker.sock, request)
         except OSError:  # the idle worker had died: replace it and try once more on a fresh one
@@ -642,20 +691,24 @@ class WorkerPool:
                 self._replace(worker)
                 raise ServiceBusy("no query worker could be reached (fresh ones are starting); try again "
                                   "shortly") from None
+        started = time.monotonic()
         try:
             worker.sock.settimeout(limit)
             head, body = _recv(worker.sock, None if max_bytes is None else max_bytes + _HEAD_ROOM)
             worker.sock.settimeout(None)
         except TimeoutError:
             self.stats["killed"] += 1
+            self._costs.note(key, limit)
             self._replace(worker)
             raise TimeLimitExceeded(limit) from None
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
+            self._costs.note(key, limit)
             self._replace(worker)
             raise WorkStopped("the query stopped the worker evaluating it: it needed more than a query worker's "
                                "memory allowance, or the query engine crashed on it; simplify the query or add a "
                                "LIMIT") from None
+        self._costs.note(key, time.monotonic() - started)
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
             self.stats["retired"] += 1
             self._replace(worker)
