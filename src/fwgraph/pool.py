@@ -251,13 +251,17 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
         if head.get("op") == "status":
             _send(sock, {"s": 200, "isolation": isolation, "pid": os.getpid()})
             continue
+        cpu = time.process_time()  # what the request cost, whatever else the machine runs: see _Costs
         if head.get("op") == "parse":
+            parsed = _parse(head["q"], head.get("b", ""))
+            parsed["cpu"] = time.process_time() - cpu
             try:
-                _send(sock, _parse(head["q"], head.get("b", "")))
+                _send(sock, parsed)
             except OSError:
                 os._exit(0)
             continue
         reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"), head.get("b"))
+        reply["cpu"] = time.process_time() - cpu
         retire = statm >= 0 and _private_bytes(statm) > baseline + _RETIRE_GROWTH
         if retire:  # a heavy query left this worker large: answer, then make way for a fresh fork
             reply["rt"] = True
@@ -468,14 +472,16 @@ class _IdleWorkers:
         return not self._workers
 
 
-#: A query whose shape last ran in a worker in less than this (seconds) is cheap: see :class:`_IdleWorkers`.
+#: A query whose shape last took less CPU time than this (seconds) in a worker is cheap: see :class:`_IdleWorkers`.
 CHEAP_SECONDS = 0.1
 
 
 class _Costs:
-    """How long each request's shape (:func:`fwgraph.sparql.shape` of its query, and its other parameters) last
-    held a worker, for the ``remembered`` most recent shapes: what the pool knows of a query's cost before
-    running it. Shapes are kept as digests, so what is remembered is bounded in bytes too."""
+    """The CPU time each request's shape (:func:`fwgraph.sparql.shape` of its query, and its other parameters)
+    last took in a worker (the time limit when it was stopped or killed the worker), for the ``remembered`` most
+    recent shapes: what the pool knows of a query's cost before running it. CPU time, not wall time: a loaded
+    machine makes every query slow to answer, not every query expensive. Shapes are kept as digests, so what
+    is remembered is bounded in bytes too."""
 
     def __init__(self, remembered: int = 4096) -> None:
         self._lock = threading.Lock()
@@ -708,7 +714,7 @@ class WorkerPool:
             raise WorkStopped("the query stopped the worker evaluating it: it needed more than a query worker's "
                                "memory allowance, or the query engine crashed on it; simplify the query or add a "
                                "LIMIT") from None
-        self._costs.note(key, time.monotonic() - started)
+        self._costs.note(key, float(head.get("cpu", time.monotonic() - started)))
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
             self.stats["retired"] += 1
             self._replace(worker)
