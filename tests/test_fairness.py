@@ -199,12 +199,14 @@ def test_a_client_with_fewer_waiting_takes_the_place_of_the_heaviest():
 def test_a_cheap_query_is_served_before_slow_ones_and_may_take_a_slow_ones_place():
     """A request whose query shape last ran fast (cheap) gets the next freed worker before slow ones that came
     first, and with every place taken by slow ones, takes the newest slow one's place (it was refused)."""
+    import threading
+
     from fwgraph.pool import _IdleWorkers
 
     idle = _IdleWorkers(max_waiting=3)
     threads, outcomes = _queue_waiters(idle, ["a", "b", "c"])
     late, late_outcome = _queue_waiters(idle, ["polite"])
-    cheap_thread = __import__("threading").Thread(
+    cheap_thread = threading.Thread(
         target=lambda: late_outcome.__setitem__("cheap", idle.get(timeout=10, client="polite", cheap=True)))
     cheap_thread.start()
     late[0].join(5)
@@ -219,6 +221,37 @@ def test_a_cheap_query_is_served_before_slow_ones_and_may_take_a_slow_ones_place
         idle.put(other)
     for thread in threads:
         thread.join(5)
+
+
+def test_a_slow_query_never_takes_a_cheap_ones_place():
+    """A client served a moment ago (one asking cheap queries one after another) waits with a cheap query: slow
+    requests from fresh clients are refused rather than taking its place (they took it: the client served most
+    recently gave way, and the soak's polite probe was refused 55 times in 90 s)."""
+    import queue
+    import threading
+    import time
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(max_waiting=2)
+    idle.put(object())
+    idle.get(timeout=0, client="polite")  # served just now
+    first, first_outcome = _queue_waiters(idle, ["slow"])
+    polite = threading.Thread(
+        target=lambda: first_outcome.__setitem__("polite", idle.get(timeout=10, client="polite", cheap=True)))
+    polite.start()
+    deadline = time.monotonic() + 5
+    while len(idle._waiters) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    for fresh in ("fresh-1", "fresh-2"):
+        with pytest.raises(queue.Full):
+            idle.get(timeout=5, client=fresh)
+    worker = object()
+    idle.put(worker)
+    polite.join(5)
+    assert first_outcome.get("polite") is worker
+    idle.put(object())
+    first[0].join(5)
 
 
 def test_the_pool_knows_a_query_shape_that_ran_fast():

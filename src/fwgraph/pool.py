@@ -423,11 +423,16 @@ class _IdleWorkers:
 
     def _displace(self, client: str, cheap: bool) -> bool:
         """Make room for ``client``'s request by refusing the newest request of the client with the most waiting,
-        when that client would still have more (or as many, served more recently) than ``client`` — among the
-        requests that are not cheap, whatever the counts, when ``cheap``."""
-        among = [w for w in self._waiters if not w.cheap] if cheap else self._waiters
-        if not among:
-            return False
+        when that client would still have more (or as many, served more recently) than ``client``. A slow
+        request never takes a cheap one's place; a cheap one takes a slow one's whatever the counts (and
+        another cheap one's by the counts when none waits)."""
+        slow = [w for w in self._waiters if not w.cheap]
+        if slow:
+            return self._give_way(slow, client, cheap)
+        return cheap and self._give_way(self._waiters, client, False)
+
+    def _give_way(self, among: list[_Waiter], client: str, cheap: bool) -> bool:
+        """Refuse the newest request in ``among`` of its client with the most (see :meth:`_displace`)."""
         counts: dict[str, int] = {}
         newest: dict[str, int] = {}  # where each client's newest request stands (ties: the latest arrival gives way)
         for at, w in enumerate(among):
