@@ -305,3 +305,24 @@ def test_pages_whose_queries_meet_busy_workers_answer_503_not_500():
     assert all(a.status_code in (200, 503) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
     assert any(a.status_code == 503 for a in answers), [a.status_code for a in answers]
     assert all(a.headers.get("Retry-After") for a in answers if a.status_code == 503)
+
+
+def test_every_query_a_request_runs_waits_as_its_networks():
+    """The queries a page runs (the finder, a profile, /compare) wait for a worker as their client's network, as
+    /sparql's do: they were all one anonymous client, so one busy page kept every other page's queries behind."""
+    from fwgraph.app.ratelimit import client_group
+    from fwgraph.engine import ASKING
+
+    seen: list[str] = []
+
+    def page(environ, start_response):
+        seen.append(ASKING.get())
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    limited = RateLimit(page, per_minute=0, burst=1)
+    for address in ("203.0.113.5", "198.51.100.7"):
+        limited({"REMOTE_ADDR": address, "PATH_INFO": "/framework/flask", "REQUEST_METHOD": "GET"},
+                lambda status, headers: None)
+    assert seen == [client_group("203.0.113.5/32"), client_group("198.51.100.7/32")]
+    assert ASKING.get() == ""  # and only while the request runs

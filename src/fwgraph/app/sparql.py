@@ -20,8 +20,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from fwgraph import formats
 from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
-from fwgraph.app.ratelimit import ClientSlots, Runaways, client_address, client_group
-from fwgraph.engine import Answer, asking
+from fwgraph.app.ratelimit import ClientSlots, Runaways, client_address
+from fwgraph.engine import Answer
 from fwgraph.errors import (
     QueryError,
     RefusedQuery,
@@ -183,8 +183,7 @@ def _bounded(state: _Endpoint, client: str, accept: str, work: Callable[[], T]) 
                                     f"{state.runaways.lanes} query worker(s) with others' that did, and they are "
                                     "busy; retry shortly, or simplify the query or add a LIMIT", accept,
                                retry_after=5)
-            with asking(client_group(client)):  # waiting for a query worker, networks take turns
-                return work()
+            return work()  # waiting for a query worker as the client's network (RateLimit set it: asking)
     except TimeLimitExceeded as exc:
         state.runaways.mark(client)
         return failure(503, f"{exc}; simplify the query or add a LIMIT", accept,
