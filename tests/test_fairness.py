@@ -133,7 +133,7 @@ def test_requests_waiting_for_a_query_worker_are_bounded():
         thread.join(5)
 
 
-def _queue_waiters(idle, clients: list[str], timeout: float = 10) -> tuple[list, dict]:
+def _queue_waiters(idle, clients: list[str], timeout: float = 10, **kinds: bool) -> tuple[list, dict]:
     """Threads waiting for a worker from ``idle`` as ``clients`` (in this order of arrival), each queued before
     the next starts; their outcomes (the worker or the exception's name) by index."""
     import threading
@@ -143,7 +143,7 @@ def _queue_waiters(idle, clients: list[str], timeout: float = 10) -> tuple[list,
 
     def wait(i: int, client: str) -> None:
         try:
-            outcomes[i] = idle.get(timeout=timeout, client=client)
+            outcomes[i] = idle.get(timeout=timeout, client=client, **kinds)
         except Exception as exc:  # noqa: BLE001 - recorded for the assertions
             outcomes[i] = type(exc).__name__
 
@@ -326,3 +326,31 @@ def test_every_query_a_request_runs_waits_as_its_networks():
                 lambda status, headers: None)
     assert seen == [client_group("203.0.113.5/32"), client_group("198.51.100.7/32")]
     assert ASKING.get() == ""  # and only while the request runs
+
+
+def test_heavy_queries_leave_a_worker_for_everyone_else():
+    """Requests whose query shape last took a second of CPU or more (or was stopped) hold all workers but one:
+    a second heavy one waits although a worker is idle, any other query takes that worker at once, and the
+    heavy one gets the first worker a heavy request gives back (or whose replacement is forked)."""
+    import queue
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(heavy_limit=1)
+    workers = [object(), object()]
+    for worker in workers:
+        idle.put(worker)
+    first = idle.get(timeout=0, client="a", heavy=True)
+    with pytest.raises(queue.Empty):
+        idle.get(timeout=0, client="b", heavy=True)  # one heavy request runs: the other worker is kept
+    threads, outcomes = _queue_waiters(idle, ["b"], heavy=True)
+    threads[0].join(0.2)
+    assert 0 not in outcomes  # waiting, with a worker idle
+    other = idle.get(timeout=0, client="c")  # a query not known heavy takes it at once
+    assert {first, other} == set(workers)
+    idle.put(first, heavy=True)
+    threads[0].join(5)
+    assert outcomes[0] is first
+    idle.forget(True)  # the heavy request's worker was killed: the next heavy one may run
+    idle.put(other)
+    assert idle.get(timeout=0, client="d", heavy=True) is other

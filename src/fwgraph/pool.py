@@ -363,14 +363,15 @@ class _Waiter:
     """A request waiting for a worker: its lock is released when a worker is handed to it, or when it gives its
     place to another client's request (``displaced``)."""
 
-    __slots__ = ("lock", "worker", "client", "cheap", "displaced")
+    __slots__ = ("lock", "worker", "client", "cheap", "heavy", "displaced")
 
-    def __init__(self, client: str, cheap: bool = False) -> None:
+    def __init__(self, client: str, cheap: bool = False, heavy: bool = False) -> None:
         self.lock = threading.Lock()
         self.lock.acquire()
         self.worker: _Worker | None = None
         self.client = client
         self.cheap = cheap
+        self.heavy = heavy
         self.displaced = False
 
 
@@ -390,17 +391,26 @@ class _IdleWorkers:
     a lane of their own: they are handed a freed worker before any other (oldest first, clients taking turns
     among them too), and when the places are full one takes the place of the newest request that is not cheap.
     They hold a worker for milliseconds, so others wait that much longer at most, while a person's quick query
-    no longer waits behind a crowd of slow ones.
+    no longer waits behind a crowd of slow ones. And heavy requests (a shape that last took :data:`HEAVY_SECONDS`
+    of CPU or more, or was stopped) hold at most ``heavy_limit`` workers at once (all but one, when there are two or
+    more): a query run again and again that keeps workers busy for seconds leaves one for everyone else
+    (shapes never seen are not held back: a first query is not presumed heavy).
     """
 
-    def __init__(self, max_waiting: int | None = None, remembered: int = 4096) -> None:
+    def __init__(self, max_waiting: int | None = None, remembered: int = 4096,
+                 heavy_limit: int | None = None) -> None:
         self._lock = threading.Lock()
         self._workers: deque[_Worker] = deque()
         self._waiters: list[_Waiter] = []  # in order of arrival
         self._turns: OrderedDict[str, int] = OrderedDict()  # client -> when last handed a worker (a count)
         self._turn = 0
+        self._heavy = 0  # workers held by heavy requests
         self.max_waiting = max_waiting
         self.remembered = remembered
+        self.heavy_limit = heavy_limit
+
+    def _may_take(self, heavy: bool) -> bool:
+        return not heavy or self.heavy_limit is None or self._heavy < self.heavy_limit
 
     def _served(self, client: str) -> None:
         self._turn += 1
@@ -409,16 +419,35 @@ class _IdleWorkers:
         while len(self._turns) > self.remembered:
             self._turns.popitem(last=False)
 
-    def put(self, worker: _Worker) -> None:
+    def put(self, worker: _Worker, heavy: bool = False) -> None:
+        """``worker`` is idle: a fresh one, or one given back by the request it was handed to (``heavy``: a heavy
+        request's, so heavy requests hold one fewer)."""
         with self._lock:
-            if not self._waiters:
-                self._workers.append(worker)
+            if heavy:
+                self._heavy -= 1
+            self._workers.append(worker)
+            self._hand_out()
+
+    def forget(self, heavy: bool) -> None:
+        """A worker handed to a request will not come back (killed, died, retired: its replacement is put)."""
+        if heavy:
+            with self._lock:
+                self._heavy -= 1
+                self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Idle workers to waiting requests that may take them: a cheap request first; then the oldest of the
+        client served longest ago (min keeps the first of equals)."""
+        while self._workers:
+            waiting = [w for w in self._waiters if self._may_take(w.heavy)]
+            if not waiting:
                 return
-            # a cheap request first; then the oldest of the client served longest ago (min keeps the first of equals)
-            waiter = min(self._waiters, key=lambda w: (not w.cheap, self._turns.get(w.client, 0)))
+            waiter = min(waiting, key=lambda w: (not w.cheap, self._turns.get(w.client, 0)))
             self._waiters.remove(waiter)
             self._served(waiter.client)
-            waiter.worker = worker
+            if waiter.heavy:
+                self._heavy += 1
+            waiter.worker = self._workers.popleft()
             waiter.lock.release()
 
     def _displace(self, client: str, cheap: bool) -> bool:
@@ -448,15 +477,17 @@ class _IdleWorkers:
         giving_way.lock.release()
         return True
 
-    def get(self, timeout: float, client: str = "", cheap: bool = False) -> _Worker:
+    def get(self, timeout: float, client: str = "", cheap: bool = False, heavy: bool = False) -> _Worker:
         with self._lock:
-            if self._workers:  # never while requests wait: put hands a worker to a waiting one
+            if self._workers and self._may_take(heavy):  # then no request waits that may take it: see _hand_out
                 self._served(client)
+                if heavy:
+                    self._heavy += 1
                 return self._workers.popleft()
             if self.max_waiting is not None and len(self._waiters) >= self.max_waiting and \
                     not self._displace(client, cheap):
                 raise queue.Full
-            waiter = _Waiter(client, cheap)
+            waiter = _Waiter(client, cheap, heavy)
             self._waiters.append(waiter)
         waiter.lock.acquire(timeout=max(0.0, timeout))
         with self._lock:
@@ -479,6 +510,8 @@ class _IdleWorkers:
 
 #: A query whose shape last took less CPU time than this (seconds) in a worker is cheap: see :class:`_IdleWorkers`.
 CHEAP_SECONDS = 0.1
+#: A query whose shape last took this much CPU time (seconds) or more, or was stopped, is heavy.
+HEAVY_SECONDS = 1.0
 
 
 class _Costs:
@@ -499,9 +532,13 @@ class _Costs:
         return hashlib.blake2b((others + "\0" + shape(str(request.get("q", "")))).encode(), digest_size=16).digest()
 
     def cheap(self, key: bytes) -> bool:
+        return self.judge(key)[0]
+
+    def judge(self, key: bytes) -> tuple[bool, bool]:
+        """Whether the shape ``key`` is cheap, and whether it is heavy (neither when never seen)."""
         with self._lock:
             seconds = self._seconds.get(key)
-        return seconds is not None and seconds < CHEAP_SECONDS
+        return seconds is not None and seconds < CHEAP_SECONDS, seconds is not None and seconds >= HEAVY_SECONDS
 
     def note(self, key: bytes, seconds: float) -> None:
         with self._lock:
@@ -521,7 +558,8 @@ class WorkerPool:
         self.size = max(1, int(size))
         self.timeout = float(timeout)
         self.startup_timeout = startup_timeout
-        self._idle = _IdleWorkers(max_waiting)
+        # heavy requests hold all workers but one: the last is kept for everyone else (see _IdleWorkers)
+        self._idle = _IdleWorkers(max_waiting, heavy_limit=size - 1 if size > 1 else None)
         self._costs = _Costs()
         self._ctrl_lock = threading.Lock()
         self._ready = threading.Event()
@@ -601,8 +639,10 @@ class WorkerPool:
             self._ctrl.close()
         self._start_zygote()
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, heavy: bool) -> None:
+        """Kill ``worker`` (handed to a request, heavy or not) and put a fresh one in its place."""
         worker.kill()
+        self._idle.forget(heavy)
         if self._closed:
             return
         try:
@@ -645,13 +685,13 @@ class WorkerPool:
 
     # -- requests
 
-    def _acquire(self, wait: float, cheap: bool = False) -> _Worker:
+    def _acquire(self, wait: float, cheap: bool = False, heavy: bool = False) -> _Worker:
         if not self._ready.wait(self.startup_timeout):
             raise ServiceBusy("the query workers are still starting")
         if self._start_error is not None and self._idle.empty():
             raise WorkerFailed(f"the query workers could not be started: {self._start_error}")
         try:
-            return self._idle.get(timeout=wait, client=ASKING.get(), cheap=cheap)
+            return self._idle.get(timeout=wait, client=ASKING.get(), cheap=cheap, heavy=heavy)
         except queue.Empty:
             raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
         except queue.Full:
@@ -688,18 +728,19 @@ class WorkerPool:
         """One request to an idle worker and its answer, within the time limit (the worker is killed past it)."""
         limit = self.timeout if timeout is None else timeout
         key = self._costs.key(request)
-        worker = self._acquire(limit if wait is None else wait, self._costs.cheap(key))
+        cheap, heavy = self._costs.judge(key)
+        worker = self._acquire(limit if wait is None else wait, cheap, heavy)
         try:
             _send(worker.sock, request)
         except OSError:  # the idle worker had died: replace it and try once more on a fresh one
             self.stats["died"] += 1
-            self._replace(worker)
-            worker = self._acquire(limit if wait is None else wait)
+            self._replace(worker, heavy)
+            worker = self._acquire(limit if wait is None else wait, cheap, heavy)
             try:
                 _send(worker.sock, request)
             except OSError:
                 self.stats["died"] += 1
-                self._replace(worker)
+                self._replace(worker, heavy)
                 raise ServiceBusy("no query worker could be reached (fresh ones are starting); try again "
                                   "shortly") from None
         started = time.monotonic()
@@ -710,21 +751,21 @@ class WorkerPool:
         except TimeoutError:
             self.stats["killed"] += 1
             self._costs.note(key, limit)
-            self._replace(worker)
+            self._replace(worker, heavy)
             raise TimeLimitExceeded(limit) from None
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
             self._costs.note(key, limit)
-            self._replace(worker)
+            self._replace(worker, heavy)
             raise WorkStopped("the query stopped the worker evaluating it: it needed more than a query worker's "
                                "memory allowance, or the query engine crashed on it; simplify the query or add a "
                                "LIMIT") from None
         self._costs.note(key, float(head.get("cpu", time.monotonic() - started)))
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
             self.stats["retired"] += 1
-            self._replace(worker)
+            self._replace(worker, heavy)
         else:
-            self._idle.put(worker)
+            self._idle.put(worker, heavy=heavy)
         return head, body
 
     def worker_status(self) -> dict[str, Any]:
@@ -736,7 +777,7 @@ class WorkerPool:
             head, _ = _recv(worker.sock)
             worker.sock.settimeout(None)
         except (OSError, EOFError, ValueError):
-            self._replace(worker)
+            self._replace(worker, False)
             raise
         self._idle.put(worker)
         return head
