@@ -188,3 +188,14 @@ def test_static_files_are_versioned_and_immutable(client):
     assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     stale = client.get("/static/fwgraph.css?v=0000000000000000")
     assert stale.status_code == 200 and "immutable" not in stale.headers.get("Cache-Control", "")
+
+
+def test_a_long_list_of_values_is_folded(client):
+    """A fact with many values (CherryPy's release history: over a hundred) is one folded list that says how
+    many, not a page of rows before the relations and sources; a short one stays as it is."""
+    html = _page(client, "/framework/cherrypy")
+    folded = re.findall(r'<details class="many"><summary>(\d+) values</summary>', html)
+    assert folded and all(int(n) > 12 for n in folded)
+    assert "released 22 Dec 2006" in html.split('<details class="many">', 1)[1]  # inside a folded list
+    flask = _page(client, "/framework/flask")
+    assert "Server interfaces" in flask and 'class="many"' not in flask.split("Server interfaces", 1)[1][:400]
