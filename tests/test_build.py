@@ -91,6 +91,21 @@ def test_refuses_to_build_invalid_sources(tmp_path):
     assert not (tmp_path / "out" / "fwgraph.ttl").exists()
 
 
+@pytest.mark.parametrize("turtle", [
+    "@prefix ex: <http://example.org/ns#> . ex:a ex:p <https://github.com/a/b>, <https://pypi.org/project/b/> ; "
+    "ex:q [ ex:p <https://github.com/a/b> ] . <https://github.com/a/b> ex:p ex:a .",
+    # a predicate under no prefix gets a generated one, which names objects looked up (and missed) before
+    "<http://example.org/a> <http://example.org/ns2/p> <http://other.example/x/y>, <http://example.org/ns2/z> . "
+    "<http://other.example/x/w> <http://other.example/x/p> <http://example.org/ns2/q.> .",
+], ids=["unprefixed-iris", "generated-prefix"])
+def test_the_build_writes_turtle_as_rdflib_does(turtle):
+    """The build's Turtle writer remembers prefixed names (issue 21 item 6); its bytes are rdflib's own."""
+    from fwgraph.build import _turtle
+
+    graph = Graph().parse(data=turtle, format="turtle")
+    assert _turtle(graph) == graph.serialize(format="turtle", encoding="utf-8")
+
+
 def test_the_isomorphism_check_tells_graphs_apart():
     """tests.graphs.isomorphic (RDFC-1.0) agrees with rdflib's on relabelled blank nodes and on a changed one."""
     from rdflib.compare import isomorphic as rdflib_isomorphic

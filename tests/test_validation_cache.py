@@ -70,3 +70,39 @@ def test_the_store_of_the_sources_is_remade_when_a_file_changes(tmp_path, monkey
     assert len([p for p in stores.iterdir() if not p.name.startswith(".")]) == 2
     described = validation.describe_in_files([record])([URIRef("http://example.org/a")])
     assert len(described) == 2
+
+
+def test_a_report_validated_beside_is_the_report_validated_here(tmp_path, monkeypatch):
+    """`fwgraph build` validates a large graph in another process (validate_beside): the report it reads back names
+    the same nodes, paths, shapes and messages as a validation in this process, and is kept in the cache."""
+    monkeypatch.setattr(validation, "BESIDE_BYTES", 0)  # any graph is "large"
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    quads = canonical_quads(Graph().parse(data=INVALID, format="turtle"))
+    from fwgraph.canonical import canonical_graph
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "here"))
+    here = _cached(INVALID)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "beside"))
+    with validation.validate_beside(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads), shapes=shapes,
+                                    shapes_nt=canonical_nt(canonical_quads(shapes))) as pending:
+        assert not pending.done  # validating elsewhere
+        beside = pending.report()
+    assert not beside.conforms
+    assert [(r.focus_node, r.path, r.severity, r.message) for r in beside.results] == [
+        (r.focus_node, r.path, r.severity, r.message) for r in here.results] != []
+    assert [p.name for p in (tmp_path / "beside" / "fwgraph" / "validation").iterdir()] == [
+        p.name for p in (tmp_path / "here" / "fwgraph" / "validation").iterdir()]
+    with validation.validate_beside(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads), shapes=shapes,
+                                    shapes_nt=canonical_nt(canonical_quads(shapes))) as pending:
+        assert pending.done and not pending.report().conforms  # read from the cache, no process
+
+
+def test_a_validating_process_that_fails_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(validation, "BESIDE_BYTES", 0)
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    with validation.validate_beside(Graph, b"this is no N-Triples\n", shapes=shapes,
+                                    shapes_nt=canonical_nt(canonical_quads(shapes))) as pending:
+        with pytest.raises(RuntimeError, match="(?s)validation failed: .*SyntaxError"):
+            pending.report()
+    assert not (tmp_path / "fwgraph" / "validation").exists()

@@ -8,10 +8,13 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
+from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
 from fwgraph.description import void_description
@@ -33,7 +36,7 @@ from fwgraph.errors import BuildError, InputError, StartError
 from fwgraph.examples import executables
 from fwgraph.graph import Sources, parse_file
 from fwgraph.jsonld import context_bytes, to_jsonld
-from fwgraph.validation import ValidationReport, validate_graph_cached
+from fwgraph.validation import ValidationReport, validate_beside
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,47 @@ class BuildResult:
     version: Version
 
 
+class _RememberingTurtleSerializer(TurtleSerializer):
+    """rdflib's Turtle serializer, remembering the prefixed name it found for each IRI during one document.
+
+    rdflib looks the prefixed name up again for every occurrence of an IRI, and an IRI under no bound prefix
+    (a source on GitHub, a PyPI page) fails the lookup anew each time: that was half the writing time of
+    fwgraph.ttl. The answers are the same: a found name never changes (rdflib keeps it), a miss is kept only
+    until a prefix may be generated (a predicate's lookup), and every prefix a name uses was recorded for the
+    header when the name was first found.
+    """
+
+    def reset(self) -> None:
+        super().reset()
+        self._found: dict[tuple[Any, bool], str] = {}
+        self._missed: set[tuple[Any, bool]] = set()
+
+    def get_pname(self, uri: Any, gen_prefix: bool = True) -> str | None:
+        key = (uri, gen_prefix)
+        found = self._found.get(key)
+        if found is not None:
+            return found
+        if key in self._missed:
+            return None
+        if gen_prefix:  # this lookup may bind a new prefix, under which a missed IRI may have a name
+            self._missed.clear()
+        found = super().get_pname(uri, gen_prefix)
+        if found is None:
+            self._missed.add(key)
+        else:
+            self._found[key] = found
+        return found
+
+
 def _turtle(graph: Graph) -> bytes:
-    """Turtle with prefixes, blank nodes nested; rdflib sorts subjects and predicates, so the bytes are stable."""
-    return graph.serialize(format="turtle", encoding="utf-8")
+    """Turtle with prefixes, blank nodes nested; rdflib sorts subjects and predicates, so the bytes are stable.
+
+    Written as ``graph.serialize(format="turtle", encoding="utf-8")`` writes it, by a serializer that remembers
+    prefixed names (:class:`_RememberingTurtleSerializer`).
+    """
+    stream = BytesIO()
+    _RememberingTurtleSerializer(graph).serialize(stream, base=graph.base, encoding="utf-8")
+    return stream.getvalue()
 
 
 def _gzip(data: bytes) -> bytes:
@@ -79,29 +120,35 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
     else:
         stamp, quads, shapes = _current(sources.quads, shapes_source, shipped)
     # The canonical graph is the one validated and written. The report is kept under the digest of the canonical
-    # data and shapes (validate_graph_cached): unchanged sources are not validated again, and pySHACL's graph is
-    # made only when they are. pySHACL adds a few axioms to the shapes graph it is given: it gets a copy, the
-    # file gets the shapes alone.
-    canonical = canonical_graph(quads)
+    # data and shapes: unchanged sources are not validated again, and pySHACL's graph is made only when they are,
+    # for a large graph in another process while this one writes the dumps (validate_beside); nothing is written
+    # to ``out`` before the report conforms. pySHACL adds a few axioms to the shapes graph it is given: it gets a
+    # copy, the file gets the shapes alone.
     nt = canonical_nt(quads)
     checked = stamped(shapes, stamp)
-    report = validate_graph_cached(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
-                                   shapes_nt=canonical_nt(canonical_quads(checked)), origin=sources.origin_of(quads))
-    if not report.conforms:
-        raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
-    ontology = stamped(parse_file(src.ontology), stamp)
-    files: dict[str, bytes] = {
-        "fwgraph.ttl": _turtle(canonical),
-        GRAPH_DUMP: nt,
-        "fwgraph.jsonld": to_jsonld(canonical),
-        "fwgraph.context.jsonld": context_bytes(),
-        "ontology.ttl": _turtle(canonical_graph(canonical_quads(ontology))),
-        "shapes.ttl": _turtle(canonical_graph(canonical_quads(shapes))),
-    }
-    for name in COMPRESSED:
-        files[name + ".gz"] = _gzip(files[name])
-    files[VOID_FILE] = _turtle(void_description(canonical, files, version=stamp,
-                                                versioned_dataset=version is not None))
+    with validate_beside(lambda: canonical_graph(quads, "Memory"), nt, shapes=checked,
+                         shapes_nt=canonical_nt(canonical_quads(checked)), origin=sources.origin_of(quads)) as pending:
+        if pending.done:
+            _check_conforms(pending.report())
+        canonical = canonical_graph(quads)
+        ontology = stamped(parse_file(src.ontology), stamp)
+        files: dict[str, bytes] = {
+            "fwgraph.ttl": _turtle(canonical),
+            GRAPH_DUMP: nt,
+            "fwgraph.jsonld": to_jsonld(canonical),
+            "fwgraph.context.jsonld": context_bytes(),
+            "ontology.ttl": _turtle(canonical_graph(canonical_quads(ontology))),
+            "shapes.ttl": _turtle(canonical_graph(canonical_quads(shapes))),
+        }
+        for name in COMPRESSED:
+            files[name + ".gz"] = _gzip(files[name])
+        files[VOID_FILE] = _turtle(void_description(canonical, files, version=stamp,
+                                                    versioned_dataset=version is not None))
+        try:
+            report = pending.report()
+        except RuntimeError as exc:
+            raise BuildError(f"{exc}; nothing was written") from None
+    _check_conforms(report)
     # Everything is written into a fresh sibling directory that then replaces ``out`` as a whole: an
     # interrupted build leaves the old distribution untouched (and no stale file survives a rebuild).
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -120,6 +167,11 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
         raise
     written = {name: out / name for name in files}
     return BuildResult(out=out, files=written, triples=len(quads), report=report, version=stamp)
+
+
+def _check_conforms(report: ValidationReport) -> None:
+    if not report.conforms:
+        raise BuildError("the sources do not conform to the shapes; nothing was written\n" + report.to_text())
 
 
 # ---------------------------------------------------------------------------------------------- versions

@@ -91,10 +91,10 @@ def _stable(graph: Graph) -> Graph:
     names = labels(graph, lambda term: isinstance(term, BNode), lambda term: term.n3())  # type: ignore[attr-defined]
     if not names:
         return graph
-    out = Graph(namespace_manager=graph.namespace_manager)
+    # rdflib's store without contexts: the serializer only reads the copy, and reads it faster there
+    out = Graph(store="SimpleMemory", namespace_manager=graph.namespace_manager)
     nodes = {old: BNode(new) for old, new in names.items()}
-    for s, p, o in graph:
-        out.add((nodes.get(s, s), p, nodes.get(o, o)))
+    out.addN((nodes.get(s, s), p, nodes.get(o, o), out) for s, p, o in graph)
     return out
 
 

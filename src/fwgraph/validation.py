@@ -225,26 +225,27 @@ def validate_graph_cached(data: Callable[[], Graph], data_nt: bytes, *, shapes: 
     is validated afresh. The report is stored as N-Triples with the blank node labels of ``data``, so its results
     name the same nodes. A cache that cannot be read or written is only a slower validation.
     """
+    path = validation_cache_path(data_nt, shapes_nt)
+    cached = _cached_report(path, shapes, origin)
+    if cached is not None:
+        return cached
+    fresh = validate_graph(data(), shapes=shapes, origin=origin)
+    _store_report(path, fresh.report_graph)
+    return fresh
+
+
+def _report_nt(report: Graph) -> bytes:
     import pyoxigraph as ox
 
-    from fwgraph.convert import add_ox, to_ox
+    from fwgraph.convert import to_ox
 
-    path = validation_cache_path(data_nt, shapes_nt)
-    try:
-        stored = path.read_bytes()
-    except OSError:
-        stored = None
-    if stored is not None:
-        try:
-            report = add_ox(Graph(), ox.parse(stored, format=ox.RdfFormat.N_TRIPLES))
-        except SyntaxError:
-            report = None
-        if report is not None and (None, RDF.type, SH.ValidationReport) in report:
-            results = _results(report, shapes, origin or {})
-            return ValidationReport(results=results, report_graph=report)
-    fresh = validate_graph(data(), shapes=shapes, origin=origin)
-    text = ox.serialize((ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in fresh.report_graph),
+    return ox.serialize((ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in report),
                         format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def _store_report(path: Path, report: Graph) -> bytes:
+    """Keep a report's N-Triples at ``path`` (written whole or not at all); return them."""
+    text = _report_nt(report)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
@@ -252,7 +253,133 @@ def validate_graph_cached(data: Callable[[], Graph], data_nt: bytes, *, shapes: 
         temporary.replace(path)
     except OSError:
         pass
-    return fresh
+    return text
+
+
+def _report_from_nt(text: bytes, shapes: Graph, origin: dict[Any, str] | None) -> ValidationReport | None:
+    """The report whose N-Triples are ``text``; None when they are no SHACL validation report."""
+    import pyoxigraph as ox
+
+    from fwgraph.convert import add_ox
+
+    try:
+        report = add_ox(Graph(), ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+    except SyntaxError:
+        return None
+    if (None, RDF.type, SH.ValidationReport) not in report:
+        return None
+    return ValidationReport(results=_results(report, shapes, origin or {}), report_graph=report)
+
+
+def _cached_report(path: Path, shapes: Graph, origin: dict[Any, str] | None) -> ValidationReport | None:
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        return None
+    return _report_from_nt(stored, shapes, origin)
+
+
+#: From this size of the data's N-Triples on, `fwgraph build` validates in another process while it writes
+#: (about 50,000 triples: below, starting the process costs more than it saves).
+BESIDE_BYTES = 8_000_000
+
+
+class PendingValidation:
+    """A validation started by :func:`validate_beside`; :meth:`report` waits for its report."""
+
+    def __init__(self, report: ValidationReport | None = None, process: Any = None, connection: Any = None,
+                 shapes: Graph | None = None, origin: dict[Any, str] | None = None) -> None:
+        self._report, self._process, self._connection = report, process, connection
+        self._shapes, self._origin = shapes, origin
+        self._received = False
+
+    @property
+    def done(self) -> bool:
+        """Whether the report is known already (cached, or validated in this process)."""
+        return self._report is not None
+
+    def report(self) -> ValidationReport:
+        """The report, once the validating process has sent it; RuntimeError if it ended without one."""
+        if self._report is None:
+            try:
+                kind, payload = self._connection.recv()
+            except EOFError:
+                kind, payload = "error", "the validating process ended without a report"
+            self._received = True
+            self.close()
+            if kind == "error":
+                raise RuntimeError(f"validation failed: {payload}")
+            assert self._shapes is not None
+            report = _report_from_nt(payload, self._shapes, self._origin)
+            if report is None:
+                raise RuntimeError("validation failed: the validating process sent no SHACL validation report")
+            self._report = report
+        return self._report
+
+    def close(self) -> None:
+        """Wait for the validating process to end; end it at once if its report was not asked for."""
+        if self._process is not None:
+            if not self._received:
+                self._process.terminate()
+            self._process.join()
+            self._connection.close()
+            self._process = None
+
+    def __enter__(self) -> PendingValidation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def validate_beside(data: Callable[[], Graph], data_nt: bytes, *, shapes: Graph, shapes_nt: bytes,
+                    origin: dict[Any, str] | None = None) -> PendingValidation:
+    """:func:`validate_graph_cached`, run in another process while this one goes on (a large graph, no report
+    cached); use as a context manager and ask :meth:`PendingValidation.report` for the report.
+
+    The other process is started fresh (``spawn``: a fork could inherit a lock held by pyoxigraph's native
+    threads), makes pySHACL's graph from ``data_nt`` (the canonical labels are kept), validates it against
+    ``shapes_nt`` with the prefixes of ``shapes``, keeps the report in the cache and sends its N-Triples back:
+    the report is read as a cached one is. Smaller graphs are validated here, by :func:`validate_graph_cached`.
+    """
+    import multiprocessing
+
+    path = validation_cache_path(data_nt, shapes_nt)
+    cached = _cached_report(path, shapes, origin)
+    if cached is not None:
+        return PendingValidation(cached)
+    if len(data_nt) < BESIDE_BYTES:
+        return PendingValidation(validate_graph_cached(data, data_nt, shapes=shapes, shapes_nt=shapes_nt,
+                                                       origin=origin))
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_validate_elsewhere, name="fwgraph-validate", daemon=True,
+                              args=(data_nt, shapes_nt, list(shapes.namespaces()), str(path), sender))
+    process.start()
+    sender.close()
+    return PendingValidation(process=process, connection=receiver, shapes=shapes, origin=origin)
+
+
+def _validate_elsewhere(data_nt: bytes, shapes_nt: bytes, namespaces: list[tuple[str, Any]], path: str,
+                        connection: Any) -> None:
+    """The other process of :func:`validate_beside`: validate, keep the report, send its N-Triples."""
+    import traceback
+
+    import pyoxigraph as ox
+
+    from fwgraph.convert import add_ox
+
+    try:
+        data = canonical_graph(list(ox.parse(data_nt, format=ox.RdfFormat.N_TRIPLES)), "Memory")
+        shapes = add_ox(Graph(), ox.parse(shapes_nt, format=ox.RdfFormat.N_TRIPLES))
+        for prefix, namespace in namespaces:
+            shapes.bind(prefix, namespace, override=True, replace=True)
+        report = validate_graph(data, shapes=shapes)
+        connection.send(("report", _store_report(Path(path), report.report_graph)))
+    except BaseException:
+        connection.send(("error", traceback.format_exc()))
+    finally:
+        connection.close()
 
 
 def contribution_focus(contribution: Graph) -> set[Any]:
