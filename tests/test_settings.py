@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from fwgraph.errors import StartError
-from fwgraph.settings import SETTINGS_VAR, SettingError, Settings, readme_tables
+from fwgraph.settings import README_END, README_START, SETTINGS_VAR, SettingError, Settings, readme_tables
 
 from .conftest import ROOT
 
@@ -63,10 +63,9 @@ def test_a_bad_variable_stops_serve_with_the_message():
 
 def test_the_readme_tables_are_generated_from_settings():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = readme.index("<!-- settings: generated from fwgraph.settings.Settings -->\n")
-    end = readme.index("<!-- end of settings -->")
-    documented = readme[readme.index("\n", start) + 1:end]
-    assert documented == readme_tables(), "regenerate with fwgraph.settings.readme_tables():\n" + readme_tables()
+    documented = readme[readme.index(README_START) + len(README_START):readme.index(README_END)]
+    assert documented == readme_tables(), ("the README's settings are stale: python -c 'from fwgraph.settings "
+                                           "import write_readme; write_readme(\"README.md\")'")
     for f in dataclasses.fields(Settings):
         assert f"| `{f.name.upper()}` |" in documented and f.metadata["doc"]
 

@@ -195,6 +195,8 @@ class Settings:
 
     # ------------------------------------------------------------------------- reconciliation (OpenRefine)
     reconcile_max_queries: int = _setting(50, "Queries in one reconciliation batch.", sees="400")
+    extend_max_ids: int = _setting(100, "Entities in one data-extension query (OpenRefine sends 10 at a time).",
+                                   sees="413")
     reconcile_shortlist: int = _setting(2000, "Candidates scored for one reconciliation query at most (past that, "
                                               "those sharing a key or a word start with the query).",
                                         sees="nothing")
@@ -364,6 +366,19 @@ def _shown(f: dataclasses.Field[Any]) -> str:
     if isinstance(value, (int, float)):
         return f"{value:,}" if value >= 10_000 else f"{value:g}"
     return f"`{value}`"
+
+
+#: The README's generated part lies between these lines.
+README_START, README_END = "<!-- settings: generated from fwgraph.settings.Settings -->\n", "<!-- end of settings -->"
+
+
+def write_readme(path: str | os.PathLike[str]) -> None:
+    """Write :func:`readme_tables` into the README at ``path``, between README_START and README_END."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text[:start] + readme_tables() + text[end:])
 
 
 def readme_tables() -> str:
