@@ -173,16 +173,18 @@ class FairQueue:
 
 class Sandbox:
     """At most ``slots`` jobs at once (a FairQueue, waiting up to ``wait`` seconds for a slot), each in its own
-    killable process with ``timeout`` and ``memory``."""
+    killable process with ``timeout`` and ``memory``; what is not given is ``settings``' validation limits
+    (VALIDATE_CONCURRENCY, VALIDATE_TIMEOUT, VALIDATE_MEMORY, VALIDATE_WAIT; default: the active settings),
+    and the job's library code checks against ``settings`` too."""
 
-    def __init__(self, *, slots: int = 1, timeout: float = 20.0, memory: int | None = None,
-                 warm: str | None = None, wait: float = 0.0, settings: Settings | None = None) -> None:
-        self.settings = settings or active()  # memory: VALIDATE_MEMORY unless given
+    def __init__(self, *, slots: int | None = None, timeout: float | None = None, memory: int | None = None,
+                 warm: str | None = None, wait: float | None = None, settings: Settings | None = None) -> None:
+        self.settings = limits = settings or active()
         self.warm = warm  # a build whose validation context the forkserver prepares for every job
-        self.slots = max(1, int(slots))
-        self.timeout = float(timeout)
-        self.memory = self.settings.validate_memory if memory is None else memory
-        self.queue = FairQueue(self.slots, wait=wait)
+        self.slots = max(1, limits.validate_concurrency if slots is None else slots)
+        self.timeout = limits.validate_timeout if timeout is None else timeout
+        self.memory = limits.validate_memory if memory is None else memory
+        self.queue = FairQueue(self.slots, wait=limits.validate_wait if wait is None else wait)
 
     def start(self) -> None:
         """Start the forkserver now (it prepares in the background), so that the first job does not wait for it."""

@@ -138,10 +138,7 @@ def validation_sandbox() -> Sandbox:
     """The current app's sandbox for validation jobs (made on first use), prepared for the served build."""
     box = current_app.extensions.get("fwgraph.validate")
     if box is None:
-        limits = settings()
-        box = current_app.extensions["fwgraph.validate"] = Sandbox(
-            slots=limits.validate_concurrency, timeout=limits.validate_timeout, memory=limits.validate_memory,
-            warm=str(service().dist), wait=limits.validate_wait, settings=limits)
+        box = current_app.extensions["fwgraph.validate"] = Sandbox(warm=str(service().dist), settings=settings())
     return box
 
 
