@@ -327,7 +327,7 @@ def _parse(name: str, hint: Any, raw: str) -> Any:
 def describe(name: str) -> str:
     """The meaning of setting ``name`` with its default, for a command-line option's help."""
     f = next(f for f in dataclasses.fields(Settings) if f.name == name)
-    return f"{f.metadata['doc']} Default: {_shown(f)}."
+    return str(f.metadata["doc"]) if f.default is None else f"{f.metadata['doc']} Default: {_shown(f)}."
 
 
 # ----------------------------------------------------------------------------- the process's active settings
