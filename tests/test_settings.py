@@ -7,8 +7,10 @@ import dataclasses
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import requests
 
 from fwgraph.errors import StartError
 from fwgraph.settings import README_END, README_START, SETTINGS_VAR, SettingError, Settings, readme_tables
@@ -91,3 +93,38 @@ def test_a_test_config_overrides_the_environment(dist, monkeypatch):
     r = app.test_client().get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"},
                               headers={"Accept": "application/sparql-results+json"})
     assert len(json.loads(r.data)["results"]["bindings"]) == 3 and r.headers["Cache-Control"].endswith("max-age=5")
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *_descendants(int(child))]
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the processes' environments from /proc")
+def test_serve_hands_its_web_processes_one_value_with_the_options_over_the_environment():
+    """Variables and options are resolved once, by `fwgraph serve`; its web processes get the result as one value
+    (they had every setting exported as its own variable), and the limits checked deep in the library (query
+    nesting) are the ones set."""
+    from tests.server import server
+
+    srv = server("--timeout", "7", env={"FWGRAPH_QUERY_TIMEOUT": "3", "FWGRAPH_MAX_ROWS": "2",
+                                        "FWGRAPH_QUERY_MAX_DEPTH": "3", "FWGRAPH_WORKERS": "1"})
+    limits = requests.get(srv.url + "healthz", headers={"Accept": "application/json"}, timeout=10).json()["limits"]
+    assert (limits["query_timeout"], limits["max_rows"]) == (7.0, 2)
+    nested = requests.get(srv.sparql, params={"query": "ASK { { { { ?s ?p ?o } } } }"}, timeout=10)
+    assert nested.status_code == 400 and "deeper than 3 levels" in nested.text
+    handed = []
+    for pid in _descendants(srv.process.pid):
+        try:
+            environ = dict(v.split("=", 1) for v in (Path(f"/proc/{pid}/environ").read_text().split("\0")) if "=" in v)
+        except OSError:  # gone meanwhile
+            continue
+        if SETTINGS_VAR in environ:
+            handed.append(environ)
+    assert handed, "no web process got FWGRAPH_SETTINGS"
+    for environ in handed:
+        assert Settings.from_json(environ[SETTINGS_VAR]).query_timeout == 7.0
+        assert "FWGRAPH_DIST_DIR" not in environ and "FWGRAPH_CACHE_BYTES" not in environ  # not exported one by one
