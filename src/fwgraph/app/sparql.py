@@ -52,7 +52,7 @@ class ResultCache:
     ``max_bytes``, and an answer larger than ``max_entry_bytes`` is not kept at all.
     """
 
-    def __init__(self, entries: int, max_bytes: int = 64 * 1024 * 1024, max_entry_bytes: int = 2 * 1024 * 1024) -> None:
+    def __init__(self, entries: int, max_bytes: int, max_entry_bytes: int) -> None:
         self.entries = max(0, int(entries))
         self.max_bytes = max(0, int(max_bytes))
         self.max_entry_bytes = max(0, int(max_entry_bytes))
