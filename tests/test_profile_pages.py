@@ -105,6 +105,19 @@ def test_the_feature_matrix_is_a_table_in_the_core_order(client):
     assert "<dl class=\"nested\">" not in html  # releases, repositories and statements are values, not boxes
 
 
+@pytest.mark.parametrize("slug", ["flask", "cherrypy"])
+def test_missing_facts_are_notes_beside_the_sources(client, slug):
+    """A record's fw:missingFact (why a fact is not recorded) reads as a note with the sources, naming the
+    fact by its label: it was a nested box of "Note" and "on property" among the facts."""
+    record = Graph().parse(ROOT / "data" / "frameworks" / f"{slug}.ttl")
+    gaps = list(record.objects(URIRef(f"https://w3id.org/fwgraph/framework/{slug}"), FW.missingFact))
+    assert gaps
+    html = _page(client, f"/framework/{slug}")
+    sources = html[html.index('id="sources"'):]
+    assert sources.count(": not recorded.") == len(gaps)
+    assert '<dl class="nested">' not in html and "on property" not in html
+
+
 def test_download_observations_are_not_listed(client):
     html = _page(client, "/framework/flask")
     assert "pypi-downloads/" not in html.split('id="referenced-by"')[-1]
