@@ -98,8 +98,8 @@ def app(dist):
     """
     from fwgraph.app import create_app
 
-    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 1, "NETWORK_GUARD": False, "RATE_LIMIT": 0, "THREADS": 8,
-                      "CACHE_ENTRIES": 0})
+    app = create_app({"dist_dir": str(dist), "query_workers": 1, "network_guard": False, "rate_limit": 0, "threads": 8,
+                      "cache_entries": 0})
     app.config.update(TESTING=True)
     yield app
     app.extensions["fwgraph"].engine.close()

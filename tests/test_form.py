@@ -39,10 +39,10 @@ RECORDS = sorted(p for kind in KINDS.values() for p in (ROOT / "data" / kind.fol
 
 @pytest.fixture(scope="module")
 def service():
-    from fwgraph.config import resolve
     from fwgraph.service import Service
+    from fwgraph.settings import Settings
 
-    return Service.load(resolve({"QUERY_WORKERS": 0}))
+    return Service.load(Settings(query_workers=0))
 
 
 @pytest.fixture(scope="module")
@@ -219,8 +219,8 @@ def test_a_property_added_to_a_shape_is_a_new_field(tmp_path, monkeypatch):
     shapes = tmp_path / "src" / "ontology" / "shapes.ttl"
     shapes.write_text(shapes.read_text() + MASCOT)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    app = create_app({"DATA_DIR": str(tmp_path / "src"), "QUERY_WORKERS": 0, "NETWORK_GUARD": False,
-                      "CACHE_ENTRIES": 0})
+    app = create_app({"data_dir": str(tmp_path / "src"), "query_workers": 0, "network_guard": False,
+                      "cache_entries": 0})
     client = app.test_client()
     page = client.get("/contribute?kind=framework").get_data(as_text=True)
     assert 'data-key="fw:mascot"' in page
@@ -237,8 +237,8 @@ def test_a_property_added_to_a_shape_is_a_new_field(tmp_path, monkeypatch):
 def client(dist):
     from fwgraph.app import create_app
 
-    return create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 0, "NETWORK_GUARD": False,
-                       "CACHE_ENTRIES": 0}).test_client()
+    return create_app({"dist_dir": str(dist), "query_workers": 0, "network_guard": False,
+                       "cache_entries": 0}).test_client()
 
 
 def test_contribute_pages(client):

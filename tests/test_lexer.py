@@ -15,7 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fwgraph.errors import RefusedQuery
-from fwgraph.sparql import MAX_DEPTH, bounded, check_structure, mask, prepare
+from fwgraph.settings import Settings
+from fwgraph.sparql import bounded, check_structure, mask, prepare
+
+MAX_DEPTH = Settings().query_max_depth
 
 STORE = ox.Store()
 STORE.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.NamedNode("urn:c")))

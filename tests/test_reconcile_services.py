@@ -21,6 +21,7 @@ from fwgraph import extension, reconcile, suggest
 from fwgraph.app.http import is_callback_name, json_response
 from fwgraph.errors import InputError
 from fwgraph.namespace import BASE, FW
+from fwgraph.settings import Settings
 from tests.reconciliation_api import validate
 
 FRAMEWORK, SERVER, INTERFACE = (str(FW.WebFramework), str(FW.ApplicationServer), str(FW.ServerInterface))
@@ -251,8 +252,8 @@ def test_every_value_of_every_entity_is_typed_as_0_2_requires(client, app):
     pids = [p.id for p in extension.PROPERTIES]
     kinds = {p.id: p.kind for p in extension.PROPERTIES}
     seen = set()
-    for start in range(0, len(ids), extension.MAX_IDS):
-        doc = _extend(client, ids[start:start + extension.MAX_IDS], pids)
+    for start in range(0, len(ids), Settings().extend_max_ids):
+        doc = _extend(client, ids[start:start + Settings().extend_max_ids], pids)
         for row in doc["rows"].values():
             for pid, values in row.items():
                 for value in values:
@@ -444,13 +445,13 @@ def test_an_extension_query_is_accepted_within_the_bounds_or_refused_with_a_reas
     try:
         query = extension.parse_extension(raw)
     except extension.TooManyIds as exc:
-        assert len(json.loads(raw)["ids"]) > extension.MAX_IDS and "send fewer" in str(exc)
+        assert len(json.loads(raw)["ids"]) > Settings().extend_max_ids and "send fewer" in str(exc)
         return
     except InputError as exc:
         assert str(exc).startswith("extend")
         return
     doc = json.loads(raw)
-    assert set(query.ids) == set(doc["ids"]) and len(query.ids) <= extension.MAX_IDS
+    assert set(query.ids) == set(doc["ids"]) and len(query.ids) <= Settings().extend_max_ids
     assert all(len(i) <= extension.MAX_ID for i in query.ids)
     assert 1 <= len(query.properties) <= extension.MAX_PROPERTIES
     assert set(query.properties) <= set(extension.BY_ID)

@@ -92,7 +92,7 @@ def test_without_workers_the_description_says_no_time_limit(dist):
     """QUERY_WORKERS=0 evaluates in the web process, where nothing can stop a query: say so, never promise."""
     from fwgraph.app import create_app
 
-    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 0, "NETWORK_GUARD": False, "RATE_LIMIT": 0})
+    app = create_app({"dist_dir": str(dist), "query_workers": 0, "network_guard": False, "rate_limit": 0})
     body = app.test_client().get("/sparql", headers={"Accept": "text/turtle"}).data.decode()
     assert "queryTimeout" not in body and "No time limit is enforced" in body
 
@@ -131,7 +131,7 @@ def test_an_unexpected_error_on_the_fast_path_is_a_500_like_the_views(dist):
         def execute(self, query, *, max_rows, fmt):
             raise RuntimeError("injected")
 
-    app = create_app({"DIST_DIR": str(dist), "QUERY_WORKERS": 0, "NETWORK_GUARD": False, "CACHE_ENTRIES": 0})
+    app = create_app({"dist_dir": str(dist), "query_workers": 0, "network_guard": False, "cache_entries": 0})
     service = app.extensions["fwgraph"]
     service.engine = Broken(service.engine.store, service.engine.version)
     accept = "application/sparql-results+json, text/plain;q=0.5"  # results as JSON, errors as text

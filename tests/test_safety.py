@@ -340,10 +340,10 @@ def test_front_cache_is_bounded_by_bytes():
 
 
 def test_the_cache_bound_is_configurable_and_published():
-    from fwgraph.config import DEFAULTS, resolve
+    from fwgraph.settings import Settings
 
-    assert DEFAULTS["CACHE_BYTES"] > 0
-    assert resolve(environ={"FWGRAPH_CACHE_BYTES": "1000"})["CACHE_BYTES"] == 1000
+    assert Settings().cache_bytes > 0
+    assert Settings.from_env({"FWGRAPH_CACHE_BYTES": "1000"}).cache_bytes == 1000
 
 
 # ------------------------------------------------------------------------------- contributions (items 6, 7, 10)

@@ -505,14 +505,15 @@ def test_json_error_bodies_are_json(url):
     assert json.loads(r.text)["status"] == 400
 
 
-def test_pool_workers_retire_after_growing(monkeypatch):
+def test_pool_workers_retire_after_growing():
     """A worker whose memory grew past the allowance answers, then is replaced by a fresh fork."""
     from fwgraph.pool import PooledEngine
+    from fwgraph.settings import Settings
     from fwgraph.sparql import prepare
     from tests.server import dist
 
-    monkeypatch.setenv("FWGRAPH_WORKER_RETIRE_BYTES", "-1")  # inherited by the zygote: every query retires
-    engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=5.0)
+    every_query_retires = Settings(worker_retire_bytes=-1)  # handed to the zygote
+    engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=5.0, settings=every_query_retires)
     try:
         pids = set()
         for n in range(1, 4):

@@ -18,7 +18,8 @@ import uuid
 import pytest
 import requests
 
-from fwgraph.remote import GET_URL_BYTES, StoreClient
+from fwgraph.remote import StoreClient
+from fwgraph.settings import Settings
 from fwgraph.sparql import prepare
 from tests.server import ROOT, dist, free_port, mode_options, server
 from tests.stores import (
@@ -72,7 +73,7 @@ def test_the_store_is_probed_once_at_start_and_logged(store):
 def test_short_queries_go_by_get_long_ones_by_post(store):
     client = StoreClient(store.url, timeout=10)
     short = prepare(COUNT)
-    long = prepare(COUNT + " # " + "x" * GET_URL_BYTES)
+    long = prepare(COUNT + " # " + "x" * Settings().store_get_url_bytes)
     assert client._method(short.text, []) == "GET"
     assert client._method(long.text, []) == ("urlencoded" if store.name == "virtuoso" else "postdirectly")
     # through fwgraph, both reach the same dataset
@@ -99,7 +100,7 @@ def test_the_dataset_named_in_the_store_url_applies_to_every_request(store):
     from fwgraph.remote import RemoteEngine
 
     engine = RemoteEngine(url, timeout=10)
-    for text in (COUNT, COUNT + " # " + "y" * GET_URL_BYTES):  # GET, then POST
+    for text in (COUNT, COUNT + " # " + "y" * Settings().store_get_url_bytes):  # GET, then POST
         assert int(engine.query(prepare(text), max_rows=10).rows[0][0].value) == expected
 
 
@@ -125,7 +126,8 @@ def test_blank_node_labels_per_store(mode):
 
 
 def test_cli_query_endpoint_uses_the_same_client(store):
-    run = subprocess.run([sys.executable, "-m", "fwgraph", "query", COUNT + " # " + "z" * GET_URL_BYTES,
+    long = COUNT + " # " + "z" * Settings().store_get_url_bytes
+    run = subprocess.run([sys.executable, "-m", "fwgraph", "query", long,
                           "--endpoint", store.url, "--format", "csv"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ["n", str(dump_triples())]

@@ -86,3 +86,39 @@ def test_the_typed_namespace_names_every_term_of_the_vocabulary():
     terms = {str(s)[len(ns):] for s in vocabulary.subjects() if isinstance(s, URIRef) and str(s).startswith(ns)}
     terms.discard("")
     assert terms == set(FW.__annotations__)
+
+
+#: The one FWGRAPH_ variable outside fwgraph.settings: not a setting but the build a validation forkserver
+#: prepares, which a forkserver can only be told through its environment (fwgraph.sandbox).
+_FORKSERVER_VARIABLE = "FWGRAPH_SANDBOX_WARM"
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "settings.py"], ids=lambda p: str(p.relative_to(SRC)))
+def test_settings_are_read_as_attributes_of_settings_only(path):
+    """Every setting is a typed attribute of fwgraph.settings.Settings: no module reads one by a string key
+    (``cfg["MAX_ROWS"]``, ``config.get("FWGRAPH_MAX_ROWS")``, ``settings["max_rows"]``) or from the environment."""
+    import dataclasses
+
+    from fwgraph.settings import Settings
+
+    names = {f.name for f in dataclasses.fields(Settings)}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("FWGRAPH_")
+                and node.value != _FORKSERVER_VARIABLE):
+            found.append(f"line {node.lineno}: {node.value!r}")
+        key, holder = None, None
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            key, holder = node.slice.value, node.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+              and node.args and isinstance(node.args[0], ast.Constant)):
+            key, holder = node.args[0].value, node.func.value
+        if not isinstance(key, str):
+            continue
+        # a setting's name in capitals anywhere; in lower case on a mapping that holds settings (other tables
+        # have keys such as "workers" or "port" of their own)
+        held = ast.unparse(holder).rsplit(".", 1)[-1] in ("settings", "cfg", "config", "limits") if holder else False
+        if key.upper() in {n.upper() for n in names} and (key.isupper() or held):
+            found.append(f"line {node.lineno}: [{key!r}]")
+    assert not found, found

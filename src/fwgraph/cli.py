@@ -12,6 +12,7 @@ import click
 
 from fwgraph import formats
 from fwgraph.errors import BuildError, FwgraphError, InputError
+from fwgraph.settings import describe
 
 if TYPE_CHECKING:
     from fwgraph.harvest.downloads import Output
@@ -23,6 +24,13 @@ EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 @click.version_option(package_name="fwgraph")
 def cli() -> None:
     """fwgraph: a Linked Data knowledge graph of Python web frameworks."""
+    from fwgraph.settings import Settings, activate
+
+    try:  # the limits library code checks (query nesting, ...) as FWGRAPH_* variables set them
+        activate(Settings.from_env())
+    except FwgraphError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
@@ -186,30 +194,33 @@ def _names_a_file(text: str) -> bool:
 
 
 @cli.command()
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: loopback only).")
-@click.option("--port", default=None, type=int, help="Port (default 8000).")
-@click.option("--base-iri", default=None, help="Public base IRI of the data (default https://w3id.org/fwgraph/).")
+@click.option("--host", default=None, help=describe("host"))
+@click.option("--port", default=None, type=int, help=describe("port"))
+@click.option("--base-iri", default=None, help=describe("base_iri"))
 @click.option("--data", "data", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="A directory with ontology/ and data/ to serve instead of the shipped sources.")
+              help=describe("data_dir"))
 @click.option("--dist", "dist", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="A distribution written by `fwgraph build` to serve as is.")
+              help=describe("dist_dir"))
 @click.option("--store", "store", default=None,
-              help="Query this SPARQL endpoint instead of the embedded engine; default-graph-uri and "
-                   "named-graph-uri written in the URL apply to every query (README: Deployment).")
-@click.option("--timeout", default=None, type=float, help="Query time limit in seconds (default 10).")
-@click.option("--max-rows", default=None, type=int, help="Result row cap (default 10000).")
+              help=describe("store_url") + " default-graph-uri and named-graph-uri written in the URL apply to "
+                                           "every query (README: Deployment).")
+@click.option("--timeout", default=None, type=float, help=describe("query_timeout"))
+@click.option("--max-rows", default=None, type=int, help=describe("max_rows"))
 @click.option("--engine-store", type=click.Choice(["auto", "memory", "disk"]), default=None,
-              help="Keep the graph in memory (fastest) or query the build's on-disk store (large graphs); "
-                   "default auto: disk above 64 MiB of N-Triples.")
-@click.option("--workers", default=None, type=int, help="Web server processes (default: one per CPU core, at most 4).")
+              help=describe("engine_store"))
+@click.option("--workers", default=None, type=int, help=describe("workers"))
 def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_store, workers) -> None:  # noqa: ANN001
-    """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only)."""
+    """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only).
+
+    Every setting is also an environment variable (FWGRAPH_<NAME>, README: Limits and safety); an option wins."""
     from fwgraph.server import serve as do_serve
+    from fwgraph.settings import Settings
 
     try:
-        do_serve({"HOST": host, "PORT": port, "BASE_IRI": base_iri, "DATA_DIR": str(data) if data else None,
-                  "DIST_DIR": str(dist) if dist else None, "STORE_URL": store, "QUERY_TIMEOUT": timeout,
-                  "MAX_ROWS": max_rows, "ENGINE_STORE": engine_store, "WORKERS": workers})
+        do_serve(Settings.from_env().replace({
+            "host": host, "port": port, "base_iri": base_iri, "data_dir": str(data) if data else None,
+            "dist_dir": str(dist) if dist else None, "store_url": store, "query_timeout": timeout,
+            "max_rows": max_rows, "engine_store": engine_store, "workers": workers}))
     except (FwgraphError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

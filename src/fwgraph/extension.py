@@ -23,9 +23,9 @@ from fwgraph.engine import Engine, run
 from fwgraph.errors import InputError
 from fwgraph.namespace import BASE, FW
 from fwgraph.reconcile import TYPES, load_json, type_id
+from fwgraph.settings import active
 
 Kind = Literal["entity", "str", "int", "date"]
-MAX_IDS = 100  # ids in one extension query (OpenRefine sends 10 at a time); more: TooManyIds (413)
 MAX_PROPERTIES = 20  # properties in one extension query (there are fewer than that); more: 400
 MAX_ID = 300  # characters of one id
 MAX_SETTINGS = 10  # members of one property's settings object (no setting is offered; they are ignored)
@@ -223,7 +223,7 @@ class ExtensionQuery:
 def parse_extension(raw: str) -> ExtensionQuery:
     """A data extension query (the ``extend`` parameter, JSON: ``{"ids": [...], "properties": [{"id": ...,
     "settings": {...}}]}``) checked against the 0.2 schema and the bounds; InputError saying what is wrong (its
-    subclass TooManyIds past MAX_IDS ids)."""
+    subclass TooManyIds past EXTEND_MAX_IDS ids)."""
     doc = load_json(raw, "extend")
     if not isinstance(doc, dict) or "ids" not in doc or "properties" not in doc:
         raise InputError("extend must be a JSON object {\"ids\": [...], \"properties\": [{\"id\": ...}]}",
@@ -235,8 +235,9 @@ def parse_extension(raw: str) -> ExtensionQuery:
     ids, props = doc["ids"], doc["properties"]
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise InputError("\"ids\" is a list of entity ids (strings)", source="extend.ids")
-    if len(ids) > MAX_IDS:
-        raise TooManyIds(f"at most {MAX_IDS} ids in one extension query; this one has {len(ids)}: send fewer",
+    most = active().extend_max_ids
+    if len(ids) > most:
+        raise TooManyIds(f"at most {most} ids in one extension query; this one has {len(ids)}: send fewer",
                          source="extend.ids")
     for cid in ids:
         if len(cid) > MAX_ID:

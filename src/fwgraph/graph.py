@@ -19,6 +19,7 @@ from fwgraph.convert import add_ox, to_ox
 from fwgraph.errors import InputError
 from fwgraph.examples import executables
 from fwgraph.namespace import BASE, CONTEXT_IRI, ONTOLOGY_IRI, SHAPES_IRI, bind_prefixes
+from fwgraph.settings import active
 
 
 def source_root() -> Path:
@@ -103,21 +104,22 @@ def _inline_context(value: Any, source: str) -> Any:
     return value
 
 
-#: Deepest nesting of brackets ([ ( { in Turtle, [ { in JSON) a contribution may use; records need about 4.
-MAX_NESTING = 64
+# The deepest nesting of brackets ([ ( { in Turtle, [ { in JSON) a contribution may use is the setting
+# CONTRIBUTION_MAX_NESTING; records need about 4.
 
 
 def parse_bytes(data: bytes, fmt: str, source: str = "<input>", base: str = BASE) -> Graph:
     """Parse Turtle or JSON-LD ``data`` into a new graph; raise InputError with line and column.
 
     Nothing is fetched: JSON-LD contexts must be inline or the fwgraph context. Nesting deeper than
-    MAX_NESTING is refused before any recursive parser sees the text.
+    CONTRIBUTION_MAX_NESTING is refused before any recursive parser sees the text.
     """
     _check_nesting(data, fmt, source)
     try:
         return _parse_bytes(data, fmt, source, base)
     except RecursionError:
-        raise InputError(f"nested too deeply (more than {MAX_NESTING} levels)", source=source) from None
+        raise InputError(f"nested too deeply (more than {active().contribution_max_nesting} levels)",
+                         source=source) from None
     except ValueError as exc:  # e.g. a JSON number with more digits than Python converts
         if isinstance(exc, InputError):
             raise
@@ -135,9 +137,10 @@ _SKIP = {
 
 
 def _check_nesting(data: bytes, fmt: str, source: str) -> None:
-    """Refuse nesting past MAX_NESTING: one linear pass, skipped when too few brackets to break the bound."""
+    """Refuse nesting past CONTRIBUTION_MAX_NESTING: one linear pass, skipped when too few brackets to break it."""
+    max_nesting = active().contribution_max_nesting
     openers = _OPENERS.get(fmt)
-    if openers is None or sum(data.count(bytes([c])) for c in openers) <= MAX_NESTING:
+    if openers is None or sum(data.count(bytes([c])) for c in openers) <= max_nesting:
         return
     closers = _CLOSERS[fmt]
     skip = _SKIP[fmt]
@@ -146,10 +149,10 @@ def _check_nesting(data: bytes, fmt: str, source: str) -> None:
         byte = data[pos]
         if byte in openers:
             depth += 1
-            if depth > MAX_NESTING:
+            if depth > max_nesting:
                 line = data.count(b"\n", 0, pos) + 1
                 column = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
-                raise InputError(f"nested too deeply (more than {MAX_NESTING} levels)", source=source, line=line,
+                raise InputError(f"nested too deeply (more than {max_nesting} levels)", source=source, line=line,
                                  column=column)
             pos += 1
         elif byte in closers:
@@ -161,13 +164,14 @@ def _check_nesting(data: bytes, fmt: str, source: str) -> None:
 
 
 def check_blank_nesting(graph: Graph, source: str = "<input>") -> None:
-    """Refuse blank nodes nested past MAX_NESTING in a parsed graph, as the text's brackets are.
+    """Refuse blank nodes nested past CONTRIBUTION_MAX_NESTING in a parsed graph, as the text's brackets are.
 
     A writer (rdflib's Turtle serialiser) inlines a blank node that is the object of one triple inside that
     triple's subject, one recursion per level; blank nodes labelled so that the text stays flat
     (``_:a :p _:b . _:b :p _:c …``) chain them past any stack: 900 links raised RecursionError in the web
     process as a record was written. Linear: each blank node's depth is found once, walking up its one parent.
     """
+    max_nesting = active().contribution_max_nesting
     parent: dict[Any, Any] = {}
     shared: set[Any] = set()  # objects of several triples: written once, by label, at the top level
     for subject, _, obj in graph:
@@ -182,14 +186,14 @@ def check_blank_nesting(graph: Graph, source: str = "<input>") -> None:
         path: list[Any] = []
         while node in parent and node not in depth and node not in path:  # a cycle ends the walk
             path.append(node)
-            if len(path) > MAX_NESTING:
+            if len(path) > max_nesting:
                 break
             node = parent[node]
         base = depth.get(node, 0)
         for level, step in enumerate(reversed(path), start=base + 1):
             depth[step] = level
-        if base + len(path) > MAX_NESTING:
-            raise InputError(f"blank nodes nest more than {MAX_NESTING} deep (each the object of one statement, "
+        if base + len(path) > max_nesting:
+            raise InputError(f"blank nodes nest more than {max_nesting} deep (each the object of one statement, "
                              "written inside it); give the inner ones IRIs or state fewer levels", source=source)
 
 

@@ -50,10 +50,10 @@ from typing import Any
 
 from fwgraph.engine import ASKING, Answer
 from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.settings import Settings, activate, active
 from fwgraph.sparql import shape
 
 _FRAME = struct.Struct("!II")  # header length, body length
-_WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
 
 
 # ---------------------------------------------------------------------------------------------- framing
@@ -112,7 +112,8 @@ def isolate() -> dict[str, bool]:
     try:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (_WORKER_MEMORY, _WORKER_MEMORY))
+        memory = active().query_worker_memory  # a runaway query dies, not the host
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         done["rlimit"] = True
     except (ImportError, ValueError, OSError):
         pass
@@ -262,7 +263,7 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
             continue
         reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"), head.get("b"))
         reply["cpu"] = time.process_time() - cpu
-        retire = statm >= 0 and _private_bytes(statm) > baseline + _RETIRE_GROWTH
+        retire = statm >= 0 and _private_bytes(statm) > baseline + active().worker_retire_bytes
         if retire:  # a heavy query left this worker large: answer, then make way for a fresh fork
             reply["rt"] = True
         try:
@@ -273,9 +274,6 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
             os._exit(0)
 
 
-#: A worker whose private memory grew by more than this after a query retires (memory that a heavy
-#: query's evaluation took is not given back by the allocator; a fresh fork starts small again).
-_RETIRE_GROWTH = int(os.environ.get("FWGRAPH_WORKER_RETIRE_BYTES") or 128 * 1024 * 1024)
 
 
 def _private_bytes(statm: int) -> int:
@@ -289,6 +287,7 @@ def _private_bytes(statm: int) -> int:
 
 def _zygote_main(dump: str, fd: int, base_iri: str = "") -> None:
     """Load the store once, then fork a worker for every ``spawn`` request on the control socket."""
+    activate(Settings.from_env())  # the pool's, handed over as FWGRAPH_SETTINGS
     ctrl = socket.socket(fileno=fd)
     import fwgraph.jsonld  # noqa: F401
     import fwgraph.results  # noqa: F401  (imported once here, shared by every worker)
@@ -552,7 +551,9 @@ class WorkerPool:
     """``size`` killable query workers forked from one zygote that holds the loaded store."""
 
     def __init__(self, dump: Path | str, size: int = 2, *, timeout: float = 10.0,
-                 startup_timeout: float = 120.0, base_iri: str = "", max_waiting: int | None = None) -> None:
+                 startup_timeout: float = 120.0, base_iri: str = "", max_waiting: int | None = None,
+                 settings: Settings | None = None) -> None:
+        self.settings = settings or active()  # the zygote's and its workers' (memory cap, retirement)
         self.dump = str(dump)
         self.base_iri = base_iri
         self.size = max(1, int(size))
@@ -582,7 +583,7 @@ class WorkerPool:
     def _launch_zygote(self) -> None:
         """Start the zygote process (it loads the store in the background of this process)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ)
+        env = {**os.environ, **self.settings.environ()}
         self._zygote = subprocess.Popen(
             [sys.executable, "-c", "import sys; from fwgraph.pool import _zygote_main; "
              "_zygote_main(sys.argv[1], int(sys.argv[2]), sys.argv[3])", self.dump, str(theirs.fileno()),
@@ -792,9 +793,9 @@ class PooledEngine:
 
     @classmethod
     def start(cls, dump: Path | str, *, workers: int = 2, timeout: float = 10.0, base_iri: str = "",
-              version: str = "", max_waiting: int | None = None) -> PooledEngine:
-        return cls(WorkerPool(dump, workers, timeout=timeout, base_iri=base_iri, max_waiting=max_waiting),
-                   version=version)
+              version: str = "", max_waiting: int | None = None, settings: Settings | None = None) -> PooledEngine:
+        return cls(WorkerPool(dump, workers, timeout=timeout, base_iri=base_iri, max_waiting=max_waiting,
+                              settings=settings), version=version)
 
     @property
     def timeout(self) -> float:

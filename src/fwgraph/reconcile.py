@@ -24,6 +24,7 @@ from rdflib.namespace import DCTERMS, DOAP, RDFS, SDO, SKOS
 from fwgraph.engine import Engine, run
 from fwgraph.errors import InputError
 from fwgraph.namespace import BASE, FW
+from fwgraph.settings import active
 
 VERSION = "0.2"
 #: The types one can reconcile against, in the manifest's order: (class IRI, name).
@@ -36,14 +37,12 @@ PROPERTIES: dict[str, tuple[str, str]] = {
     "repository": ("source repository", "the URL of the source code repository"),
     "homepage": ("homepage", "the project's homepage URL"),
 }
-MAX_QUERIES = 50  # queries in one batch
 MAX_PROPERTIES = 10  # properties of one query
 MAX_VALUES = 10  # values of one property
 MAX_TEXT = 300  # characters of a query text or a property value (longer: refused)
 MAX_DIGITS = 20  # digits of a number in a batch (a limit is at most MAX_LIMIT anyway)
 MAX_LIMIT = 25  # candidates one query may ask for (more: capped)
 DEFAULT_LIMIT = 5
-SHORTLIST = 2000  # candidates scored for one query at most
 #: Scores: an exact name, PyPI name or repository is certain; everything else is similarity, below MATCH.
 MATCH = 100.0
 SIMILAR = 30.0  # the least score a candidate is answered with
@@ -173,10 +172,11 @@ class Index:
         return len(self.candidates)
 
     def shortlist(self, keys: Keys) -> list[Candidate]:
-        """The candidates worth scoring: all of them while there are at most SHORTLIST; past that, those with an
-        exact key of the query or a word starting like one of its words (at most SHORTLIST). A query by
-        properties only: the candidates with one of its values."""
-        if keys.text and len(self.candidates) <= SHORTLIST:
+        """The candidates worth scoring: all of them while there are at most RECONCILE_SHORTLIST; past that,
+        those with an exact key of the query or a word starting like one of its words (at most that many). A
+        query by properties only: the candidates with one of its values."""
+        shortlist = active().reconcile_shortlist
+        if keys.text and len(self.candidates) <= shortlist:
             return list(self.candidates.values())
         if not keys.text:
             ids: set[str] = set()
@@ -187,9 +187,9 @@ class Index:
         ids = set().union(*(self.by_key.get(k, set()) for k in (keys.norm, keys.pypi, keys.url)))
         for token in keys.norm.split()[:10]:
             ids |= self.by_token.get(token[:3], set())
-            if len(ids) > SHORTLIST:
+            if len(ids) > shortlist:
                 break
-        return [self.candidates[i] for i in sorted(ids)[:SHORTLIST]]
+        return [self.candidates[i] for i in sorted(ids)[:shortlist]]
 
 
 # ---------------------------------------------------------------------------------------------- queries
@@ -287,8 +287,9 @@ def parse_batch(raw: str) -> dict[str, Query]:
     if not isinstance(doc, dict):
         raise InputError("queries must be a JSON object of queries by key ({\"q0\": {\"query\": \"flask\"}})",
                          source="queries")
-    if len(doc) > MAX_QUERIES:
-        raise InputError(f"at most {MAX_QUERIES} queries in one batch; this one has {len(doc)}", source="queries")
+    most = active().reconcile_max_queries
+    if len(doc) > most:
+        raise InputError(f"at most {most} queries in one batch; this one has {len(doc)}", source="queries")
     return {str(key)[:100]: _query(str(key)[:100], value) for key, value in doc.items()}
 
 

@@ -43,10 +43,9 @@ from fwgraph.errors import (
 from fwgraph.namespace import PREFIXES
 from fwgraph.pool import WorkerPool
 from fwgraph.results import QueryResult, result_from_bytes
+from fwgraph.settings import active
 from fwgraph.sparql import PreparedQuery, declared, for_store
 
-GET_URL_BYTES = 2048  # longest GET URL sent (proxies and servers cut longer ones); longer queries are POSTed
-PROBE_SECONDS = 2.0  # how long the start-up probe waits for a direct POST to be answered
 _SELECT_ACCEPT = formats.SPARQL_JSON.media_type
 _GRAPH_ACCEPT = formats.NTRIPLES.media_type
 #: Parameters fwgraph sets itself (or that would change the answer's format), refused in the store URL.
@@ -231,7 +230,8 @@ class StoreClient:
 
     def _answers_direct_post(self) -> bool:
         try:
-            response = self._send("ASK {}", _SELECT_ACCEPT, POSTDIRECTLY, [], min(PROBE_SECONDS, self.timeout))
+            wait = min(active().store_probe_timeout, self.timeout)
+            response = self._send("ASK {}", _SELECT_ACCEPT, POSTDIRECTLY, [], wait)
             with response:
                 ox.parse_query_results(response, format=ox.QueryResultsFormat.JSON)
         except (OSError, SyntaxError, SPARQLWrapperException):  # no answer in time, an error status, not results
@@ -246,7 +246,7 @@ class StoreClient:
             raise StartError(f"cannot query the store at {self.url}: {_reason(exc)}") from None
         named = "".join(f" {k}={v}" for k, v in self.params)
         return (f"store {self.endpoint} ({self.server or 'no Server header'}; dialect {dialect.name}{named}): "
-                f"GET up to {GET_URL_BYTES} bytes of URL, longer queries by "
+                f"GET up to {active().store_get_url_bytes} bytes of URL, longer queries by "
                 f"{'direct POST' if post == 'direct' else 'URL-encoded POST (no answer to a direct POST)'}; "
                 f"{dialect.note}")
 
@@ -272,7 +272,7 @@ class StoreClient:
         from urllib.parse import urlencode
 
         length = len(self.endpoint) + 1 + len(urlencode([*self.params, *extra, ("query", text)]))
-        if length <= GET_URL_BYTES:
+        if length <= active().store_get_url_bytes:
             return GET
         return POSTDIRECTLY if self.post == "direct" else URLENCODED
 

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fwgraph.errors import ClientBusy, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.settings import Settings, activate, active
 
 _PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph", "fwgraph.sandbox"]
 #: Set only while the forkserver starts: the build whose validation context it prepares (see ``_warm``).
@@ -65,10 +66,13 @@ def _warm() -> None:
             pass
 
 
-def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory: int) -> None:
+def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], memory: int,
+           settings: Settings) -> None:
     import resource
 
     from fwgraph.pool import isolate
+
+    activate(settings)  # the bounds library code checks (contribution nesting) are the web process's
 
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -169,15 +173,18 @@ class FairQueue:
 
 class Sandbox:
     """At most ``slots`` jobs at once (a FairQueue, waiting up to ``wait`` seconds for a slot), each in its own
-    killable process with ``timeout`` and ``memory``."""
+    killable process with ``timeout`` and ``memory``; what is not given is ``settings``' validation limits
+    (VALIDATE_CONCURRENCY, VALIDATE_TIMEOUT, VALIDATE_MEMORY, VALIDATE_WAIT; default: the active settings),
+    and the job's library code checks against ``settings`` too."""
 
-    def __init__(self, *, slots: int = 1, timeout: float = 20.0, memory: int = 1024 ** 3,
-                 warm: str | None = None, wait: float = 0.0) -> None:
+    def __init__(self, *, slots: int | None = None, timeout: float | None = None, memory: int | None = None,
+                 warm: str | None = None, wait: float | None = None, settings: Settings | None = None) -> None:
+        self.settings = limits = settings or active()
         self.warm = warm  # a build whose validation context the forkserver prepares for every job
-        self.slots = max(1, int(slots))
-        self.timeout = float(timeout)
-        self.memory = int(memory)
-        self.queue = FairQueue(self.slots, wait=wait)
+        self.slots = max(1, limits.validate_concurrency if slots is None else slots)
+        self.timeout = limits.validate_timeout if timeout is None else timeout
+        self.memory = limits.validate_memory if memory is None else memory
+        self.queue = FairQueue(self.slots, wait=limits.validate_wait if wait is None else wait)
 
     def start(self) -> None:
         """Start the forkserver now (it prepares in the background), so that the first job does not wait for it."""
@@ -200,7 +207,7 @@ class Sandbox:
     def _run(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         ctx = _ctx(self.warm)
         parent, child = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_child, args=(child, func, args, kwargs, self.memory), daemon=True)
+        process = ctx.Process(target=_child, args=(child, func, args, kwargs, self.memory, self.settings), daemon=True)
         process.start()
         child.close()
         try:

@@ -14,10 +14,9 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from fwgraph.config import resolve, threads
 from fwgraph.errors import StartError
+from fwgraph.settings import Settings
 
 
 def listen_address(host: str, port: int) -> str:
@@ -109,7 +108,7 @@ def limits_table(host: str, port: int) -> str:
 
 class _IntendedThreads(logging.Filter):
     """Granian advises, at every start, fewer Python threads than fwgraph's default: advice for threads that
-    compute. fwgraph's mostly wait and are shared out by its own bounds (config.threads), so the advice is left
+    compute. fwgraph's mostly wait and are shared out by its own bounds (Settings.web_threads), so the advice is left
     out rather than printed at every start (operators would learn to ignore warnings)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -125,17 +124,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def probe_store(settings: dict[str, Any]) -> None:
-    """Ask the store once how to talk to it (dialect, POST form) and log it; every web process inherits the answer."""
+def probe_store(settings: Settings) -> Settings:
+    """Ask the store once how to talk to it (dialect, POST form) and log it; the settings every web process
+    gets then carry the answer."""
     from fwgraph.remote import StoreClient
 
-    client = StoreClient(settings["STORE_URL"], timeout=float(settings["QUERY_TIMEOUT"]),
-                         post=str(settings["STORE_POST"]), dialect=str(settings["STORE_DIALECT"]))
+    assert settings.store_url is not None
+    client = StoreClient(settings.store_url, timeout=settings.query_timeout, post=settings.store_post,
+                         dialect=settings.store_dialect)
     print(f"fwgraph: {client.probe()}", file=sys.stderr)
-    settings["STORE_POST"], settings["STORE_DIALECT"] = client.post, client.dialect.name
+    return settings.replace({"store_post": client.post, "store_dialect": client.dialect.name})
 
 
-def check_store(dist: Path, settings: dict[str, Any]) -> None:
+def check_store(dist: Path, settings: Settings) -> None:
     """Write (when missing) and check, once, here, the on-disk store every process will open; rebuild it when
     it is damaged, and say so."""
     from fwgraph.dist import GRAPH_DUMP, STORE_DIR, Dist
@@ -148,8 +149,8 @@ def check_store(dist: Path, settings: dict[str, Any]) -> None:
                   f"from {GRAPH_DUMP}", file=sys.stderr)
 
 
-def serve(settings: dict[str, Any]) -> None:
-    """Check the data, the store and the port (fail fast), then serve with Granian's WSGI interface."""
+def serve(settings: Settings) -> None:
+    """Check the data, the store and the port (fail fast), then serve ``settings`` with Granian's WSGI interface."""
     from granian import Granian
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
@@ -157,25 +158,21 @@ def serve(settings: dict[str, Any]) -> None:
     from fwgraph.dist import verify_dist
     from fwgraph.service import ensure_dist
 
-    settings = resolve(settings)
-    port = int(settings["PORT"])
-    host = settings["HOST"] = listen_address(str(settings["HOST"]), port)
+    port = settings.port
+    host = listen_address(settings.host, port)
     claim_port(host, port)
     check_port(host, port)
-    settings["LIMITS_FILE"] = limits_table(host, port)
     # Build (or reuse) the distribution before the server starts, so errors appear here, once.
-    dist = ensure_dist(settings.get("DATA_DIR"), settings.get("DIST_DIR"))
+    dist = ensure_dist(settings.data_dir, settings.dist_dir)
     verify_dist(dist)
-    if settings.get("STORE_URL"):
-        probe_store(settings)
+    settings = settings.replace({"host": host, "limits_file": limits_table(host, port), "dist_dir": str(dist)})
+    if settings.store_url:
+        settings = probe_store(settings)
     else:
         check_store(dist, settings)
-    settings["DIST_DIR"] = str(dist)
-    # The factory runs in the worker, which reads its settings from the environment.
-    for key, value in settings.items():
-        if value is not None:
-            os.environ[f"FWGRAPH_{key}"] = str(value)
-    if not settings.get("STORE_URL") and int(settings["QUERY_WORKERS"] or 0) <= 0:
+    # The factory runs in the web process, which reads its settings, as one value, from the environment.
+    os.environ.update(settings.environ())
+    if not settings.store_url and settings.query_workers <= 0:
         print("fwgraph: QUERY_WORKERS=0: queries run in the web processes, where nothing can stop them; "
               "no time limit is enforced (the service description says so)", file=sys.stderr)
     if not is_loopback(host):
@@ -188,14 +185,14 @@ def serve(settings: dict[str, Any]) -> None:
         address=host,
         port=port,
         interface=Interfaces.WSGI,
-        workers=int(settings["WORKERS"] or min(os.cpu_count() or 1, 4)),
-        blocking_threads=threads(settings),  # 12 by default: they mostly wait (config.threads)
+        workers=settings.web_workers,
+        blocking_threads=settings.web_threads,  # 12 by default: they mostly wait (Settings.web_threads)
         backlog=2048,
         log_access=False,
         respawn_failed_workers=True,  # a web process that dies (crash, OOM kill) is replaced
         respawn_interval=0.5,
-        workers_kill_timeout=max(1, int(settings["SHUTDOWN_GRACE"])),
-        http1_settings=HTTP1Settings(header_read_timeout=int(float(settings["HEADER_TIMEOUT"]) * 1000)),
+        workers_kill_timeout=max(1, settings.shutdown_grace),
+        http1_settings=HTTP1Settings(header_read_timeout=settings.header_timeout * 1000),
     )
     logging.getLogger("_granian").addFilter(_IntendedThreads())
     server.serve()

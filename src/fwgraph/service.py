@@ -18,16 +18,16 @@ from rdflib.namespace import DCTERMS, RDFS, VOID
 
 from fwgraph._version import __version__
 from fwgraph.build import build
-from fwgraph.config import max_waiting
 from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
 from fwgraph.engine import Engine, OxigraphEngine, run
 from fwgraph.examples import ExampleQuery
 from fwgraph.extension import Extension
 from fwgraph.finder import Catalogue, catalogue
 from fwgraph.graph import Sources
-from fwgraph.namespace import BASE, DATASET_IRI, FW
+from fwgraph.namespace import DATASET_IRI, FW
 from fwgraph.query import examples
 from fwgraph.reconcile import Index
+from fwgraph.settings import Settings
 from fwgraph.validation import ValidationReport, describer, validate_contribution
 
 
@@ -72,16 +72,15 @@ def _building(cache: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def store_source(dist: Path, settings: dict[str, Any]) -> Path:
+def store_source(dist: Path, settings: Settings) -> Path:
     """What the engine loads for these settings (ENGINE_STORE, DISK_STORE_BYTES): see :meth:`Dist.store_source`."""
-    return Dist(dist).store_source(str(settings.get("ENGINE_STORE") or "auto"),
-                                   int(settings.get("DISK_STORE_BYTES") or 0))
+    return Dist(dist).store_source(settings.engine_store, settings.disk_store_bytes)
 
 
-def query_base(settings: dict[str, Any]) -> str:
+def query_base(settings: Settings) -> str:
     """The base IRI relative IRIs in a query resolve against: the endpoint's public IRI (``<framework/flask>``
     is then ``<https://w3id.org/fwgraph/framework/flask>``), the same whatever Host a client sends."""
-    return str(settings.get("BASE_IRI") or BASE) + "sparql"
+    return settings.base_iri + "sparql"
 
 
 @dataclass
@@ -93,32 +92,33 @@ class Service:
     version: str
     etag: str
     root: Path | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
     _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _build_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
-    def load(cls, settings: dict[str, Any]) -> Service:
-        data_dir = settings.get("DATA_DIR")
-        dist = Dist(ensure_dist(data_dir, settings.get("DIST_DIR")))
+    def load(cls, settings: Settings) -> Service:
+        data_dir = settings.data_dir
+        dist = Dist(ensure_dist(data_dir, settings.dist_dir))
         engine: Engine
-        if settings.get("STORE_URL"):
+        if settings.store_url:
             from fwgraph.remote import RemoteEngine
 
-            engine = RemoteEngine(settings["STORE_URL"], timeout=float(settings.get("QUERY_TIMEOUT", 10)),
-                                  version=dist.digest, post=str(settings.get("STORE_POST") or "auto"),
-                                  dialect=str(settings.get("STORE_DIALECT") or "auto"), base_iri=query_base(settings))
+            engine = RemoteEngine(settings.store_url, timeout=settings.query_timeout, version=dist.digest,
+                                  post=settings.store_post, dialect=settings.store_dialect,
+                                  base_iri=query_base(settings))
             # what is read from the store for one answer: the store's JSON or N-Triples of rows that may be
             # cut to MAX_ANSWER_BYTES afterwards, with room for the formats' different overheads
-            engine.max_bytes = 4 * int(settings["MAX_ANSWER_BYTES"]) + 1024 * 1024
-        elif int(settings.get("QUERY_WORKERS") or 0) > 0:
+            engine.max_bytes = 4 * settings.max_answer_bytes + 1024 * 1024
+        elif settings.query_workers > 0:
             # Queries run in killable worker processes forked from one zygote holding the store
             # (fwgraph.pool): the only way to stop a pyoxigraph query at the time limit.
             from fwgraph.pool import PooledEngine
 
-            engine = PooledEngine.start(store_source(dist.path, settings), workers=int(settings["QUERY_WORKERS"]),
-                                        timeout=float(settings.get("QUERY_TIMEOUT") or 10), version=dist.digest,
-                                        base_iri=query_base(settings), max_waiting=max_waiting(settings))
+            engine = PooledEngine.start(store_source(dist.path, settings), workers=settings.query_workers,
+                                        timeout=settings.query_timeout, version=dist.digest,
+                                        base_iri=query_base(settings), max_waiting=settings.waiting_slots,
+                                        settings=settings)
         else:
             engine = OxigraphEngine.from_file(store_source(dist.path, settings), version=dist.digest,
                                               base_iri=query_base(settings))
@@ -252,7 +252,7 @@ class Service:
 
         cfg = self.settings
         sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
-        lim = Namespace(str(cfg.get("BASE_IRI") or "https://w3id.org/fwgraph/") + "sparql#")
+        lim = Namespace(cfg.base_iri + "sparql#")
         g = bind_prefixes(Graph())
         g.bind("sd", sd)
         g.bind("formats", Namespace(formats.W3C_FORMATS))
@@ -264,7 +264,7 @@ class Service:
         for fmt in (*formats.RESULT_FORMATS, *formats.RDF_FORMATS):
             g.add((svc, sd.resultFormat, URIRef(str(fmt.w3c))))
         timeout = self.engine.timeout
-        max_rows, max_query, max_body = int(cfg["MAX_ROWS"]), int(cfg["MAX_QUERY_BYTES"]), int(cfg["MAX_BODY_BYTES"])
+        max_rows, max_query, max_body = cfg.max_rows, cfg.max_query_bytes, cfg.max_body_bytes
         stopped = (f"Queries are stopped after {timeout:g} s (503)" if timeout is not None else
                    "No time limit is enforced by this configuration (queries run in the web process)")
         g.add((svc, DCTERMS.title, Literal("fwgraph SPARQL 1.1 query endpoint", lang="en")))
@@ -275,23 +275,10 @@ class Service:
             "with truncation signalled by the X-Fwgraph-Truncated and X-SPARQL-MaxRows headers, "
             f"query text is limited to {max_query} bytes and request bodies to {max_body} bytes (413).",
             lang="en")))
-        limits = [
-            (lim.maxRows, Literal(max_rows, datatype=XSD.integer), "result row limit",
-             "Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) returned; longer results are truncated and "
-             "flagged with the X-Fwgraph-Truncated: true header."),
-            (lim.maxAnswerBytes, Literal(int(cfg["MAX_ANSWER_BYTES"]), datatype=XSD.integer), "answer size limit",
-             "Most bytes of one answer; a longer one is cut to the first rows that fit and flagged with the "
-             "X-Fwgraph-Truncated: true and X-Fwgraph-Max-Bytes headers."),
-            (lim.maxQueryBytes, Literal(max_query, datatype=XSD.integer), "query length limit",
-             "Longest query text accepted, in bytes of UTF-8."),
-            (lim.maxRequestBytes, Literal(max_body, datatype=XSD.integer), "request body limit",
-             "Largest request body accepted, in bytes (413 beyond)."),
-            (lim.cacheBytes, Literal(int(cfg["CACHE_BYTES"]), datatype=XSD.integer), "answer cache memory limit",
-             "Bytes of cached answers one web process keeps at most (older answers are dropped first)."),
-        ]
-        if timeout is not None:
-            limits.insert(0, (lim.queryTimeout, Literal(str(timeout), datatype=XSD.decimal), "query time limit",
-                              "Seconds a query may run before it is stopped and answered with 503."))
+        limits = [(lim[name], Literal(str(value) if isinstance(value, float) else value,
+                                      datatype=XSD.decimal if isinstance(value, float) else XSD.integer),
+                   label, meaning) for name, value, label, meaning in cfg.published()
+                  if name != "queryTimeout" or timeout is not None]  # the time limit only where it is enforced
         for prop, value, label, comment in limits:
             g.add((svc, prop, value))
             g.add((prop, RDF.type, RDF.Property))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fwgraph.errors import QueryError, RefusedQuery
+from fwgraph.settings import active
 
 # One lexer for every check: the query is read as the engine (pyoxigraph's SPARQL grammar) reads it, and
 # comments, strings and IRIs are blanked out so that a keyword or a bracket inside them is not mistaken for
@@ -257,11 +258,10 @@ def _refuse(words: list[tuple[str, int]], source: str, allow_dataset: bool) -> N
                                line=line, column=col, reason="update")
 
 
-#: Deepest nesting of (), {} and [] accepted, and most chained operators or UNIONs in one group. Parsers
-#: and evaluators recurse on both (pyoxigraph overflows a 2 MiB thread stack at about 1,000 nested braces
-#: or 3,000 chained "+" or UNIONs, killing the process); these bounds keep a wide margin below that.
-MAX_DEPTH = 100
-MAX_CHAIN = 500
+# Deepest nesting of (), {} and [] accepted, and most chained operators or UNIONs in one group: the settings
+# QUERY_MAX_DEPTH and QUERY_MAX_CHAIN. Parsers and evaluators recurse on both (pyoxigraph overflows a 2 MiB
+# thread stack at about 1,000 nested braces or 3,000 chained "+" or UNIONs, killing the process); the defaults
+# keep a wide margin below that.
 _STRUCTURE = re.compile(
     r"[?$]\w+"  # a variable
     r"|[A-Za-z_][\w.\-]*(?::[\w.\-:%]*)?"  # a keyword or prefixed name (its hyphens are not operators)
@@ -273,7 +273,7 @@ _OPERATOR_CHARS = "+-*/!=|&"
 
 
 def check_structure(text: str) -> None:
-    """Refuse a query nested deeper than MAX_DEPTH or chaining more than MAX_CHAIN terms in one group.
+    """Refuse a query nested deeper than QUERY_MAX_DEPTH or chaining more than QUERY_MAX_CHAIN terms in one group.
 
     One linear pass over the text with comments, strings and IRIs blanked out; skipped (C-speed counts)
     when the text holds too few brackets and operators to break either bound.
@@ -283,33 +283,34 @@ def check_structure(text: str) -> None:
       ...
     fwgraph.errors.RefusedQuery: <input>:1:105: the query nests brackets deeper than 100 levels
     """
+    limits = active()
     if ("\\u" not in text and "\\U" not in text
-            and text.count("(") + text.count("{") + text.count("[") <= MAX_DEPTH
-            and sum(text.count(c) for c in _OPERATOR_CHARS) + text.upper().count("UNION") <= MAX_CHAIN):
+            and text.count("(") + text.count("{") + text.count("[") <= limits.query_max_depth
+            and sum(text.count(c) for c in _OPERATOR_CHARS) + text.upper().count("UNION") <= limits.query_max_chain):
         return
     for _, code in readings(text):
-        _check_code(code)
+        _check_code(code, limits.query_max_depth, limits.query_max_chain)
 
 
-def _check_code(stripped: str) -> None:
+def _check_code(stripped: str, max_depth: int, max_chain: int) -> None:
     counts = [0]
     for m in _STRUCTURE.finditer(stripped):
         bracket, operator = m.group(1), m.group(2)
         if bracket:
             if bracket in "({[":
                 counts.append(0)
-                if len(counts) > MAX_DEPTH + 1:
+                if len(counts) > max_depth + 1:
                     line, col = _line_col(stripped, m.start())
-                    raise RefusedQuery(f"the query nests brackets deeper than {MAX_DEPTH} levels", line=line,
+                    raise RefusedQuery(f"the query nests brackets deeper than {max_depth} levels", line=line,
                                        column=col, reason="too-complex")
             elif len(counts) > 1:
                 counts.pop()
             continue
         if operator or m.group(0).upper() == "UNION":
             counts[-1] += 1
-            if counts[-1] > MAX_CHAIN:
+            if counts[-1] > max_chain:
                 line, col = _line_col(stripped, m.start())
-                raise RefusedQuery(f"the query chains more than {MAX_CHAIN} operators or UNIONs in one group",
+                raise RefusedQuery(f"the query chains more than {max_chain} operators or UNIONs in one group",
                                    line=line, column=col, reason="too-complex")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
@@ -12,28 +13,29 @@ from werkzeug.exceptions import HTTPException
 from fwgraph import formats
 from fwgraph.app.ratelimit import Deliveries, RateLimit
 from fwgraph.app.sparql import FastPath
-from fwgraph.config import bodies_total, resolve
 from fwgraph.errors import http_status
 from fwgraph.service import Service
+from fwgraph.settings import Settings, activate
 
 #: /healthz answers plain text (load balancers) unless JSON is asked for.
 HEALTH_OFFERS = formats.offers(formats.TEXT, formats.JSON)
 
 
-def create_app(test_config: dict[str, Any] | None = None, service: Service | None = None) -> Flask:
-    """Build the app: defaults, then FWGRAPH_* environment variables, then ``test_config``.
+def create_app(test_config: Settings | Mapping[str, Any] | None = None, service: Service | None = None) -> Flask:
+    """Build the app with ``test_config`` (Settings, or changes by field name to the environment's settings),
+    else the settings of the environment (``FWGRAPH_SETTINGS`` from ``fwgraph serve``, or FWGRAPH_* variables).
 
     The graph is loaded once here; nothing is created at import time.
     """
     app = Flask(__name__)
-    settings = resolve(test_config)
-    app.config.update({f"FWGRAPH_{k}": v for k, v in settings.items()})
-    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    settings = activate(test_config if isinstance(test_config, Settings) else
+                        Settings.from_env().replace(test_config))
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    if settings.get("NETWORK_GUARD", True):
+    if settings.network_guard:
         from fwgraph import guard
 
-        guard.install([settings["STORE_URL"]] if settings.get("STORE_URL") else [])
+        guard.install([settings.store_url] if settings.store_url else [])
     app.extensions["fwgraph"] = service or Service.load(settings)
 
     from fwgraph.app import http
@@ -52,35 +54,29 @@ def create_app(test_config: dict[str, Any] | None = None, service: Service | Non
     app.wsgi_app = FastPath(app.wsgi_app, app)  # type: ignore[method-assign]
     # Per-client limits: body slots always, the request rate when RATE_LIMIT > 0.
     # Threads slow clients may hold, sending a body or reading a large answer: fewer than the process has.
-    held = threading.BoundedSemaphore(bodies_total(settings))
-    app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings["RATE_LIMIT"],  # type: ignore[method-assign]
-                             burst=settings["RATE_BURST"], limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
-                             client_header=settings["CLIENT_ADDRESS_HEADER"], bodies=settings["BODIES_PER_CLIENT"],
-                             bodies_total=bodies_total(settings), held=held, buckets_file=settings["LIMITS_FILE"])
-    if settings["CACHE_ENTRIES"] > 0:
+    held = threading.BoundedSemaphore(settings.body_slots)
+    app.wsgi_app = RateLimit(app.wsgi_app, per_minute=settings.rate_limit,  # type: ignore[method-assign]
+                             burst=settings.rate_burst, limit_loopback=settings.rate_limit_loopback,
+                             client_header=settings.client_address_header, bodies=settings.bodies_per_client,
+                             bodies_total=settings.body_slots, held=held, buckets_file=settings.limits_file)
+    if settings.cache_entries > 0:
         from fwgraph.app.frontcache import FrontCache
 
-        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings["CACHE_ENTRIES"],  # type: ignore[method-assign]
-                                  max_bytes=settings["CACHE_BYTES"] // 2, max_entry_bytes=settings["CACHE_ENTRY_BYTES"])
+        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings.cache_entries,  # type: ignore[method-assign]
+                                  max_bytes=settings.cache_bytes // 2, max_entry_bytes=settings.cache_entry_bytes)
     # gzip and Brotli for clients that accept them, outside the caches (they keep identity answers).
     from fwgraph.app import compression
 
     compression.init_app(app)
     # Outermost, so cached and compressed answers are delivered under the same bounds: large answers by pieces.
-    app.wsgi_app = Deliveries(app.wsgi_app, per_client=settings["BODIES_PER_CLIENT"],  # type: ignore[method-assign]
-                              held=held, total=bodies_total(settings), limit_loopback=settings["RATE_LIMIT_LOOPBACK"],
-                              client_header=settings["CLIENT_ADDRESS_HEADER"], write_timeout=settings["WRITE_TIMEOUT"])
+    app.wsgi_app = Deliveries(app.wsgi_app, per_client=settings.bodies_per_client,  # type: ignore[method-assign]
+                              held=held, total=settings.body_slots, limit_loopback=settings.rate_limit_loopback,
+                              client_header=settings.client_address_header, write_timeout=settings.write_timeout)
 
     @app.get("/healthz")
     def _healthz():  # liveness for load balancers: cheap, never cached; the limits in force as JSON
         if http.negotiate(HEALTH_OFFERS, format_param="") == (formats.JSON.media_type, formats.JSON):
-            limits = {k.lower(): settings[k] for k in ("QUERY_TIMEOUT", "MAX_ROWS", "MAX_ANSWER_BYTES",
-                                                      "MAX_QUERY_BYTES", "MAX_BODY_BYTES",
-                                                      "CACHE_ENTRIES", "CACHE_BYTES", "CACHE_ENTRY_BYTES",
-                                                      "RATE_LIMIT", "RATE_BURST", "BODIES_PER_CLIENT",
-                                                      "WRITE_TIMEOUT")}
-            limits["bodies_total"] = bodies_total(settings)
-            return app.response_class(json.dumps({"status": "ok", "limits": limits}),
+            return app.response_class(json.dumps({"status": "ok", "limits": settings.health()}),
                                       content_type=formats.JSON.content_type, headers={"Cache-Control": "no-store"})
         return app.response_class("ok\n", content_type=formats.TEXT.content_type, headers={"Cache-Control": "no-store"})
 

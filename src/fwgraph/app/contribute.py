@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import error_response, form_model, negotiate, service, validation_sandbox, wants_html
+from fwgraph.app.http import (
+    error_response,
+    form_model,
+    negotiate,
+    service,
+    settings,
+    validation_sandbox,
+    wants_html,
+)
 from fwgraph.app.ratelimit import limited_client
 from fwgraph.errors import ClientBusy, InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.form import KINDS, advice_map
@@ -31,7 +39,7 @@ def _input_format(name: str) -> str | None:
 
 
 def _limit() -> int:
-    return int(current_app.config.get("FWGRAPH_MAX_BODY_BYTES", 1024 * 1024))
+    return settings().max_body_bytes
 
 
 def _too_large() -> None:
@@ -115,13 +123,12 @@ def validate() -> Response:
     if media is None:
         abort(406, "the report is available as " + ", ".join(mt for mt, _ in _REPORT_OFFERS))
     svc = service()
-    cfg = current_app.config
-    client = limited_client(request.environ, cfg["FWGRAPH_CLIENT_ADDRESS_HEADER"],
-                            bool(cfg["FWGRAPH_RATE_LIMIT_LOOPBACK"]))
+    limits = settings()
+    client = limited_client(request.environ, limits.client_address_header, limits.rate_limit_loopback)
     try:  # parsed and validated in a killable child process, never in the web process (fwgraph.sandbox)
         outcome = validation_sandbox().run_for(client, check_contribution, data, fmt, source, str(svc.dist),
-                                               max_triples=int(cfg["FWGRAPH_VALIDATE_MAX_TRIPLES"]),
-                                               max_results=int(cfg["FWGRAPH_VALIDATE_MAX_RESULTS"]),
+                                               max_triples=limits.validate_max_triples,
+                                               max_results=limits.validate_max_results,
                                                want_turtle=media == formats.TURTLE.media_type)
     except ClientBusy as exc:  # its own validation keeps it out: its share, not the service, is used up
         return _unavailable(str(exc), retry_after=2, status=429)

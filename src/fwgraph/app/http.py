@@ -26,6 +26,7 @@ from fwgraph.graph import rebase
 from fwgraph.namespace import BASE
 from fwgraph.sandbox import Sandbox
 from fwgraph.service import Service
+from fwgraph.settings import Settings
 from fwgraph.sparql import prepare
 
 CORS_HEADERS = {
@@ -112,6 +113,11 @@ def service() -> Service:
     return current_app.extensions["fwgraph"]
 
 
+def settings() -> Settings:
+    """The settings the current app serves with."""
+    return service().settings
+
+
 def form_model(kind_name: str) -> FormModel | None:
     """The contribution form of a record kind (fwgraph.form), built once per process; None for an unknown kind."""
     kind = KINDS.get(kind_name)
@@ -132,11 +138,7 @@ def validation_sandbox() -> Sandbox:
     """The current app's sandbox for validation jobs (made on first use), prepared for the served build."""
     box = current_app.extensions.get("fwgraph.validate")
     if box is None:
-        cfg = current_app.config
-        box = current_app.extensions["fwgraph.validate"] = Sandbox(
-            slots=int(cfg["FWGRAPH_VALIDATE_CONCURRENCY"]), timeout=float(cfg["FWGRAPH_VALIDATE_TIMEOUT"]),
-            memory=int(cfg["FWGRAPH_VALIDATE_MEMORY"]), warm=str(service().dist),
-            wait=float(cfg["FWGRAPH_VALIDATE_WAIT"]))
+        box = current_app.extensions["fwgraph.validate"] = Sandbox(warm=str(service().dist), settings=settings())
     return box
 
 
@@ -231,7 +233,7 @@ def cache_headers(response: Response, etag: str, *, vary: bool = False, private:
     (or the front cache) must never hand it to another client, whose request may have named another host."""
     response.set_etag(etag)
     scope = "private" if private else "public"
-    response.headers["Cache-Control"] = f"{scope}, max-age={current_app.config.get('FWGRAPH_CACHE_MAX_AGE', 300)}"
+    response.headers["Cache-Control"] = f"{scope}, max-age={settings().cache_max_age}"
     if vary:
         response.vary.add("Accept")
     return response
@@ -265,7 +267,7 @@ def page_etag(*parts: str) -> str:
 # ---------------------------------------------------------------------------------------------- where IRIs live
 
 def public_base() -> str:
-    return str(current_app.config.get("FWGRAPH_BASE_IRI") or BASE)
+    return settings().base_iri
 
 
 def bases() -> list[str]:

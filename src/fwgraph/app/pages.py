@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from rdflib.namespace import DCTERMS
 
 from fwgraph import formats, schemaorg
@@ -16,6 +16,7 @@ from fwgraph.app.http import (
     public_iri,
     served,
     service,
+    settings,
 )
 from fwgraph.namespace import DATASET_IRI, FW
 
@@ -29,7 +30,7 @@ COUNTED = {"frameworks": FW.WebFramework, "interfaces": FW.ServerInterface, "fea
 def index() -> Response:
     # A shared editor link (/?query=...&view=...) opens with its query in the editor, also without scripts.
     query = request.args.get("query", "")
-    if len(query.encode()) > int(current_app.config["FWGRAPH_MAX_QUERY_BYTES"]):
+    if len(query.encode()) > settings().max_query_bytes:
         query = ""
     etag = page_etag("index", query, endpoint_url())
     cached = conditional(etag)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from fwgraph import formats, suggest
 from fwgraph.app.http import (
@@ -22,6 +22,7 @@ from fwgraph.app.http import (
     page_etag,
     public_base,
     service,
+    settings,
 )
 from fwgraph.errors import InputError
 from fwgraph.extension import TooManyIds, parse_extension, parse_limit
@@ -48,7 +49,7 @@ def _kib(size: int) -> str:
 def _too_large() -> Response | None:
     """413 (body) or 414 (query string) when the request as received, before any decoding, is over the limit:
     a limit on the decoded text let three times as many url-encoded bytes through."""
-    limit = int(current_app.config["FWGRAPH_MAX_QUERY_BYTES"])
+    limit = settings().max_query_bytes
     if len(request.query_string) > limit:
         return error_response(414, f"the query string is {len(request.query_string)} bytes long; /reconcile "
                                    f"accepts at most {_kib(limit)} (POST a larger batch, up to the same size)")

@@ -52,7 +52,7 @@ class ResultCache:
     ``max_bytes``, and an answer larger than ``max_entry_bytes`` is not kept at all.
     """
 
-    def __init__(self, entries: int, max_bytes: int = 64 * 1024 * 1024, max_entry_bytes: int = 2 * 1024 * 1024) -> None:
+    def __init__(self, entries: int, max_bytes: int, max_entry_bytes: int) -> None:
         self.entries = max(0, int(entries))
         self.max_bytes = max(0, int(max_bytes))
         self.max_entry_bytes = max(0, int(max_entry_bytes))
@@ -94,30 +94,28 @@ class _Endpoint:
     """Per-app state of the endpoint: settings, cache, service description, prepared-query memo."""
 
     def __init__(self, app: Any) -> None:
-        cfg = app.config
         self.service = app.extensions["fwgraph"]
+        limits = self.service.settings
         self.engine = self.service.engine
         self.version = str(self.engine.version or self.service.etag)
-        self.base_iri = query_base(self.service.settings)
-        self.max_rows = int(cfg["FWGRAPH_MAX_ROWS"])
-        self.max_answer_bytes = int(cfg["FWGRAPH_MAX_ANSWER_BYTES"])
-        self.max_query_bytes = int(cfg["FWGRAPH_MAX_QUERY_BYTES"])
-        self.max_body_bytes = int(cfg["FWGRAPH_MAX_BODY_BYTES"])
-        self.max_age = int(cfg["FWGRAPH_CACHE_MAX_AGE"])
-        self.cache = ResultCache(int(cfg["FWGRAPH_CACHE_ENTRIES"]), int(cfg["FWGRAPH_CACHE_BYTES"]) // 2,
-                                 int(cfg["FWGRAPH_CACHE_ENTRY_BYTES"]))
+        self.base_iri = query_base(limits)
+        self.max_rows = limits.max_rows
+        self.max_answer_bytes = limits.max_answer_bytes
+        self.max_query_bytes = limits.max_query_bytes
+        self.max_body_bytes = limits.max_body_bytes
+        self.max_age = limits.cache_max_age
+        self.cache = ResultCache(limits.cache_entries, limits.cache_bytes // 2, limits.cache_entry_bytes)
         self.cache_control = f"public, max-age={self.max_age}"
         self.sd_cache: dict[tuple[str, str], tuple[str, bytes]] = {}
-        self._prepared = lru_cache(maxsize=4096)(self._prepare)
-        workers = int(cfg["FWGRAPH_QUERY_WORKERS"])
-        self.slots = ClientSlots(int(cfg["FWGRAPH_QUERIES_PER_CLIENT"]) or max(1, workers - 1),
-                                 limit_loopback=bool(cfg["FWGRAPH_RATE_LIMIT_LOOPBACK"]))
-        self.client_header = cfg["FWGRAPH_CLIENT_ADDRESS_HEADER"]
-        self.runaways = Runaways(max(1, workers - 1), seconds=max(60.0, 6 * float(cfg["FWGRAPH_QUERY_TIMEOUT"])),
-                                 limit_loopback=bool(cfg["FWGRAPH_RATE_LIMIT_LOOPBACK"]))
+        self._prepared = lru_cache(maxsize=limits.prepared_queries)(self._prepare)
+        self.slots = ClientSlots(limits.client_queries, limit_loopback=limits.rate_limit_loopback)
+        self.client_header = limits.client_address_header
+        self.runaways = Runaways(max(1, limits.query_workers - 1), seconds=max(60.0, 6 * limits.query_timeout),
+                                 limit_loopback=limits.rate_limit_loopback)
 
     def prepare(self, text: str) -> PreparedQuery | QueryError:
-        """The checked query, memoised for short texts only (the memo's memory stays bounded: 4096 x 2 KiB)."""
+        """The checked query, memoised for short texts only (the memo's memory stays bounded: PREPARED_QUERIES
+        x 2 KiB)."""
         return self._prepared(text) if len(text) <= 2048 else self._prepare(text)
 
     def _prepare(self, text: str) -> PreparedQuery | QueryError:
@@ -256,7 +254,7 @@ class FastPath:
     def __init__(self, app: Any, flask_app: Any) -> None:
         self.app = app
         self.flask_app = flask_app
-        self.client_header = flask_app.config["FWGRAPH_CLIENT_ADDRESS_HEADER"]
+        self.client_header = flask_app.extensions["fwgraph"].settings.client_address_header
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != "/sparql":
