@@ -399,7 +399,7 @@ def _day(value: Any) -> str | None:
     return text[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", text) else None
 
 
-def _curie(iri: str) -> str:
+def _record_name(iri: str) -> str:
     kind, _, slug = iri.removeprefix(BASE).partition("/")
     return f"{kind}:{slug}" if re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug) else _iri(iri)
 
@@ -443,7 +443,7 @@ class Advisory:
             lines.append(f'    dcterms:modified "{modified}"^^xsd:date ;')
         if self.withdrawn:
             lines.append(f'    fw:withdrawn "{self.withdrawn}"^^xsd:date ;')
-        lines.append("    fw:affects " + ", ".join(_curie(p.iri) for p in self.affects) + " ;")
+        lines.append("    fw:affects " + ", ".join(_record_name(p.iri) for p in self.affects) + " ;")
         if self.affected.ranges:
             nodes = []
             for r in self.affected.ranges:
