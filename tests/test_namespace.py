@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 
-from fwgraph.namespace import BASE, FW, PREFIXES, curie, curie_or_iri, label_of
+from fwgraph.namespace import BASE, FW, PREFIXES, RECORD_KINDS, curie, curie_or_iri, label_of, segment_and_slug
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "fwgraph"
 OTHER_MODULES = sorted(p for p in SRC.rglob("*.py") if p.name != "namespace.py")
@@ -80,3 +80,36 @@ def test_label_takes_the_first_predicate_that_has_a_literal():
     assert label_of(g, node, RDFS.label) is None
     g.add((node, SKOS.prefLabel, Literal("Preferred")))
     assert label_of(g, node) == "Preferred"
+
+
+def _kind_literals(source: str) -> list[str]:
+    """Where a module spells the IRI scheme of records itself: ``BASE + "server/"``, ``f"{BASE}framework/…"``, a
+    folder-to-kind table, or the record kinds listed out."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and node.value in {f"{k}/" for k in RECORD_KINDS}:
+            found.append(node.value)
+        elif isinstance(node, ast.JoinedStr) and any(
+                isinstance(v, ast.Constant) and str(v.value).startswith(tuple(f"{k}/" for k in RECORD_KINDS))
+                for v in node.values):
+            found.append(ast.unparse(node))
+        elif isinstance(node, (ast.Tuple, ast.List, ast.Dict)):
+            items = node.keys if isinstance(node, ast.Dict) else node.elts
+            texts = {i.value for i in items if isinstance(i, ast.Constant)}
+            if {"framework", "server", "library"} <= texts or {"servers", "libraries"} <= texts:
+                found.append(ast.unparse(node))
+    return found
+
+
+@pytest.mark.parametrize("path", OTHER_MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_the_record_kinds_and_their_iri_segments_are_listed_only_in_namespace(path):
+    assert not _kind_literals(path.read_text(encoding="utf-8")), path
+
+
+def test_every_record_kind_has_its_class_folder_and_segment():
+    assert [k.folder for k in RECORD_KINDS.values()] == ["frameworks", "servers", "libraries"]
+    assert all((SRC.parents[1] / "data" / k.folder).is_dir() for k in RECORD_KINDS.values())
+    assert RECORD_KINDS["server"].iri("granian") == URIRef(BASE + "server/granian")
+    assert segment_and_slug(BASE + "library/jinja2") == ("library", "jinja2")
+    assert segment_and_slug(BASE + "framework/flask/release/1.0") is None
+    assert segment_and_slug("https://example.org/framework/flask") is None

@@ -337,8 +337,9 @@ def advisories(repo: Path, data: Path | None, out: Path | None, no_libraries: bo
     """
     from fwgraph.graph import Sources, load
     from fwgraph.harvest import advisories as adv
+    from fwgraph.namespace import RECORD_KINDS
 
-    kinds = ("framework", "server") if no_libraries else ("framework", "server", "library")
+    kinds = tuple(k for k in RECORD_KINDS if not no_libraries or k != "library")
     root = Sources.at(data).root
     graph = load(data)
     names = {p.distribution for p in adv.projects(graph, kinds)}

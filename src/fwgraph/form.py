@@ -17,26 +17,19 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from fwgraph.errors import InputError
 from fwgraph.graph import check_blank_nesting, parse_bytes
-from fwgraph.namespace import BASE, PREFIXES, bind_prefixes, curie_or_iri, label_of
+from fwgraph.namespace import (
+    BASE,
+    PREFIXES,
+    RECORD_KINDS,
+    SEGMENTS,
+    RecordKind,
+    bind_prefixes,
+    curie_or_iri,
+    label_of,
+)
 
-
-@dataclass(frozen=True)
-class RecordKind:
-    """A kind of record the form writes: its class, its folder in data/ and its IRIs' path below the base."""
-
-    name: str
-    cls: URIRef
-    folder: str
-    path: str
-
-    def iri(self, slug: str) -> URIRef:
-        return URIRef(BASE + self.path + slug)
-
-
-KINDS = {
-    "framework": RecordKind("framework", URIRef(PREFIXES["fw"] + "WebFramework"), "frameworks", "framework/"),
-    "server": RecordKind("server", URIRef(PREFIXES["fw"] + "ApplicationServer"), "servers", "server/"),
-}
+#: The kinds of record the form writes.
+KINDS = {name: RECORD_KINDS[name] for name in ("framework", "server")}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Choices shown as checkboxes up to this many; a longer list is a multiple select.
 MAX_CHECKBOXES = 40
@@ -496,8 +489,7 @@ def read_record(model: FormModel, form: Mapping[str, list[str]], slug: str,
 def _prefixes() -> dict[str, str]:
     """The project's prefixes plus one per kind of resource below the base (server:, library:, protocol:, …)."""
     out = dict(PREFIXES)
-    for name in ("framework", "server", "library", "protocol", "worker-model", "interface", "feature", "async",
-                 "tier", "status", "chart-row", "correction", "source"):
+    for name in SEGMENTS:
         ns = BASE + name + "/"
         if ns not in out.values():
             out[name] = ns

@@ -2,6 +2,7 @@
 
 import re
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -194,6 +195,46 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 #: The W3C RDF Data Cube vocabulary (the PyPI download series).
 QB = Namespace("http://purl.org/linked-data/cube#")
 
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record (one file per resource in ``data/<folder>/``): the class that makes a resource one and the
+    segment of its IRIs, ``BASE + name + "/" + slug``."""
+
+    name: str
+    cls: URIRef
+    folder: str
+    plural: str
+
+    @property
+    def namespace(self) -> str:
+        return BASE + self.name + "/"
+
+    def iri(self, slug: str) -> URIRef:
+        return URIRef(self.namespace + slug)
+
+
+#: The record kinds, in the order their slugs are claimed (a framework's before a server's of the same name).
+RECORD_KINDS: dict[str, RecordKind] = {k.name: k for k in (
+    RecordKind("framework", FW.WebFramework, "frameworks", "Frameworks"),
+    RecordKind("server", FW.ApplicationServer, "servers", "Servers"),
+    RecordKind("library", FW.Library, "libraries", "Libraries"),
+)}
+#: Every path segment below BASE that holds resources named by a slug: the records', then the concepts'.
+SEGMENTS: tuple[str, ...] = (*RECORD_KINDS, "protocol", "worker-model", "interface", "feature", "async", "tier",
+                             "status", "support", "chart-row", "correction", "source")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def segment_and_slug(iri: str) -> tuple[str, str] | None:
+    """``("server", "granian")`` for ``BASE + "server/granian"``: a resource of one of the :data:`SEGMENTS`.
+
+    >>> segment_and_slug(BASE + "server/granian"), segment_and_slug(BASE + "framework/flask/release/3.0")
+    (('server', 'granian'), None)
+    """
+    segment, _, slug = iri.removeprefix(BASE).partition("/")
+    return (segment, slug) if iri.startswith(BASE) and segment in SEGMENTS and _SLUG.fullmatch(slug) else None
 
 
 #: Prefixes used in serialisations, query editors and the JSON-LD context.

@@ -43,7 +43,7 @@ from rdflib.namespace import DOAP, RDF
 from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import KINDS
 from fwgraph.harvest.repository import Repository
-from fwgraph.namespace import BASE, FW
+from fwgraph.namespace import BASE, FW, RECORD_KINDS, segment_and_slug
 
 REPOSITORY = "https://github.com/pypa/advisory-database"
 SNAPSHOT_IRI = BASE + "source/pypa-advisory-database"
@@ -52,7 +52,7 @@ ADVISORY_BASE = BASE + "advisory/"
 LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 #: The licence file at the snapshot must open with this line (CC BY 4.0's legal code), or the run stops.
 LICENCE_TITLE = "Attribution 4.0 International"
-_KIND_ORDER = ("framework", "server", "library")
+_KIND_ORDER = tuple(RECORD_KINDS)
 _OSV_FILE = re.compile(r"^vulns/[^/]+/[^/]+\.(ya?ml|json)$")
 
 
@@ -400,8 +400,8 @@ def _day(value: Any) -> str | None:
 
 
 def _record_name(iri: str) -> str:
-    kind, _, slug = iri.removeprefix(BASE).partition("/")
-    return f"{kind}:{slug}" if re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug) else _iri(iri)
+    found = segment_and_slug(iri)
+    return f"{found[0]}:{found[1]}" if found else _iri(iri)
 
 
 @dataclass
@@ -480,7 +480,7 @@ _PREFIXES = {
     "fw": str(FW._NS), "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "xsd": "http://www.w3.org/2001/XMLSchema#",
     "skos": "http://www.w3.org/2004/02/skos/core#", "dcterms": "http://purl.org/dc/terms/",
     "prov": "http://www.w3.org/ns/prov#", "schema": "https://schema.org/",
-    "framework": BASE + "framework/", "server": BASE + "server/", "library": BASE + "library/",
+    **{name: kind.namespace for name, kind in RECORD_KINDS.items()},
 }
 
 

@@ -9,10 +9,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SDO
 
 from fwgraph.harvest.repository import github_base
-from fwgraph.namespace import FW
+from fwgraph.namespace import FW, RECORD_KINDS
 
 #: The record kinds (the IRI path segment) by the class that makes a resource one.
-KINDS = {FW.WebFramework: "framework", FW.ApplicationServer: "server", FW.Library: "library"}
+KINDS = {kind.cls: name for name, kind in RECORD_KINDS.items()}
 _LIBRARY_CLASSES = (FW.TemplateEngine, FW.ValidationLibrary, FW.ORM)
 
 
