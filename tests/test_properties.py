@@ -3,6 +3,9 @@ query checks, content negotiation, the Turtle and JSON-LD nesting bounds and the
 
 from __future__ import annotations
 
+import html
+
+import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +15,7 @@ from fwgraph import formats
 from fwgraph.errors import InputError, QueryError, RefusedQuery
 from fwgraph.graph import MAX_NESTING, parse_bytes
 from fwgraph.harvest.releases import tag_parts, tag_version
+from fwgraph.results import QueryResult, to_html
 from fwgraph.sparql import MAX_DEPTH, PreparedQuery, mask, prepare
 
 #: Fixed example counts and no deadline: bounded in time, never a timed assertion.
@@ -186,3 +190,16 @@ def test_a_tag_names_the_version_packaging_reads_and_a_generic_prefix_is_dropped
 def test_any_tag_name_gives_a_version_or_none(name):
     version = tag_version(name)
     assert version is None or isinstance(version, Version)
+
+
+# ------------------------------------------------------------------------------------------- the results page
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@BOUNDED
+@given(TEXT, TEXT)
+def test_the_results_page_escapes_every_value_and_the_query(value, query):
+    page = to_html(QueryResult(form="select", variables=["x"], rows=[(ox.Literal(value),)]), query).decode()
+    assert f"<td>{html.escape(value)}</td>" in page
+    assert not query.strip() or f"<pre>{html.escape(query)}</pre>" in page
