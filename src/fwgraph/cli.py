@@ -348,20 +348,9 @@ def advisories(repo: Path, data: Path | None, out: Path | None, no_libraries: bo
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     db = result.database
-    summary = (f"{sum(len(v) for v in result.advisories.values())} advisories for {len(result.advisories)} "
-               f"project(s) from {adv.REPOSITORY} at {db.commit} ({db.day.isoformat()})")
-    if check_mode:
-        differing = adv.stale(result, folder)
-        for name in differing:
-            click.echo(f"stale: {folder / name}")
-        click.echo(("up to date: " if not differing else f"{len(differing)} file(s) differ: ") + summary)
-        sys.exit(EXIT_INVALID if differing else EXIT_OK)
-    written, removed = adv.write(result, folder)
-    for path in written:
-        click.echo(f"wrote {path}")
-    for path in removed:
-        click.echo(f"removed {path}")
-    click.echo(summary)
+    _write_folder(result, folder, check_mode,
+                  f"{sum(len(v) for v in result.advisories.values())} advisories for {len(result.advisories)} "
+                  f"project(s) from {adv.REPOSITORY} at {db.commit} ({db.day.isoformat()})")
 
 
 def _harvest_options(upstream: str, folder: str) -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -490,9 +490,10 @@ def _prologue(names: Iterable[str]) -> str:
 
 @dataclass
 class Result:
-    """What a run derives: file name -> Turtle text, the advisories by file, and notes for the user."""
+    """What a run derives: file name -> Turtle (UTF-8), the advisories by file, and notes for the user; written
+    (or checked) by :func:`fwgraph.harvest.downloads.write` and ``stale``, as every harvest that owns a folder."""
 
-    files: dict[str, str]
+    files: dict[str, bytes]
     advisories: dict[str, list[Advisory]]
     database: Database
     notes: list[str]
@@ -533,7 +534,7 @@ def derive(graph: Graph, database: Database, kinds: Iterable[str] = _KIND_ORDER)
                 elif not value and _version(release) in {_version(v) for v in affected.listed}:
                     notes.append(f"{path}: its versions list names {release}, its ranges do not (ranges taken)")
             advisories.setdefault(file, []).append(Advisory(str(doc["id"]), path, doc, members, affected, value, why))
-    files: dict[str, str] = {}
+    files: dict[str, bytes] = {}
     for file, items in sorted(advisories.items()):
         items.sort(key=lambda a: (a.issued or "", a.identifier))
         ids = [a.identifier for a in items]
@@ -545,8 +546,9 @@ def derive(graph: Graph, database: Database, kinds: Iterable[str] = _KIND_ORDER)
         head = (f"# Security advisories of {names} (PyPI: {members[0].distribution}) in the PyPA advisory "
                 f"database at {database.commit[:12]}: written by `fwgraph advisories`, not by hand.\n")
         body = "\n".join(a.turtle(database) for a in items)
-        files[f"{file}.ttl"] = head + _prologue(["fw", "rdfs", "xsd", "skos", "dcterms", *kinds_used]) + "\n" + body
-    files[SNAPSHOT_FILE] = snapshot_turtle(database, sum(len(v) for v in advisories.values()))
+        files[f"{file}.ttl"] = (head + _prologue(["fw", "rdfs", "xsd", "skos", "dcterms", *kinds_used]) + "\n"
+                                + body).encode("utf-8")
+    files[SNAPSHOT_FILE] = snapshot_turtle(database, sum(len(v) for v in advisories.values())).encode("utf-8")
     return Result(files, advisories, database, notes)
 
 
@@ -581,28 +583,3 @@ def snapshot_turtle(database: Database, count: int) -> str:
             f"    dcterms:license {_iri(LICENCE)} ;\n"
             f"    prov:wasDerivedFrom {_iri(f'{REPOSITORY}/tree/{commit}')} ;\n"
             f"    dcterms:source {_iri(database.blob_url('LICENSE'))}, {_iri(database.blob_url('README.md'))} .\n")
-
-
-def write(result: Result, out: Path) -> tuple[list[Path], list[Path]]:
-    """Write the files into ``out`` and remove the .ttl files there that the run no longer writes (the
-    folder is the tool's); return (written, removed). A file whose bytes are unchanged is not rewritten."""
-    out.mkdir(parents=True, exist_ok=True)
-    written, removed = [], []
-    for name, text in sorted(result.files.items()):
-        path = out / name
-        data = text.encode("utf-8")
-        if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
-            written.append(path)
-    for path in sorted(out.glob("*.ttl")):
-        if path.name not in result.files:
-            path.unlink()
-            removed.append(path)
-    return written, removed
-
-
-def stale(result: Result, out: Path) -> list[str]:
-    """The files of ``out`` that differ from the run's (changed, missing or extra), by name."""
-    names = sorted(set(result.files) | {p.name for p in out.glob("*.ttl")} if out.is_dir() else set(result.files))
-    return [n for n in names if not (out / n).is_file() or n not in result.files
-            or (out / n).read_bytes() != result.files[n].encode("utf-8")]
