@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import itertools
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
-import jinja2
 import pyoxigraph as ox
-from markupsafe import Markup
 from rdflib import Graph
 
 from fwgraph import formats
 from fwgraph.formats import Format
+from fwgraph.markup import render
 from fwgraph.namespace import bind_prefixes
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -306,24 +303,11 @@ def _html_cell(term: Term | None) -> dict[str, str | bool | None]:
     return cell
 
 
-def _escaped(value: Any) -> Markup:
-    """A value as the page writes it: escaped by :func:`html.escape` (``&quot;``, the entities clients read)."""
-    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
-
-
-@lru_cache(maxsize=1)
-def _templates() -> jinja2.Environment:
-    """The library's own templates (src/fwgraph/templates), every value escaped: pages written outside Flask."""
-    return jinja2.Environment(loader=jinja2.PackageLoader("fwgraph", "templates"), autoescape=True,
-                              undefined=jinja2.StrictUndefined, finalize=_escaped)
-
-
 def to_html(result: QueryResult, query: str = "", max_rows: int | None = None) -> bytes:
     """A standalone HTML page with the result table (every value escaped): templates/results.html."""
     rows = [[_html_cell(t) for t in row] for row in result.rows] if result.form != "ask" else []
-    return _templates().get_template("results.html").render(
-        query=query, truncated=result.truncated, count=len(result), max_rows=max_rows, form=result.form,
-        boolean=result.boolean, variables=result.variables, rows=rows).encode("utf-8")
+    return render("results.html", query=query, truncated=result.truncated, count=len(result), max_rows=max_rows,
+                  form=result.form, boolean=result.boolean, variables=result.variables, rows=rows).encode("utf-8")
 
 
 def _answer_format(fmt: Format | str) -> Format:
