@@ -124,17 +124,34 @@ def once_per_run(name: str, make: Callable[[Path], None]) -> Path:
     return _made[name]
 
 
+def _alive(lock: Path) -> bool:
+    """Whether the process named in ``lock`` still runs (True while the file is being written or cannot be read)."""
+    try:
+        os.kill(int(lock.read_text() or "0") or os.getpid(), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
 def once_in(shared: Path, make: Callable[[Path], None]) -> Path:
     """``shared``, made by ``make`` unless it is there: the first process to ask makes it in a staging directory
     beside it and renames it into place; the others wait for it to appear whole."""
     if shared.is_dir():
         return shared
     shared.parent.mkdir(parents=True, exist_ok=True)
+    lock = Path(f"{shared}.lock")
     try:
-        os.close(os.open(f"{shared}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
     except FileExistsError:  # another test process makes it: wait for the whole directory
         deadline = time.monotonic() + 600
         while not shared.is_dir() and not Path(f"{shared}.failed").exists() and time.monotonic() < deadline:
+            if not _alive(lock):  # its maker was killed (a kept build of an interrupted run): make it here
+                lock.unlink(missing_ok=True)
+                return once_in(shared, make)
             time.sleep(0.2)
         if not shared.is_dir():
             raise RuntimeError(f"another test process failed to make {shared}: see its error") from None
@@ -154,7 +171,7 @@ def once_in(shared: Path, make: Callable[[Path], None]) -> Path:
 #: unset, every run builds afresh.
 CACHE = "FWGRAPH_TEST_CACHE"
 #: What a build reads: the code that writes it and the sources it is written from.
-_BUILD_INPUTS = ("src", "ontology", "data", "releases", "queries", "pyproject.toml", "CHANGELOG.md")
+_BUILD_INPUTS = ("src", "ontology", "data", "releases", "queries", "pyproject.toml")
 
 
 def _inputs_digest() -> str:
