@@ -1,15 +1,17 @@
 """Measure Python web frameworks on this machine and write the run as Turtle (W3C Data Cube observations).
 
     python bench/run_frameworks.py [--only bottle,starlette] [--duration 5] [--rounds 3] [--connections 32]
-                                   [--out data/benchmarks/fwgraph-runs/<date>.ttl] [--work DIR]
+                                   [--out data/benchmarks/fwgraph-runs/<date>.ttl] [--work DIR] [--note TEXT]
 
 For each framework of bench/frameworks/frameworks.toml: a virtual environment of its own (the system Python's
-``venv``), the framework and its server installed from the package index at the pinned versions, the app of
+``venv``), the framework and its servers installed from the package index at the pinned versions, the app of
 bench/frameworks/apps/ started under the common server of its interface (WSGI: gunicorn, ASGI: uvicorn; one
-worker each) or its own server, every scenario's answer checked before it is timed (a wrong answer: not
-measured), then ``wrk`` for ``--rounds`` rounds per scenario: the median requests per second with the min and
-max, median p50/p99 latency, errors and non-2xx answers counted. A framework that fails to install, start or
-answer is reported and the run goes on; every step is bounded in time. Speed is never asserted anywhere.
+worker each) and then under each server its record recommends (fw:recommendedServer in data/frameworks/, read
+through fwgraph.harvest.benchmarks.recommended_servers) that is not the common one, or under its own server;
+every scenario's answer checked before it is timed (a wrong answer: not measured), then ``wrk`` for ``--rounds``
+rounds per scenario: the median requests per second with the min and max, median p50/p99 latency, errors and
+non-2xx answers counted. A framework or server that fails to install, start or answer is reported and the run
+goes on; every step is bounded in time. Speed is never asserted anywhere.
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import lib  # noqa: E402
+
+from fwgraph.harvest.benchmarks import recommended_servers, run_turtle  # noqa: E402 (the one home of both)
 
 HERE = Path(__file__).resolve().parent / "frameworks"
 SPEC = HERE / "frameworks.toml"
@@ -77,6 +84,38 @@ class Result:
     p50: list[float]
     p99: list[float]
     errors: int
+    role: str  # common, recommended or own (fwgraph.harvest.benchmarks.SERVER_ROLES)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One server to run a framework's app under, and why."""
+
+    server: str | None  # a key of [servers] in frameworks.toml (a data/servers/ slug); None: the framework's own
+    role: str
+    interface: str  # the app's: wsgi, asgi or own
+
+
+def plan(spec: dict, config: dict, recommended: list[str]) -> tuple[list[Plan], list[str]]:
+    """The servers to run one framework under: its own server, or the common server of its interface and then
+    each recommended server (``recommended``: slugs from its record) that is not the common one; and why any
+    recommended server is not run (no command for it here, or it does not serve the app's interface)."""
+    interface = spec["interface"]
+    if interface == "own":
+        return [Plan(None, "own", interface)], []
+    common = config["common"][interface]
+    plans, skipped = [Plan(common, "common", interface)], []
+    for slug in recommended:
+        server = config["servers"].get(slug)
+        if slug == common:
+            continue
+        if server is None:
+            skipped.append(f"recommended server {slug} not run (the harness has no command for it)")
+        elif interface not in server["interfaces"]:
+            skipped.append(f"recommended server {slug} not run (it does not serve {interface.upper()} apps)")
+        else:
+            plans.append(Plan(slug, "recommended", interface))
+    return plans, skipped
 
 
 @dataclass
@@ -139,14 +178,25 @@ def check(base: str, scenario: Scenario) -> str | None:
     return None if got == scenario.expect else f"{scenario.key}: answered {got!r}"
 
 
-def command(venv: Path, interface: str, module: str, port: int) -> list[str]:
-    bin_ = venv / "bin"
-    if interface == "wsgi":
-        return [str(bin_ / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", f"{module}:app"]
-    if interface == "asgi":
-        return [str(bin_ / "uvicorn"), "--workers", "1", "--no-access-log", "--log-level", "warning",
-                "--host", "127.0.0.1", "--port", str(port), f"{module}:app"]
-    return [str(bin_ / "python"), str(HERE / "apps" / f"{module}.py"), str(port)]
+def command(venv: Path, server: str | None, interface: str, module: str, port: int) -> list[str]:
+    """The command line that serves ``module``'s app under ``server`` (one worker process, the server's defaults
+    otherwise, no access log), or runs the app file's own server when ``server`` is None."""
+    bin_, app = venv / "bin", f"{module}:app"
+    lines = {
+        "gunicorn": [str(bin_ / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", app],
+        "uvicorn": [str(bin_ / "uvicorn"), "--workers", "1", "--no-access-log", "--log-level", "warning",
+                    "--host", "127.0.0.1", "--port", str(port), app],
+        "hypercorn": [str(bin_ / "hypercorn"), "--workers", "1", "--log-level", "warning",
+                      "--bind", f"127.0.0.1:{port}", app],
+        "waitress": [str(bin_ / "waitress-serve"), "--listen", f"127.0.0.1:{port}", app],
+        "granian": [str(bin_ / "granian"), "--interface", interface, "--workers", "1", "--no-access-log",
+                    "--log-level", "warning", "--host", "127.0.0.1", "--port", str(port), app],
+        "socketify": [str(bin_ / "python"), "-m", "socketify", app, "--interface", interface, "--workers", "1",
+                      "--host", "127.0.0.1", "--port", str(port), "--disable-listen-log", "true"],
+    }
+    if server is None:
+        return [str(bin_ / "python"), str(HERE / "apps" / f"{module}.py"), str(port)]
+    return lines[server]
 
 
 def installed(venv: Path, package: str) -> str:
@@ -156,13 +206,17 @@ def installed(venv: Path, package: str) -> str:
     return out.stdout.strip() or "unknown"
 
 
-def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, report: Report, log=print) -> None:
-    interface = spec["interface"]
+def measure(name: str, spec: dict, config: dict, recommended: list[str], args: argparse.Namespace,
+            report: Report, log=print) -> None:
+    """Install one framework with the servers of its plan in one venv, then measure it under each of them."""
     package = spec.get("package", name)  # the PyPI name when it is not the key (web.py)
-    server = servers.get(interface, {"package": package, "version": spec["version"]})
-    packages = [f"{package}=={spec['version']}", *spec.get("requires", [])]
-    if interface in servers:
-        packages.append(f"{server['package']}=={server['version']}")
+    plans, skipped = plan(spec, config, recommended)
+    for why in skipped:
+        report.failures.append(f"{name}: {why}")
+        log(report.failures[-1])
+    servers = {p.server: config["servers"][p.server] for p in plans if p.server is not None}
+    packages = [f"{package}=={spec['version']}", *spec.get("requires", []),
+                *(f"{server.get('package', slug)}=={server['version']}" for slug, server in servers.items())]
     try:
         venv = environment(name, packages, args.work)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
@@ -170,27 +224,34 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
         report.failures.append(f"{name}: install failed ({stderr.decode(errors='replace').strip()[-300:]})")
         log(report.failures[-1])
         return
+    python = subprocess.run([str(venv / "bin" / "python"), "-c", "import platform; print(platform.python_version())"],
+                            capture_output=True, text=True, timeout=60).stdout.strip()
+    for p in plans:
+        serve(name, package, p, venv, python, args, report, log)
+
+
+def serve(name: str, package: str, p: Plan, venv: Path, python: str, args: argparse.Namespace, report: Report,
+          log=print) -> None:
+    """Start the app under one server, check its answers, then load every scenario for the rounds."""
+    label = name if p.server is None else f"{name} under {p.server}"
+    server_package = p.server or package
     port = lib.free_port()
     env = {"PYTHONPATH": str(HERE / "apps"), "PYTHONDONTWRITEBYTECODE": "1"}
+    argv = command(venv, p.server, p.interface, f"{name.replace('-', '_')}_app", port)
     try:
-        app = lib.start_cmd(name, command(venv, interface, f"{name.replace('-', '_')}_app", port), port, env,
-                            START_TIMEOUT,
-                            endpoint="/plaintext")
+        app = lib.start_cmd(name, argv, port, env, START_TIMEOUT, endpoint="/plaintext")
     except RuntimeError as exc:  # its message ends with the log's tail: keep the last line that says something
         said = [line.strip() for line in str(exc).splitlines() if line.strip(" )")]
-        report.failures.append(f"{name}: did not start ({said[-1][-300:] if said else 'no output'})")
+        report.failures.append(f"{label}: did not start ({said[-1][-300:] if said else 'no output'})")
         log(report.failures[-1])
         return
     try:
         wrong = [w for s in SCENARIOS if (w := check(app.base, s))]
         if wrong:
-            report.failures.append(f"{name}: wrong answers, not measured: {'; '.join(wrong)}")
+            report.failures.append(f"{label}: wrong answers, not measured: {'; '.join(wrong)}")
             log(report.failures[-1])
             return
-        python = subprocess.run([str(venv / "bin" / "python"), "-c",
-                                 "import platform; print(platform.python_version())"],
-                                capture_output=True, text=True, timeout=60).stdout.strip()
-        server_name = server["package"] if interface in servers else f"{package} (own server)"
+        server_name = p.server or f"{package} (own server)"
         for scenario in SCENARIOS:
             loads = []
             for _ in range(args.rounds):
@@ -199,9 +260,9 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
                                      connections=args.connections, method=scenario.method, body=scenario.body,
                                      headers=headers))
             report.results.append(Result(
-                package, installed(venv, package), server_name, installed(venv, server["package"]), python,
+                package, installed(venv, package), server_name, installed(venv, server_package), python,
                 scenario.key, [x.rps for x in loads], [x.p50_ms for x in loads], [x.p99_ms for x in loads],
-                sum(x.errors + x.non2xx for x in loads)))
+                sum(x.errors + x.non2xx for x in loads), p.role))
             r = report.results[-1]
             log(f"{name:12} {server_name:22} {scenario.key:9} {statistics.median(r.rps):9.0f} req/s "
                 f"(min {min(r.rps):.0f}, max {max(r.rps):.0f}) p50 {statistics.median(r.p50):.2f} ms "
@@ -211,10 +272,12 @@ def measure(name: str, spec: dict, servers: dict, args: argparse.Namespace, repo
 
 
 def table(report: Report) -> str:
-    """The run as a Markdown table: one row per framework and server, the median req/s (min–max) per scenario."""
-    rows: dict[tuple[str, str, str], dict[str, Result]] = {}
+    """The run as a Markdown table: one row per framework and server (with its version and role), the median req/s
+    (min–max) per scenario; frameworks by the JSON req/s of their common or own server, each framework's
+    recommended-server rows right under it."""
+    rows: dict[tuple[str, str, str, str, str], dict[str, Result]] = {}
     for r in report.results:
-        rows.setdefault((r.framework, r.version, r.server), {})[r.scenario] = r
+        rows.setdefault((r.framework, r.version, r.server, r.server_version, r.role), {})[r.scenario] = r
 
     def cell(r: Result | None) -> str:
         if r is None:
@@ -223,25 +286,33 @@ def table(report: Report) -> str:
                 f"p50 {statistics.median(r.p50):.1f} / p99 {statistics.median(r.p99):.1f} ms"
                 + (f"; {r.errors} errors" if r.errors else ""))
 
-    lines = ["| Framework | Server | " + " | ".join(s.key for s in SCENARIOS) + " |",
-             "|---|---|" + "---:|" * len(SCENARIOS)]
-    order = sorted(rows, key=lambda k: -statistics.median(rows[k]["json"].rps) if "json" in rows[k] else 0)
+    def json_rps(key: tuple[str, str, str, str, str]) -> float:
+        return statistics.median(rows[key]["json"].rps) if "json" in rows[key] else 0.0
+
+    first = {k[0]: json_rps(k) for k in rows if k[4] != "recommended"}
+    order = sorted(rows, key=lambda k: (-first.get(k[0], json_rps(k)), k[0], k[4] == "recommended", -json_rps(k)))
+    lines = ["| Framework | Server | Role | " + " | ".join(s.key for s in SCENARIOS) + " |",
+             "|---|---|---|" + "---:|" * len(SCENARIOS)]
     for key in order:
-        framework, version, server = key
-        lines.append(f"| {framework} {version} | {server} | "
+        framework, version, server, server_version, role = key
+        shown = server if server.endswith("(own server)") else f"{server} {server_version}"
+        lines.append(f"| {framework} {version} | {shown} | {role} | "
                      + " | ".join(cell(rows[key].get(s.key)) for s in SCENARIOS) + " |")
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace, log=print) -> Report:
-    spec = tomllib.loads(SPEC.read_text(encoding="utf-8"))
-    chosen = args.only or list(spec["frameworks"])
-    unknown = [n for n in chosen if n not in spec["frameworks"]]
+    config = tomllib.loads(SPEC.read_text(encoding="utf-8"))
+    chosen = args.only or list(config["frameworks"])
+    unknown = [n for n in chosen if n not in config["frameworks"]]
     if unknown:
-        raise SystemExit(f"unknown framework(s): {', '.join(unknown)}; known: {', '.join(spec['frameworks'])}")
+        raise SystemExit(f"unknown framework(s): {', '.join(unknown)}; known: {', '.join(config['frameworks'])}")
+    recommended = recommended_servers()  # from the records: one home for the recommendations
     report = Report()
     for name in chosen:
-        measure(name, spec["frameworks"][name], spec["servers"], args, report, log)
+        spec = config["frameworks"][name]
+        measure(name, spec, config, recommended.get(canonicalize_name(spec.get("package", name)), []), args,
+                report, log)
     return report
 
 
@@ -256,23 +327,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="the Turtle file to write")
     parser.add_argument("--date", default=datetime.date.today().isoformat())
     parser.add_argument("--run", default="", help="a suffix naming a second run of the same day (its IRIs and file)")
+    parser.add_argument("--note", default="", help="what else ran on the machine meanwhile (the run's comment)")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     # a SIGTERM unwinds like Ctrl-C, so that the app server of the moment is stopped (its own session survives us)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report = run(args)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from fwgraph.harvest.benchmarks import run_turtle  # the one writer of benchmark observations
-
     runs = Path(__file__).resolve().parent.parent / "data" / "benchmarks" / "fwgraph-runs"
     run_id = args.date + (f"-{args.run}" if args.run else "")
     out = args.out or runs / f"{run_id}.ttl"
     settings = (f"wrk -t1 -c{args.connections} -d{args.duration:g}s, {args.rounds} round(s) per scenario; "
                 "WSGI apps under gunicorn (1 sync worker), ASGI apps under uvicorn (1 worker), own servers with "
-                "one process; server and wrk on the same machine, loopback")
+                "one process; recommended servers (fw:recommendedServer) with 1 worker process and their defaults "
+                "otherwise (waitress: its 4 threads); server and wrk on the same machine, loopback")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(run_turtle(args.date, machine(), settings, harness_commit(),
-                               [r.__dict__ for r in report.results], report.failures, run_id=run_id))
+                               [r.__dict__ for r in report.results], report.failures, run_id=run_id,
+                               note=args.note))
     print(f"wrote {out}: {len(report.results)} observations; {len(report.failures)} failure(s)")
     for failure in report.failures:
         print(f"failed: {failure}")

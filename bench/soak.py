@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -138,11 +139,16 @@ def mix(server: lib.Server) -> list[dict]:
 
 
 class Probe(threading.Thread):
-    """One cheap query at a time, never cached, from its own client address: the latency a polite user sees."""
+    """One cheap query at a time, never cached, from its own client address: the latency a polite user sees.
+
+    Polite: after a refusal it waits what ``Retry-After`` asks (at most 10 s) before the next, as a client
+    that honours the protocol does (retrying at once, it spent its own rate allowance and met 429s). Refusals
+    are counted by status (``refused``), other failures (no answer: timeouts, resets) apart."""
 
     def __init__(self, server: lib.Server, path: str | None = None) -> None:
         super().__init__(daemon=True)
         self.server, self.stop, self.times, self.failures, self.n = server, threading.Event(), [], 0, 0
+        self.refused: dict[str, int] = {}  # status and message -> count
         self.path = path  # a fixed path (/healthz), or None: a new ASK each time
 
     def take(self) -> tuple[list[float], int]:
@@ -157,13 +163,23 @@ class Probe(threading.Thread):
             request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json",
                                                            "X-Forwarded-For": "198.51.100.7"})
             start = time.perf_counter()
+            pause = 0.05
             try:
                 with urllib.request.urlopen(request, timeout=30) as answer:
                     answer.read()
                 self.times.append((time.perf_counter() - start) * 1000)
+            except urllib.error.HTTPError as refusal:
+                self.failures += 1
+                try:
+                    why = json.loads(refusal.read()).get("message", "")
+                except ValueError:
+                    why = ""
+                key = f"{refusal.code} {why.split(';')[0][:70]}".strip()
+                self.refused[key] = self.refused.get(key, 0) + 1
+                pause = min(10.0, float(refusal.headers.get("Retry-After") or 1))
             except OSError:
                 self.failures += 1
-            self.stop.wait(0.05)
+            self.stop.wait(pause)
 
 
 class SlowSenders(threading.Thread):
@@ -288,12 +304,13 @@ def main() -> None:
             print(f"{d['at']:6.0f} s  {d['rps']:7.0f} req/s  p99 {d['p99_us'] / 1000:6.1f} ms  "
                   f"5xx {d['c5']}  503 {d['c503']}  socket errors {d['socket_errors']}  "
                   f"PSS {d['pss'] / 2**20:.0f} MB  probe p99 {d['probe_p99']:.1f} ms  "
-                  f"healthz p99 {d['health_p99']:.1f} ms", flush=True)
+                  f"healthz p99 {d['health_p99']:.1f} ms  probe refused {sum(probe.refused.values())}", flush=True)
     finally:
         for thread in (probe, health, slow, stuck):
             thread.stop.set()
         server.stop()
         os.unlink(fh.name)
+    args.probe_refused = ", ".join(f"{why}: {n}" for why, n in sorted(probe.refused.items()))
     args.out.write_text(report(rows, args), encoding="utf-8")
     print(f"wrote {args.out}")
 
@@ -327,7 +344,9 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
                   f"{growth / 2**20:+.1f} MB per interval; worst p99 {max(d['p99_us'] for d in rows) / 1000:.1f} ms; "
                   "probe: "
                   f"{sum(d['probe_n'] for d in rows)} cheap queries, worst interval p99 "
-                  f"{max(d['probe_p99'] for d in rows):.1f} ms, {sum(d['probe_failures'] for d in rows)} failed; "
+                  f"{max(d['probe_p99'] for d in rows):.1f} ms, {sum(d['probe_failures'] for d in rows)} failed "
+                  f"(refused by status: {args.probe_refused or 'none'}; after a refusal the probe waits what "
+                  "Retry-After asks); "
                   f"slow senders refused before their body {rows[-1]['slow_refused']} times; /healthz worst interval "
                   f"p99 {max(d['health_p99'] for d in rows):.1f} ms, {sum(d['health_failures'] for d in rows)} "
                   f"failed; non-reading connections closed by the server and reopened {rows[-1]['stuck_reopened']} "

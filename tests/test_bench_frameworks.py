@@ -49,6 +49,8 @@ def test_every_framework_server_and_scenario_is_an_observation(run):
         assert graph.value(o, FW.requestsPerSecond).toPython() > 0  # measured: wrk answered something
         assert graph.value(o, FW.errorCount) == Literal(0)
         assert graph.value(o, FW.rounds) == Literal(1)
+        # Bottle's recommended server is gunicorn, the common one; Starlette's docs recommend none: one row each
+        assert graph.value(o, FW.serverRole) == URIRef(BASE + "server-role/common")
     bottle = URIRef(f"{RUNS_IRI}/2030-01-01/bottle/gunicorn/json")
     assert str(graph.value(bottle, FW.packageVersion)) == "0.13.5"  # the pin of bench/frameworks/frameworks.toml
     assert graph.value(bottle, FW.benchmarkedFramework) == URIRef(BASE + "framework/bottle")
@@ -98,3 +100,32 @@ def test_an_app_that_answers_wrongly_is_not_measured():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_plan_runs_the_recommended_servers_the_records_state():
+    """Which servers each framework runs under: its record's fw:recommendedServer (the shipped records, read by
+    recommended_servers) beside the common server of its interface; a recommended server that is the common one
+    runs once, and one the harness cannot start, or that does not serve the app's interface, is reported."""
+    import tomllib
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run_frameworks
+
+    config = tomllib.loads(run_frameworks.SPEC.read_text(encoding="utf-8"))
+    recommended = run_frameworks.recommended_servers()
+    assert recommended["quart"] == ["hypercorn"]
+    assert recommended["flask"] == []  # its docs recommend none (a missing-fact note says so)
+
+    def servers(name: str, rec: list[str] | None = None) -> tuple[list[tuple[str | None, str]], list[str]]:
+        plans, skipped = run_frameworks.plan(config["frameworks"][name], config,
+                                             recommended[name] if rec is None else rec)
+        return [(p.server, p.role) for p in plans], skipped
+
+    assert servers("quart") == ([("uvicorn", "common"), ("hypercorn", "recommended")], [])
+    assert servers("pyramid") == ([("gunicorn", "common"), ("waitress", "recommended")], [])
+    assert servers("bottle") == ([("gunicorn", "common")], [])  # recommended gunicorn is the common server
+    assert servers("aiohttp") == ([(None, "own")], [])
+    plans, skipped = servers("flask", ["mod-wsgi", "hypercorn"])
+    assert plans == [("gunicorn", "common")]
+    assert skipped == ["recommended server mod-wsgi not run (the harness has no command for it)",
+                       "recommended server hypercorn not run (it does not serve WSGI apps)"]

@@ -9,6 +9,7 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from fwgraph.namespace import BASE, FW
+from fwgraph.query import examples
 from fwgraph.validation import validate
 
 from .conftest import FIXTURES, ROOT
@@ -78,6 +79,24 @@ def test_known_corrections_present(graph):
 def test_performance_tiers_only_on_chart_rows(graph):
     for subject in graph.subjects(FW.performanceTier, None):
         assert (subject, RDF.type, FW.ChartRow) in graph, f"{subject} states a subjective tier as a fact"
+
+
+def test_performance_tier_corrections_are_the_tercile_rule(graph):
+    """The chart's performance tiers are corrected exactly where queries/performance-tier-vs-tercile.rq finds the
+    measured tercile contradicts them, from the chart's tier to the measured one, citing the observations the
+    rule ranked (the published post's and the reference own run's)."""
+    rule = next(q for q in examples() if q.name == "performance-tier-vs-tercile")
+    expected = {}
+    for row in graph.query(rule.text):
+        if row.contradicts.toPython():
+            cited = {o for o in (row.published, row.own) if o is not None}
+            expected[row.framework] = (row.chartTier, row.measuredTier, cited)
+    corrections = {}
+    for c in graph.subjects(FW.onProperty, FW.performanceTier):
+        corrections[graph.value(c, FW.claimAbout)] = (graph.value(c, FW.chartValue), graph.value(c, FW.currentValue),
+                                                       set(graph.objects(c, DCTERMS.source)))
+    assert expected, "the rule finds no contradiction: the data or the query changed"
+    assert corrections == expected
 
 
 def test_wikidata_links_are_the_verified_ones(graph):

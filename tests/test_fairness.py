@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from fwgraph.app.ratelimit import GROUP_SHARE, RateLimit, Runaways
@@ -132,6 +133,155 @@ def test_requests_waiting_for_a_query_worker_are_bounded():
         thread.join(5)
 
 
+def _queue_waiters(idle, clients: list[str], timeout: float = 10, **kinds: bool) -> tuple[list, dict]:
+    """Threads waiting for a worker from ``idle`` as ``clients`` (in this order of arrival), each queued before
+    the next starts; their outcomes (the worker or the exception's name) by index."""
+    import threading
+    import time
+
+    outcomes: dict[int, object] = {}
+
+    def wait(i: int, client: str) -> None:
+        try:
+            outcomes[i] = idle.get(timeout=timeout, client=client, **kinds)
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertions
+            outcomes[i] = type(exc).__name__
+
+    threads = []
+    for i, client in enumerate(clients):
+        before = list(idle._waiters)
+        threads.append(threading.Thread(target=wait, args=(i, client)))
+        threads[-1].start()
+        deadline = time.monotonic() + 5
+        while all(w in before for w in idle._waiters) and i not in outcomes and time.monotonic() < deadline:
+            time.sleep(0.001)
+    return threads, outcomes
+
+
+def test_clients_waiting_for_a_query_worker_take_turns():
+    """A client with three queries waiting and a client with one: freed workers alternate between them, the
+    client served longest ago first (first come, first served made the one wait behind all three)."""
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers()
+    threads, outcomes = _queue_waiters(idle, ["heavy", "heavy", "heavy", "polite"])
+    workers = [object() for _ in range(4)]
+    for worker in workers:
+        idle.put(worker)
+    for thread in threads:
+        thread.join(5)
+    order = [next(i for i, w in outcomes.items() if w is worker) for worker in workers]
+    assert order == [0, 3, 1, 2], order  # heavy's first, then polite's, then heavy's others
+
+
+def test_a_client_with_fewer_waiting_takes_the_place_of_the_heaviest():
+    """With every waiting place taken by one client's requests, another client's request is not refused: it
+    takes the place of the heavy client's newest, which is refused; the heavy client's next is refused at once."""
+    import queue
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(max_waiting=3)
+    threads, outcomes = _queue_waiters(idle, ["heavy", "heavy", "heavy", "polite"])
+    threads[2].join(5)
+    assert outcomes.get(2) == "Full" and len(idle._waiters) == 3  # heavy's newest gave way
+    with pytest.raises(queue.Full):
+        idle.get(timeout=5, client="heavy")  # heavy still has the most waiting: no place for it
+    first, second = object(), object()
+    idle.put(first)
+    idle.put(second)
+    idle.put(object())
+    for thread in threads:
+        thread.join(5)
+    assert outcomes[0] is first and outcomes[3] is second, outcomes  # polite's served next, not last
+
+
+def test_a_cheap_query_is_served_before_slow_ones_and_may_take_a_slow_ones_place():
+    """A request whose query shape last ran fast (cheap) gets the next freed worker before slow ones that came
+    first, and with every place taken by slow ones, takes the newest slow one's place (it was refused)."""
+    import threading
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(max_waiting=3)
+    threads, outcomes = _queue_waiters(idle, ["a", "b", "c"])
+    late, late_outcome = _queue_waiters(idle, ["polite"])
+    cheap_thread = threading.Thread(
+        target=lambda: late_outcome.__setitem__("cheap", idle.get(timeout=10, client="polite", cheap=True)))
+    cheap_thread.start()
+    late[0].join(5)
+    assert late_outcome[0] == "Full"  # a fourth slow request from a fresh client finds no place
+    threads[2].join(5)
+    assert outcomes.get(2) == "Full"  # the newest slow one gave its place to the cheap one
+    worker = object()
+    idle.put(worker)
+    cheap_thread.join(5)
+    assert late_outcome.get("cheap") is worker
+    for other in (object(), object()):
+        idle.put(other)
+    for thread in threads:
+        thread.join(5)
+
+
+def test_a_slow_query_never_takes_a_cheap_ones_place():
+    """A client served a moment ago (one asking cheap queries one after another) waits with a cheap query: slow
+    requests from fresh clients are refused rather than taking its place (they took it: the client served most
+    recently gave way, and the soak's polite probe was refused 55 times in 90 s)."""
+    import queue
+    import threading
+    import time
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(max_waiting=2)
+    idle.put(object())
+    idle.get(timeout=0, client="polite")  # served just now
+    first, first_outcome = _queue_waiters(idle, ["slow"])
+    polite = threading.Thread(
+        target=lambda: first_outcome.__setitem__("polite", idle.get(timeout=10, client="polite", cheap=True)))
+    polite.start()
+    deadline = time.monotonic() + 5
+    while len(idle._waiters) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    for fresh in ("fresh-1", "fresh-2"):
+        with pytest.raises(queue.Full):
+            idle.get(timeout=5, client=fresh)
+    worker = object()
+    idle.put(worker)
+    polite.join(5)
+    assert first_outcome.get("polite") is worker
+    idle.put(object())
+    first[0].join(5)
+
+
+def test_the_pool_knows_a_query_shape_that_ran_fast():
+    """What makes a request cheap: its query's shape (comments and blanks aside) last ran in a worker under
+    CHEAP_SECONDS; a shape never run, or one stopped at the time limit, is not cheap."""
+    from fwgraph.pool import PooledEngine
+    from fwgraph.sparql import prepare
+    from tests.server import dist
+
+    engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=1.0)
+    try:
+        costs = engine.pool._costs
+
+        def cheap(text: str) -> bool:
+            return costs.cheap(costs.key({"q": text, "n": 10, "f": "json", "fm": "ask", "b": None}))
+
+        assert not cheap("ASK { ?s ?p ?o } # first")
+        engine.execute(prepare("ASK { ?s ?p ?o } # first"), max_rows=10, fmt="json")
+        assert cheap("ASK  {\n ?s ?p ?o }   # another comment\r")
+        assert not cheap("ASK { ?s ?p ?x }")
+        runaway = "ASK { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . FILTER(?a = ?l && ?c = ?j) }"
+        try:
+            engine.execute(prepare(runaway), max_rows=10, fmt="json")
+        except Exception:  # noqa: BLE001 - the time limit, as intended
+            pass
+        assert not cheap(runaway)
+    finally:
+        engine.close()
+
+
 def test_pages_whose_queries_meet_busy_workers_answer_503_not_500():
     """A profile page and /compare query the workers themselves: with every worker busy on runaways, they are
     answered 503 with Retry-After (they were 500 with a traceback), and /healthz stays quick."""
@@ -155,3 +305,52 @@ def test_pages_whose_queries_meet_busy_workers_answer_503_not_500():
     assert all(a.status_code in (200, 503) for a in answers), [(a.status_code, a.text[:200]) for a in answers]
     assert any(a.status_code == 503 for a in answers), [a.status_code for a in answers]
     assert all(a.headers.get("Retry-After") for a in answers if a.status_code == 503)
+
+
+def test_every_query_a_request_runs_waits_as_its_networks():
+    """The queries a page runs (the finder, a profile, /compare) wait for a worker as their client's network, as
+    /sparql's do: they were all one anonymous client, so one busy page kept every other page's queries behind."""
+    from fwgraph.app.ratelimit import client_group
+    from fwgraph.engine import ASKING
+
+    seen: list[str] = []
+
+    def page(environ, start_response):
+        seen.append(ASKING.get())
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    limited = RateLimit(page, per_minute=0, burst=1)
+    for address in ("203.0.113.5", "198.51.100.7"):
+        limited({"REMOTE_ADDR": address, "PATH_INFO": "/framework/flask", "REQUEST_METHOD": "GET"},
+                lambda status, headers: None)
+    assert seen == [client_group("203.0.113.5/32"), client_group("198.51.100.7/32")]
+    assert ASKING.get() == ""  # and only while the request runs
+
+
+def test_heavy_queries_leave_a_worker_for_everyone_else():
+    """Requests whose query shape last took a second of CPU or more (or was stopped) hold all workers but one:
+    a second heavy one waits although a worker is idle, any other query takes that worker at once, and the
+    heavy one gets the first worker a heavy request gives back (or whose replacement is forked)."""
+    import queue
+
+    from fwgraph.pool import _IdleWorkers
+
+    idle = _IdleWorkers(heavy_limit=1)
+    workers = [object(), object()]
+    for worker in workers:
+        idle.put(worker)
+    first = idle.get(timeout=0, client="a", heavy=True)
+    with pytest.raises(queue.Empty):
+        idle.get(timeout=0, client="b", heavy=True)  # one heavy request runs: the other worker is kept
+    threads, outcomes = _queue_waiters(idle, ["b"], heavy=True)
+    threads[0].join(0.2)
+    assert 0 not in outcomes  # waiting, with a worker idle
+    other = idle.get(timeout=0, client="c")  # a query not known heavy takes it at once
+    assert {first, other} == set(workers)
+    idle.put(first, heavy=True)
+    threads[0].join(5)
+    assert outcomes[0] is first
+    idle.forget(True)  # the heavy request's worker was killed: the next heavy one may run
+    idle.put(other)
+    assert idle.get(timeout=0, client="d", heavy=True) is other

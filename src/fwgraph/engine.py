@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +20,20 @@ from fwgraph.graph import load_store
 from fwgraph.namespace import PREFIXES
 from fwgraph.results import QueryResult, capped, serialise_within
 from fwgraph.sparql import PreparedQuery, prepare, undeclared
+
+#: Who the current request asks for: the key waiting requests are served by, set by the web layer around a
+#: query (:func:`asking`); requests that set none share one key, and are served first come, first served.
+ASKING: ContextVar[str] = ContextVar("fwgraph_pool_asking", default="")
+
+
+@contextmanager
+def asking(client: str) -> Iterator[None]:
+    """Queries in this block wait for a worker as ``client``'s (see :class:`fwgraph.pool._IdleWorkers`)."""
+    token = ASKING.set(client)
+    try:
+        yield
+    finally:
+        ASKING.reset(token)
 
 
 @dataclass(frozen=True)

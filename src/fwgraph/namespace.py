@@ -97,6 +97,7 @@ class FW(DefinedNamespace):
     protocol: URIRef
     workerModel: URIRef
     deploysOn: URIRef
+    recommendedServer: URIRef
     requiresPython: URIRef
     pythonVersion: URIRef
     typed: URIRef
@@ -150,6 +151,7 @@ class FW(DefinedNamespace):
     machine: URIRef
     serverPackage: URIRef
     serverVersion: URIRef
+    serverRole: URIRef
     pythonRuntime: URIRef
     latencyP99: URIRef
     requestsPerSecondMin: URIRef

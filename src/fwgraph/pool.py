@@ -16,9 +16,12 @@ runs in a separate process that the web process can SIGKILL.
   denies sockets, urllib, subprocesses; an address-space limit), then answers requests in a loop:
   (query text, max rows, output format) in, (status, content type, truncated, body bytes) out. The
   result is serialised in the worker, so only bytes cross the process boundary.
-* The web process keeps idle workers in a first-come, first-served queue (a freed worker goes straight to
-  the request that has waited longest, so no request is overtaken by later ones and starved under load;
-  a plain queue lets a newly arrived thread take the worker that a waiting one was woken for). A request
+* The web process hands idle workers to waiting requests client by client (:class:`_IdleWorkers`): a freed
+  worker goes straight to a waiting request (a plain queue lets a newly arrived thread take the worker that
+  a waiting one was woken for) of the client served longest ago, oldest first, so a client with many queries
+  waiting does not make a client with one wait behind all of them; when the waiting places are all taken,
+  a newcomer from a client with fewer waiting takes the place of the newest request of the client with the
+  most. The web layer names the client (:data:`fwgraph.engine.ASKING`). A request
   takes one, sends the query and waits for
   the answer with a socket timeout equal to the time limit. On timeout it SIGKILLs the worker
   (the zygote reaps it) and forks a replacement; a worker that died is replaced the same way; a
@@ -27,6 +30,7 @@ runs in a separate process that the web process can SIGKILL.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -39,13 +43,14 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fwgraph.engine import Answer
+from fwgraph.engine import ASKING, Answer
 from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
+from fwgraph.sparql import shape
 
 _FRAME = struct.Struct("!II")  # header length, body length
 _WORKER_MEMORY = 4 * 1024 ** 3  # address-space cap of a worker (bytes); a runaway query dies, not the host
@@ -246,13 +251,17 @@ def _worker_loop(sock: socket.socket, engine: Any) -> None:
         if head.get("op") == "status":
             _send(sock, {"s": 200, "isolation": isolation, "pid": os.getpid()})
             continue
+        cpu = time.process_time()  # what the request cost, whatever else the machine runs: see _Costs
         if head.get("op") == "parse":
+            parsed = _parse(head["q"], head.get("b", ""))
+            parsed["cpu"] = time.process_time() - cpu
             try:
-                _send(sock, _parse(head["q"], head.get("b", "")))
+                _send(sock, parsed)
             except OSError:
                 os._exit(0)
             continue
         reply, body = _evaluate(engine, head["q"], int(head["n"]), head["f"], head.get("fm"), head.get("b"))
+        reply["cpu"] = time.process_time() - cpu
         retire = statm >= 0 and _private_bytes(statm) > baseline + _RETIRE_GROWTH
         if retire:  # a heavy query left this worker large: answer, then make way for a fresh fork
             reply["rt"] = True
@@ -351,47 +360,141 @@ class _Worker:
 
 
 class _Waiter:
-    """A request waiting for a worker: its lock is released when a worker is handed to it."""
+    """A request waiting for a worker: its lock is released when a worker is handed to it, or when it gives its
+    place to another client's request (``displaced``)."""
 
-    __slots__ = ("lock", "worker")
+    __slots__ = ("lock", "worker", "client", "cheap", "heavy", "displaced")
 
-    def __init__(self) -> None:
+    def __init__(self, client: str, cheap: bool = False, heavy: bool = False) -> None:
         self.lock = threading.Lock()
         self.lock.acquire()
         self.worker: _Worker | None = None
+        self.client = client
+        self.cheap = cheap
+        self.heavy = heavy
+        self.displaced = False
 
 
 class _IdleWorkers:
-    """Idle workers, handed to waiting requests first come, first served (queue.Empty on timeout; queue.Full at
-    once when ``max_waiting`` requests wait already: each holds a web thread, and some must stay free)."""
+    """Idle workers, handed to waiting requests client by client (queue.Empty on timeout; queue.Full at once when
+    ``max_waiting`` requests wait already, each holding a web thread, and none can give way).
 
-    def __init__(self, max_waiting: int | None = None) -> None:
+    A freed worker goes to the waiting request, oldest first, of the client that was last handed a worker
+    longest ago (never: first): a client with ten queries waiting and a client with one alternate, instead of
+    the one waiting behind the ten. When the waiting places are full, a request whose client would then have
+    fewer waiting than the client with the most (ties: the one served more recently) takes the place of that
+    client's newest request, which is refused (queue.Full) — so however many requests one client sends, every
+    other client can still wait its turn. At most ``remembered`` clients' last turns are kept (the oldest are
+    forgotten: they count as never served, as a client idle that long is).
+
+    Cheap requests (a query whose shape last ran in a worker under :data:`CHEAP_SECONDS`: :class:`_Costs`) have
+    a lane of their own: they are handed a freed worker before any other (oldest first, clients taking turns
+    among them too), and when the places are full one takes the place of the newest request that is not cheap.
+    They hold a worker for milliseconds, so others wait that much longer at most, while a person's quick query
+    no longer waits behind a crowd of slow ones. And heavy requests (a shape that last took :data:`HEAVY_SECONDS`
+    of CPU or more, or was stopped) hold at most ``heavy_limit`` workers at once (all but one, when there are two or
+    more): a query run again and again that keeps workers busy for seconds leaves one for everyone else
+    (shapes never seen are not held back: a first query is not presumed heavy).
+    """
+
+    def __init__(self, max_waiting: int | None = None, remembered: int = 4096,
+                 heavy_limit: int | None = None) -> None:
         self._lock = threading.Lock()
         self._workers: deque[_Worker] = deque()
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: list[_Waiter] = []  # in order of arrival
+        self._turns: OrderedDict[str, int] = OrderedDict()  # client -> when last handed a worker (a count)
+        self._turn = 0
+        self._heavy = 0  # workers held by heavy requests
         self.max_waiting = max_waiting
+        self.remembered = remembered
+        self.heavy_limit = heavy_limit
 
-    def put(self, worker: _Worker) -> None:
-        with self._lock:
-            if self._waiters:
-                waiter = self._waiters.popleft()
-                waiter.worker = worker
-                waiter.lock.release()
-            else:
-                self._workers.append(worker)
+    def _may_take(self, heavy: bool) -> bool:
+        return not heavy or self.heavy_limit is None or self._heavy < self.heavy_limit
 
-    def get(self, timeout: float) -> _Worker:
+    def _served(self, client: str) -> None:
+        self._turn += 1
+        self._turns.pop(client, None)
+        self._turns[client] = self._turn
+        while len(self._turns) > self.remembered:
+            self._turns.popitem(last=False)
+
+    def put(self, worker: _Worker, heavy: bool = False) -> None:
+        """``worker`` is idle: a fresh one, or one given back by the request it was handed to (``heavy``: a heavy
+        request's, so heavy requests hold one fewer)."""
         with self._lock:
-            if self._workers:  # never while requests wait: put hands a worker to the oldest waiter
+            if heavy:
+                self._heavy -= 1
+            self._workers.append(worker)
+            self._hand_out()
+
+    def forget(self, heavy: bool) -> None:
+        """A worker handed to a request will not come back (killed, died, retired: its replacement is put)."""
+        if heavy:
+            with self._lock:
+                self._heavy -= 1
+                self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Idle workers to waiting requests that may take them: a cheap request first; then the oldest of the
+        client served longest ago (min keeps the first of equals)."""
+        while self._workers:
+            waiting = [w for w in self._waiters if self._may_take(w.heavy)]
+            if not waiting:
+                return
+            waiter = min(waiting, key=lambda w: (not w.cheap, self._turns.get(w.client, 0)))
+            self._waiters.remove(waiter)
+            self._served(waiter.client)
+            if waiter.heavy:
+                self._heavy += 1
+            waiter.worker = self._workers.popleft()
+            waiter.lock.release()
+
+    def _displace(self, client: str, cheap: bool) -> bool:
+        """Make room for ``client``'s request by refusing the newest request of the client with the most waiting,
+        when that client would still have more (or as many, served more recently) than ``client``. A slow
+        request never takes a cheap one's place; a cheap one takes a slow one's whatever the counts (and
+        another cheap one's by the counts when none waits)."""
+        slow = [w for w in self._waiters if not w.cheap]
+        if slow:
+            return self._give_way(slow, client, cheap)
+        return cheap and self._give_way(self._waiters, client, False)
+
+    def _give_way(self, among: list[_Waiter], client: str, cheap: bool) -> bool:
+        """Refuse the newest request in ``among`` of its client with the most (see :meth:`_displace`)."""
+        counts: dict[str, int] = {}
+        newest: dict[str, int] = {}  # where each client's newest request stands (ties: the latest arrival gives way)
+        for at, w in enumerate(among):
+            counts[w.client] = counts.get(w.client, 0) + 1
+            newest[w.client] = at
+        heaviest = max(counts, key=lambda c: (counts[c], self._turns.get(c, 0), newest[c]))
+        mine = (counts.get(client, 0) + 1, self._turns.get(client, 0))
+        if not cheap and (counts[heaviest], self._turns.get(heaviest, 0)) <= mine:
+            return False
+        giving_way = among[newest[heaviest]]
+        self._waiters.remove(giving_way)
+        giving_way.displaced = True
+        giving_way.lock.release()
+        return True
+
+    def get(self, timeout: float, client: str = "", cheap: bool = False, heavy: bool = False) -> _Worker:
+        with self._lock:
+            if self._workers and self._may_take(heavy):  # then no request waits that may take it: see _hand_out
+                self._served(client)
+                if heavy:
+                    self._heavy += 1
                 return self._workers.popleft()
-            if self.max_waiting is not None and len(self._waiters) >= self.max_waiting:
+            if self.max_waiting is not None and len(self._waiters) >= self.max_waiting and \
+                    not self._displace(client, cheap):
                 raise queue.Full
-            waiter = _Waiter()
+            waiter = _Waiter(client, cheap, heavy)
             self._waiters.append(waiter)
         waiter.lock.acquire(timeout=max(0.0, timeout))
         with self._lock:
             if waiter.worker is not None:  # handed over, possibly just as the wait timed out
                 return waiter.worker
+            if waiter.displaced:
+                raise queue.Full
             self._waiters.remove(waiter)
         raise queue.Empty
 
@@ -405,6 +508,46 @@ class _IdleWorkers:
         return not self._workers
 
 
+#: A query whose shape last took less CPU time than this (seconds) in a worker is cheap: see :class:`_IdleWorkers`.
+CHEAP_SECONDS = 0.1
+#: A query whose shape last took this much CPU time (seconds) or more, or was stopped, is heavy.
+HEAVY_SECONDS = 1.0
+
+
+class _Costs:
+    """The CPU time each request's shape (:func:`fwgraph.sparql.shape` of its query, and its other parameters)
+    last took in a worker (the time limit when it was stopped or killed the worker), for the ``remembered`` most
+    recent shapes: what the pool knows of a query's cost before running it. CPU time, not wall time: a loaded
+    machine makes every query slow to answer, not every query expensive. Shapes are kept as digests, so what
+    is remembered is bounded in bytes too."""
+
+    def __init__(self, remembered: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._seconds: OrderedDict[bytes, float] = OrderedDict()
+        self.remembered = remembered
+
+    @staticmethod
+    def key(request: dict[str, Any]) -> bytes:
+        others = json.dumps({k: v for k, v in request.items() if k != "q"}, sort_keys=True)
+        return hashlib.blake2b((others + "\0" + shape(str(request.get("q", "")))).encode(), digest_size=16).digest()
+
+    def cheap(self, key: bytes) -> bool:
+        return self.judge(key)[0]
+
+    def judge(self, key: bytes) -> tuple[bool, bool]:
+        """Whether the shape ``key`` is cheap, and whether it is heavy (neither when never seen)."""
+        with self._lock:
+            seconds = self._seconds.get(key)
+        return seconds is not None and seconds < CHEAP_SECONDS, seconds is not None and seconds >= HEAVY_SECONDS
+
+    def note(self, key: bytes, seconds: float) -> None:
+        with self._lock:
+            self._seconds.pop(key, None)
+            self._seconds[key] = seconds
+            while len(self._seconds) > self.remembered:
+                self._seconds.popitem(last=False)
+
+
 class WorkerPool:
     """``size`` killable query workers forked from one zygote that holds the loaded store."""
 
@@ -415,7 +558,9 @@ class WorkerPool:
         self.size = max(1, int(size))
         self.timeout = float(timeout)
         self.startup_timeout = startup_timeout
-        self._idle = _IdleWorkers(max_waiting)
+        # heavy requests hold all workers but one: the last is kept for everyone else (see _IdleWorkers)
+        self._idle = _IdleWorkers(max_waiting, heavy_limit=size - 1 if size > 1 else None)
+        self._costs = _Costs()
         self._ctrl_lock = threading.Lock()
         self._ready = threading.Event()
         self._closed = False
@@ -494,8 +639,10 @@ class WorkerPool:
             self._ctrl.close()
         self._start_zygote()
 
-    def _replace(self, worker: _Worker) -> None:
+    def _replace(self, worker: _Worker, heavy: bool) -> None:
+        """Kill ``worker`` (handed to a request, heavy or not) and put a fresh one in its place."""
         worker.kill()
+        self._idle.forget(heavy)
         if self._closed:
             return
         try:
@@ -538,18 +685,19 @@ class WorkerPool:
 
     # -- requests
 
-    def _acquire(self, wait: float) -> _Worker:
+    def _acquire(self, wait: float, cheap: bool = False, heavy: bool = False) -> _Worker:
         if not self._ready.wait(self.startup_timeout):
             raise ServiceBusy("the query workers are still starting")
         if self._start_error is not None and self._idle.empty():
             raise WorkerFailed(f"the query workers could not be started: {self._start_error}")
         try:
-            return self._idle.get(timeout=wait)
+            return self._idle.get(timeout=wait, client=ASKING.get(), cheap=cheap, heavy=heavy)
         except queue.Empty:
             raise ServiceBusy(f"all {self.size} query workers are busy; try again shortly") from None
         except queue.Full:
             raise ServiceBusy(f"all {self.size} query workers are busy and {self._idle.max_waiting} requests are "
-                              "waiting for one; try again shortly") from None
+                              "waiting for one, no fewer of them yours than any other client's; try again "
+                              "shortly") from None
 
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
                 wait: float | None = None, form: str | None = None, max_bytes: int | None = None) -> Answer:
@@ -579,39 +727,45 @@ class WorkerPool:
               max_bytes: int | None = None) -> tuple[dict[str, Any], bytes]:
         """One request to an idle worker and its answer, within the time limit (the worker is killed past it)."""
         limit = self.timeout if timeout is None else timeout
-        worker = self._acquire(limit if wait is None else wait)
+        key = self._costs.key(request)
+        cheap, heavy = self._costs.judge(key)
+        worker = self._acquire(limit if wait is None else wait, cheap, heavy)
         try:
             _send(worker.sock, request)
         except OSError:  # the idle worker had died: replace it and try once more on a fresh one
             self.stats["died"] += 1
-            self._replace(worker)
-            worker = self._acquire(limit if wait is None else wait)
+            self._replace(worker, heavy)
+            worker = self._acquire(limit if wait is None else wait, cheap, heavy)
             try:
                 _send(worker.sock, request)
             except OSError:
                 self.stats["died"] += 1
-                self._replace(worker)
+                self._replace(worker, heavy)
                 raise ServiceBusy("no query worker could be reached (fresh ones are starting); try again "
                                   "shortly") from None
+        started = time.monotonic()
         try:
             worker.sock.settimeout(limit)
             head, body = _recv(worker.sock, None if max_bytes is None else max_bytes + _HEAD_ROOM)
             worker.sock.settimeout(None)
         except TimeoutError:
             self.stats["killed"] += 1
-            self._replace(worker)
+            self._costs.note(key, limit)
+            self._replace(worker, heavy)
             raise TimeLimitExceeded(limit) from None
         except (OSError, EOFError, ValueError):
             self.stats["died"] += 1
-            self._replace(worker)
+            self._costs.note(key, limit)
+            self._replace(worker, heavy)
             raise WorkStopped("the query stopped the worker evaluating it: it needed more than a query worker's "
                                "memory allowance, or the query engine crashed on it; simplify the query or add a "
                                "LIMIT") from None
+        self._costs.note(key, float(head.get("cpu", time.monotonic() - started)))
         if head.get("rt"):  # the worker retires after this answer: fork a fresh one in its place
             self.stats["retired"] += 1
-            self._replace(worker)
+            self._replace(worker, heavy)
         else:
-            self._idle.put(worker)
+            self._idle.put(worker, heavy=heavy)
         return head, body
 
     def worker_status(self) -> dict[str, Any]:
@@ -623,7 +777,7 @@ class WorkerPool:
             head, _ = _recv(worker.sock)
             worker.sock.settimeout(None)
         except (OSError, EOFError, ValueError):
-            self._replace(worker)
+            self._replace(worker, False)
             raise
         self._idle.put(worker)
         return head

@@ -169,6 +169,16 @@ def readings(text: str) -> list[tuple[str, str]]:
     return [(text, mask(text))]
 
 
+def shape(text: str) -> str:
+    """``text`` as the engine evaluates it: its tokens without blanks and comments, one space apart (texts of
+    one shape ask the same of the engine, so they cost the same).
+
+    >>> shape('ASK {  ?s ?p ?o } # probe 1') == shape('ASK { ?s ?p ?o }# probe 2\\r')
+    True
+    """
+    return " ".join(text[a:b] for kind, a, b in lex(text) if kind not in ("ws", "comment"))
+
+
 def keywords(text: str) -> list[tuple[str, int]]:
     """Bare words of ``text`` outside comments, strings and IRIs, upper-cased, with their offsets."""
     return [(m.group(1).upper(), m.start(1)) for m in _WORD.finditer(mask(text))]

@@ -36,6 +36,7 @@ from typing import Any
 from fwgraph import formats
 from fwgraph.app.buckets import Buckets
 from fwgraph.app.http import CORS_HEADERS
+from fwgraph.engine import asking
 
 LIMITED_PATHS = ("/sparql", "/validate", "/contribute", "/reconcile")
 
@@ -242,8 +243,12 @@ class RateLimit:
                                   (client_group(client), self.burst * GROUP_SHARE, self.rate * GROUP_SHARE)], now)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        client = client_address(environ, self.client_header)
+        with asking(client_group(client)):  # every query this request runs waits for a worker as its network's
+            return self._admitted(environ, start_response, client)
+
+    def _admitted(self, environ: dict[str, Any], start_response: Callable, client: str) -> Iterable[bytes]:
         if _has_body(environ):
-            client = client_address(environ, self.client_header)
             with self.bodies.slot(client) as allowed:  # held while the app reads the body and answers
                 if not allowed:
                     return _refuse(start_response, "503 Service Unavailable", 1,
@@ -255,16 +260,15 @@ class RateLimit:
                                    f"this server is receiving {self.bodies_total} request bodies already; "
                                    "retry shortly (queries can also be sent with GET)", close=True)
                 try:
-                    return self._limited(environ, start_response)
+                    return self._limited(environ, start_response, client)
                 finally:
                     self._receiving.release()
-        return self._limited(environ, start_response)
+        return self._limited(environ, start_response, client)
 
-    def _limited(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    def _limited(self, environ: dict[str, Any], start_response: Callable, client: str) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if self.rate <= 0 or not path.startswith(LIMITED_PATHS) or environ.get("REQUEST_METHOD") == "OPTIONS":
             return self.app(environ, start_response)
-        client = client_address(environ, self.client_header)
         if not self.limit_loopback and is_loopback(client):
             return self.app(environ, start_response)
         wait = self.wait(client)

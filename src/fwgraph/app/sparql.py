@@ -183,7 +183,7 @@ def _bounded(state: _Endpoint, client: str, accept: str, work: Callable[[], T]) 
                                     f"{state.runaways.lanes} query worker(s) with others' that did, and they are "
                                     "busy; retry shortly, or simplify the query or add a LIMIT", accept,
                                retry_after=5)
-            return work()
+            return work()  # waiting for a query worker as the client's network (RateLimit set it: asking)
     except (TimeLimitExceeded, ServiceBusy, WorkStopped, WorkerFailed) as exc:  # the service goes on
         status, retry_after = http_status(exc) or (500, None)  # the one mapping, as for every route's error
         if isinstance(exc, TimeLimitExceeded):

@@ -259,26 +259,52 @@ def harvest_benchmarks(repo_path: Path, graph: Graph) -> BenchmarksResult:
 # ---------------------------------------------------------------------------------------------- own runs
 
 
+#: The concepts of fw:serverRole (data/concepts.ttl) by the harness's name for the role.
+SERVER_ROLES = ("common", "recommended", "own")
+
+
+def _records(graph: Graph | None) -> Graph:
+    from fwgraph.graph import Sources
+    from fwgraph.harvest.downloads import records_graph
+
+    return graph if graph is not None else records_graph(Sources.at().root / "data")
+
+
+def _framework_iris(records: Graph) -> dict[str, str]:
+    """Framework record IRIs by their PyPI distribution (PEP 503 name)."""
+    return {canonicalize_name(e.pypi): e.iri for e in Catalogue.from_graph(records).entries.values()
+            if e.kind == "framework" and e.pypi}
+
+
+def recommended_servers(graph: Graph | None = None) -> dict[str, list[str]]:
+    """The servers each framework's record recommends (fw:recommendedServer), as server slugs (the last segment
+    of ``https://w3id.org/fwgraph/server/<slug>``) by the framework's PyPI distribution (PEP 503 name): the
+    harness's one source for which servers to run a framework under besides the common one.
+    ``graph``: the records (default: the shipped ones)."""
+    records = _records(graph)
+    return {pypi: sorted(str(s).rsplit("/", 1)[-1] for s in records.objects(URIRef(iri), FW.recommendedServer))
+            for pypi, iri in _framework_iris(records).items()}
+
+
 def _decimal(value: float, places: int) -> Literal:
     return Literal(Decimal(f"{value:.{places}f}"), datatype=XSD.decimal)
 
 
 def run_turtle(day: str, machine: str, settings: str, commit: str, results: list[dict[str, Any]],
-               failures: list[str], graph: Graph | None = None, *, run_id: str | None = None) -> bytes:
+               failures: list[str], graph: Graph | None = None, *, run_id: str | None = None,
+               note: str = "") -> bytes:
     """A run of bench/run_frameworks.py as Turtle: the method node (machine, settings, harness commit, what could
     not be measured) and one observation per framework × server × scenario with the median of its rounds.
     ``run_id``: the run's segment of its IRIs (default the day; the day and a suffix for another run that day).
+    ``note``: what the runner says about the machine during the run (e.g. that others' jobs shared it).
     ``results``: dicts with framework, version, server, server_version, python, scenario, rps, p50, p99 (one
-    value per round) and errors. ``graph``: the records, to link frameworks (default: the shipped ones)."""
-    from fwgraph.graph import Sources
-    from fwgraph.harvest.downloads import records_graph
-
-    records = graph if graph is not None else records_graph(Sources.at().root / "data")
-    linked = {canonicalize_name(e.pypi): e.iri for e in Catalogue.from_graph(records).entries.values()
-              if e.kind == "framework" and e.pypi}
+    value per round), errors and role (one of SERVER_ROLES). ``graph``: the records, to link frameworks
+    (default: the shipped ones)."""
+    linked = _framework_iris(_records(graph))
     out = Graph()
     for prefix, ns in (("qb", QB), ("fw", FW), ("dcterms", DCTERMS), ("xsd", XSD), ("rdfs", RDFS),
-                       ("scenario", BASE + "benchmark-scenario/"), ("framework", RECORD_KINDS["framework"].namespace)):
+                       ("scenario", BASE + "benchmark-scenario/"), ("framework", RECORD_KINDS["framework"].namespace),
+                       ("role", BASE + "server-role/")):
         out.bind(prefix, ns)
     run_id = run_id or day
     method = URIRef(f"{RUNS_IRI}/{run_id}")
@@ -289,7 +315,8 @@ def run_turtle(day: str, machine: str, settings: str, commit: str, results: list
     out.add((method, FW.harnessCommit, Literal(commit)))
     out.add((method, RDFS.comment, Literal(
         "Measured on one shared machine with server and load generator on it: noisy figures of that day, "
-        "comparable only within this run." + (" Not measured: " + "; ".join(failures) + "." if failures else ""),
+        "comparable only within this run." + (f" {note.strip()}" if note.strip() else "")
+        + (" Not measured: " + "; ".join(failures) + "." if failures else ""),
         lang="en")))
     for r in results:
         server = "own-server" if r["server"].endswith("(own server)") else canonicalize_name(r["server"])
@@ -304,6 +331,7 @@ def run_turtle(day: str, machine: str, settings: str, commit: str, results: list
             out.add((obs, FW.benchmarkedFramework, URIRef(iri)))
         out.add((obs, FW.serverPackage, Literal(r["server"])))
         out.add((obs, FW.serverVersion, Literal(r["server_version"])))
+        out.add((obs, FW.serverRole, URIRef(f"{BASE}server-role/{r['role']}")))
         out.add((obs, FW.pythonRuntime, Literal(r["python"])))
         out.add((obs, FW.requestsPerSecond, _decimal(statistics.median(r["rps"]), 1)))
         out.add((obs, FW.requestsPerSecondMin, _decimal(min(r["rps"]), 1)))
