@@ -105,6 +105,19 @@ def test_the_feature_matrix_is_a_table_in_the_core_order(client):
     assert "<dl class=\"nested\">" not in html  # releases, repositories and statements are values, not boxes
 
 
+@pytest.mark.parametrize("slug", ["flask", "cherrypy"])
+def test_missing_facts_are_notes_beside_the_sources(client, slug):
+    """A record's fw:missingFact (why a fact is not recorded) reads as a note with the sources, naming the
+    fact by its label: it was a nested box of "Note" and "on property" among the facts."""
+    record = Graph().parse(ROOT / "data" / "frameworks" / f"{slug}.ttl")
+    gaps = list(record.objects(URIRef(f"https://w3id.org/fwgraph/framework/{slug}"), FW.missingFact))
+    assert gaps
+    html = _page(client, f"/framework/{slug}")
+    sources = html[html.index('id="sources"'):]
+    assert sources.count(": not recorded.") == len(gaps)
+    assert '<dl class="nested">' not in html and "on property" not in html
+
+
 def test_download_observations_are_not_listed(client):
     html = _page(client, "/framework/flask")
     assert "pypi-downloads/" not in html.split('id="referenced-by"')[-1]
@@ -175,3 +188,14 @@ def test_static_files_are_versioned_and_immutable(client):
     assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     stale = client.get("/static/fwgraph.css?v=0000000000000000")
     assert stale.status_code == 200 and "immutable" not in stale.headers.get("Cache-Control", "")
+
+
+def test_a_long_list_of_values_is_folded(client):
+    """A fact with many values (CherryPy's release history: over a hundred) is one folded list that says how
+    many, not a page of rows before the relations and sources; a short one stays as it is."""
+    html = _page(client, "/framework/cherrypy")
+    folded = re.findall(r'<details class="many"><summary>(\d+) values</summary>', html)
+    assert folded and all(int(n) > 12 for n in folded)
+    assert "released 22 Dec 2006" in html.split('<details class="many">', 1)[1]  # inside a folded list
+    flask = _page(client, "/framework/flask")
+    assert "Server interfaces" in flask and 'class="many"' not in flask.split("Server interfaces", 1)[1][:400]

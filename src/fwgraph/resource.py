@@ -267,6 +267,18 @@ _HEADING_PREDICATES = frozenset({RDFS.label, SKOS.prefLabel, DCTERMS.description
                                  DCTERMS.source, SKOS.definition})
 
 
+def _missing(graph: Graph, node: URIRef, labels: Labels) -> list[str]:
+    """A record's fw:missingFact notes as sentences ("Recommended server: not recorded. <why>"), for the notes
+    beside the sources: why a fact is absent is a curator's note, not a box among the facts."""
+    notes = []
+    for gap in graph.objects(node, FW.missingFact):
+        prop = graph.value(gap, FW.onProperty)
+        why = " ".join(sorted(map(str, graph.objects(gap, RDFS.comment))))
+        what = labels(str(prop)) if prop is not None else "A fact"
+        notes.append(f"{what[:1].upper()}{what[1:]}: not recorded. {why}".strip())
+    return sorted(notes)
+
+
 def _iris_in(graph: Graph) -> set[str]:
     return {str(t) for triple in graph for t in triple if isinstance(t, URIRef)}
 
@@ -290,7 +302,8 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
     labels = Labels(engine, iris)
     build = Builder(labels, link)
     record = bool(types & RECORD_TYPES)
-    facts = build.facts(graph, node, skip=_HEADING_PREDICATES | ({FW.featureSupport} if record else set()))
+    facts = build.facts(graph, node, skip=_HEADING_PREDICATES | ({FW.featureSupport, FW.missingFact} if record
+                                                                  else set()))
     groups: list[tuple[str, list[Fact]]] = []
     layout = FRAMEWORK_GROUPS if str(FW.WebFramework) in types else \
         SERVER_GROUPS if str(FW.ApplicationServer) in types else None
@@ -330,7 +343,7 @@ def resource_view(engine: Engine, iri: str, description: list[ox.Triple], link: 
         description=[text for p in ((DCTERMS.description, SKOS.definition) if record else
                                     (DCTERMS.description, RDFS.comment, SKOS.definition))
                      for text in sorted(map(str, graph.objects(node, p)))],
-        notes=sorted(map(str, graph.objects(node, RDFS.comment))) if record else [],
+        notes=sorted(map(str, graph.objects(node, RDFS.comment))) + _missing(graph, node, labels) if record else [],
         matrix=_matrix(graph, node, build, feature_order or []),
         go_to=_links(graph, node),
         is_server=str(FW.ApplicationServer) in types,
