@@ -4,9 +4,11 @@ the test session leaves no process of its own running."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,24 @@ FIXTURES = Path(__file__).parent / "fixtures"
 #: Set in every test process's environment to its own id: each process the suite starts inherits it (servers,
 #: stores, their workers, whatever they start in turn, including those reparented to init when a parent dies).
 OWNER = "PYTEST_FWGRAPH_OWNER"
+
+
+#: What in a test module starts something outside the test process: a server, a store, a browser, Apache, git, a
+#: second build, any subprocess. Its tests are marked ``system``; ``-m "not system"`` is the fast loop (README).
+_SYSTEM = re.compile(r"\bserver\(|\blive_server\b|\btests\.stores\b|\boxigraph_with\b|\bsubprocess\b|\bplaywright\b"
+                     r"|\bpytest\.mark\.browser\b|\bapache\b|\brebuilt\b|\bGitRepo\b|\btest_browser\b")
+
+
+@cache
+def _starts_processes(module: Path) -> bool:
+    return bool(_SYSTEM.search(module.read_text(encoding="utf-8")))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``system`` every test of a module that starts servers, stores, browsers or other processes."""
+    for item in items:
+        if _starts_processes(Path(item.path)):
+            item.add_marker(pytest.mark.system)
 
 
 def processes_of(owner: str) -> dict[int, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import hashlib
 import os
 import signal
 import socket
@@ -119,31 +120,79 @@ def once_per_run(name: str, make: Callable[[Path], None]) -> Path:
         make(path)
         _made[name] = path
         return path
-    shared = Path(tempfile.gettempdir()) / f"fwgraph-test-{name}-{run}"
+    _made[name] = once_in(Path(tempfile.gettempdir()) / f"fwgraph-test-{name}-{run}", make)
+    return _made[name]
+
+
+def _alive(lock: Path) -> bool:
+    """Whether the process named in ``lock`` still runs (True while the file is being written or cannot be read)."""
     try:
-        os.close(os.open(f"{shared}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.kill(int(lock.read_text() or "0") or os.getpid(), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
+def once_in(shared: Path, make: Callable[[Path], None]) -> Path:
+    """``shared``, made by ``make`` unless it is there: the first process to ask makes it in a staging directory
+    beside it and renames it into place; the others wait for it to appear whole."""
+    if shared.is_dir():
+        return shared
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    lock = Path(f"{shared}.lock")
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
     except FileExistsError:  # another test process makes it: wait for the whole directory
         deadline = time.monotonic() + 600
         while not shared.is_dir() and not Path(f"{shared}.failed").exists() and time.monotonic() < deadline:
+            if not _alive(lock):  # its maker was killed (a kept build of an interrupted run): make it here
+                lock.unlink(missing_ok=True)
+                return once_in(shared, make)
             time.sleep(0.2)
         if not shared.is_dir():
-            raise RuntimeError(f"another test process failed to make {name}: see its error") from None
-        _made[name] = shared
+            raise RuntimeError(f"another test process failed to make {shared}: see its error") from None
         return shared
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f"fwgraph-test-{name}-staging-")) / name
+        staging = Path(tempfile.mkdtemp(prefix=f"{shared.name}-staging-", dir=shared.parent)) / shared.name
         make(staging)
         staging.rename(shared)
+        staging.parent.rmdir()
     except BaseException:
         Path(f"{shared}.failed").touch()
         raise
-    _made[name] = shared
     return shared
 
 
+#: A directory where the session's build is kept between runs, keyed by its inputs (the fast loop, README):
+#: unset, every run builds afresh.
+CACHE = "FWGRAPH_TEST_CACHE"
+#: What a build reads: the code that writes it and the sources it is written from.
+_BUILD_INPUTS = ("src", "ontology", "data", "releases", "queries", "pyproject.toml")
+
+
+def _inputs_digest() -> str:
+    """A digest of every file a build reads (names and bytes): equal digests, byte-identical builds."""
+    h = hashlib.sha256(sys.version.encode())
+    for top in _BUILD_INPUTS:
+        for path in sorted([ROOT / top] if (ROOT / top).is_file() else (ROOT / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:20]
+
+
 def dist() -> Path:
-    """The session's distribution (read-only), built once per test run with `fwgraph build`."""
-    return once_per_run("dist", _build)
+    """The session's distribution (read-only), built once per test run with `fwgraph build`; with
+    $FWGRAPH_TEST_CACHE, once per content of its inputs (kept in that directory, reused by later runs)."""
+    cache = os.environ.get(CACHE)
+    if not cache:
+        return once_per_run("dist", _build)
+    if "dist" not in _made:
+        _made["dist"] = once_in(Path(cache).resolve() / f"dist-{_inputs_digest()}", _build)
+    return _made["dist"]
 
 
 def rebuilt() -> Path:

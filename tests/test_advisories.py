@@ -13,6 +13,7 @@ from rdflib.namespace import DCTERMS, DOAP, RDF, RDFS, SDO, SKOS, XSD
 
 from fwgraph.errors import InputError
 from fwgraph.harvest import advisories as adv
+from fwgraph.harvest import downloads as dl
 from fwgraph.namespace import BASE, FW
 from tests.cli import fwgraph
 
@@ -221,7 +222,7 @@ def test_files_per_record_and_the_snapshot(database, records):
     assert ids == {"demo": ["PYSEC-2023-9", "PYSEC-2024-1", "PYSEC-2024-2", "PYSEC-2024-3", "PYSEC-2024-6"],
                    "lib": ["GHSA-xxxx-yyyy-zzzz"], "nolatest": ["PYSEC-2022-5"]}
     for text in result.files.values():
-        assert text.startswith("# "), "every file opens with a purpose line"
+        assert text.startswith(b"# "), "every file opens with a purpose line"
 
 
 def test_ranges_aliases_links_and_latest_release(database, records):
@@ -335,7 +336,7 @@ def test_the_generated_files_conform_to_the_shapes(database, records, tmp_path):
     from fwgraph.validation import validate
 
     out = tmp_path / "out"
-    adv.write(derive(database[0], records), out)
+    dl.write(derive(database[0], records), out)
     (tmp_path / "records.ttl").write_text(RECORDS)
     report = validate([tmp_path / "records.ttl", *sorted(out.glob("*.ttl"))])
     shapes = {BASE + "shapes#SecurityAdvisoryShape", BASE + "shapes#VersionRangeShape"}
@@ -359,12 +360,12 @@ def test_byte_stable(database, records, tmp_path):
     second = derive(database[0], records)
     assert first.files == second.files
     out = tmp_path / "out"
-    written, removed = adv.write(first, out)
+    written, removed = dl.write(first, out)
     assert len(written) == 4 and not removed
-    assert adv.stale(second, out) == []
+    assert dl.stale(second, out) == []
     (out / "gone.ttl").write_text("# an old file\n")
-    assert adv.stale(second, out) == ["gone.ttl"]
-    written, removed = adv.write(second, out)
+    assert dl.stale(second, out) == ["gone.ttl"]
+    written, removed = dl.write(second, out)
     assert not written and [p.name for p in removed] == ["gone.ttl"]
 
 

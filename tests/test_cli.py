@@ -126,3 +126,17 @@ def test_validate_against_a_build(rebuilt):
     assert broken.returncode == 1
     paths = {r["path"] for r in json.loads(broken.stdout)["results"] if r["severity"] == "Violation"}
     assert {"rdfs:label", "fw:interface", "owl:sameAs"} <= paths
+
+
+def test_an_unreadable_build_exits_2_with_one_line_not_a_traceback(tmp_path):
+    run = fwgraph("validate", CONTRIB / "new-framework-valid.ttl", "--dist", tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.splitlines() == [f"error: {tmp_path} holds no fwgraph.nt: run `fwgraph build --out {tmp_path}` "
+                                       "first"]
+
+
+def test_a_store_that_cannot_be_reached_exits_2_with_one_line():
+    run = fwgraph("query", "--endpoint", "http://127.0.0.1:9/sparql", "ASK {}")
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.splitlines()) == 1 and run.stderr.startswith("error: "), run.stderr
+    assert "Traceback" not in run.stderr

@@ -45,6 +45,17 @@ def test_public_answers_are_served_from_the_cache():
     assert calls == ["/a"]
 
 
+def test_the_cache_compares_entity_tags_as_the_app_does_weakly():
+    calls = []
+    cache = FrontCache(_app(calls), entries=10)
+    _get(cache, "/a")
+    for held in ('W/"/a"', '"/b", W/"/a"', '"/b",W/"/a"', "*"):  # RFC 9110 13.1.2: If-None-Match compares weakly
+        assert _get(cache, "/a", if_none_match=held)[0].startswith("304"), held
+    for held in ('"/b"', 'W/"/b"'):
+        assert _get(cache, "/a", if_none_match=held)[0].startswith("200"), held
+    assert calls == ["/a"]
+
+
 def test_a_conditional_request_for_an_answer_too_large_to_keep_gets_a_304():
     calls = []
     cache = FrontCache(_app(calls), entries=10, max_entry_bytes=2)  # every answer is too large to keep

@@ -23,6 +23,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DOAP, RDF, RDFS
 
 from fwgraph.dates import day_span
+from fwgraph.graph import load_files
 from fwgraph.harvest.releases import derive_status, status_span
 from fwgraph.namespace import BASE, FW
 
@@ -35,10 +36,9 @@ AS_OF = date(2026, 12, 7)
 
 @cache
 def data() -> Graph:
-    graph = Graph()
-    for path in sorted((ROOT / "data").rglob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return graph
+    """Every data file, parsed by the library's reader (pyoxigraph; rdflib's Turtle parser took most of the fast
+    test loop's collection time here)."""
+    return load_files(sorted((ROOT / "data").rglob("*.ttl"))).graph
 
 
 def records() -> list[URIRef]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,16 +12,29 @@ from typing import TYPE_CHECKING
 import click
 
 from fwgraph import formats
-from fwgraph.errors import BuildError, FwgraphError, InputError
+from fwgraph.errors import EXIT_ERROR, EXIT_INVALID, EXIT_OK, BuildError, FwgraphError, InputError, exit_code
 from fwgraph.settings import describe
 
 if TYPE_CHECKING:
     from fwgraph.harvest.downloads import Output
 
-EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; an error no command handled itself ends it with one line on stderr and the exit code
+    of :func:`fwgraph.errors.exit_code` (2), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (FwgraphError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise  # stdout closed by the reader (| head): click's own quiet exit
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exit_code(exc))
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fwgraph")
 def cli() -> None:
     """fwgraph: a Linked Data knowledge graph of Python web frameworks."""
@@ -51,15 +65,12 @@ def build(out: Path, data: Path | None) -> None:
 
 @contextmanager
 def _build_errors() -> Iterator[None]:
-    """Exit 1 when the sources do not conform (the report on stderr), 2 when they cannot be read."""
+    """Exit 1 when the sources do not conform, with the report on stderr (other errors: :class:`_Commands`)."""
     try:
         yield
     except BuildError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_INVALID)
-    except (InputError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
@@ -95,11 +106,7 @@ def diff(old: Path, new: Path, fmt: str) -> None:
     """
     from fwgraph.diff import diff_builds
 
-    try:
-        result = diff_builds(old, new)
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    result = diff_builds(old, new)
     text = {"text": result.to_text, "markdown": result.to_markdown, "json": result.to_json}[fmt]()
     click.echo(text, nl=False)
 
@@ -121,11 +128,7 @@ def validate(files: tuple[Path, ...], fmt: str, data: Path | None, dist: Path | 
     """
     from fwgraph.validation import validate as do_validate
 
-    try:
-        report = do_validate(list(files) or None, root=data, dist=dist)
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    report = do_validate(list(files) or None, root=data, dist=dist)
     if fmt == "json":
         click.echo(report.to_json())
     elif fmt == "turtle":
@@ -159,19 +162,12 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
         except OSError as exc:
             click.echo(f"error: cannot read {query}: {exc.strerror}", err=True)
             sys.exit(EXIT_ERROR)
-    try:
-        if endpoint:
-            from fwgraph.remote import RemoteEngine
+    if endpoint:
+        from fwgraph.remote import RemoteEngine
 
-            result = run(RemoteEngine(endpoint, timeout=60), text, max_rows=max_rows)
-        else:
-            result = run(OxigraphEngine.from_sources(data), text, max_rows=max_rows)
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
-    except (OSError, FwgraphError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+        result = run(RemoteEngine(endpoint, timeout=60), text, max_rows=max_rows)
+    else:
+        result = run(OxigraphEngine.from_sources(data), text, max_rows=max_rows)
     if fmt == "table":
         click.echo(res.table(result), nl=False)
     elif result.is_graph:  # a results format asked for a graph answers in Turtle, and the other way in JSON
@@ -216,14 +212,10 @@ def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_sto
     from fwgraph.server import serve as do_serve
     from fwgraph.settings import Settings
 
-    try:
-        do_serve(Settings.from_env().replace({
-            "host": host, "port": port, "base_iri": base_iri, "data_dir": str(data) if data else None,
-            "dist_dir": str(dist) if dist else None, "store_url": store, "query_timeout": timeout,
-            "max_rows": max_rows, "engine_store": engine_store, "workers": workers}))
-    except (FwgraphError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    do_serve(Settings.from_env().replace({
+        "host": host, "port": port, "base_iri": base_iri, "data_dir": str(data) if data else None,
+        "dist_dir": str(dist) if dist else None, "store_url": store, "query_timeout": timeout,
+        "max_rows": max_rows, "engine_store": engine_store, "workers": workers}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -314,29 +306,21 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, releases_out: Path | None
         from fwgraph.harvest.history import write_histories
 
         files = list(paths) or list(Sources.at(data).data)
-        try:
-            lines = write_histories([(f, parse_file(f)) for f in files], repos, releases_out, day,
-                                    lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw),
-                                    every_record=load(data) if paths else None)
-        except InputError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
+        lines = write_histories([(f, parse_file(f)) for f in files], repos, releases_out, day,
+                                lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw),
+                                every_record=load(data) if paths else None)
         click.echo("\n".join(lines))
         return
-    try:
-        if check_mode:
-            files = list(paths) or list(Sources.at(data).data)
-            files += [h for f in paths for h in release_history_files(f) if h not in files]
-            report = check([(str(f), parse_file(f)) for f in files], repos, day,
-                           lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw))
-        else:
-            if len(paths) != 1 or fmt == "text":
-                raise click.UsageError("give one repository (REPO), or --check; formats: turtle or json")
-            result = harvest_bounded(paths[0], timeout=timeout, sandbox=sandbox, slug=slug, repo_url=repo_url,
-                                     as_of=day, catalogue=Catalogue.from_graph(load(data)))
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    if check_mode:
+        files = list(paths) or list(Sources.at(data).data)
+        files += [h for f in paths for h in release_history_files(f) if h not in files]
+        report = check([(str(f), parse_file(f)) for f in files], repos, day,
+                       lambda path, **kw: harvest_bounded(path, timeout=timeout, sandbox=sandbox, **kw))
+    else:
+        if len(paths) != 1 or fmt == "text":
+            raise click.UsageError("give one repository (REPO), or --check; formats: turtle or json")
+        result = harvest_bounded(paths[0], timeout=timeout, sandbox=sandbox, slug=slug, repo_url=repo_url,
+                                 as_of=day, catalogue=Catalogue.from_graph(load(data)))
     if check_mode:
         out = {"json": report.to_json, "turtle": report.to_turtle}.get(fmt or "text", report.to_text)()
         click.echo(out, nl=False)
@@ -364,34 +348,20 @@ def advisories(repo: Path, data: Path | None, out: Path | None, no_libraries: bo
     """
     from fwgraph.graph import Sources, load
     from fwgraph.harvest import advisories as adv
+    from fwgraph.namespace import RECORD_KINDS
 
-    kinds = ("framework", "server") if no_libraries else ("framework", "server", "library")
-    try:
-        root = Sources.at(data).root
-        graph = load(data)
-        names = {p.distribution for p in adv.projects(graph, kinds)}
-        result = adv.derive(graph, adv.read_database(repo, names), kinds)
-    except (InputError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    kinds = tuple(k for k in RECORD_KINDS if not no_libraries or k != "library")
+    root = Sources.at(data).root
+    graph = load(data)
+    names = {p.distribution for p in adv.projects(graph, kinds)}
+    result = adv.derive(graph, adv.read_database(repo, names), kinds)
     folder = out or root / "data" / "advisories"
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     db = result.database
-    summary = (f"{sum(len(v) for v in result.advisories.values())} advisories for {len(result.advisories)} "
-               f"project(s) from {adv.REPOSITORY} at {db.commit} ({db.day.isoformat()})")
-    if check_mode:
-        differing = adv.stale(result, folder)
-        for name in differing:
-            click.echo(f"stale: {folder / name}")
-        click.echo(("up to date: " if not differing else f"{len(differing)} file(s) differ: ") + summary)
-        sys.exit(EXIT_INVALID if differing else EXIT_OK)
-    written, removed = adv.write(result, folder)
-    for path in written:
-        click.echo(f"wrote {path}")
-    for path in removed:
-        click.echo(f"removed {path}")
-    click.echo(summary)
+    _write_folder(result, folder, check_mode,
+                  f"{sum(len(v) for v in result.advisories.values())} advisories for {len(result.advisories)} "
+                  f"project(s) from {adv.REPOSITORY} at {db.commit} ({db.day.isoformat()})")
 
 
 def _harvest_options(upstream: str, folder: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -531,11 +501,7 @@ def w3id(host: str, out: Path | None) -> None:
     """
     from fwgraph.w3id import FILES, folder, write
 
-    try:
-        files = folder(host)
-    except (InputError, OSError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+    files = folder(host)
     if out is not None:
         for path in write(files, out):
             click.echo(f"wrote {path}")

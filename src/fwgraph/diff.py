@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from fwgraph import dist, formats
 from fwgraph.dist import VOID_FILE, gunzip, refuse_link, unpack_listed
 from fwgraph.errors import InputError
-from fwgraph.namespace import PREFIXES
+from fwgraph.namespace import curie_or_iri
 
 #: The dump a build directory is compared by.
 DUMP_NAMES = ("fwgraph.nt", "fwgraph.nt.gz")
@@ -167,21 +167,8 @@ def _canonical(triples: list[ox.Triple]) -> set[ox.Quad]:
     return set(dataset)
 
 
-def _curie(iri: str) -> str:
-    """``fw:interface`` for an IRI in a known namespace (the longest that fits), else ``<iri>``."""
-    best, chosen = "", ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(best) and _is_local(iri[len(ns):]):
-            best, chosen = ns, prefix
-    return f"{chosen}:{iri[len(best):]}" if best else f"<{iri}>"
-
-
 def _name(iri: str) -> str:
-    return iri if iri == ORPHANS else _curie(iri)
-
-
-def _is_local(name: str) -> bool:
-    return bool(name) and all(c.isalnum() or c in "-_." for c in name) and not name.endswith(".")
+    return iri if iri == ORPHANS else curie_or_iri(iri, brackets=True)
 
 
 class _Index:
@@ -195,13 +182,13 @@ class _Index:
 
     def term(self, term: Any, depth: int = 0, seen: frozenset[Any] = frozenset()) -> str:
         if isinstance(term, ox.NamedNode):
-            return _curie(term.value)
+            return curie_or_iri(term.value, brackets=True)
         if isinstance(term, ox.BlankNode):
             if term in self._memo:
                 return self._memo[term]
             if depth >= MAX_DEPTH or term in seen:
                 return "[ … ]"
-            members = sorted(f"{_curie(p.value)} {self.term(o, depth + 1, seen | {term})}"
+            members = sorted(f"{curie_or_iri(p.value, brackets=True)} {self.term(o, depth + 1, seen | {term})}"
                              for p, o in self.by_subject.get(term, ()))
             text = "[ " + " ; ".join(members) + " ]" if members else "[]"
             if depth == 0 and not seen:
@@ -212,11 +199,11 @@ class _Index:
         if literal.language:
             return f"{value}@{literal.language}"
         if literal.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            return f"{value}^^{_curie(literal.datatype.value)}"
+            return f"{value}^^{curie_or_iri(literal.datatype.value, brackets=True)}"
         return value
 
     def facts(self, subject: Any) -> set[str]:
-        return {f"{_curie(p.value)} {self.term(o)}" for p, o in self.by_subject.get(subject, ())}
+        return {f"{curie_or_iri(p.value, brackets=True)} {self.term(o)}" for p, o in self.by_subject.get(subject, ())}
 
     def resources(self) -> dict[str, set[str]]:
         """Every named subject with its facts."""

@@ -91,6 +91,20 @@ class StoreUnavailable(ServiceBusy):
     """The SPARQL store behind ``--store`` cannot be reached now (connection refused or reset): 503, try again."""
 
 
+#: The command line's exit codes (README, "Exit codes"): done, the data does not conform or is stale, an error.
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+
+def exit_code(exc: BaseException) -> int:
+    """The command line's exit code for an error that ends a command: 1 when the sources do not conform, else 2
+    (input that cannot be read, a limit reached, a process or store that failed: the command did not do its job).
+
+    >>> exit_code(BuildError("not conforming")), exit_code(WorkStopped("died")), exit_code(OSError("no file"))
+    (1, 2, 2)
+    """
+    return EXIT_INVALID if isinstance(exc, BuildError) else EXIT_ERROR
+
+
 def http_status(exc: BaseException) -> tuple[int, int | None] | None:
     """The HTTP status (and Retry-After seconds) for an error of the work behind a request, or None for one that
     is not (a bug: 500): a limit reached or a store upstream is the service's condition, not the client's fault."""

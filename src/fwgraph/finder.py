@@ -32,12 +32,13 @@ from fwgraph import chart
 from fwgraph.chart.tables import sparql_prologue
 from fwgraph.dates import day_span, month_label
 from fwgraph.errors import FwgraphError
+from fwgraph.namespace import RECORD_KINDS
 
 #: The longest search text accepted (characters); longer is an error, not silently cut.
 MAX_QUERY_CHARS = 200
 #: At most this many search words are used (the rest is an error too: a search is a few words).
 MAX_QUERY_WORDS = 12
-KINDS = {"framework": "Frameworks", "server": "Servers"}
+KINDS = {name: RECORD_KINDS[name].plural for name in ("framework", "server")}
 LEVELS = {"built-in": "built in", "available": "available at all (built in or an extension)"}
 #: Support levels that count as "available at all".
 AVAILABLE = ("built-in", "official-extension", "third-party")

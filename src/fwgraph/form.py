@@ -17,27 +17,19 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from fwgraph.errors import InputError
 from fwgraph.graph import check_blank_nesting, parse_bytes
-from fwgraph.namespace import BASE, PREFIXES, bind_prefixes
-from fwgraph.terms import compact
+from fwgraph.namespace import (
+    BASE,
+    PREFIXES,
+    RECORD_KINDS,
+    SEGMENTS,
+    RecordKind,
+    bind_prefixes,
+    curie_or_iri,
+    label_of,
+)
 
-
-@dataclass(frozen=True)
-class RecordKind:
-    """A kind of record the form writes: its class, its folder in data/ and its IRIs' path below the base."""
-
-    name: str
-    cls: URIRef
-    folder: str
-    path: str
-
-    def iri(self, slug: str) -> URIRef:
-        return URIRef(BASE + self.path + slug)
-
-
-KINDS = {
-    "framework": RecordKind("framework", URIRef(PREFIXES["fw"] + "WebFramework"), "frameworks", "framework/"),
-    "server": RecordKind("server", URIRef(PREFIXES["fw"] + "ApplicationServer"), "servers", "server/"),
-}
+#: The kinds of record the form writes.
+KINDS = {name: RECORD_KINDS[name] for name in ("framework", "server")}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: Choices shown as checkboxes up to this many; a longer list is a multiple select.
 MAX_CHECKBOXES = 40
@@ -110,16 +102,6 @@ class FormModel:
 Choices = Callable[[str], list[dict[str, str]]]
 
 
-def _text(graph: Graph, node: Any, prop: URIRef) -> str | None:
-    values = [o for o in graph.objects(node, prop) if isinstance(o, Literal)]
-    english = [v for v in values if v.language in (None, "en")]
-    return str((english or values)[0]) if values else None
-
-
-def _key(iri: str) -> str:
-    return compact(iri) or iri
-
-
 def _node_shape_for(shapes: Graph, kind: RecordKind) -> URIRef:
     for shape in shapes.subjects(SH.targetClass, kind.cls):
         if isinstance(shape, URIRef):
@@ -129,19 +111,19 @@ def _node_shape_for(shapes: Graph, kind: RecordKind) -> URIRef:
 
 def _label(shapes: Graph, vocabulary: Graph, node_shape: Any, prop_shapes: list[Any], path: URIRef) -> str:
     for ps in prop_shapes:
-        name = _text(shapes, ps, SH.name)
+        name = label_of(shapes, ps, SH.name)
         if name:
             return name
-    noun = (_text(shapes, node_shape, RDFS.label) or "").split()
+    noun = (label_of(shapes, node_shape, RDFS.label) or "").split()
     for ps in prop_shapes:
-        label = _text(shapes, ps, RDFS.label)
+        label = label_of(shapes, ps, RDFS.label)
         if label and not any(shapes.objects(ps, SH.sparql)) and (shapes.value(ps, SH.severity) != SH.Warning):
             words = label.split()
             if len(words) > 1 and words[0] in noun:
                 words = words[1:]
             text = " ".join(words)
             return text[:1].upper() + text[1:]
-    label = _text(vocabulary, path, RDFS.label) or path.split("#")[-1].split("/")[-1]
+    label = label_of(vocabulary, path, RDFS.label) or path.split("#")[-1].split("/")[-1]
     return label[:1].upper() + label[1:]
 
 
@@ -205,14 +187,15 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
             max_count = int(high) if max_count is None else min(max_count, int(high))
         if any(shapes.objects(ps, SH.sparql)):
             core = core or not warning
-        message = _text(shapes, ps, SH.message)
+        message = label_of(shapes, ps, SH.message)
         if message and message not in messages:
             messages.append(message)
         if help_text is None and not warning and not any(shapes.objects(ps, SH.sparql)):
-            help_text = _text(shapes, ps, SH.description) or message
+            help_text = label_of(shapes, ps, SH.description) or message
     need = "required" if min_count else "core" if core else "recommended" if recommended else "optional"
-    f = Field(key=_key(str(path)), path=str(path), label=_label(shapes, vocabulary, node_shape, prop_shapes, path),
-              help=help_text or (messages[0] if messages else _text(vocabulary, path, RDFS.comment) or ""),
+    f = Field(key=curie_or_iri(str(path)), path=str(path),
+              label=_label(shapes, vocabulary, node_shape, prop_shapes, path),
+              help=help_text or (messages[0] if messages else label_of(vocabulary, path, RDFS.comment) or ""),
               widget="text", min_count=min_count, max_count=max_count, need=need, messages=messages)
     datatype, cls, kind_of_node = first(SH.datatype), first(SH.node), first(SH.nodeKind)
     alternatives = [] if datatype is not None or first(SH["or"]) is None else [
@@ -231,7 +214,8 @@ def _field(shapes: Graph, vocabulary: Graph, node_shape: Any, path: URIRef, prop
         f.node_type = str(range_) if isinstance(range_, URIRef) else None
     elif in_list is not None:
         values = list(Collection(shapes, in_list))
-        f.choices = [{"value": str(v), "label": str(v) if isinstance(v, Literal) else _key(str(v))} for v in values]
+        f.choices = [{"value": str(v), "label": str(v) if isinstance(v, Literal) else curie_or_iri(str(v))}
+                     for v in values]
         f.datatype = str(datatype) if datatype is not None else None
         f.widget = "checkboxes" if f.repeatable else "select"
         if values and isinstance(values[0], URIRef):
@@ -329,7 +313,7 @@ def choices_query(cls: str) -> str:
 
 def choices_from_rows(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, str]]:
     """(value, label) rows of ``choices_query`` as choices sorted by label; a missing label is the compact IRI."""
-    out = [{"value": str(v.value), "label": str(label.value) if label is not None else _key(str(v.value))}
+    out = [{"value": str(v.value), "label": str(label.value) if label is not None else curie_or_iri(str(v.value))}
            for v, label in rows if v is not None]
     return sorted(out, key=lambda c: (c["label"].lower(), c["value"]))
 
@@ -343,7 +327,7 @@ def advice_map(model: FormModel) -> dict[str, dict[str, str]]:
         entries += [(shape, f"{f.label}, {text[:1].lower()}{text[1:]}") for sub in f.fields
                     for shape, text in sub.advice.items()]
         for shape, text in entries:
-            for name in (shape, _key(shape)):
+            for name in (shape, curie_or_iri(shape)):
                 out.setdefault(name, {"field": f.html_id, "text": text})
     return out
 
@@ -505,8 +489,7 @@ def read_record(model: FormModel, form: Mapping[str, list[str]], slug: str,
 def _prefixes() -> dict[str, str]:
     """The project's prefixes plus one per kind of resource below the base (server:, library:, protocol:, …)."""
     out = dict(PREFIXES)
-    for name in ("framework", "server", "library", "protocol", "worker-model", "interface", "feature", "async",
-                 "tier", "status", "chart-row", "correction", "source"):
+    for name in SEGMENTS:
         ns = BASE + name + "/"
         if ns not in out.values():
             out[name] = ns

@@ -1,7 +1,28 @@
 """The fwgraph IRI scheme and namespaces, with prefix bindings in one place."""
 
-from rdflib import Graph, Namespace
-from rdflib.namespace import DCAT, DCTERMS, DOAP, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, VOID, XSD, DefinedNamespace
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rdflib import Graph, Literal, Namespace
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    DOAP,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SDO,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    DefinedNamespace,
+    NamespaceManager,
+)
 from rdflib.term import URIRef
 
 #: The canonical base of every fwgraph IRI. Resources are ``BASE + kind + "/" + slug``.
@@ -176,6 +197,48 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 #: The W3C RDF Data Cube vocabulary (the PyPI download series).
 QB = Namespace("http://purl.org/linked-data/cube#")
 
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record (one file per resource in ``data/<folder>/``): the class that makes a resource one and the
+    segment of its IRIs, ``BASE + name + "/" + slug``."""
+
+    name: str
+    cls: URIRef
+    folder: str
+    plural: str
+
+    @property
+    def namespace(self) -> str:
+        return BASE + self.name + "/"
+
+    def iri(self, slug: str) -> URIRef:
+        return URIRef(self.namespace + slug)
+
+
+#: The record kinds, in the order their slugs are claimed (a framework's before a server's of the same name).
+RECORD_KINDS: dict[str, RecordKind] = {k.name: k for k in (
+    RecordKind("framework", FW.WebFramework, "frameworks", "Frameworks"),
+    RecordKind("server", FW.ApplicationServer, "servers", "Servers"),
+    RecordKind("library", FW.Library, "libraries", "Libraries"),
+)}
+#: Every path segment below BASE that holds resources named by a slug: the records', then the concepts'.
+SEGMENTS: tuple[str, ...] = (*RECORD_KINDS, "protocol", "worker-model", "interface", "feature", "async", "tier",
+                             "status", "support", "chart-row", "correction", "source")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def segment_and_slug(iri: str) -> tuple[str, str] | None:
+    """``("server", "granian")`` for ``BASE + "server/granian"``: a resource of one of the :data:`SEGMENTS`.
+
+    >>> segment_and_slug(BASE + "server/granian"), segment_and_slug(BASE + "framework/flask/release/3.0")
+    (('server', 'granian'), None)
+    """
+    segment, _, slug = iri.removeprefix(BASE).partition("/")
+    return (segment, slug) if iri.startswith(BASE) and segment in SEGMENTS and _SLUG.fullmatch(slug) else None
+
+
 #: Prefixes used in serialisations, query editors and the JSON-LD context.
 PREFIXES: dict[str, str] = {
     "fw": str(FW),
@@ -212,6 +275,61 @@ def bind_prefixes(graph: Graph) -> Graph:
     for prefix, iri in PREFIXES.items():
         graph.bind(prefix, iri, override=True, replace=True)
     return graph
+
+
+#: The one namespace manager behind :func:`curie`: the fwgraph prefixes and no others (not rdflib's defaults).
+_MANAGER = NamespaceManager(Graph(bind_namespaces="none"), bind_namespaces="none")
+for _prefix, _iri in PREFIXES.items():
+    _MANAGER.bind(_prefix, _iri)
+#: rdflib's manager caches what it has split; the server calls ``curie`` from several threads at once.
+_MANAGER_LOCK = threading.Lock()
+#: A local name written bare in Turtle and SPARQL without escapes (rdflib's manager also accepts ``(``, ``)``, ``%``).
+_BARE_LOCAL = re.compile(r"[\w-]+(?:\.+[\w-]+)*")
+
+
+@lru_cache(maxsize=4096)
+def curie(iri: str) -> str | None:
+    """``iri`` as ``prefix:local`` with the fwgraph prefixes (rdflib's NamespaceManager), or None.
+
+    None also when the local name would need escapes, so every answer can be pasted into Turtle or SPARQL.
+
+    >>> curie("https://w3id.org/fwgraph/ns#WebFramework"), curie("http://dbpedia.org/resource/Flask_(web_framework)")
+    ('fw:WebFramework', None)
+    """
+    try:
+        with _MANAGER_LOCK:
+            name = _MANAGER.curie(iri, generate=False)
+    except (ValueError, KeyError):
+        return None
+    return name if _BARE_LOCAL.fullmatch(name.partition(":")[2]) else None
+
+
+def curie_or_iri(iri: str, brackets: bool = False) -> str:
+    """:func:`curie`, or else the IRI itself: bare for display, between ``<>`` (as Turtle writes it) with
+    ``brackets``."""
+    return curie(iri) or (f"<{iri}>" if brackets else iri)
+
+
+#: The predicates that name a resource, most preferred first.
+LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
+
+
+def label_of(graph: Graph, node: Any, *predicates: Any) -> str | None:
+    """The first English (or untagged) literal of the first of ``predicates`` that has a literal, or None.
+
+    Without ``predicates``, :data:`LABEL_PREDICATES`. Literals are sorted first, so every process picks the same one;
+    a predicate with only other languages gives its first literal.
+
+    >>> g = Graph().parse(data='<urn:x> <http://www.w3.org/2000/01/rdf-schema#label> "Flasque"@fr, "Flask"@en .')
+    >>> label_of(g, URIRef("urn:x"))
+    'Flask'
+    """
+    for predicate in predicates or LABEL_PREDICATES:
+        values = sorted((o for o in graph.objects(node, predicate) if isinstance(o, Literal)), key=str)
+        english = [v for v in values if v.language in (None, "en")]
+        if english or values:
+            return str((english or values)[0])
+    return None
 
 
 def sparql_prologue() -> str:

@@ -7,16 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import DCTERMS, DOAP, OWL, RDF, RDFS, SDO, SKOS
 
 from fwgraph.dates import month_label
 from fwgraph.engine import Engine
-from fwgraph.namespace import FW, QB, REUSED_TERM_LABELS, bind_prefixes
+from fwgraph.namespace import FW, QB, REUSED_TERM_LABELS, curie_or_iri, label_of
 from fwgraph.results import to_rdflib
 from fwgraph.sparql import prepare
 
@@ -24,7 +23,6 @@ from fwgraph.sparql import prepare
 MAX_TRIPLES = 100_000
 #: IRIs that can be written between <> in a query (anything else never names a resource here).
 _SAFE_IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
-_PREFERRED_LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
 
 #: Maps an IRI to where this server shows it (a local path), or None when it is not ours.
 Linker = Callable[[str], "str | None"]
@@ -178,31 +176,12 @@ class Labels:
         self.reused = reused  # False: other vocabularies' terms by their compact names (the vocabulary's page)
 
     def __call__(self, iri: str) -> str:
-        return self.map.get(iri) or (self.reused and REUSED_TERM_LABELS.get(iri)) or curie(iri)
+        return self.map.get(iri) or (self.reused and REUSED_TERM_LABELS.get(iri)) or curie_or_iri(iri)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-@lru_cache(maxsize=4096)
-def curie(iri: str) -> str:
-    """``fw:WebFramework`` for an IRI in a known namespace, else the IRI itself."""
-    try:
-        return bind_prefixes(Graph()).namespace_manager.curie(iri, generate=False)
-    except (ValueError, KeyError):
-        return iri
-
-
-def label_of(graph: Graph, node: Any) -> str | None:
-    """The node's label in ``graph`` (rdfs:label, skos:prefLabel, dcterms:title; English preferred)."""
-    for pred in _PREFERRED_LABELS:
-        values = list(graph.objects(node, pred))
-        english = [v for v in values if isinstance(v, Literal) and v.language in (None, "en")]
-        if english or values:
-            return str(sorted(english or values, key=str)[0])
-    return None
 
 
 def _content(value: Value) -> str:
@@ -225,7 +204,7 @@ class Builder:
             return Value(text=self.labels(iri), href=local or iri, local=local is not None)
         if isinstance(term, BNode):
             return self._blank(graph, term, depth)
-        datatype = curie(str(term.datatype)) if term.datatype else None
+        datatype = curie_or_iri(str(term.datatype)) if term.datatype else None
         return Value(text=str(term), lang=term.language, datatype=datatype)
 
     def _blank(self, graph: Graph, node: BNode, depth: int) -> Value:
@@ -494,7 +473,7 @@ def document_view(iri: str, doc: Graph, link: Linker) -> DocumentView:
         terms.append(Term(
             iri=str(s),
             anchor=str(s).split("#", 1)[1] if "#" in str(s) else None,
-            label=label_of(doc, s) or curie(str(s)),
+            label=label_of(doc, s) or curie_or_iri(str(s)),
             comment=" ".join(sorted(str(c) for c in doc.objects(s, RDFS.comment))),
             facts=build.facts(doc, s, skip=frozenset({RDFS.label, RDFS.comment, RDFS.isDefinedBy})),
         ))

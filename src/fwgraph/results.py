@@ -15,6 +15,7 @@ from rdflib import Graph
 
 from fwgraph import formats
 from fwgraph.formats import Format
+from fwgraph.markup import render
 from fwgraph.namespace import bind_prefixes
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -288,53 +289,25 @@ def table(result: QueryResult, width: int | None = None) -> str:
     return "\n".join(out + [footer]) + "\n"
 
 
-def _html_cell(term: Term | None) -> str:
-    from html import escape as hesc
-
-    if term is None:
-        return "<td></td>"
+def _html_cell(term: Term | None) -> dict[str, str | bool | None]:
+    """What the results page shows of one term (tests and the template read the same keys)."""
+    cell: dict[str, str | bool | None] = {"kind": "none", "text": "", "link": False, "language": None,
+                                          "datatype": None}
     if isinstance(term, ox.NamedNode):
-        v = hesc(term.value)
-        if term.value.startswith(("http://", "https://")):
-            return f'<td><a href="{v}">{v}</a></td>'
-        return f"<td>{v}</td>"
-    if isinstance(term, ox.BlankNode):
-        return f"<td>_:{hesc(term.value)}</td>"
-    extra = ""
-    if term.language:
-        extra = f' <small lang="">@{hesc(term.language)}</small>'
-    elif term.datatype.value != XSD_STRING:
-        extra = f" <small>^^{hesc(term.datatype.value)}</small>"
-    return f"<td>{hesc(term.value)}{extra}</td>"
+        cell.update(kind="iri", text=term.value, link=term.value.startswith(("http://", "https://")))
+    elif isinstance(term, ox.BlankNode):
+        cell.update(kind="blank", text=term.value)
+    elif term is not None:
+        cell.update(kind="literal", text=term.value, language=term.language or None,
+                    datatype=term.datatype.value if not term.language and term.datatype.value != XSD_STRING else None)
+    return cell
 
 
 def to_html(result: QueryResult, query: str = "", max_rows: int | None = None) -> bytes:
-    """A standalone HTML page with the result table (every value escaped)."""
-    from html import escape as hesc
-
-    out = ['<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPARQL results</title>'
-           '<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}'
-           'td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}'
-           '.note{background:#fff3cd;padding:.5em;border:1px solid #e0c060}</style></head><body>',
-           '<h1>SPARQL results</h1>',
-           '<p class="note">The values below come from a SPARQL query that anyone can write; they are data, '
-           'not statements by fwgraph.</p>']
-    if query:
-        out.append(f"<details><summary>Query</summary><pre>{hesc(query)}</pre></details>")
-    if result.truncated:
-        out.append(f'<p class="note" id="truncated">The result was truncated to the first {len(result)} rows '
-                   f"(the row limit of this endpoint{'' if max_rows is None else f' is {max_rows}'}).</p>")
-    if result.form == "ask":
-        out.append(f"<p>Answer: <strong>{'true' if result.boolean else 'false'}</strong></p>")
-    else:
-        out.append("<table><thead><tr>" + "".join(f"<th>{hesc(v)}</th>" for v in result.variables)
-                   + "</tr></thead><tbody>")
-        for row in result.rows:
-            out.append("<tr>" + "".join(_html_cell(t) for t in row) + "</tr>")
-        out.append("</tbody></table>")
-        out.append(f"<p>{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}</p>")
-    out.append('<p><a href="/">Back to the query editor</a></p></body></html>')
-    return "".join(out).encode("utf-8")
+    """A standalone HTML page with the result table (every value escaped): templates/results.html."""
+    rows = [[_html_cell(t) for t in row] for row in result.rows] if result.form != "ask" else []
+    return render("results.html", query=query, truncated=result.truncated, count=len(result), max_rows=max_rows,
+                  form=result.form, boolean=result.boolean, variables=result.variables, rows=rows).encode("utf-8")
 
 
 def _answer_format(fmt: Format | str) -> Format:

@@ -14,21 +14,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, DOAP, OWL, RDF, RDFS, SDO, SKOS, VOID
 
 from fwgraph import formats
-from fwgraph.namespace import DCAT3, FOAF, FW
+from fwgraph.namespace import DCAT3, FOAF, FW, label_of
 
 CONTEXT = "https://schema.org"
 #: Maps a canonical IRI to the IRI the public sees (the configured base); the identity by default.
 Public = Callable[[str], str]
-
-
-def _text(graph: Graph, node: Any, *preds: Any) -> str | None:
-    """The first English (or untagged) literal of the first predicate that has one."""
-    for pred in preds:
-        values = sorted((o for o in graph.objects(node, pred) if isinstance(o, Literal)), key=str)
-        english = [v for v in values if v.language in (None, "en")]
-        if english or values:
-            return str((english or values)[0])
-    return None
 
 
 def _iris(graph: Graph, node: Any, pred: Any) -> list[str]:
@@ -36,7 +26,7 @@ def _iris(graph: Graph, node: Any, pred: Any) -> list[str]:
 
 
 def _agent(graph: Graph, node: Any) -> dict[str, Any] | None:
-    name = _text(graph, node, FOAF.name, RDFS.label) if not isinstance(node, Literal) else str(node)
+    name = label_of(graph, node, FOAF.name, RDFS.label) if not isinstance(node, Literal) else str(node)
     if name is None:
         return None
     agent: dict[str, Any] = {"@type": "Organization", "name": name}
@@ -67,8 +57,8 @@ def dataset(void: Graph, dataset_iri: str, public: Public = str, canonical: str 
             encoding = formats.GZIP.media_type
         downloads.append(_drop_empty({
             "@type": "DataDownload",
-            "name": _text(void, dist, DCTERMS.title),
-            "description": _text(void, dist, DCTERMS.description),
+            "name": label_of(void, dist, DCTERMS.title),
+            "description": label_of(void, dist, DCTERMS.description),
             "contentUrl": public(str(void.value(dist, DCAT.downloadURL) or dist)),
             "encodingFormat": encoding,
             "contentSize": f"{size} B" if isinstance(size, Literal) else None,
@@ -86,26 +76,26 @@ def dataset(void: Graph, dataset_iri: str, public: Public = str, canonical: str 
         "@context": CONTEXT,
         "@type": "Dataset",
         "@id": public(dataset_iri),
-        "name": _text(void, node, DCTERMS.title, RDFS.label),
-        "description": _text(void, node, DCTERMS.description),
+        "name": label_of(void, node, DCTERMS.title, RDFS.label),
+        "description": label_of(void, node, DCTERMS.description),
         "url": public(str(landing)) if landing is not None else public(dataset_iri),
         "identifier": public(dataset_iri),
         "license": str(licence) if licence is not None else None,
         "isAccessibleForFree": True,
         "creator": agents,
         "publisher": publishers[0] if publishers else None,
-        "version": _text(void, node, DCAT3.version, OWL.versionInfo),
-        "datePublished": _text(void, node, DCTERMS.issued),
-        "dateModified": _text(void, node, DCTERMS.modified),
+        "version": label_of(void, node, DCAT3.version, OWL.versionInfo),
+        "datePublished": label_of(void, node, DCTERMS.issued),
+        "dateModified": label_of(void, node, DCTERMS.modified),
         "keywords": sorted(str(k) for k in void.objects(node, DCAT.keyword)),
         "temporalCoverage": coverage,
         "distribution": downloads,
         "hasPart": None,
-        "citation": _text(void, node, DCTERMS.bibliographicCitation),
+        "citation": label_of(void, node, DCTERMS.bibliographicCitation),
         "sameAs": [*([canonical] if canonical and canonical != dataset_iri else []),
                    *_iris(void, node, OWL.sameAs), *_iris(void, node, SDO.sameAs)],
         "includedInDataCatalog": [_drop_empty({"@type": "DataCatalog", "@id": str(c), "url": str(c),
-                                               "name": _text(void, c, DCTERMS.title, RDFS.label)})
+                                               "name": label_of(void, c, DCTERMS.title, RDFS.label)})
                                   for c in sorted(void.subjects(DCAT.dataset, node), key=str)],
     }
     versions = _iris(void, node, DCAT3.hasVersion)
@@ -136,7 +126,7 @@ def resource(description: Graph, iri: str, public: Public = str,
     if ontology is not None:
         types |= {sup for t in set(types) for sup in ontology.transitive_objects(t, RDFS.subClassOf)
                   if sup is not None}
-    name = _text(description, node, RDFS.label, SKOS.prefLabel)
+    name = label_of(description, node, RDFS.label, SKOS.prefLabel)
     if name is None:
         return None
     kind = next((t for cls, t in SOFTWARE_TYPES if cls in types), None)
@@ -144,7 +134,7 @@ def resource(description: Graph, iri: str, public: Public = str,
         scheme = description.value(node, SKOS.inScheme)
         return _drop_empty({
             "@context": CONTEXT, "@type": "DefinedTerm", "@id": public(iri), "url": public(iri), "name": name,
-            "description": _text(description, node, SKOS.definition, DCTERMS.description, RDFS.comment),
+            "description": label_of(description, node, SKOS.definition, DCTERMS.description, RDFS.comment),
             "termCode": iri.rstrip("/").rsplit("/", 1)[-1],
             "inDefinedTermSet": public(str(scheme)) if scheme is not None else None,
         })
@@ -152,22 +142,22 @@ def resource(description: Graph, iri: str, public: Public = str,
         return None
     repositories = _iris(description, node, SDO.codeRepository)
     release = description.value(node, FW.latestRelease)
-    version = _text(description, release, DOAP.revision) if release is not None else None
-    released = _text(description, release, DOAP.created) if release is not None else None
+    version = label_of(description, release, DOAP.revision) if release is not None else None
+    released = label_of(description, release, DOAP.created) if release is not None else None
     homepage = description.value(node, DOAP.homepage)
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": kind,
         "@id": public(iri),
         "name": name,
-        "description": _text(description, node, DCTERMS.description),
+        "description": label_of(description, node, DCTERMS.description),
         "url": str(homepage) if homepage is not None else public(iri),
         "identifier": public(iri),
         "mainEntityOfPage": public(iri),
         "license": _iris(description, node, DOAP.license)[:1] or None,
         "sameAs": _iris(description, node, OWL.sameAs) or None,
         "codeRepository": repositories[0] if repositories else None,
-        "programmingLanguage": _text(description, node, DOAP["programming-language"]),
+        "programmingLanguage": label_of(description, node, DOAP["programming-language"]),
         "softwareVersion": version,
         "dateModified": released,
         "softwareHelp": None,

@@ -24,7 +24,7 @@ from fwgraph.examples import ExampleQuery
 from fwgraph.extension import Extension
 from fwgraph.finder import Catalogue, catalogue
 from fwgraph.graph import Sources
-from fwgraph.namespace import DATASET_IRI, FW
+from fwgraph.namespace import DATASET_IRI, FW, label_of
 from fwgraph.query import examples
 from fwgraph.reconcile import Index
 from fwgraph.settings import Settings
@@ -232,9 +232,7 @@ class Service:
 
     def void_text(self, prop: URIRef) -> str | None:
         """A literal of the dataset description (English or untagged preferred)."""
-        values = [o for o in self.void.objects(DATASET_IRI, prop) if isinstance(o, Literal)]
-        english = [v for v in values if v.language in (None, "en")]
-        return str((english or values)[0]) if values else None
+        return label_of(self.void, DATASET_IRI, prop)
 
     def triples(self) -> int | None:
         value = self.void.value(DATASET_IRI, VOID.triples)

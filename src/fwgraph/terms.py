@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from fwgraph.engine import Engine
-from fwgraph.namespace import BASE, PREFIXES
+from fwgraph.namespace import BASE, PREFIXES, curie, label_of
 from fwgraph.sparql import prepare
 
 _CLASSES = "SELECT ?term (COUNT(?s) AS ?n) WHERE { ?s a ?term } GROUP BY ?term"
@@ -19,23 +19,6 @@ _RESOURCES = (f"SELECT ?term (SAMPLE(?l) AS ?label) WHERE {{ ?term <{RDFS.label}
               "\"en\"))) } GROUP BY ?term")
 #: Most named resources offered (classes and properties are few; resources grow with the data).
 MAX_RESOURCES = 5000
-
-
-def compact(iri: str) -> str | None:
-    """``iri`` as prefix:local with the project's prefixes (the longest namespace wins), or None."""
-    best: tuple[str, str] | None = None
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and (best is None or len(ns) > len(best[1])):
-            local = iri[len(ns):]
-            if local and all(c.isalnum() or c in "_-." for c in local) and not local.endswith("."):
-                best = (prefix, ns)
-    return f"{best[0]}:{iri[len(best[1]):]}" if best else None
-
-
-def _label(vocabulary: Graph, iri: str) -> str | None:
-    values = [o for o in vocabulary.objects(URIRef(iri), RDFS.label) if isinstance(o, Literal)]
-    english = [v for v in values if v.language in (None, "en")]
-    return str((english or values)[0]) if values else None
 
 
 def editor_terms(engine: Engine, vocabulary: Graph) -> dict[str, Any]:
@@ -50,11 +33,12 @@ def editor_terms(engine: Engine, vocabulary: Graph) -> dict[str, Any]:
         found = [(str(t.value), int(n.value)) for t, n in rows(query, 10_000) if t is not None and hasattr(t, "value")
                  and type(t).__name__ == "NamedNode"]
         found.sort(key=lambda item: (-item[1], item[0]))
-        return [{"iri": iri, "name": compact(iri), "label": _label(vocabulary, iri), "count": n} for iri, n in found]
+        return [{"iri": iri, "name": curie(iri), "label": label_of(vocabulary, URIRef(iri), RDFS.label), "count": n}
+                for iri, n in found]
 
     classes, properties = terms(_CLASSES), terms(_PROPERTIES)
     known = {t["iri"] for t in classes + properties}
-    resources = [{"iri": str(t.value), "name": compact(str(t.value)), "label": str(label.value) if label else None}
-                 for t, label in rows(_RESOURCES, MAX_RESOURCES) if t is not None and str(t.value) not in known]
+    resources = [{"iri": str(t.value), "name": curie(str(t.value)), "label": str(found.value) if found else None}
+                 for t, found in rows(_RESOURCES, MAX_RESOURCES) if t is not None and str(t.value) not in known]
     resources.sort(key=lambda r: str(r["iri"]))
     return {"prefixes": dict(PREFIXES), "classes": classes, "properties": properties, "resources": resources}

@@ -22,7 +22,7 @@ from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, lo
 from fwgraph.dist import Version
 from fwgraph.examples import executables
 from fwgraph.graph import Sources, load_files, load_shapes, parse_file
-from fwgraph.namespace import BASE, bind_prefixes
+from fwgraph.namespace import BASE, bind_prefixes, curie_or_iri, label_of
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
@@ -40,27 +40,25 @@ class Result:
     value: Any = None
     file: str | None = None
 
-    def as_dict(self, graph: Graph | None = None) -> dict[str, Any]:
+    def as_dict(self, short: bool = False) -> dict[str, Any]:
+        """The result as JSON-ready values; ``short`` writes IRIs as compact names where there is one."""
         return {
             "file": self.file,
-            "focusNode": _show(self.focus_node, graph),
-            "path": _show(self.path, graph),
+            "focusNode": _show(self.focus_node, short),
+            "path": _show(self.path, short),
             "severity": self.severity,
             "message": self.message,
-            "value": _show(self.value, graph),
-            "sourceShape": _show(self.source_shape, graph),
-            "nodeShape": _show(self.node_shape, graph),
+            "value": _show(self.value, short),
+            "sourceShape": _show(self.source_shape, short),
+            "nodeShape": _show(self.node_shape, short),
         }
 
 
-def _show(term: Any, graph: Graph | None = None) -> str | None:
+def _show(term: Any, short: bool = False) -> str | None:
     if term is None:
         return None
-    if isinstance(term, URIRef) and graph is not None:
-        try:
-            return graph.namespace_manager.curie(term, generate=False)
-        except (ValueError, KeyError):
-            return str(term)
+    if isinstance(term, URIRef) and short:
+        return curie_or_iri(term)
     if isinstance(term, BNode):
         return f"_:{term}"
     return str(term)
@@ -87,12 +85,11 @@ class ValidationReport:
         return [r for r in self.results if r.severity == "Warning"]
 
     def as_dict(self) -> dict[str, Any]:
-        g = bind_prefixes(Graph())
         return {
             "conforms": self.conforms,
             "violations": len(self.violations),
             "warnings": len(self.warnings),
-            "results": [r.as_dict(g) for r in self.results],
+            "results": [r.as_dict(short=True) for r in self.results],
         }
 
     def to_json(self) -> str:
@@ -102,10 +99,9 @@ class ValidationReport:
         return bind_prefixes(self.report_graph).serialize(format="turtle")
 
     def to_text(self) -> str:
-        g = bind_prefixes(Graph())
         lines = []
         for r in self.results:
-            d = r.as_dict(g)
+            d = r.as_dict(short=True)
             where = d["file"] or "<graph>"
             lines.append(f"{where}: {d['severity']}: {d['focusNode']}")
             lines.append(f"    path:    {d['path'] or '(node)'}")
@@ -128,14 +124,11 @@ def _results(report: Graph, shapes: Graph, origin: dict[Any, str]) -> list[Resul
     for node in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(node, SH.focusNode)
         shape = report.value(node, SH.sourceShape)
-        messages = [str(m) for m in report.objects(node, SH.resultMessage)]
-        english = [str(m) for m in report.objects(node, SH.resultMessage)
-                   if isinstance(m, Literal) and m.language == "en"]
         out.append(Result(
             focus_node=focus,
             path=report.value(node, SH.resultPath),
             severity=SEVERITIES.get(report.value(node, SH.resultSeverity), "Violation"),  # type: ignore[call-overload]
-            message=(english or messages or [""])[0],
+            message=label_of(report, node, SH.resultMessage) or "",
             source_shape=shape,
             node_shape=_owner_shape(shapes, shape),
             value=report.value(node, SH.value),
@@ -639,13 +632,7 @@ def check_contribution(data: bytes, fmt: str, source: str, dist: str, *, max_tri
     truncated = len(doc["results"]) > max_results
     doc["results"] = doc["results"][:max_results]
     doc["truncated"] = truncated
-    g = bind_prefixes(Graph())
-    subjects = []
-    for s in sorted(set(contribution.subjects()), key=str):
-        try:
-            subjects.append(g.namespace_manager.curie(str(s), generate=False))
-        except (ValueError, KeyError, TypeError):
-            subjects.append(str(s))
+    subjects = [curie_or_iri(str(s)) for s in sorted(set(contribution.subjects()), key=str)]
     out: dict[str, Any] = {"report": doc, "triples": len(contribution), "subjects": subjects}
     if want_turtle:
         out["turtle"] = report.to_turtle() if not truncated else _report_turtle(report, max_results)

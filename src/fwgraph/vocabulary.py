@@ -13,8 +13,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from fwgraph.engine import Engine, run
-from fwgraph.namespace import REUSED_TERM_LABELS
-from fwgraph.resource import Builder, Fact, Labels, Linker, Value, curie, label_of
+from fwgraph.namespace import REUSED_TERM_LABELS, curie_or_iri, label_of
+from fwgraph.resource import Builder, Fact, Labels, Linker, Value
 
 VANN = "http://purl.org/vocab/vann/"
 #: The kinds of term, in the order the page lists them: (rdf:type, heading, anchor of the section).
@@ -106,11 +106,13 @@ def _examples(engine: Engine | None, classes: list[str], properties: list[str]) 
                 objects[p.value] = o
     examples: dict[str, Example] = {}
     for cls, (subject, n) in found.items():
-        examples[cls] = Example(Value(curie(subject), href=subject), f"{curie(subject)} a {curie(cls)} .", n)
+        name = curie_or_iri(subject)
+        examples[cls] = Example(Value(name, href=subject), f"{name} a {curie_or_iri(cls)} .", n)
     for prop, (subject, n) in pairs.items():
         obj = objects.get(prop)
         text = _term_text(obj) if obj is not None else "…"
-        examples[prop] = Example(Value(curie(subject), href=subject), f"{curie(subject)} {curie(prop)} {text} .", n)
+        name = curie_or_iri(subject)
+        examples[prop] = Example(Value(name, href=subject), f"{name} {curie_or_iri(prop)} {text} .", n)
     return examples
 
 
@@ -119,7 +121,7 @@ def _term_text(term: Any) -> str:
     import pyoxigraph as ox
 
     if isinstance(term, ox.NamedNode):
-        return curie(term.value)
+        return curie_or_iri(term.value)
     if isinstance(term, ox.BlankNode):
         return "[ … ]"
     return str(term)
@@ -160,8 +162,8 @@ def vocabulary_view(iri: str, ontology: Graph, link: Linker, engine: Engine | No
         docs[t] = TermDoc(
             iri=str(t),
             anchor=str(t).rsplit("#", 1)[-1] if "#" in str(t) else str(t).rsplit("/", 1)[-1],
-            curie=curie(str(t)),
-            label=label_of(ontology, t) or curie(str(t)),
+            curie=curie_or_iri(str(t)),
+            label=label_of(ontology, t) or curie_or_iri(str(t)),
             comment=" ".join(str(c) for c in ontology.objects(t, RDFS.comment)),
             kind=next(name for k, *_, name in KINDS if k == kinds[t]),
             domain=[value(c) for d in ontology.objects(t, RDFS.domain) for c in _members(ontology, d)],
@@ -179,7 +181,7 @@ def vocabulary_view(iri: str, ontology: Graph, link: Linker, engine: Engine | No
     metadata_props = (OWL.versionInfo, OWL.versionIRI, OWL.priorVersion, DCTERMS.issued, DCTERMS.modified,
                       DCTERMS.license, DCTERMS.creator, URIRef(VANN + "preferredNamespacePrefix"),
                       URIRef(VANN + "preferredNamespaceUri"), RDFS.seeAlso)
-    metadata = [Fact(key=str(p), title=_METADATA_TITLES.get(str(p), curie(str(p))), values=build.values(ontology,
+    metadata = [Fact(key=str(p), title=_METADATA_TITLES.get(str(p), curie_or_iri(str(p))), values=build.values(ontology,
                 header, p)) for p in metadata_props if (header, p, None) in ontology]
     return VocabularyView(
         iri=iri, title=label_of(ontology, header) or iri,

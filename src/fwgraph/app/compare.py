@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from fwgraph import chart, formats
 from fwgraph.app.http import href, service
-from fwgraph.namespace import BASE
+from fwgraph.namespace import RECORD_KINDS
 
 bp = Blueprint("compare", __name__)
 
@@ -58,7 +58,7 @@ def compare() -> str:
     all_frameworks = chart.framework_slugs(service().engine)
     extra = []
     if view["as_of"] == "today":
-        iris = [f"{BASE}framework/{s}" for s in view["frameworks"]] if view["frameworks"] else None
+        iris = [str(RECORD_KINDS["framework"].iri(s)) for s in view["frameworks"]] if view["frameworks"] else None
         extra.append(("The chart's disputed claims (fw:Correction)",
                       chart.corrections_query(iris)))
     qs = request.query_string.decode("ascii", "replace")

@@ -14,6 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from werkzeug.http import unquote_etag
+
+from fwgraph.app.http import etag_matches
+
 _KEEP_ON_304 = {"etag", "cache-control", "vary", "content-location", "expires"}
 
 
@@ -112,9 +116,8 @@ class FrontCache:
 
 
 def _matches(environ: dict[str, Any], etag: str | None) -> bool:
-    """True when the request's If-None-Match names ``etag`` or is ``*``."""
-    match = environ.get("HTTP_IF_NONE_MATCH")
-    return bool(match and etag and (match.strip() == "*" or etag in (t.strip() for t in match.split(","))))
+    """True when the request's If-None-Match names the stored ETag header ``etag``: the app's own matcher."""
+    return etag is not None and etag_matches(environ.get("HTTP_IF_NONE_MATCH"), unquote_etag(etag)[0] or "")
 
 
 def _not_modified(headers: list[tuple[str, str]], start_response: Callable) -> list[bytes]:

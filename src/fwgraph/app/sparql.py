@@ -26,10 +26,10 @@ from fwgraph.errors import (
     QueryError,
     RefusedQuery,
     ServiceBusy,
-    StoreFailed,
     TimeLimitExceeded,
     WorkerFailed,
     WorkStopped,
+    http_status,
 )
 from fwgraph.results import rdf_bytes
 from fwgraph.service import query_base
@@ -182,16 +182,13 @@ def _bounded(state: _Endpoint, client: str, accept: str, work: Callable[[], T]) 
                                     "busy; retry shortly, or simplify the query or add a LIMIT", accept,
                                retry_after=5)
             return work()  # waiting for a query worker as the client's network (RateLimit set it: asking)
-    except TimeLimitExceeded as exc:
-        state.runaways.mark(client)
-        return failure(503, f"{exc}; simplify the query or add a LIMIT", accept,
-                       retry_after=int(round(exc.limit)), limit_seconds=exc.limit)
-    except (ServiceBusy, WorkStopped) as exc:  # a limit reached (or an engine crash): refused, service goes on
-        return failure(503, str(exc), accept, retry_after=1)
-    except StoreFailed as exc:  # upstream: the store behind --store, not the client, failed
-        return failure(502, str(exc), accept)
-    except WorkerFailed as exc:
-        return failure(500, str(exc), accept)
+    except (TimeLimitExceeded, ServiceBusy, WorkStopped, WorkerFailed) as exc:  # the service goes on
+        status, retry_after = http_status(exc) or (500, None)  # the one mapping, as for every route's error
+        if isinstance(exc, TimeLimitExceeded):
+            state.runaways.mark(client)
+            return failure(status, f"{exc}; simplify the query or add a LIMIT", accept, retry_after=retry_after,
+                           limit_seconds=exc.limit)
+        return failure(status, str(exc), accept, retry_after=retry_after)
 
 
 def evaluate(state: _Endpoint, text: str, *, method: str, accept: str, format_param: str,

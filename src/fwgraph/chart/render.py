@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import re
@@ -11,6 +10,7 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from fwgraph import markup
 from fwgraph.chart.tables import FORMATS, ChartError, Table
 from fwgraph.namespace import BASE
 
@@ -211,50 +211,13 @@ def local_link(base: str = BASE, prefix: str = "") -> Callable[[str], str]:
 
 
 def render_html(table: Table, link: Callable[[str], str] | None = None, *, sortable: bool = False) -> str:
-    """An HTML fragment: a <table> whose values link (through ``link``) and whose disputes are shown inline."""
-    link = link or (lambda iri: iri)
-    e = html.escape
+    """An HTML fragment: a <table> whose values link (through ``link``) and whose disputes are shown inline
+    (templates/chart.html)."""
     notes = {id(d): n for n, _, _, d in table.footnotes()}
-    out = [f'<table class="fwgraph-chart" data-as-of="{e(table.as_of)}">',
-           f"<caption>{e(table.title)}</caption>", "<thead><tr>"]
-    for c in table.columns:
-        attrs = f' data-key="{e(c.key)}"' + (' aria-sort="none"' if sortable else "")
-        out.append(f'<th scope="col"{attrs}>{e(c.title)}</th>')
-    out.append("</tr></thead><tbody>")
-    for subject, row in zip(table.subjects, table.rows, strict=True):
-        out.append(f'<tr data-subject="{e(subject)}">')
-        for j, (col, cell) in enumerate(zip(table.columns, row, strict=True)):
-            tag = "th scope=\"row\"" if j == 0 else "td"
-            cls = ' class="disputed"' if cell.disputes else ""
-            parts = []
-            for label, iri in cell.values:
-                if iri:
-                    parts.append(f'<a href="{e(link(iri))}">{e(label)}</a>')
-                else:
-                    parts.append(e(label))
-            sep = "/" if col.key == "interface" else ", "
-            body = sep.join(parts) if parts else e(cell.text)
-            for d in cell.disputes:
-                n = notes[id(d)]
-                chart = _html_value(d.chart, link, "not listed")
-                today = _html_value(d.today, link, "not so")
-                srcs = " ".join(f'<a href="{e(s)}" rel="external">[{i}]</a>' for i, s in
-                                enumerate(d.sources, 1))
-                body += (f'<div class="dispute" id="note-{n}"><sup>{n}</sup> chart: {chart} · today: {today}'
-                         f' <span class="sources">sources: {srcs}</span>'
-                         + (f'<div class="comment">{e(d.comment)}</div>' if d.comment else "") + "</div>")
-            out.append(f'<{tag} data-column="{e(col.key)}"{cls} data-value="{e(cell.text)}">{body}</{tag.split()[0]}>')
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    if table.notes:
-        out.append('<ul class="chart-notes">' + "".join(f"<li>{e(n)}</li>" for n in table.notes) + "</ul>")
-    return "\n".join(out) + "\n"
-
-
-def _html_value(pair: tuple[str, str] | None, link: Callable[[str], str], missing: str) -> str:
-    if pair is None:
-        return f"<em>{html.escape(missing)}</em>"
-    return f'<a href="{html.escape(link(pair[1]))}">{html.escape(pair[0])}</a>'
+    rows = [(subject, list(zip(table.columns, row, strict=True)))
+            for subject, row in zip(table.subjects, table.rows, strict=True)]
+    return markup.render("chart.html", table=table, rows=rows, link=link or (lambda iri: iri), sortable=sortable,
+                         number=lambda d: notes[id(d)])
 
 
 def render(table: Table, fmt: str, **kwargs: Any) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from rdflib.namespace import DOAP
 
-from fwgraph.namespace import BASE, FW, PREFIXES
+from fwgraph.namespace import BASE, FW, PREFIXES, RECORD_KINDS
 
 #: Interfaces in the order the chart names them ("WSGI/Twisted", "WSGI/ASGI").
 INTERFACE_ORDER = ["wsgi", "asgi", "rsgi", "twisted", "cgi", "own-server"]
@@ -456,7 +456,7 @@ def framework_table(engine: Any, frameworks: Sequence[str] | None = None, column
         unknown = [s for s in frameworks if s not in known]
         if unknown:
             raise ChartError(f"unknown framework slug(s): {', '.join(unknown)}; known: {', '.join(known)}")
-        iris = [f"{BASE}framework/{s}" for s in dict.fromkeys(frameworks)]
+        iris = [str(RECORD_KINDS["framework"].iri(s)) for s in dict.fromkeys(frameworks)]
     text = (FRAMEWORKS_CHART_QUERY if as_of == "chart" else FRAMEWORKS_TODAY_QUERY).replace(
         "#VALUES#", _values_clause(iris))
     res = _query(engine, text)

@@ -43,7 +43,7 @@ from rdflib.namespace import DOAP, RDF
 from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import KINDS
 from fwgraph.harvest.repository import Repository
-from fwgraph.namespace import BASE, FW
+from fwgraph.namespace import BASE, FW, RECORD_KINDS, segment_and_slug
 
 REPOSITORY = "https://github.com/pypa/advisory-database"
 SNAPSHOT_IRI = BASE + "source/pypa-advisory-database"
@@ -52,7 +52,7 @@ ADVISORY_BASE = BASE + "advisory/"
 LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 #: The licence file at the snapshot must open with this line (CC BY 4.0's legal code), or the run stops.
 LICENCE_TITLE = "Attribution 4.0 International"
-_KIND_ORDER = ("framework", "server", "library")
+_KIND_ORDER = tuple(RECORD_KINDS)
 _OSV_FILE = re.compile(r"^vulns/[^/]+/[^/]+\.(ya?ml|json)$")
 
 
@@ -399,9 +399,9 @@ def _day(value: Any) -> str | None:
     return text[:10] if re.match(r"^\d{4}-\d{2}-\d{2}", text) else None
 
 
-def _curie(iri: str) -> str:
-    kind, _, slug = iri.removeprefix(BASE).partition("/")
-    return f"{kind}:{slug}" if re.fullmatch(r"[a-z0-9][a-z0-9-]*", slug) else _iri(iri)
+def _record_name(iri: str) -> str:
+    found = segment_and_slug(iri)
+    return f"{found[0]}:{found[1]}" if found else _iri(iri)
 
 
 @dataclass
@@ -443,7 +443,7 @@ class Advisory:
             lines.append(f'    dcterms:modified "{modified}"^^xsd:date ;')
         if self.withdrawn:
             lines.append(f'    fw:withdrawn "{self.withdrawn}"^^xsd:date ;')
-        lines.append("    fw:affects " + ", ".join(_curie(p.iri) for p in self.affects) + " ;")
+        lines.append("    fw:affects " + ", ".join(_record_name(p.iri) for p in self.affects) + " ;")
         if self.affected.ranges:
             nodes = []
             for r in self.affected.ranges:
@@ -480,7 +480,7 @@ _PREFIXES = {
     "fw": str(FW._NS), "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "xsd": "http://www.w3.org/2001/XMLSchema#",
     "skos": "http://www.w3.org/2004/02/skos/core#", "dcterms": "http://purl.org/dc/terms/",
     "prov": "http://www.w3.org/ns/prov#", "schema": "https://schema.org/",
-    "framework": BASE + "framework/", "server": BASE + "server/", "library": BASE + "library/",
+    **{name: kind.namespace for name, kind in RECORD_KINDS.items()},
 }
 
 
@@ -490,9 +490,10 @@ def _prologue(names: Iterable[str]) -> str:
 
 @dataclass
 class Result:
-    """What a run derives: file name -> Turtle text, the advisories by file, and notes for the user."""
+    """What a run derives: file name -> Turtle (UTF-8), the advisories by file, and notes for the user; written
+    (or checked) by :func:`fwgraph.harvest.downloads.write` and ``stale``, as every harvest that owns a folder."""
 
-    files: dict[str, str]
+    files: dict[str, bytes]
     advisories: dict[str, list[Advisory]]
     database: Database
     notes: list[str]
@@ -533,7 +534,7 @@ def derive(graph: Graph, database: Database, kinds: Iterable[str] = _KIND_ORDER)
                 elif not value and _version(release) in {_version(v) for v in affected.listed}:
                     notes.append(f"{path}: its versions list names {release}, its ranges do not (ranges taken)")
             advisories.setdefault(file, []).append(Advisory(str(doc["id"]), path, doc, members, affected, value, why))
-    files: dict[str, str] = {}
+    files: dict[str, bytes] = {}
     for file, items in sorted(advisories.items()):
         items.sort(key=lambda a: (a.issued or "", a.identifier))
         ids = [a.identifier for a in items]
@@ -545,8 +546,9 @@ def derive(graph: Graph, database: Database, kinds: Iterable[str] = _KIND_ORDER)
         head = (f"# Security advisories of {names} (PyPI: {members[0].distribution}) in the PyPA advisory "
                 f"database at {database.commit[:12]}: written by `fwgraph advisories`, not by hand.\n")
         body = "\n".join(a.turtle(database) for a in items)
-        files[f"{file}.ttl"] = head + _prologue(["fw", "rdfs", "xsd", "skos", "dcterms", *kinds_used]) + "\n" + body
-    files[SNAPSHOT_FILE] = snapshot_turtle(database, sum(len(v) for v in advisories.values()))
+        files[f"{file}.ttl"] = (head + _prologue(["fw", "rdfs", "xsd", "skos", "dcterms", *kinds_used]) + "\n"
+                                + body).encode("utf-8")
+    files[SNAPSHOT_FILE] = snapshot_turtle(database, sum(len(v) for v in advisories.values())).encode("utf-8")
     return Result(files, advisories, database, notes)
 
 
@@ -581,28 +583,3 @@ def snapshot_turtle(database: Database, count: int) -> str:
             f"    dcterms:license {_iri(LICENCE)} ;\n"
             f"    prov:wasDerivedFrom {_iri(f'{REPOSITORY}/tree/{commit}')} ;\n"
             f"    dcterms:source {_iri(database.blob_url('LICENSE'))}, {_iri(database.blob_url('README.md'))} .\n")
-
-
-def write(result: Result, out: Path) -> tuple[list[Path], list[Path]]:
-    """Write the files into ``out`` and remove the .ttl files there that the run no longer writes (the
-    folder is the tool's); return (written, removed). A file whose bytes are unchanged is not rewritten."""
-    out.mkdir(parents=True, exist_ok=True)
-    written, removed = [], []
-    for name, text in sorted(result.files.items()):
-        path = out / name
-        data = text.encode("utf-8")
-        if not path.is_file() or path.read_bytes() != data:
-            path.write_bytes(data)
-            written.append(path)
-    for path in sorted(out.glob("*.ttl")):
-        if path.name not in result.files:
-            path.unlink()
-            removed.append(path)
-    return written, removed
-
-
-def stale(result: Result, out: Path) -> list[str]:
-    """The files of ``out`` that differ from the run's (changed, missing or extra), by name."""
-    names = sorted(set(result.files) | {p.name for p in out.glob("*.ttl")} if out.is_dir() else set(result.files))
-    return [n for n in names if not (out / n).is_file() or n not in result.files
-            or (out / n).read_bytes() != result.files[n].encode("utf-8")]

@@ -32,7 +32,7 @@ from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import Catalogue
 from fwgraph.harvest.downloads import literal, prefix_lines
 from fwgraph.harvest.repository import Repository
-from fwgraph.namespace import BASE, FW, PUBLISHED_BENCH_IRI, QB, RUNS_IRI
+from fwgraph.namespace import BASE, FW, PUBLISHED_BENCH_IRI, QB, RECORD_KINDS, RUNS_IRI
 
 UPSTREAM = "https://github.com/klen/py-frameworks-bench"
 POSTS_DIR = "docs/_posts"
@@ -47,7 +47,7 @@ SECTION = re.compile(r"^##\s+.*\{#(?P<anchor>[a-z]+)\}\s*$")
 ROW = re.compile(r"^\|\s*\[(?P<name>[^\]]+)\]\((?P<url>[^)]*)\)\s*`(?P<version>[^`]+)`\s*"
                  r"\|\s*(?P<count>\d+)\s*\|\s*(?P<p50>\d+(?:\.\d+)?)\s*\|\s*(?P<p75>\d+(?:\.\d+)?)\s*"
                  r"\|\s*(?P<mean>\d+(?:\.\d+)?)\s*\|?\s*$")
-_PREFIXES = {"scenario": BASE + "benchmark-scenario/", "framework": BASE + "framework/"}
+_PREFIXES = {"scenario": BASE + "benchmark-scenario/", "framework": RECORD_KINDS["framework"].namespace}
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ def run_turtle(day: str, machine: str, settings: str, commit: str, results: list
     linked = _framework_iris(_records(graph))
     out = Graph()
     for prefix, ns in (("qb", QB), ("fw", FW), ("dcterms", DCTERMS), ("xsd", XSD), ("rdfs", RDFS),
-                       ("scenario", BASE + "benchmark-scenario/"), ("framework", BASE + "framework/"),
+                       ("scenario", BASE + "benchmark-scenario/"), ("framework", RECORD_KINDS["framework"].namespace),
                        ("role", BASE + "server-role/")):
         out.bind(prefix, ns)
     run_id = run_id or day

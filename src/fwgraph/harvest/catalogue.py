@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, RDFS, SDO
+from rdflib.namespace import RDF, SDO
 
 from fwgraph.harvest.repository import github_base
-from fwgraph.namespace import BASE, FW
+from fwgraph.namespace import FW, RECORD_KINDS
 
 #: The record kinds (the IRI path segment) by the class that makes a resource one.
-KINDS = {FW.WebFramework: "framework", FW.ApplicationServer: "server", FW.Library: "library"}
+KINDS = {kind.cls: name for name, kind in RECORD_KINDS.items()}
 _LIBRARY_CLASSES = (FW.TemplateEngine, FW.ValidationLibrary, FW.ORM)
 
 
@@ -68,8 +68,3 @@ class Catalogue:
         if not base:
             return None
         return next((e for e in self.entries.values() if e.repository and e.repository.lower() == base.lower()), None)
-
-
-def label_of(graph: Graph, iri: str) -> str:
-    value = graph.value(URIRef(iri), RDFS.label)
-    return str(value) if value else iri.replace(BASE, "")

@@ -26,7 +26,7 @@ from fwgraph.harvest.catalogue import Catalogue
 from fwgraph.harvest.record import Harvest
 from fwgraph.harvest.releases import derive_status, tagged_releases
 from fwgraph.harvest.repository import Permalinks, github_base
-from fwgraph.namespace import BASE, FW, SPDX, bind_prefixes
+from fwgraph.namespace import BASE, FW, RECORD_KINDS, SPDX, bind_prefixes
 
 #: Where a repository for github.com/OWNER/NAME may sit under --repos (the first that exists is taken).
 REPO_LAYOUTS = ("{owner}+{name}/repo", "{owner}+{name}", "{owner}+{name}.git", "{owner}/{name}", "{name}",
@@ -383,7 +383,8 @@ def release_history_files(record: Path) -> list[Path]:
     if record.parent.name == "releases":
         return []
     folder = record.parent.parent / "releases"
-    kind = {"servers": "server", "libraries": "library"}.get(record.parent.name)
+    kind = next((k.name for k in RECORD_KINDS.values() if k.folder == record.parent.name and k.name != "framework"),
+                None)
     names = [record.name] + ([f"{kind}-{record.name}"] if kind else [])
     return [folder / n for n in names if (folder / n).is_file()]
 

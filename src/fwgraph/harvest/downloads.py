@@ -28,7 +28,7 @@ from rdflib.namespace import RDFS
 from fwgraph.errors import InputError
 from fwgraph.harvest.catalogue import Catalogue, Entry
 from fwgraph.harvest.repository import Limits, Repository, TooLarge
-from fwgraph.namespace import BASE, DOWNLOADS_IRI
+from fwgraph.namespace import BASE, DOWNLOADS_IRI, RECORD_KINDS
 
 #: The upstream repository the permalinks point into.
 UPSTREAM = "https://github.com/hugovk/top-pypi-packages"
@@ -241,7 +241,7 @@ def series_file(series: Series, lists: list[TopList]) -> bytes:
     entry = series.entry
     head = (f"# PyPI downloads of {series.label} ({entry.kind}:{entry.slug}, PyPI {entry.pypi}): one observation per "
             "monthly snapshot of hugovk/top-pypi-packages. Written by `fwgraph downloads`; do not edit.\n")
-    prefixes = prefix_lines({entry.kind: f"{BASE}{entry.kind}/"})
+    prefixes = prefix_lines({entry.kind: RECORD_KINDS[entry.kind].namespace})
     body = "\n".join(observation(series, item) for item in lists)
     return (head + prefixes + "\n" + body).encode("utf-8")
 
@@ -383,7 +383,7 @@ def records_graph(data_dir: Path) -> Graph:
     from fwgraph.graph import parse_file
 
     graph = Graph()
-    for kind in ("frameworks", "servers"):
-        for path in sorted((data_dir / kind).glob("*.ttl")):
+    for kind in SERIES_KINDS:
+        for path in sorted((data_dir / RECORD_KINDS[kind].folder).glob("*.ttl")):
             graph += parse_file(path)
     return graph

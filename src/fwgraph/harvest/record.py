@@ -19,7 +19,7 @@ from fwgraph.harvest.package import native_core, typed_marker
 from fwgraph.harvest.project import Project
 from fwgraph.harvest.releases import STATUS_RULE, Release, Releases, find_releases
 from fwgraph.harvest.repository import Limits, Permalinks, Repository, Source, github_base
-from fwgraph.namespace import BASE, FW, SPDX, bind_prefixes
+from fwgraph.namespace import BASE, FW, RECORD_KINDS, SPDX, bind_prefixes
 
 #: Metadata URL kinds by the property a record states them with.
 URL_PROPERTIES = {"homepage": DOAP.homepage, "documentation": SDO.softwareHelp, "tracker": DOAP["bug-database"],
@@ -94,7 +94,7 @@ class Harvest:
     def to_graph(self) -> Graph:
         """The facts in fwgraph's vocabulary; each asserted triple also reified with dcterms:source and date."""
         g = bind_prefixes(Graph())
-        for prefix in ("framework", "server", "library", "status"):
+        for prefix in (*RECORD_KINDS, "status"):
             g.bind(prefix, BASE + prefix + "/", override=True)
         subject = URIRef(self.subject)
         day = Literal(self.derived.isoformat(), datatype=XSD.date)
@@ -217,7 +217,8 @@ def _harvest(repo: Repository, slug: str | None, repo_url: str | None, as_of: da
     name = str(project.name.value) if project.name else None
     entry = catalogue.by_slug(slug) or catalogue.by_pypi(name) or catalogue.by_repository(url)
     fallback = slug or (canonicalize_name(name) if name else Path(repo.path).name.removesuffix(".git"))
-    result = Harvest(str(repo.path), url, head, as_of, entry.iri if entry else f"{BASE}framework/{fallback}",
+    iri = entry.iri if entry else str(RECORD_KINDS["framework"].iri(fallback))
+    result = Harvest(str(repo.path), url, head, as_of, iri,
                      entry.kind if entry else "framework", read_at,
                      (f"tag {latest.tag}" if latest and latest.tag else "untagged release" if latest else "HEAD"),
                      releases)
