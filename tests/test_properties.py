@@ -13,10 +13,14 @@ from packaging.version import Version
 
 from fwgraph import formats
 from fwgraph.errors import InputError, QueryError, RefusedQuery
-from fwgraph.graph import MAX_NESTING, parse_bytes
+from fwgraph.graph import parse_bytes
 from fwgraph.harvest.releases import tag_parts, tag_version
 from fwgraph.results import QueryResult, to_html
-from fwgraph.sparql import MAX_DEPTH, PreparedQuery, mask, prepare
+from fwgraph.settings import active
+from fwgraph.sparql import PreparedQuery, mask, prepare
+
+MAX_NESTING = active().contribution_max_nesting  # the bound a contribution's nesting is held to
+MAX_DEPTH = active().query_max_depth  # the bound a query's brackets are held to
 
 #: Fixed example counts and no deadline: bounded in time, never a timed assertion.
 BOUNDED = settings(max_examples=200, deadline=None, derandomize=True)
