@@ -256,7 +256,7 @@ def test_a_slow_query_never_takes_a_cheap_ones_place():
 
 def test_the_pool_knows_a_query_shape_that_ran_fast():
     """What makes a request cheap: its query's shape (comments and blanks aside) last ran in a worker under
-    CHEAP_SECONDS; a shape never run, or one stopped at the time limit, is not cheap."""
+    the cheap_query_seconds setting; a shape never run, or one stopped at the time limit, is not cheap."""
     from fwgraph.pool import PooledEngine
     from fwgraph.sparql import prepare
     from tests.server import dist

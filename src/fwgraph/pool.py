@@ -386,14 +386,14 @@ class _IdleWorkers:
     other client can still wait its turn. At most ``remembered`` clients' last turns are kept (the oldest are
     forgotten: they count as never served, as a client idle that long is).
 
-    Cheap requests (a query whose shape last ran in a worker under :data:`CHEAP_SECONDS`: :class:`_Costs`) have
-    a lane of their own: they are handed a freed worker before any other (oldest first, clients taking turns
-    among them too), and when the places are full one takes the place of the newest request that is not cheap.
-    They hold a worker for milliseconds, so others wait that much longer at most, while a person's quick query
-    no longer waits behind a crowd of slow ones. And heavy requests (a shape that last took :data:`HEAVY_SECONDS`
-    of CPU or more, or was stopped) hold at most ``heavy_limit`` workers at once (all but one, when there are two or
-    more): a query run again and again that keeps workers busy for seconds leaves one for everyone else
-    (shapes never seen are not held back: a first query is not presumed heavy).
+    Cheap requests (a query whose shape last took less CPU in a worker than ``Settings.cheap_query_seconds``:
+    :class:`_Costs`) have a lane of their own: they are handed a freed worker before any other (oldest first,
+    clients taking turns among them too), and when the places are full one takes the place of the newest request
+    that is not cheap. They hold a worker for milliseconds, so others wait that much longer at most, while a
+    person's quick query no longer waits behind a crowd of slow ones. And heavy requests (a shape that last took
+    ``Settings.heavy_query_seconds`` of CPU or more, or was stopped) hold at most ``heavy_limit`` workers at once
+    (all but one, when there are two or more): a query run again and again that keeps workers busy for seconds
+    leaves one for everyone else (shapes never seen are not held back: a first query is not presumed heavy).
     """
 
     def __init__(self, max_waiting: int | None = None, remembered: int = 4096,
@@ -507,10 +507,6 @@ class _IdleWorkers:
         return not self._workers
 
 
-#: A query whose shape last took less CPU time than this (seconds) in a worker is cheap: see :class:`_IdleWorkers`.
-CHEAP_SECONDS = 0.1
-#: A query whose shape last took this much CPU time (seconds) or more, or was stopped, is heavy.
-HEAVY_SECONDS = 1.0
 
 
 class _Costs:
@@ -520,10 +516,10 @@ class _Costs:
     machine makes every query slow to answer, not every query expensive. Shapes are kept as digests, so what
     is remembered is bounded in bytes too."""
 
-    def __init__(self, remembered: int = 4096) -> None:
+    def __init__(self, cheap: float, heavy: float, remembered: int) -> None:
         self._lock = threading.Lock()
         self._seconds: OrderedDict[bytes, float] = OrderedDict()
-        self.remembered = remembered
+        self.cheap_below, self.heavy_from, self.remembered = cheap, heavy, remembered
 
     @staticmethod
     def key(request: dict[str, Any]) -> bytes:
@@ -537,7 +533,7 @@ class _Costs:
         """Whether the shape ``key`` is cheap, and whether it is heavy (neither when never seen)."""
         with self._lock:
             seconds = self._seconds.get(key)
-        return seconds is not None and seconds < CHEAP_SECONDS, seconds is not None and seconds >= HEAVY_SECONDS
+        return seconds is not None and seconds < self.cheap_below, seconds is not None and seconds >= self.heavy_from
 
     def note(self, key: bytes, seconds: float) -> None:
         with self._lock:
@@ -560,8 +556,9 @@ class WorkerPool:
         self.timeout = float(timeout)
         self.startup_timeout = startup_timeout
         # heavy requests hold all workers but one: the last is kept for everyone else (see _IdleWorkers)
-        self._idle = _IdleWorkers(max_waiting, heavy_limit=size - 1 if size > 1 else None)
-        self._costs = _Costs()
+        remembered = self.settings.query_costs_remembered
+        self._idle = _IdleWorkers(max_waiting, remembered, heavy_limit=size - 1 if size > 1 else None)
+        self._costs = _Costs(self.settings.cheap_query_seconds, self.settings.heavy_query_seconds, remembered)
         self._ctrl_lock = threading.Lock()
         self._ready = threading.Event()
         self._closed = False

@@ -131,6 +131,17 @@ class Settings:
         sees="400 with line and column")
     query_max_chain: int = _setting(
         500, "Most operators or `UNION`s chained in one group of a query.", sees="400 with line and column")
+    cheap_query_seconds: float = _setting(
+        0.1, "A query whose shape (its text, comments and blanks aside, with its format and limits) last took less "
+             "CPU time than this in a query worker is cheap: it gets the next free worker first and may take a slow "
+             "request's waiting place.", unit="s", sees="nothing")
+    heavy_query_seconds: float = _setting(
+        1.0, "A query whose shape last took this much CPU time in a query worker or more (or was stopped) is "
+             "heavy: heavy queries hold all query workers but one.", unit="s",
+        sees="waits for a worker with one idle (503 with `Retry-After: 1` past the time limit)")
+    query_costs_remembered: int = _setting(
+        4096, "Query shapes whose last cost is remembered per web process (as digests), and clients whose last "
+              "turn at a query worker is.", sees="nothing")
     prepared_queries: int = _setting(
         4096, "Checked query texts (of at most 2 KiB) memoised per web process.", sees="nothing")
 
