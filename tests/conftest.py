@@ -114,12 +114,14 @@ def app(dist):
     """The Flask app built in-process on the session's distribution (route logic; no server, no worker pool).
 
     Queries run in a worker pool of one process, so the time limit is real here too; the network guard is
-    left off because the test process itself talks to loopback servers.
+    left off because the test process itself talks to loopback servers. The time limit is 30 s: on a loaded CI
+    machine a page's whole-graph queries (the catalogue, the search index) took more than the default 10 s of
+    wall time, and a route test met 503; tests of the limit itself start servers with ``--timeout``.
     """
     from fwgraph.app import create_app
 
     app = create_app({"dist_dir": str(dist), "query_workers": 1, "network_guard": False, "rate_limit": 0, "threads": 8,
-                      "cache_entries": 0})
+                      "cache_entries": 0, "query_timeout": 30.0})
     app.config.update(TESTING=True)
     yield app
     app.extensions["fwgraph"].engine.close()

@@ -141,11 +141,12 @@ def test_an_unexpected_error_on_the_fast_path_is_a_500_like_the_views(dist):
 
 
 def test_healthz_lists_the_limits_in_force(client):
-    """/healthz as JSON states the limits this process enforces (the app fixture: rate limit off, 8 threads)."""
+    """/healthz as JSON states the limits this process enforces (the app fixture: rate limit off, 8 threads,
+    a 30 s time limit)."""
     r = client.get("/healthz", headers={"Accept": "application/json"})
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     limits = r.get_json()["limits"]
-    assert limits["query_timeout"] == 10.0 and limits["max_rows"] == 10_000
+    assert limits["query_timeout"] == 30.0 and limits["max_rows"] == 10_000
     assert limits["rate_limit"] == 0 and limits["bodies_per_client"] == 2
     assert limits["bodies_total"] == 4  # half the threads
     assert client.get("/healthz").data == b"ok\n"

@@ -76,6 +76,7 @@ def test_a_report_validated_beside_is_the_report_validated_here(tmp_path, monkey
     """`fwgraph build` validates a large graph in another process (validate_beside): the report it reads back names
     the same nodes, paths, shapes and messages as a validation in this process, and is kept in the cache."""
     monkeypatch.setattr(validation, "BESIDE_BYTES", 0)  # any graph is "large"
+    monkeypatch.setattr(validation, "_cores", lambda: 4)  # and a core is spare
     shapes = Graph().parse(data=SHAPES, format="turtle")
     quads = canonical_quads(Graph().parse(data=INVALID, format="turtle"))
     from fwgraph.canonical import canonical_graph
@@ -100,6 +101,7 @@ def test_a_report_validated_beside_is_the_report_validated_here(tmp_path, monkey
 def test_a_validating_process_that_fails_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(validation, "BESIDE_BYTES", 0)
+    monkeypatch.setattr(validation, "_cores", lambda: 4)
     shapes = Graph().parse(data=SHAPES, format="turtle")
     with validation.validate_beside(Graph, b"this is no N-Triples\n", shapes=shapes,
                                     shapes_nt=canonical_nt(canonical_quads(shapes))) as pending:
