@@ -122,7 +122,10 @@ __all__ = ["create_app"]
 
 
 def _warm_catalogue(service: Service) -> None:
+    from fwgraph.engine import own_time_limit
+
     try:
-        service.catalogue  # noqa: B018  (computed and kept by the cached property)
+        with own_time_limit(service.settings.warm_timeout):  # its own limit, not a request's (fwgraph.server.warm)
+            service.catalogue  # noqa: B018  (computed and kept by the cached property)
     except Exception:  # noqa: BLE001  (the first request that needs it computes it again and reports the error)
         pass
