@@ -62,8 +62,7 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
     if settings.cache_entries > 0:
         from fwgraph.app.frontcache import FrontCache
 
-        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings.cache_entries,  # type: ignore[method-assign]
-                                  max_bytes=settings.cache_bytes // 2, max_entry_bytes=settings.cache_entry_bytes)
+        app.wsgi_app = FrontCache(app.wsgi_app)  # type: ignore[method-assign]
     # gzip and Brotli for clients that accept them, outside the caches (they keep identity answers).
     from fwgraph.app import compression
 
