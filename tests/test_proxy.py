@@ -21,7 +21,8 @@ CORS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-C
 @pytest.fixture(scope="module")
 def backend():
     """fwgraph as the README says to run it behind the proxy: client addresses from X-Forwarded-For."""
-    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_BODIES_TOTAL": "2",
+                       "FWGRAPH_RATE_LIMIT": "0",
                        "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1"})
 
 
