@@ -420,3 +420,15 @@ def test_the_pool_reads_a_prepared_querys_shape_without_lexing_it_again(monkeypa
     assert _Costs.key(request, query.shape) == _Costs.key(request)  # the same shape as the text's own
     assert len(calls) == 1  # lexed once: for the key computed from the text, not for the prepared query's
     assert query.shape == sparql.shape('SELECT ?s  WHERE {?s ?p "SERVICE # not a comment"}')
+
+
+def test_a_block_with_its_own_time_limit_sends_it_to_the_store_too():
+    """Behind --store the warm-up's own limit is the one the store is sent and fwgraph waits for (a request's
+    otherwise)."""
+    from fwgraph.engine import own_time_limit
+    from fwgraph.remote import StoreClient
+
+    client = StoreClient("http://127.0.0.1:9/sparql", timeout=10)
+    with own_time_limit(120):
+        assert client.timeout == 120
+    assert client.timeout == 10

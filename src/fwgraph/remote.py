@@ -32,7 +32,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from fwgraph import formats
-from fwgraph.engine import InProcessEngine
+from fwgraph.engine import TIME_LIMIT, InProcessEngine
 from fwgraph.errors import (
     QueryError,
     StartError,
@@ -199,7 +199,7 @@ class StoreClient:
             raise StartError(f"STORE_POST must be one of {', '.join(_POSTS)}, not {post!r}")
         if dialect != "auto" and dialect not in DIALECTS:
             raise StartError(f"STORE_DIALECT must be auto or one of {', '.join(DIALECTS)}, not {dialect!r}")
-        self.timeout = float(active().query_timeout if timeout is None else timeout)
+        self.limit = float(active().query_timeout if timeout is None else timeout)
         self._post = post
         self._dialect = None if dialect == "auto" else DIALECTS[dialect]
         self.server = ""
@@ -267,6 +267,12 @@ class StoreClient:
         # a float works (it goes to urlopen as the socket timeout); the stubs say int
         client.setTimeout(timeout)  # type: ignore[arg-type]
         return client.query().response
+
+    @property
+    def timeout(self) -> float:
+        """The time limit of a query sent now: the block's own (:func:`fwgraph.engine.own_time_limit`: a warm-up's),
+        else the client's (a request's)."""
+        return TIME_LIMIT.get() or self.limit
 
     def _method(self, text: str, extra: list[tuple[str, str]]) -> str:
         from urllib.parse import urlencode
@@ -358,7 +364,7 @@ class RemoteEngine(InProcessEngine):
         """``timeout``: the time limit (default: the active settings' QUERY_TIMEOUT)."""
         self.client = StoreClient(url, timeout=timeout, post=post, dialect=dialect, agent=agent)
         self.url = url
-        self.timeout = self.client.timeout
+        self.timeout = self.client.limit
         self.version = version
         self.base_iri = base_iri or None  # relative IRIs in a query resolve against it (the endpoint's IRI)
         # The parse workers start now, with the server, not on the first query (whose time limit they would use).

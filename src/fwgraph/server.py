@@ -171,9 +171,18 @@ def warm(service: Any) -> None:
 
 def create_warm_app() -> Any:
     """The application each web process serves (Granian's factory): created, then warmed (:func:`warm`) before
-    the process takes its first request (Granian calls the factory before the process accepts connections)."""
+    the process takes its first request (Granian calls the factory before the process accepts connections).
+
+    Until then a stop signal ends the process at once: it has served nothing, so there is nothing to finish, and
+    the handlers it inherits from Granian's main process (forked) would ignore the signal until it served.
+    Granian sets its own when the process starts serving.
+    """
+    import signal
+
     from fwgraph.app import create_app
 
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, signal.SIG_DFL)
     app = create_app()
     warm(app.extensions["fwgraph"])
     return app
