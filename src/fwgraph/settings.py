@@ -266,13 +266,14 @@ class Settings:
 
     @property
     def web_threads(self) -> int:
-        """Threads per web process: ``threads``, or 12.
+        """Threads per web process: ``threads``, or 24.
 
         fwgraph's threads mostly wait — on a query worker, on a client sending or reading slowly — and are shared
-        out by its own bounds (:attr:`body_slots`, :attr:`waiting_slots`) so that one is always free for /healthz;
-        with fewer, a few slow clients and one runaway left /healthz unanswered for seconds (the soak, issue 20).
-        Granian advises at most 2 × cores + 1 threads for Python code that computes; the server silences that
-        advice for this reason (:mod:`fwgraph.server`).
+        out by its own bounds (:attr:`body_slots`, :attr:`waiting_slots`) so that a quarter are always free for
+        /healthz, pages and refusals (:attr:`free_threads`); with fewer, a few slow clients and one runaway left
+        /healthz unanswered for seconds, and with one free it queued behind pages (the soak, issue 20). Granian
+        advises at most 2 × cores + 1 threads for Python code that computes; the server silences that advice for
+        this reason (:mod:`fwgraph.server`).
 
         >>> Settings().web_threads, Settings(threads=5).web_threads
         (24, 5)
