@@ -62,8 +62,7 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
     if settings.cache_entries > 0:
         from fwgraph.app.frontcache import FrontCache
 
-        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings.cache_entries,  # type: ignore[method-assign]
-                                  max_bytes=settings.cache_bytes // 2, max_entry_bytes=settings.cache_entry_bytes)
+        app.wsgi_app = FrontCache(app.wsgi_app)  # type: ignore[method-assign]
     # gzip and Brotli for clients that accept them, outside the caches (they keep identity answers).
     from fwgraph.app import compression
 
@@ -122,7 +121,10 @@ __all__ = ["create_app"]
 
 
 def _warm_catalogue(service: Service) -> None:
+    from fwgraph.engine import own_time_limit
+
     try:
-        service.catalogue  # noqa: B018  (computed and kept by the cached property)
+        with own_time_limit(service.settings.warm_timeout):  # its own limit, not a request's (fwgraph.server.warm)
+            service.catalogue  # noqa: B018  (computed and kept by the cached property)
     except Exception:  # noqa: BLE001  (the first request that needs it computes it again and reports the error)
         pass
