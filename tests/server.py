@@ -223,6 +223,9 @@ def server(*options: str, env: dict[str, str] | None = None, port: int | None = 
             srv.stop()
             if port or attempt == 2 or "cannot listen on" not in srv.log.read_text(errors="replace"):
                 raise
+        except BaseException:  # the run interrupted (Ctrl-C) while it starts: it is not in ``_servers`` yet
+            srv.stop()
+            raise
     _servers[key] = srv
     return srv
 
