@@ -148,10 +148,13 @@ def once_in(shared: Path, make: Callable[[Path], None]) -> Path:
         os.close(fd)
     except FileExistsError:  # another test process makes it: wait for the whole directory
         deadline = time.monotonic() + 600
-        while not shared.is_dir() and not Path(f"{shared}.failed").exists() and time.monotonic() < deadline:
-            if not _alive(lock):  # its maker was killed (a kept build of an interrupted run): make it here
-                lock.unlink(missing_ok=True)
+        while not shared.is_dir() and time.monotonic() < deadline:
+            if not _alive(lock):  # its maker has gone (a kept build of an interrupted run, failed or not): make it
+                lock.unlink(missing_ok=True)  # here; its failure marker was for the processes of its own run
+                Path(f"{shared}.failed").unlink(missing_ok=True)
                 return once_in(shared, make)
+            if Path(f"{shared}.failed").exists():
+                break
             time.sleep(0.2)
         if not shared.is_dir():
             raise RuntimeError(f"another test process failed to make {shared}: see its error") from None
@@ -220,6 +223,9 @@ def server(*options: str, env: dict[str, str] | None = None, port: int | None = 
             srv.stop()
             if port or attempt == 2 or "cannot listen on" not in srv.log.read_text(errors="replace"):
                 raise
+        except BaseException:  # the run interrupted (Ctrl-C) while it starts: it is not in ``_servers`` yet
+            srv.stop()
+            raise
     _servers[key] = srv
     return srv
 

@@ -97,9 +97,13 @@ def oxigraph_with(name: str, load_command: str) -> Store:
     port = free_port()
     serve = OXIGRAPH_SERVE.format(db=workdir / "db", port=port, timeout=OXIGRAPH_TIMEOUT_S).split()
     process, log = _start(name, [str(binary), *serve[1:]], workdir)
-    url = f"http://127.0.0.1:{port}/query"
-    wait_for_sparql(url, process, log, 30)
-    return _register(Store(name, url, process, log, workdir))
+    store = Store(name, f"http://127.0.0.1:{port}/query", process, log, workdir)
+    try:
+        wait_for_sparql(store.url, process, log, 30)
+    except BaseException:  # not ready in time, or the run interrupted (Ctrl-C) while it starts: not registered yet
+        store.stop()
+        raise
+    return _register(store)
 
 
 def virtuoso_ini(workdir: Path, sql_port: int, http_port: int, dist: Path) -> str:

@@ -10,10 +10,10 @@ from pyshacl import validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, SH, VOID
 
-from fwgraph.dist import COMPRESSED, DUMPS
+from fwgraph.dist import COMPRESSED, DUMPS, VOID_FILE, Version, shipped_releases
 from fwgraph.namespace import BASE, DATASET_IRI, SPDX_TERMS
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, ROOT
 
 SHAPES = FIXTURES / "dcat-ap-3.0.1"
 LEVELS = {"shapes.ttl": "mandatory", "shapes_recommended.ttl": "recommended", "range.ttl": "range"}
@@ -119,12 +119,9 @@ def test_only_the_stated_exceptions_remain(results):
     assert {k for k, n in results.items() if n} == set(NOT_APPLICABLE)
 
 
-def test_a_release_description_conforms_too(shapes, tmp_path):
-    from fwgraph.build import build
-
-    out = build(tmp_path / "release", version="99.0.0", issued="2026-12-24").out
-    g = Graph().parse(out / "void.ttl")
-    conforms, report, text = validate(g, shacl_graph=shapes, advanced=True, allow_warnings=True)
+def _conforms_as_release(g: Graph, shapes: Graph) -> None:
+    """``g`` describes release 99.0.0 (its files under ``download/99.0.0/``) and conforms to DCAT-AP."""
+    conforms, _report, text = validate(g, shacl_graph=shapes, advanced=True, allow_warnings=True)
     assert conforms, text
     dataset = URIRef(BASE + "dataset/99.0.0")
     assert (dataset, RDF.type, DCAT.Dataset) in g
@@ -132,6 +129,25 @@ def test_a_release_description_conforms_too(shapes, tmp_path):
         assert str(dist).startswith(BASE + "download/99.0.0/")
         assert g.value(dist, URIRef("http://data.europa.eu/r5r/availability")) == URIRef(
             "http://publications.europa.eu/resource/authority/planned-availability/STABLE")
+
+
+def test_a_release_description_conforms_too(shapes, graph, dist):
+    """The description of a release, made in-process from the session's graph and files (what `fwgraph build
+    --version` writes; the build itself: the ``system`` test below)."""
+    from fwgraph.description import void_description
+
+    prior = shipped_releases(ROOT / "releases")[-1].version
+    files = {p.name: p.read_bytes() for p in sorted(dist.iterdir()) if p.is_file() and p.name != VOID_FILE}
+    version = Version(name="99.0.0", release=True, prior=prior, issued="2026-12-24", releases=(prior, "99.0.0"))
+    _conforms_as_release(void_description(graph, files, version=version, versioned_dataset=True), shapes)
+
+
+@pytest.mark.system  # a whole second build (a minute of CPU); the description it writes is checked in-process above
+def test_a_release_build_describes_the_release(shapes, tmp_path):
+    from fwgraph.build import build
+
+    out = build(tmp_path / "release", version="99.0.0", issued="2026-12-24").out
+    _conforms_as_release(Graph().parse(out / VOID_FILE), shapes)
 
 
 # --------------------------------------------------------------------------- checksums, VoID

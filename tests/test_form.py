@@ -211,6 +211,20 @@ fwsh:WebFrameworkShape-mascot a sh:PropertyShape ;
 """
 
 
+def test_a_property_added_to_the_shapes_is_a_new_field_of_the_model(service):
+    """In-process, on the loaded shapes plus one property: the field, its label and help, and its Turtle (the
+    served form of such a copy of the sources: the ``system`` test below, which builds them)."""
+    shapes = parse_bytes(service.shapes.serialize(format="turtle").encode() + MASCOT.encode(), "turtle")
+    model = build_model(KINDS["framework"], shapes, service.ontology, lambda cls: [])
+    mascot = model.by_key()["fw:mascot"]
+    assert mascot.label == "Mascot" and "the name of the framework's mascot" in mascot.help
+    assert mascot.max_count == 1
+    written = record_graph(model, {"rdfs:label": ["Penguin"], "fw:mascot": ["Tux"]}, "penguin")
+    assert 'fw:mascot "Tux"' in record_turtle(model, written, "penguin")
+    assert "fw:mascot" not in service.shapes.serialize(format="turtle")  # the loaded shapes are unchanged
+
+
+@pytest.mark.system  # builds a copy of the sources (a minute of CPU); the model's logic is checked in-process above
 def test_a_property_added_to_a_shape_is_a_new_field(tmp_path, monkeypatch):
     from fwgraph.app import create_app
 

@@ -11,15 +11,10 @@ name. A dcterms:source on a documentation site must not be its moving "latest"/"
 from __future__ import annotations
 
 import re
-from functools import cache
 
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
-
-from .conftest import ROOT
-
-DATA = ROOT / "data"
 
 #: A branch name, never a tag (compared in lower case).
 BRANCHES = {"main", "master", "develop", "development", "dev", "devel", "default", "trunk", "next", "stable",
@@ -75,24 +70,16 @@ def test_moving_ref_tells_branches_from_tags_and_commits(url: str, moving: str |
     assert moving_ref(url) == moving
 
 
-@cache
-def data_graph() -> Graph:
-    graph = Graph()
-    for path in sorted(DATA.rglob("*.ttl")):
-        graph.parse(path, format="turtle")
-    return graph
-
-
-def test_no_link_in_the_data_is_on_a_moving_branch() -> None:
-    graph = data_graph()
+def test_no_link_in_the_data_is_on_a_moving_branch(graph: Graph) -> None:
+    """Every link of the shipped graph (the session's, parsed once per test process: the data, with the
+    vocabulary and the example queries)."""
     iris = {str(t) for triple in graph for t in triple if isinstance(t, URIRef)}
     moving = sorted(f"{iri} (on {moving_ref(iri)})" for iri in iris if moving_ref(iri))
     assert not moving, ("links on a moving branch (pin each to the tag or commit whose file states the claim):\n"
                         + "\n".join(moving))
 
 
-def test_no_source_is_a_moving_documentation_edition() -> None:
-    graph = data_graph()
+def test_no_source_is_a_moving_documentation_edition(graph: Graph) -> None:
     moving = sorted({str(o) for o in graph.objects(None, DCTERMS.source)
                      if isinstance(o, URIRef) and MOVING_DOCS.search(str(o))})
     assert not moving, ("sources on a moving documentation edition (cite the repository file at the tag, or a "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from rdflib import RDF, Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from fwgraph.engine import OxigraphEngine, RdflibEngine, run
@@ -18,6 +19,21 @@ EXAMPLES = examples()
 @pytest.fixture(scope="module")
 def engines(graph):
     return OxigraphEngine.from_graph(graph), RdflibEngine(graph)
+
+
+#: Examples whose answer depends only on the triples of the instances of one class: rdflib's engine answers them
+#: on those triples alone (example-queries took it 45 s of CPU on the whole graph, 0.1 s on its 200 triples), and
+#: Oxigraph's answer on them is checked to be its answer on the whole graph, so the engines agree on the whole.
+_ABOUT_INSTANCES_OF = {"example-queries": URIRef("http://www.w3.org/ns/shacl#SPARQLExecutable")}
+
+
+def _instances_of(graph: Graph, cls: URIRef) -> Graph:
+    """The triples whose subject is an instance of ``cls``."""
+    part = Graph()
+    for subject in set(graph.subjects(RDF.type, cls)):
+        for p, o in graph.predicate_objects(subject):
+            part.add((subject, p, o))
+    return part
 
 
 def test_at_least_ten_examples():
@@ -44,9 +60,13 @@ def _normalise(term):
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda q: q.name)
-def test_engines_agree(example, engines):
+def test_engines_agree(example, engines, graph):
     oxigraph, reference = engines
     fast = run(oxigraph, example.text)
+    if example.name in _ABOUT_INSTANCES_OF:
+        part = _instances_of(graph, _ABOUT_INSTANCES_OF[example.name])
+        oxigraph, reference = OxigraphEngine.from_graph(part), RdflibEngine(part)
+        assert run(oxigraph, example.text).rows == fast.rows, "the answer depends on other triples too"
     slow = run(reference, example.text)
     assert len(fast) >= 1, f"{example.name} returns no rows"
     assert fast.form == slow.form

@@ -24,7 +24,11 @@ from fwgraph.errors import ClientBusy, ServiceBusy, TimeLimitExceeded, WorkerFai
 from fwgraph.settings import Settings, activate, active
 
 _PRELOAD = ["fwgraph.validation", "fwgraph.graph", "pyshacl", "rdflib", "pyoxigraph", "fwgraph.sandbox"]
-#: Set only while the forkserver starts: the build whose validation context it prepares (see ``_warm``).
+#: Set only while the forkserver starts: the build whose validation context it prepares (see ``_warm``). Not a
+#: setting: the forkserver's only inputs are its command line, which multiprocessing writes itself (the names of
+#: the modules to preload, the parent's main path and sys.path, in CPython 3.11), and the environment it
+#: inherits; its preloading is its only code that runs before the first job, so the build can reach it only by
+#: the environment, and the module it preloads can act on it only as it is imported (``_warm()`` at the end).
 _WARM_ENV = "FWGRAPH_SANDBOX_WARM"
 _context_lock = threading.Lock()
 _context: Any = None
@@ -228,4 +232,4 @@ class Sandbox:
         return value
 
 
-_warm()
+_warm()  # a no-op unless this is the forkserver preloading this module with _WARM_ENV set (see there)
