@@ -84,12 +84,12 @@ def describe(results: list[Result]) -> str:
 
 
 def witness_report(witness: Path) -> ValidationReport:
-    """The witness's report, with the same results and report graph whichever evaluates the SPARQL constraints."""
+    """The witness's report, the same (as canonical N-Triples: each validation parses the witness anew, so its
+    blank nodes get new labels) whichever evaluates the SPARQL constraints."""
     report, reference = validate([witness]), validate([witness], oxigraph=False)
-    assert [r.as_dict() for r in report.results] == [r.as_dict() for r in reference.results], (
-        f"{witness.name}: Oxigraph's SPARQL results differ from rdflib's:\n{describe(report.results)}\n"
-        f"rdflib:\n{describe(reference.results)}")
-    assert canonical_report(report) == canonical_report(reference), f"{witness.name}: the report graphs differ"
+    assert canonical_report(report) == canonical_report(reference), (
+        f"{witness.name}: the report differs when rdflib evaluates the SPARQL constraints; Oxigraph:\n"
+        f"{describe(report.results)}\nrdflib:\n{describe(reference.results)}")
     return report
 
 
