@@ -139,20 +139,20 @@ def _results(report: Graph, shapes: Graph, origin: dict[Any, str]) -> list[Resul
     return out
 
 
-class _PreparedQueryProcessor(SPARQLProcessor):
+class _ValidationQueryProcessor(SPARQLProcessor):
     """The SPARQL processor pySHACL's queries meet: on a graph being validated with an Oxigraph copy
     (:func:`validate_graph`), the query is evaluated by Oxigraph on that copy; on any other graph, by rdflib, with
     each query text parsed and translated once (rdflib's prepared queries).
 
     pySHACL evaluates a SPARQL-based constraint once per focus node with the same text. rdflib's default processor
     parses that text every time (about 25 ms each with pyparsing: with 94 records that was 30 of the 42 s a full
-    validation took); prepared, rdflib still evaluates it slowly, and parsing the constraints' texts once was still
-    ~40 % of validating one record. Oxigraph parses a text in microseconds and evaluates it in Rust. pySHACL
+    validation took); prepared, each text is still parsed once per process (~60 ms), a seventh of validating one
+    record. Oxigraph parses a text in microseconds and evaluates it in Rust. pySHACL
     pre-binds ``$this`` (and ``$value``, ``$currentShape``) by ``initBindings``; Oxigraph is given the same values
     as substitutions (SEP-0007, the pre-binding SHACL defines), and its solutions come back as rdflib terms
     (:func:`fwgraph.convert.from_ox`). A text Oxigraph cannot parse is left to rdflib. pySHACL stays the SHACL
-    engine and rdflib the reference: tests/test_validation_sparql.py compares the reports of both evaluators on
-    every witness in tests/shapes/ and on the whole graph.
+    engine and rdflib the reference: tests/test_shapes.py compares the reports of both evaluators on every witness
+    in tests/shapes/, bench/sparql_engines.py on the witnesses and the whole graph.
     """
 
     def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,  # type: ignore[override]  # noqa: N803
@@ -206,7 +206,7 @@ def _use_prepared_queries() -> None:
     from rdflib import plugin
     from rdflib.query import Processor
 
-    plugin.register("sparql", Processor, __name__, "_PreparedQueryProcessor")
+    plugin.register("sparql", Processor, __name__, "_ValidationQueryProcessor")
 
 
 def oxigraph_copy(data: Graph, data_nt: bytes | None = None) -> Any:
@@ -233,7 +233,7 @@ def validate_graph(data: Graph, *, shapes: Graph | None = None, focus: set[Any] 
     shapes) on values outside the list and fails on blank nodes, so the whole (small) graph is
     validated and the results are filtered instead. The SPARQL-based constraints are evaluated by Oxigraph on a
     copy of ``data`` (:func:`oxigraph_copy`, from ``data_nt`` when given), or with ``oxigraph=False`` by rdflib:
-    the reports are the same (:class:`_PreparedQueryProcessor`).
+    the reports are the same (:class:`_ValidationQueryProcessor`).
     """
     shapes = shapes if shapes is not None else load_shapes()
     _use_prepared_queries()
