@@ -10,8 +10,10 @@ import sys
 import time
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -109,6 +111,18 @@ def rebuilt():
     return rebuilt()
 
 
+class ReadingClient(FlaskClient):
+    """A test client that reads every answer whole and closes it, as a server does for its clients.
+
+    Werkzeug's client leaves a streamed answer open until the test reads it; a large answer holds one of its
+    client's delivery slots (``BODIES_PER_CLIENT``) until closed, so a test that looked at the status only kept
+    the slot, and later tests sharing the session's app met 503 ("sending 2 large answers already").
+    """
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> Any:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(dist):
     """The Flask app built in-process on the session's distribution (route logic; no server, no worker pool).
@@ -123,6 +137,7 @@ def app(dist):
     app = create_app({"dist_dir": str(dist), "query_workers": 1, "network_guard": False, "rate_limit": 0, "threads": 8,
                       "cache_entries": 0, "query_timeout": 30.0})
     app.config.update(TESTING=True)
+    app.test_client_class = ReadingClient
     yield app
     app.extensions["fwgraph"].engine.close()
 
