@@ -46,8 +46,7 @@ class _Endpoint:
     def __init__(self, service: Service) -> None:
         self.service = service
         limits = service.settings
-        self.engine = service.engine
-        self.version = str(self.engine.version or service.etag)
+        self.version = str(service.engine.version or service.etag)
         self.max_rows = limits.max_rows
         self.max_answer_bytes = limits.max_answer_bytes
         self.max_body_bytes = limits.max_body_bytes
@@ -58,6 +57,11 @@ class _Endpoint:
         self.client_header = limits.client_address_header
         self.runaways = Runaways(max(1, limits.query_workers - 1), seconds=max(60.0, 6 * limits.query_timeout),
                                  limit_loopback=limits.rate_limit_loopback)
+
+    @property
+    def engine(self) -> Any:
+        """The Service's engine (read at each use: the service owns it)."""
+        return self.service.engine
 
     def etag(self, text: str, fmt: str) -> str:
         return hashlib.blake2b(f"{self.version}\x00{fmt}\x00{text}".encode(), digest_size=16).hexdigest()
