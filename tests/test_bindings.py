@@ -7,7 +7,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from fwgraph.engine import OxigraphEngine, RdflibEngine, bound, iri_term
+from fwgraph.engine import OxigraphEngine, RdflibEngine, bound, iri_term, substituted
 from fwgraph.errors import QueryError
 from fwgraph.resource import describe
 from fwgraph.sparql import prepare
@@ -62,3 +62,12 @@ def test_the_values_clause_for_engines_that_take_text_is_written_by_pyoxigraph(e
 def test_a_binding_names_a_variable():
     with pytest.raises(QueryError):
         bound(prepare("SELECT ?s WHERE { ?s ?p ?o }"), {"s) {} #": ox.NamedNode(X)})
+
+
+def test_a_describe_for_a_store_has_its_variable_replaced_by_the_term_only(engine):
+    """A DESCRIBE sent to a remote store gets the term in place of its variable token: not inside a string or
+    a comment, and the store describes the bound resource only."""
+    query = prepare('DESCRIBE ?r WHERE { OPTIONAL { ?r ?p "?r" } } # ?r')
+    sent = substituted(query, {"r": ox.NamedNode(X)})
+    assert sent.text == f'DESCRIBE <{X}> WHERE {{ OPTIONAL {{ <{X}> ?p "?r" }} }} # ?r'
+    assert {t.subject.value for t in engine.query(sent, max_rows=100).triples} == {X}

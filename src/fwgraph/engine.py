@@ -20,7 +20,7 @@ from fwgraph.errors import InputError, QueryError
 from fwgraph.graph import load_store
 from fwgraph.namespace import PREFIXES
 from fwgraph.results import QueryResult, capped, serialise_within
-from fwgraph.sparql import PreparedQuery, prepare, undeclared
+from fwgraph.sparql import PreparedQuery, lex, prepare, undeclared
 
 #: Who the current request asks for: the key waiting requests are served by, set by the web layer around a
 #: query (:func:`asking`); requests that set none share one key, and are served first come, first served.
@@ -85,6 +85,25 @@ def bound(query: PreparedQuery, bindings: Bindings | None) -> PreparedQuery:
         raise QueryError(f"not a variable name among {names!r}")
     clause = " ".join(f"?{n}" for n in names), " ".join(str(bindings[n]) for n in names)
     return PreparedQuery(f"{query.text}\nVALUES ({clause[0]}) {{ ({clause[1]}) }}", query.form)
+
+
+def substituted(query: PreparedQuery, bindings: Bindings | None) -> PreparedQuery:
+    """``query`` with each variable token of ``bindings`` replaced by its term as pyoxigraph writes it (found by
+    the lexer, so never inside a string, an IRI or a comment): for a DESCRIBE sent to a store that takes no
+    trailing VALUES after one (Virtuoso 7). A variable of a SELECT's projection takes :func:`bound` instead.
+
+    >>> substituted(PreparedQuery('DESCRIBE ?r WHERE {} # ?r', "describe"), {"r": ox.NamedNode("http://e/x")}).text
+    'DESCRIBE <http://e/x> WHERE {} # ?r'
+    """
+    if not bindings:
+        return query
+    text, out, pos = query.text, [], 0
+    for kind, start, end in lex(query.text):
+        term = bindings.get(text[start + 1:end]) if kind == "var" else None
+        if term is not None:
+            out += [text[pos:start], str(term)]
+            pos = end
+    return PreparedQuery("".join(out) + text[pos:], query.form)
 
 
 class Engine(Protocol):

@@ -32,7 +32,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from fwgraph import formats
-from fwgraph.engine import Bindings, InProcessEngine, bound
+from fwgraph.engine import Bindings, InProcessEngine, bound, substituted
 from fwgraph.errors import (
     QueryError,
     StartError,
@@ -395,8 +395,10 @@ class RemoteEngine(InProcessEngine):
         # What the store must be sent to answer as the embedded engine does (fwgraph.sparql.for_store), with the
         # prefixes fwgraph declares for every query written out (the store knows none of them).
         sent = for_store(declared(query.text, PREFIXES), base_iri=self.base_iri, variables=variables, cap=max_rows)
-        # the bindings as a trailing VALUES clause written by pyoxigraph, after the rewrite's LIMIT: terms, not text
-        response, body = self.client.request(bound(PreparedQuery(sent.text, query.form), bindings),
+        # the bindings as terms written by pyoxigraph: in place of a DESCRIBE's variables (Virtuoso 7 takes no
+        # VALUES after a DESCRIBE), else as a trailing VALUES clause after the rewrite's LIMIT
+        writes = substituted if query.form == "describe" else bound
+        response, body = self.client.request(writes(PreparedQuery(sent.text, query.form), bindings),
                                              _GRAPH_ACCEPT if query.is_graph else _SELECT_ACCEPT, max_rows,
                                              self.max_bytes)
         try:
