@@ -65,8 +65,11 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
     if settings.cache_entries > 0:
         from fwgraph.app.frontcache import FrontCache
 
+        # Not /sparql: its answers are kept once, by the Service's answer cache, which also serves POST and every
+        # spelling of Accept (bench/query_caches.py); this one keeps pages.
         app.wsgi_app = FrontCache(app.wsgi_app, entries=settings.cache_entries,  # type: ignore[method-assign]
-                                  max_bytes=settings.cache_bytes // 2, max_entry_bytes=settings.cache_entry_bytes)
+                                  max_bytes=settings.cache_bytes // 2, max_entry_bytes=settings.cache_entry_bytes,
+                                  passes=frozenset({"/sparql"}))
     # gzip and Brotli for clients that accept them, outside the caches (they keep identity answers).
     from fwgraph.app import compression
 

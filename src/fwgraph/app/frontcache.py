@@ -4,7 +4,8 @@ It behaves like a small reverse proxy inside the process: a GET response that th
 ``Cache-Control: public`` with status 200 is kept (bounded by entries and bytes) under the request's
 path, query string, Accept and Host, and the same request is then answered without entering Flask at
 all — no routing, no request context, no content negotiation. ``If-None-Match`` against the stored
-ETag gives 304. Everything else (POST, errors, private answers) goes to the app untouched.
+ETag gives 304. Everything else (POST, errors, private answers, and the paths in ``passes``, whose answers are
+kept behind it already: /sparql's by the Service's answer cache) goes to the app untouched.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ class FrontCache:
     """WSGI middleware: cache public 200 GET answers of ``app`` (bounded LRU)."""
 
     def __init__(self, app: Callable, *, entries: int = 2048, max_bytes: int = 64 * 1024 * 1024,
-                 max_entry_bytes: int = 2 * 1024 * 1024) -> None:
+                 max_entry_bytes: int = 2 * 1024 * 1024, passes: frozenset[str] = frozenset()) -> None:
         self.app = app
+        self.passes = passes
         self.entries = entries
         self.max_bytes = max_bytes
         self.max_entry_bytes = max_entry_bytes
@@ -43,7 +45,7 @@ class FrontCache:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if (method != "GET" and method != "HEAD") or not self.entries:
+        if (method != "GET" and method != "HEAD") or not self.entries or environ.get("PATH_INFO") in self.passes:
             return self.app(environ, start_response)
         key = self._key(environ)
         hit = self._data.get(key)  # a plain dict read: atomic under the GIL, no lock on the hot path
