@@ -10,7 +10,8 @@ pages in every format, 404s, malformed queries, a service description, and a sma
 query at a time (a new `ASK` each: never cached) from another client address, to time what a well-behaved user
 gets while the abuse runs. Every interval records req/s, p50/p99, socket errors and answers by class (2xx, 4xx,
 5xx; 503 apart: a deliberate refusal), the probe's p50/p99, and the server's memory (PSS and RSS summed over its
-processes). Healthy means: no 5xx but 503, no socket errors, the probe's p99 ≤ 50 ms, memory flat after warm-up.
+processes), and the machine's load average (other work on it slows every figure). Healthy means: no 5xx but 503,
+no socket errors, the probe's p99 ≤ 50 ms, memory flat after warm-up.
 """
 
 from __future__ import annotations
@@ -299,12 +300,13 @@ def main() -> None:
             d.update(pss=mem["pss"], rss=mem["hwm_sum"], at=time.monotonic() - start, probe_n=len(times),
                      probe_p50=statistics.median(times) if times else 0.0, probe_p99=cut[98],
                      probe_failures=failures, slow_refused=slow.refused, health_p99=health_cut[98],
-                     health_failures=health_failures, stuck_reopened=stuck.reopened)
+                     health_failures=health_failures, stuck_reopened=stuck.reopened, load=os.getloadavg()[0])
             rows.append(d)
             print(f"{d['at']:6.0f} s  {d['rps']:7.0f} req/s  p99 {d['p99_us'] / 1000:6.1f} ms  "
                   f"5xx {d['c5']}  503 {d['c503']}  socket errors {d['socket_errors']}  "
                   f"PSS {d['pss'] / 2**20:.0f} MB  probe p99 {d['probe_p99']:.1f} ms  "
-                  f"healthz p99 {d['health_p99']:.1f} ms  probe refused {sum(probe.refused.values())}", flush=True)
+                  f"healthz p99 {d['health_p99']:.1f} ms  probe refused {sum(probe.refused.values())}  "
+                  f"load {d['load']:.1f}", flush=True)
     finally:
         for thread in (probe, health, slow, stuck):
             thread.stop.set()
@@ -332,13 +334,13 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
              "time, and `/healthz`. Clients are told apart by `X-Forwarded-For` as behind a proxy: the mix comes "
              "from 128 ordinary clients, each attack from its own address; every limit is at its default.", "",
              "| at s | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | other 5xx | socket errors | probe p50 ms | "
-             "probe p99 ms | healthz p99 ms | PSS MB | RSS sum MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "probe p99 ms | healthz p99 ms | PSS MB | RSS sum MB | load |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for d in rows:
         lines.append(f"| {d['at']:.0f} | {d['rps']:.0f} | {d['p50_us'] / 1000:.1f} | {d['p99_us'] / 1000:.1f} | "
                      f"{d['c2']} | {d['c4']} | {d['c503']} | {d['c5']} | {d['socket_errors']} | "
                      f"{d['probe_p50']:.1f} | {d['probe_p99']:.1f} | {d['health_p99']:.1f} | {mb(d['pss'])} | "
-                     f"{mb(d['rss'])} |")
+                     f"{mb(d['rss'])} | {d['load']:.1f} |")
     lines += ["", f"Total: {sum(d['requests'] for d in rows):,} requests; other 5xx {sum(d['c5'] for d in rows)}; "
                   f"socket errors {sum(d['socket_errors'] for d in rows)}; PSS growth after warm-up "
                   f"{growth / 2**20:+.1f} MB per interval; worst p99 {max(d['p99_us'] for d in rows) / 1000:.1f} ms; "

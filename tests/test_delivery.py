@@ -17,9 +17,10 @@ DUMP = "/download/fwgraph.nt"  # the N-Triples dump: megabytes, more than the ke
 
 @pytest.fixture(scope="module")
 def limited():
-    """One web process, clients told apart by X-Forwarded-For, one large answer at a time per client, and a
-    write timeout of 3 s."""
-    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+    """One web process, clients told apart by X-Forwarded-For, one large answer at a time per client (two for all
+    clients), and a write timeout of 3 s."""
+    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_BODIES_TOTAL": "2",
+                       "FWGRAPH_RATE_LIMIT": "0",
                        "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1",
                        "FWGRAPH_BODIES_PER_CLIENT": "1", "FWGRAPH_WRITE_TIMEOUT": "3"})
 

@@ -354,3 +354,81 @@ def test_heavy_queries_leave_a_worker_for_everyone_else():
     idle.forget(True)  # the heavy request's worker was killed: the next heavy one may run
     idle.put(other)
     assert idle.get(timeout=0, client="d", heavy=True) is other
+
+
+def test_cheap_requests_have_waiting_places_that_slow_ones_cannot_take():
+    """Requests not known to be cheap take at most ``max_slow_waiting`` of the waiting places: a second slow one
+    (from a client with as many waiting) is refused at once, while cheap ones still wait in the other places. The
+    places were one bound of three for all (a waiting request holds a thread): the soak's polite client was
+    refused 432 times with them all taken by slow requests."""
+    import queue
+
+    from fwgraph.pool import _IdleWorkers
+    from fwgraph.settings import Settings
+
+    idle = _IdleWorkers(max_waiting=4, max_slow_waiting=1)
+    slow, slow_outcomes = _queue_waiters(idle, ["a"])
+    with pytest.raises(queue.Full):
+        idle.get(timeout=5, client="b")  # the slow places are taken
+    cheap, cheap_outcomes = _queue_waiters(idle, ["c", "d", "e"], cheap=True)
+    assert len(idle._waiters) == 4 and not cheap_outcomes and not slow_outcomes  # all four wait
+    workers = [object() for _ in range(4)]
+    for worker in workers:
+        idle.put(worker)
+    for thread in slow + cheap:
+        thread.join(5)
+    assert [cheap_outcomes[i] for i in range(3)] == workers[:3] and slow_outcomes[0] is workers[3]
+    settings = Settings()  # the defaults: more room than the three places, and threads still left over
+    assert settings.waiting_slots > 3 and settings.slow_waiting_slots < settings.waiting_slots
+    taken = settings.body_slots + settings.query_workers + settings.waiting_slots
+    assert taken + settings.free_threads == settings.web_threads and settings.free_threads > 1
+
+
+def test_a_block_with_its_own_time_limit_and_a_pool_from_the_settings():
+    """A warm-up's queries run under their own limit (``own_time_limit``), not the pool's, which is a request's;
+    and a pool given no size or limit takes them from its settings (they repeated the settings' defaults)."""
+    from fwgraph.engine import own_time_limit
+    from fwgraph.errors import TimeLimitExceeded
+    from fwgraph.pool import PooledEngine
+    from fwgraph.settings import Settings
+    from fwgraph.sparql import prepare
+    from tests.server import dist
+
+    settings = Settings(query_workers=1, query_timeout=30.0, threads=8)
+    engine = PooledEngine.start(dist() / "fwgraph.nt", settings=settings)
+    try:
+        assert (engine.pool.size, engine.timeout, engine.pool._idle.max_waiting) == (1, 30.0, settings.waiting_slots)
+        with own_time_limit(0.5), pytest.raises(TimeLimitExceeded) as stopped:
+            engine.execute(prepare(RUNAWAY + " # own limit"), max_rows=10, fmt="json")
+        assert stopped.value.limit == 0.5  # not the pool's 30 s
+    finally:
+        engine.close()
+
+
+def test_the_pool_reads_a_prepared_querys_shape_without_lexing_it_again(monkeypatch):
+    """``prepare`` lexes a query that is not of the common form once for all its checks, and its shape comes from
+    that pass: the pool's cost table reads it from the prepared query (it lexed the text a second time)."""
+    from fwgraph import sparql
+    from fwgraph.pool import _Costs
+
+    text = 'SELECT ?s WHERE { ?s ?p "SERVICE # not a comment" } # a comment\r'
+    query = sparql.prepare(text)
+    calls: list[str] = []
+    real = sparql.lex
+    monkeypatch.setattr(sparql, "lex", lambda t: calls.append(t) or real(t))
+    request = {"q": text, "n": 10, "f": "json"}
+    assert _Costs.key(request, query.shape) == _Costs.key(request)  # the same shape as the text's own
+    assert len(calls) == 1  # lexed once: for the key computed from the text, not for the prepared query's
+    assert query.shape == sparql.shape('SELECT ?s  WHERE {?s ?p "SERVICE # not a comment"}')
+
+
+def test_a_block_with_its_own_time_limit_sends_it_to_the_store_too():
+    """Behind --store the warm-up's own limit is the one the store is sent and fwgraph waits for (a request's
+    otherwise)."""
+    from fwgraph.engine import own_time_limit
+    from fwgraph.remote import StoreClient
+
+    client = StoreClient("http://127.0.0.1:9/sparql", timeout=10)
+    with own_time_limit(120):
+        assert client.timeout == 120
+    assert client.timeout == 10

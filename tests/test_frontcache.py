@@ -144,3 +144,17 @@ def test_an_answer_too_large_to_keep_still_honours_if_none_match():
     assert status.startswith("304") and body == b"" and headers["ETag"] == '"/big"'
     assert _get(cache, "/big", if_none_match='"other"')[0].startswith("200")
     assert calls == ["/big", "/big", "/big"]
+
+
+def test_bounds_not_given_are_the_active_settings():
+    """The cache's bounds default to the settings the process runs with (they were constants repeating the
+    settings' defaults, which a changed setting left behind)."""
+    from fwgraph import settings as config
+
+    saved = config.active()
+    config.activate(saved.replace({"cache_entries": 7, "cache_bytes": 1000, "cache_entry_bytes": 10}))
+    try:
+        cache = FrontCache(_app([]))
+    finally:
+        config.activate(saved)
+    assert (cache.entries, cache.max_bytes, cache.max_entry_bytes) == (7, 500, 10)

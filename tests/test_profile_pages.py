@@ -105,6 +105,16 @@ def test_the_feature_matrix_is_a_table_in_the_core_order(client):
     assert "<dl class=\"nested\">" not in html  # releases, repositories and statements are values, not boxes
 
 
+@pytest.mark.parametrize("slug", ["flask", "quart", "fastapi"])
+def test_relations_come_right_after_the_summary(client, slug):
+    """What a framework builds on, re-implements and runs on places it: read before the feature table, not after
+    the benchmarks at the bottom."""
+    html = _page(client, f"framework/{slug}")
+    order = [html.index(f'id="{section}"') for section in ("summary", "relations", "feature-matrix")]
+    assert order == sorted(order), order
+    assert "deploys on" in html[order[1]:order[2]]
+
+
 @pytest.mark.parametrize("slug", ["flask", "cherrypy"])
 def test_missing_facts_are_notes_beside_the_sources(client, slug):
     """A record's fw:missingFact (why a fact is not recorded) reads as a note with the sources, naming the

@@ -21,7 +21,8 @@ CORS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-C
 @pytest.fixture(scope="module")
 def backend():
     """fwgraph as the README says to run it behind the proxy: client addresses from X-Forwarded-For."""
-    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_RATE_LIMIT": "0",
+    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "4", "FWGRAPH_BODIES_TOTAL": "2",
+                       "FWGRAPH_RATE_LIMIT": "0",
                        "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1"})
 
 
@@ -39,10 +40,12 @@ def proxy(backend):
 LONG_GET = b"GET /sparql?query=ASK%%7B%%7D%%23%s HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
-def _raw(url: str, request: bytes, timeout: float = 30) -> bytes:
-    """Send ``request`` as is and return the whole answer (status line, headers, body)."""
+def _raw(url: str, request: bytes, timeout: float = 30, source: str | None = None) -> bytes:
+    """Send ``request`` as is (from the local address ``source``) and return the whole answer (status line,
+    headers, body)."""
     host, port = url.split("//", 1)[1].rstrip("/").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+    with socket.create_connection((host, int(port)), timeout=timeout,
+                                  source_address=(source, 0) if source else None) as sock:
         sock.sendall(request)
         answer = b""
         while chunk := sock.recv(65536):
@@ -157,7 +160,8 @@ def test_senders_above_the_minimum_rate_hold_no_fwgraph_body_slot(proxy):
 
 def test_the_client_address_reaches_fwgraph():
     """The proxy appends the peer to X-Forwarded-For and fwgraph takes the last entry: a client that names
-    other addresses in the header itself is still one client to the rate limit."""
+    other addresses in the header itself is still one client to the rate limit, and a client of another network
+    (another loopback address: Apache sees it as the peer) is another client, with its own allowance."""
     limited = server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_RATE_LIMIT": "6", "FWGRAPH_RATE_BURST": "3",
                           "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_RATE_LIMIT_LOOPBACK": "1"})
     apache = _apache(limited)
@@ -165,7 +169,10 @@ def test_the_client_address_reaches_fwgraph():
     try:
         statuses = [requests.get(apache.url + "sparql", params={"query": f"ASK {{ }} # {i}"}, timeout=30,
                                  headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(5)]
+        other = _raw(apache.url, b"GET /sparql?query=ASK%7B%7D%23other HTTP/1.1\r\nHost: x\r\nConnection: close"
+                                 b"\r\n\r\n", source="127.0.2.1")
     finally:
         apache.stop()
     # a burst of 3 (the server's own start-up probe may have taken one), then 429 whatever address is named
     assert statuses[0] == 200 and statuses[3:] == [429, 429] and statuses.count(200) <= 3, statuses
+    assert other.startswith(b"HTTP/1.1 200"), other[:300]  # another network behind the proxy: its own allowance

@@ -148,5 +148,5 @@ def test_healthz_lists_the_limits_in_force(client):
     limits = r.get_json()["limits"]
     assert limits["query_timeout"] == 30.0 and limits["max_rows"] == 10_000
     assert limits["rate_limit"] == 0 and limits["bodies_per_client"] == 2
-    assert limits["bodies_total"] == 4  # half the threads
+    assert limits["bodies_total"] == 2  # a quarter of the threads
     assert client.get("/healthz").data == b"ok\n"

@@ -801,7 +801,8 @@ def _slow_server(case: str):
     """A server of one web process with six threads (three for bodies) for one slow-sender test alone: the bodies
     another test's senders left being received must not count against this one's (``case`` only tells the
     servers apart)."""
-    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "6", "FWGRAPH_RATE_LIMIT": "0",
+    return server(env={"FWGRAPH_WORKERS": "1", "FWGRAPH_THREADS": "6", "FWGRAPH_BODIES_TOTAL": "3",
+                       "FWGRAPH_RATE_LIMIT": "0",
                        "FWGRAPH_CLIENT_ADDRESS_HEADER": "X-Forwarded-For", "FWGRAPH_TEST_CASE": case})
 
 
@@ -830,7 +831,7 @@ def test_slow_senders_cannot_take_every_thread():
 @pytest.mark.parametrize("path", ["/sparql", "/validate"])
 def test_slow_senders_from_many_addresses_leave_threads_for_others(path):
     """Twelve clients at twelve addresses, one trickled body each, used to hold every thread: the per-client
-    bound never applied and even /healthz went unanswered. Now half the threads never receive a body."""
+    bound never applied and even /healthz went unanswered. Now only BODIES_TOTAL threads receive bodies."""
     import time
 
     slow = _slow_server(f"many-addresses-{path}")

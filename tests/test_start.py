@@ -201,3 +201,17 @@ def test_a_server_stops_when_the_test_process_that_started_it_is_killed():
     for pid in left:  # the test leaves nothing behind, whatever it finds
         os.kill(pid, signal.SIGKILL)
     assert not left, left
+
+
+def test_a_web_process_is_warm_before_it_takes_requests():
+    """What pages build once per process from whole-graph queries (the finder's grid and search index, the
+    reconciliation index, the extension table) is built by the factory Granian calls before the process accepts
+    connections: the soak's first requests paid for it, and /healthz waited behind them (p99 of 15 s)."""
+    from fwgraph.server import warm
+    from fwgraph.service import Service
+    from fwgraph.settings import Settings
+
+    service = Service.load(Settings(dist_dir=str(dist()), query_workers=0))
+    assert "catalogue" not in vars(service) and not service._built
+    warm(service)
+    assert "catalogue" in vars(service) and {"reconcile", "extension"} <= set(service._built)

@@ -37,6 +37,23 @@ def asking(client: str) -> Iterator[None]:
         ASKING.reset(token)
 
 
+#: The time limit of the queries in a block that has its own (:func:`own_time_limit`): a web process's warm-up,
+#: whose whole-graph queries are no request's and must not meet a request's limit on a loaded server. None: the
+#: engine's own limit (a request's).
+TIME_LIMIT: ContextVar[float | None] = ContextVar("fwgraph_time_limit", default=None)
+
+
+@contextmanager
+def own_time_limit(seconds: float) -> Iterator[None]:
+    """Queries in this block wait for a worker and run for at most ``seconds`` each, instead of the engine's
+    limit for requests (a worker engine enforces it the same way: the worker is killed past it)."""
+    token = TIME_LIMIT.set(seconds)
+    try:
+        yield
+    finally:
+        TIME_LIMIT.reset(token)
+
+
 @dataclass(frozen=True)
 class Answer:
     """A serialised query answer: what the web layer sends as is (and caches)."""

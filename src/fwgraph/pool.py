@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fwgraph.engine import ASKING, Answer, Bindings, bound
+from fwgraph.engine import ASKING, TIME_LIMIT, Answer, Bindings, bound
 from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.settings import Settings, activate, active
 from fwgraph.sparql import shape
@@ -394,10 +394,12 @@ class _IdleWorkers:
     ``Settings.heavy_query_seconds`` of CPU or more, or was stopped) hold at most ``heavy_limit`` workers at once
     (all but one, when there are two or more): a query run again and again that keeps workers busy for seconds
     leaves one for everyone else (shapes never seen are not held back: a first query is not presumed heavy).
+    Requests that are not cheap take at most ``max_slow_waiting`` of the places (by the same turns when full), so
+    that cheap ones, many of which wait a moment each, have the rest whatever a crowd of slow ones does.
     """
 
     def __init__(self, max_waiting: int | None = None, remembered: int = 4096,
-                 heavy_limit: int | None = None) -> None:
+                 heavy_limit: int | None = None, max_slow_waiting: int | None = None) -> None:
         self._lock = threading.Lock()
         self._workers: deque[_Worker] = deque()
         self._waiters: list[_Waiter] = []  # in order of arrival
@@ -405,6 +407,7 @@ class _IdleWorkers:
         self._turn = 0
         self._heavy = 0  # workers held by heavy requests
         self.max_waiting = max_waiting
+        self.max_slow_waiting = max_slow_waiting  # of the places, those requests that are not cheap may take
         self.remembered = remembered
         self.heavy_limit = heavy_limit
 
@@ -486,6 +489,10 @@ class _IdleWorkers:
             if self.max_waiting is not None and len(self._waiters) >= self.max_waiting and \
                     not self._displace(client, cheap):
                 raise queue.Full
+            if not cheap and self.max_slow_waiting is not None:
+                slow = [w for w in self._waiters if not w.cheap]
+                if len(slow) >= self.max_slow_waiting and not self._give_way(slow, client, False):
+                    raise queue.Full
             waiter = _Waiter(client, cheap, heavy)
             self._waiters.append(waiter)
         waiter.lock.acquire(timeout=max(0.0, timeout))
@@ -522,9 +529,13 @@ class _Costs:
         self.cheap_below, self.heavy_from, self.remembered = cheap, heavy, remembered
 
     @staticmethod
-    def key(request: dict[str, Any]) -> bytes:
+    def key(request: dict[str, Any], shape_of_q: str | None = None) -> bytes:
+        """The digest of ``request``'s shape: ``shape_of_q`` when the caller has it (its query was lexed once, by
+        :func:`fwgraph.sparql.prepare`), else the query's shape read here."""
         others = json.dumps({k: v for k, v in request.items() if k != "q"}, sort_keys=True)
-        return hashlib.blake2b((others + "\0" + shape(str(request.get("q", "")))).encode(), digest_size=16).digest()
+        if shape_of_q is None:
+            shape_of_q = shape(str(request.get("q", "")))
+        return hashlib.blake2b((others + "\0" + shape_of_q).encode(), digest_size=16).digest()
 
     def cheap(self, key: bytes) -> bool:
         return self.judge(key)[0]
@@ -544,20 +555,23 @@ class _Costs:
 
 
 class WorkerPool:
-    """``size`` killable query workers forked from one zygote that holds the loaded store."""
+    """``size`` killable query workers forked from one zygote that holds the loaded store; what is not given is
+    taken from ``settings`` (default: the active ones): QUERY_WORKERS, QUERY_TIMEOUT, the waiting places."""
 
-    def __init__(self, dump: Path | str, size: int = 2, *, timeout: float = 10.0,
+    def __init__(self, dump: Path | str, size: int | None = None, *, timeout: float | None = None,
                  startup_timeout: float = 120.0, base_iri: str = "", max_waiting: int | None = None,
                  settings: Settings | None = None) -> None:
         self.settings = settings or active()  # the zygote's and its workers' (memory cap, retirement)
         self.dump = str(dump)
         self.base_iri = base_iri
-        self.size = max(1, int(size))
-        self.timeout = float(timeout)
+        self.size = max(1, int(self.settings.query_workers if size is None else size))
+        self.timeout = float(self.settings.query_timeout if timeout is None else timeout)
         self.startup_timeout = startup_timeout
+        waiting = self.settings.waiting_slots if max_waiting is None else max_waiting
         # heavy requests hold all workers but one: the last is kept for everyone else (see _IdleWorkers)
         remembered = self.settings.query_costs_remembered
-        self._idle = _IdleWorkers(max_waiting, remembered, heavy_limit=size - 1 if size > 1 else None)
+        self._idle = _IdleWorkers(waiting, remembered, heavy_limit=self.size - 1 if self.size > 1 else None,
+                                  max_slow_waiting=min(waiting, self.settings.slow_waiting_slots))
         self._costs = _Costs(self.settings.cheap_query_seconds, self.settings.heavy_query_seconds, remembered)
         self._ctrl_lock = threading.Lock()
         self._ready = threading.Event()
@@ -698,10 +712,12 @@ class WorkerPool:
                               "shortly") from None
 
     def execute(self, text: str, *, max_rows: int, fmt: str, timeout: float | None = None,
-                wait: float | None = None, form: str | None = None, max_bytes: int | None = None) -> Answer:
-        """Evaluate ``text`` in a worker and return the serialised answer, or raise TimeLimitExceeded."""
+                wait: float | None = None, form: str | None = None, max_bytes: int | None = None,
+                shape: str | None = None) -> Answer:
+        """Evaluate ``text`` in a worker and return the serialised answer, or raise TimeLimitExceeded. ``shape``:
+        the text's (:func:`fwgraph.sparql.shape`) when the caller has it (``PreparedQuery.shape``)."""
         head, body = self._call({"q": text, "n": max_rows, "f": fmt, "fm": form, "b": max_bytes}, timeout, wait,
-                                max_bytes)
+                                max_bytes, shape)
         status = int(head["s"])
         if status != 200:
             return Answer(status=status, content_type="", body=b"", message=head.get("m"),
@@ -709,23 +725,25 @@ class WorkerPool:
         return Answer(status=200, content_type=head["t"], body=body, truncated=bool(head.get("tr")),
                       cut_bytes=bool(head.get("cb")))
 
-    def check(self, text: str, *, timeout: float | None = None) -> QueryError | None:
+    def check(self, text: str, *, timeout: float | None = None, shape: str | None = None) -> QueryError | None:
         """The parser's error for ``text`` (with line and column), or None when it parses; decided in a worker
         under the time limit (pyoxigraph plans, and for ASK evaluates, what it parses)."""
-        return self.parse(text, timeout=timeout)[0]
+        return self.parse(text, timeout=timeout, shape=shape)[0]
 
-    def parse(self, text: str, *, timeout: float | None = None) -> tuple[QueryError | None, list[str] | None]:
+    def parse(self, text: str, *, timeout: float | None = None,
+              shape: str | None = None) -> tuple[QueryError | None, list[str] | None]:
         """The parser's error for ``text``, or None; and for a SELECT query that parses, its answer's variables."""
-        head, _ = self._call({"op": "parse", "q": text, "b": self.base_iri}, timeout, None)
+        head, _ = self._call({"op": "parse", "q": text, "b": self.base_iri}, timeout, None, shape=shape)
         if int(head["s"]) == 200:
             return None, head.get("v")
         return QueryError(head.get("m") or "syntax error", line=head.get("l"), column=head.get("c")), None
 
     def _call(self, request: dict[str, Any], timeout: float | None, wait: float | None,
-              max_bytes: int | None = None) -> tuple[dict[str, Any], bytes]:
-        """One request to an idle worker and its answer, within the time limit (the worker is killed past it)."""
-        limit = self.timeout if timeout is None else timeout
-        key = self._costs.key(request)
+              max_bytes: int | None = None, shape: str | None = None) -> tuple[dict[str, Any], bytes]:
+        """One request to an idle worker and its answer, within the time limit (the worker is killed past it): the
+        block's own (:func:`fwgraph.engine.own_time_limit`), else the pool's."""
+        limit = timeout if timeout is not None else TIME_LIMIT.get() or self.timeout
+        key = self._costs.key(request, shape)
         cheap, heavy = self._costs.judge(key)
         worker = self._acquire(limit if wait is None else wait, cheap, heavy)
         try:
@@ -789,8 +807,9 @@ class PooledEngine:
         self.version = version
 
     @classmethod
-    def start(cls, dump: Path | str, *, workers: int = 2, timeout: float = 10.0, base_iri: str = "",
+    def start(cls, dump: Path | str, *, workers: int | None = None, timeout: float | None = None, base_iri: str = "",
               version: str = "", max_waiting: int | None = None, settings: Settings | None = None) -> PooledEngine:
+        """A pool of ``workers`` (default: the settings', as every limit not given)."""
         return cls(WorkerPool(dump, workers, timeout=timeout, base_iri=base_iri, max_waiting=max_waiting,
                               settings=settings), version=version)
 
@@ -799,10 +818,11 @@ class PooledEngine:
         return self.pool.timeout
 
     def execute(self, query: Any, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer:
-        return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form, max_bytes=max_bytes)
+        return self.pool.execute(query.text, max_rows=max_rows, fmt=fmt, form=query.form, max_bytes=max_bytes,
+                                 shape=query.shape)
 
     def check(self, query: Any) -> QueryError | None:
-        return self.pool.check(query.text)
+        return self.pool.check(query.text, shape=query.shape)
 
     def query(self, query: Any, *, max_rows: int, bindings: Bindings | None = None) -> Any:
         """Run ``query`` in a worker and read its answer back as a QueryResult (pyoxigraph terms); ``bindings``
@@ -811,7 +831,7 @@ class PooledEngine:
 
         query = bound(query, bindings)
         answer = self.pool.execute(query.text, max_rows=max_rows, fmt="nt" if query.is_graph else "json",
-                                   form=query.form)
+                                   form=query.form, shape=query.shape)
         if answer.status != 200:
             raise QueryError(answer.message or "query failed", line=answer.line, column=answer.column)
         return result_from_bytes(query.form, answer.body, truncated=answer.truncated)

@@ -32,7 +32,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from fwgraph import formats
-from fwgraph.engine import Bindings, InProcessEngine, bound, substituted
+from fwgraph.engine import TIME_LIMIT, Bindings, InProcessEngine, bound, substituted
 from fwgraph.errors import (
     QueryError,
     StartError,
@@ -190,7 +190,7 @@ class _Client(SPARQLWrapper):
 class StoreClient:
     """One store endpoint: how to send it queries (probed once) and what it takes beyond the protocol."""
 
-    def __init__(self, url: str, *, timeout: float = 10.0, post: str = "auto", dialect: str = "auto",
+    def __init__(self, url: str, *, timeout: float | None = None, post: str = "auto", dialect: str = "auto",
                  agent: str = "fwgraph") -> None:
         self.url = url
         self.agent = agent  # the User-Agent sent (public endpoints such as Wikidata's ask for a contact in it)
@@ -199,7 +199,7 @@ class StoreClient:
             raise StartError(f"STORE_POST must be one of {', '.join(_POSTS)}, not {post!r}")
         if dialect != "auto" and dialect not in DIALECTS:
             raise StartError(f"STORE_DIALECT must be auto or one of {', '.join(DIALECTS)}, not {dialect!r}")
-        self.timeout = float(timeout)
+        self.limit = float(active().query_timeout if timeout is None else timeout)
         self._post = post
         self._dialect = None if dialect == "auto" else DIALECTS[dialect]
         self.server = ""
@@ -267,6 +267,12 @@ class StoreClient:
         # a float works (it goes to urlopen as the socket timeout); the stubs say int
         client.setTimeout(timeout)  # type: ignore[arg-type]
         return client.query().response
+
+    @property
+    def timeout(self) -> float:
+        """The time limit of a query sent now: the block's own (:func:`fwgraph.engine.own_time_limit`: a warm-up's),
+        else the client's (a request's)."""
+        return TIME_LIMIT.get() or self.limit
 
     def _method(self, text: str, extra: list[tuple[str, str]]) -> str:
         from urllib.parse import urlencode
@@ -353,11 +359,12 @@ class RemoteEngine(InProcessEngine):
 
     timeout: float
 
-    def __init__(self, url: str, *, timeout: float = 10.0, version: str = "", post: str = "auto",
+    def __init__(self, url: str, *, timeout: float | None = None, version: str = "", post: str = "auto",
                  dialect: str = "auto", base_iri: str | None = None, agent: str = "fwgraph") -> None:
+        """``timeout``: the time limit (default: the active settings' QUERY_TIMEOUT)."""
         self.client = StoreClient(url, timeout=timeout, post=post, dialect=dialect, agent=agent)
         self.url = url
-        self.timeout = float(timeout)
+        self.timeout = self.client.limit
         self.version = version
         self.base_iri = base_iri or None  # relative IRIs in a query resolve against it (the endpoint's IRI)
         # The parse workers start now, with the server, not on the first query (whose time limit they would use).
@@ -368,7 +375,7 @@ class RemoteEngine(InProcessEngine):
         self._parser_lock = threading.Lock()
 
     def _parse_workers(self) -> WorkerPool:
-        return WorkerPool("", 2, timeout=self.timeout, base_iri=self.base_iri or "")
+        return WorkerPool("", timeout=self.timeout, base_iri=self.base_iri or "")  # as many as QUERY_WORKERS
 
     def check(self, query: PreparedQuery) -> QueryError | None:
         """The parser's error for the query, or None: decided by pyoxigraph in a killable, network-less worker

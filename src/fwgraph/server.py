@@ -14,6 +14,7 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fwgraph.errors import StartError
 from fwgraph.settings import Settings
@@ -149,6 +150,44 @@ def check_store(dist: Path, settings: Settings) -> None:
                   f"from {GRAPH_DUMP}", file=sys.stderr)
 
 
+def warm(service: Any) -> None:
+    """Build what pages compute once per process from whole-graph queries (the finder's grid and search index, the
+    reconciliation index, the data-extension table), each query under WARM_TIMEOUT rather than a request's limit.
+
+    A web process built these on the first requests that needed them: on a loaded server those requests paid for
+    it, met the request's limit (503), and every other page request of the process waited on the same build,
+    holding a thread, until no thread was left for /healthz (p99 of 15 s in the soak's first interval, issue 20).
+    What fails here is left to the first request that needs it (it builds it within its own limit).
+    """
+    from fwgraph.engine import own_time_limit
+
+    with own_time_limit(service.settings.warm_timeout):
+        for build in (lambda: service.catalogue, service.reconcile_index, service.extension):
+            try:
+                build()
+            except Exception:  # noqa: BLE001,S112  (reported by the first request that needs it)
+                continue
+
+
+def create_warm_app() -> Any:
+    """The application each web process serves (Granian's factory): created, then warmed (:func:`warm`) before
+    the process takes its first request (Granian calls the factory before the process accepts connections).
+
+    Until then a stop signal ends the process at once: it has served nothing, so there is nothing to finish, and
+    the handlers it inherits from Granian's main process (forked) would ignore the signal until it served.
+    Granian sets its own when the process starts serving.
+    """
+    import signal
+
+    from fwgraph.app import create_app
+
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, signal.SIG_DFL)
+    app = create_app()
+    warm(app.extensions["fwgraph"])
+    return app
+
+
 def serve(settings: Settings) -> None:
     """Check the data, the store and the port (fail fast), then serve ``settings`` with Granian's WSGI interface."""
     from granian import Granian
@@ -180,7 +219,7 @@ def serve(settings: Settings) -> None:
               "machines (rate limits and every other limit apply; see README 'Limits and safety')",
               file=sys.stderr)
     server = Granian(
-        "fwgraph.app:create_app",
+        "fwgraph.server:create_warm_app",
         factory=True,
         address=host,
         port=port,

@@ -76,7 +76,7 @@ class Settings:
                             shown="one per CPU core, at most 4")
     threads: int = _setting(0, "Threads per web server process: they mostly wait (on a query worker, on a slow "
                                "client), so more than Granian's advice for computing threads, which the server "
-                               "leaves out of its start-up log.", shown="12")
+                               "leaves out of its start-up log.", shown="24")
     engine_store: Literal["auto", "memory", "disk"] = _setting(
         "auto", "Where the embedded engine keeps the graph (`--engine-store`): `memory`, `disk` (the build's "
                 "on-disk store), `auto` (memory up to `DISK_STORE_BYTES` of N-Triples, then disk).")
@@ -98,6 +98,11 @@ class Settings:
         10.0, "Seconds a query may run (`--timeout`); its worker process is killed then (with `--store`: the "
               "limit is passed to the store, see Deployment).", unit="s",
         sees="503 with `Retry-After`", published=("queryTimeout", "query time limit"), health=True)
+    warm_timeout: float = _setting(
+        120.0, "Seconds each whole-graph query of a web process's warm-up may take (the finder's grid, the search "
+               "and reconciliation indexes, built once per process before it takes requests): their own limit, "
+               "not a request's, so that a loaded server still starts warm.", unit="s",
+        sees="nothing: the first page that needs what did not finish builds it within the request's limit")
     query_workers: int = _setting(
         2, "Processes per web process that evaluate queries (each can be killed at the time limit); a request "
            "waits at most the time limit for one. 0: queries run in the web process, with no time limit.",
@@ -158,7 +163,8 @@ class Settings:
     bodies_total: int = _setting(
         0, "Bodies being received and large answers being sent, all clients, per web process: slow senders and "
            "readers from any number of addresses leave the other threads for queries, pages and `/healthz`.",
-        shown="half the threads", sees="503 with `Retry-After: 1` and `Connection: close`, before the body is read")
+        shown="a quarter of the threads",
+        sees="503 with `Retry-After: 1` and `Connection: close`, before the body is read")
     write_timeout: float = _setting(
         30.0, "Seconds a connection may leave sent data unacknowledged before the kernel closes it "
               "(TCP_USER_TIMEOUT); its slot is free again.", unit="s", sees="the connection is reset", health=True)
@@ -260,18 +266,19 @@ class Settings:
 
     @property
     def web_threads(self) -> int:
-        """Threads per web process: ``threads``, or 12.
+        """Threads per web process: ``threads``, or 24.
 
         fwgraph's threads mostly wait — on a query worker, on a client sending or reading slowly — and are shared
-        out by its own bounds (:attr:`body_slots`, :attr:`waiting_slots`) so that one is always free for /healthz;
-        with fewer, a few slow clients and one runaway left /healthz unanswered for seconds (the soak, issue 20).
-        Granian advises at most 2 × cores + 1 threads for Python code that computes; the server silences that
-        advice for this reason (:mod:`fwgraph.server`).
+        out by its own bounds (:attr:`body_slots`, :attr:`waiting_slots`) so that a quarter are always free for
+        /healthz, pages and refusals (:attr:`free_threads`); with fewer, a few slow clients and one runaway left
+        /healthz unanswered for seconds, and with one free it queued behind pages (the soak, issue 20). Granian
+        advises at most 2 × cores + 1 threads for Python code that computes; the server silences that advice for
+        this reason (:mod:`fwgraph.server`).
 
         >>> Settings().web_threads, Settings(threads=5).web_threads
-        (12, 5)
+        (24, 5)
         """
-        return self.threads if self.threads > 0 else 12
+        return self.threads if self.threads > 0 else 24
 
     @property
     def web_workers(self) -> int:
@@ -279,18 +286,38 @@ class Settings:
         return self.workers or min(os.cpu_count() or 1, 4)
 
     @property
+    def free_threads(self) -> int:
+        """Threads of one web process that neither slow clients nor queries (running or waiting) may take: a quarter
+        of them, at least one, for /healthz, pages, cached answers and static files, and for refusing at once what
+        is over a bound (a refusal needs a thread too). With one thread left for all of these, /healthz queued
+        behind pages for a second and more (the soak, issue 20)."""
+        return max(1, self.web_threads // 4)
+
+    @property
     def body_slots(self) -> int:
         """Threads of one web process that slow clients may hold at once, receiving request bodies or sending
-        large answers: ``bodies_total``, or half the threads; the other half serve queries (running and waiting,
-        :attr:`waiting_slots`) and, always at least one, /healthz, cached answers and static files."""
-        return self.bodies_total or max(1, self.web_threads // 2)
+        large answers: ``bodies_total``, or a quarter of the threads."""
+        return self.bodies_total or max(1, self.web_threads // 4)
 
     @property
     def waiting_slots(self) -> int:
         """Requests of one web process that may wait for a busy query worker: each holds a thread while it waits.
         The threads are shared out so that slow clients (:attr:`body_slots`), the running queries and the waiting
-        ones together leave one thread free whatever they do; one more is refused at once (503)."""
-        return max(1, self.web_threads - self.body_slots - self.query_workers - 1)
+        ones together leave :attr:`free_threads` free whatever they do; one more is refused at once (503).
+        Requests that are not cheap (:attr:`slow_waiting_slots`) take at most a third of these places; cheap ones
+        may take them all.
+
+        >>> Settings().waiting_slots, Settings().slow_waiting_slots
+        (10, 3)
+        """
+        return max(1, self.web_threads - self.body_slots - self.query_workers - self.free_threads)
+
+    @property
+    def slow_waiting_slots(self) -> int:
+        """Waiting places (:attr:`waiting_slots`) that requests not known to be cheap (``cheap_query_seconds``)
+        may take at once: a third, at least one. Cheap requests hold a worker for milliseconds, so many of them can
+        wait without waiting long; a crowd of slow ones leaves them the rest of the places."""
+        return max(1, self.waiting_slots // 3)
 
     @property
     def client_queries(self) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from fwgraph.errors import QueryError, RefusedQuery
 from fwgraph.settings import active
@@ -51,16 +52,24 @@ def mask(text: str) -> str:
     >>> mask('ASK { ?s <p> "#}" }')
     'ASK { ?s < >      }'
     """
+    return _read(text)[0]
+
+
+def _read(text: str) -> tuple[str, str]:
+    """:func:`mask` and :func:`shape` of ``text``, from one pass of the lexer."""
     out: list[str] = []
+    code: list[str] = []
     for kind, start, end in lex(text):
         token = text[start:end]
+        if kind not in ("ws", "comment"):
+            code.append(token)
         if kind in _BLANKED:
             out.append(_blank_text(token))
         elif kind == "iri":
             out.append("<" + " " * (len(token) - 2) + ">")
         else:
             out.append(token)
-    return "".join(out)
+    return "".join(out), " ".join(code)
 
 
 def lex(text: str) -> Iterator[tuple[str, int, int]]:
@@ -161,13 +170,15 @@ def decode_codepoints(text: str) -> str:
     return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
-def readings(text: str) -> list[tuple[str, str]]:
+def readings(text: str, code: str | None = None) -> list[tuple[str, str]]:
     """``(text, code)`` for every way an engine may read the query: as pyoxigraph does, and, when it holds
-    codepoint escapes, with them decoded first; ``code`` is the text masked by :func:`mask`."""
+    codepoint escapes, with them decoded first; ``code`` is the text masked by :func:`mask` (given: the first
+    reading's, already masked)."""
+    first = (text, mask(text) if code is None else code)
     if "\\u" in text or "\\U" in text:
         decoded = decode_codepoints(text)
-        return [(text, mask(text)), (decoded, mask(decoded))]
-    return [(text, mask(text))]
+        return [first, (decoded, mask(decoded))]
+    return [first]
 
 
 def shape(text: str) -> str:
@@ -177,7 +188,7 @@ def shape(text: str) -> str:
     >>> shape('ASK {  ?s ?p ?o } # probe 1') == shape('ASK { ?s ?p ?o }# probe 2\\r')
     True
     """
-    return " ".join(text[a:b] for kind, a, b in lex(text) if kind not in ("ws", "comment"))
+    return _read(text)[1]
 
 
 def keywords(text: str) -> list[tuple[str, int]]:
@@ -193,14 +204,21 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class PreparedQuery:
-    """A query that passed the checks: its text and its form (select, ask, construct, describe)."""
+    """A query that passed the checks: its text and its form (select, ask, construct, describe), and its
+    :func:`shape` (what a query worker pool knows its cost by): the checks' when they lexed the text, else read
+    on first use, once (a memoised query is never lexed again)."""
 
     text: str
     form: str
+    lexed_shape: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_graph(self) -> bool:
         return self.form in ("construct", "describe")
+
+    @cached_property
+    def shape(self) -> str:
+        return self.lexed_shape if self.lexed_shape is not None else shape(self.text)
 
 
 def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = False) -> PreparedQuery:
@@ -213,18 +231,21 @@ def prepare(text: str, *, max_bytes: int | None = None, allow_dataset: bool = Fa
         raise RefusedQuery(f"query is longer than the limit of {max_bytes} bytes", reason="too-long")
     if not text.strip():
         raise QueryError("empty query")
-    check_structure(text)
     quick = _quick_form(text)
     if quick is not None:
+        check_structure(text)
         return PreparedQuery(text=text, form=quick)
+    code, text_shape = _read(text)  # one pass of the lexer for every check, and the shape
+    read = readings(text, code)
+    check_structure(text, read)
     form = None
-    for n, (source, code) in enumerate(readings(text)):
+    for n, (source, code) in enumerate(read):
         words = [(m.group(1).upper(), m.start(1)) for m in _WORD.finditer(code)]
         if n == 0:  # the engine's reading decides the form
             form = _form(words, source)
         _refuse(words, source, allow_dataset)
     assert form is not None
-    return PreparedQuery(text=text, form=form)
+    return PreparedQuery(text=text, form=form, lexed_shape=text_shape)
 
 
 def _form(words: list[tuple[str, int]], source: str) -> str:
@@ -272,7 +293,7 @@ _STRUCTURE = re.compile(
 _OPERATOR_CHARS = "+-*/!=|&"
 
 
-def check_structure(text: str) -> None:
+def check_structure(text: str, read: list[tuple[str, str]] | None = None) -> None:
     """Refuse a query nested deeper than QUERY_MAX_DEPTH or chaining more than QUERY_MAX_CHAIN terms in one group.
 
     One linear pass over the text with comments, strings and IRIs blanked out; skipped (C-speed counts)
@@ -288,7 +309,7 @@ def check_structure(text: str) -> None:
             and text.count("(") + text.count("{") + text.count("[") <= limits.query_max_depth
             and sum(text.count(c) for c in _OPERATOR_CHARS) + text.upper().count("UNION") <= limits.query_max_chain):
         return
-    for _, code in readings(text):
+    for _, code in read if read is not None else readings(text):
         _check_code(code, limits.query_max_depth, limits.query_max_chain)
 
 

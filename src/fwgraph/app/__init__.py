@@ -67,9 +67,7 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
 
         # Not /sparql: its answers are kept once, by the Service's answer cache, which also serves POST and every
         # spelling of Accept (bench/query_caches.py); this one keeps pages.
-        app.wsgi_app = FrontCache(app.wsgi_app, entries=settings.cache_entries,  # type: ignore[method-assign]
-                                  max_bytes=settings.cache_bytes // 2, max_entry_bytes=settings.cache_entry_bytes,
-                                  passes=frozenset({"/sparql"}))
+        app.wsgi_app = FrontCache(app.wsgi_app, passes=frozenset({"/sparql"}))  # type: ignore[method-assign]
     # gzip and Brotli for clients that accept them, outside the caches (they keep identity answers).
     from fwgraph.app import compression
 
@@ -128,7 +126,10 @@ __all__ = ["create_app"]
 
 
 def _warm_catalogue(service: Service) -> None:
+    from fwgraph.engine import own_time_limit
+
     try:
-        service.catalogue  # noqa: B018  (computed and kept by the Service)
+        with own_time_limit(service.settings.warm_timeout):  # its own limit, not a request's (fwgraph.server.warm)
+            service.catalogue  # noqa: B018  (computed and kept by the Service)
     except Exception:  # noqa: BLE001  (the first request that needs it computes it again and reports the error)
         pass

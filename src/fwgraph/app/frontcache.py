@@ -18,20 +18,23 @@ from typing import Any
 from werkzeug.http import unquote_etag
 
 from fwgraph.app.http import etag_matches
+from fwgraph.settings import active
 
 _KEEP_ON_304 = {"etag", "cache-control", "vary", "content-location", "expires"}
 
 
 class FrontCache:
-    """WSGI middleware: cache public 200 GET answers of ``app`` (bounded LRU)."""
+    """WSGI middleware: cache public 200 GET answers of ``app`` (bounded LRU); the bounds not given are the active
+    settings': CACHE_ENTRIES, half of CACHE_BYTES (the other half is the query results' cache), CACHE_ENTRY_BYTES."""
 
-    def __init__(self, app: Callable, *, entries: int = 2048, max_bytes: int = 64 * 1024 * 1024,
-                 max_entry_bytes: int = 2 * 1024 * 1024, passes: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: Callable, *, entries: int | None = None, max_bytes: int | None = None,
+                 max_entry_bytes: int | None = None, passes: frozenset[str] = frozenset()) -> None:
+        settings = active()
         self.app = app
         self.passes = passes
-        self.entries = entries
-        self.max_bytes = max_bytes
-        self.max_entry_bytes = max_entry_bytes
+        self.entries = settings.cache_entries if entries is None else entries
+        self.max_bytes = settings.cache_bytes // 2 if max_bytes is None else max_bytes
+        self.max_entry_bytes = settings.cache_entry_bytes if max_entry_bytes is None else max_entry_bytes
         self._data: OrderedDict[tuple, tuple[str, list[tuple[str, str]], bytes, str | None]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
