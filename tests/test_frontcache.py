@@ -45,6 +45,24 @@ def test_public_answers_are_served_from_the_cache():
     assert calls == ["/a"]
 
 
+def test_a_query_answer_is_kept_once_by_the_services_answer_cache_not_here_too(dist):
+    """/sparql's answers pass the front cache (kept once, behind it, by the Service: bench/query_caches.py);
+    the app's pages are still kept here."""
+    from fwgraph.app import create_app
+
+    app = create_app({"dist_dir": str(dist), "query_workers": 0, "network_guard": False, "cache_entries": 16})
+    layer = app.wsgi_app
+    while not isinstance(layer, FrontCache):
+        layer = getattr(layer, "inner", None) or layer.app
+    client = app.test_client()
+    query = "ASK { ?s ?p ?o } # kept once"
+    for _ in range(2):
+        assert client.get("/sparql", query_string={"query": query}).status_code == 200
+        assert client.get("/robots.txt").status_code == 200
+    assert [key[1] for key in layer._data] == ["/robots.txt"] and layer.hits == 1
+    assert [key[1] for key in app.extensions["fwgraph"].answers._data] == [query]
+
+
 def test_the_cache_compares_entity_tags_as_the_app_does_weakly():
     calls = []
     cache = FrontCache(_app(calls), entries=10)

@@ -310,8 +310,8 @@ def test_build_refuses_to_replace_a_directory_that_is_not_a_dist(tmp_path):
 # ------------------------------------------------------------------------------------------ memory (item 5)
 
 def test_result_cache_is_bounded_by_bytes():
-    from fwgraph.app.sparql import ResultCache
     from fwgraph.pool import Answer
+    from fwgraph.service import ResultCache
 
     cache = ResultCache(entries=2048, max_bytes=8 * 1024 * 1024, max_entry_bytes=2 * 1024 * 1024)
     for i in range(100):  # 100 distinct queries with 1 MiB answers

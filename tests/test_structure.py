@@ -59,6 +59,43 @@ def test_no_blueprint_imports_another():
         assert not (graph[name] & blueprints), f"{name} imports {graph[name] & blueprints}"
 
 
+#: What a blueprint may import of fwgraph: the web layer's toolkit and its per-client limits (middleware), and of
+#: the library only its façade, the format table and the errors (issue 25). Anything else is a Service verb.
+BLUEPRINT_IMPORTS = {"fwgraph.app.http", "fwgraph.app.ratelimit", "fwgraph.formats", "fwgraph.errors",
+                     "fwgraph.service"}
+
+
+def _blueprint_modules() -> list[Path]:
+    """The modules of fwgraph.app that define a Flask blueprint (``bp = Blueprint(...)``)."""
+    found = []
+    for path in sorted((SRC / "app").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+               and getattr(node.value.func, "id", "") == "Blueprint" for node in tree.body):
+            found.append(path)
+    return found
+
+
+def _fwgraph_imports(path: Path) -> list[str]:
+    """Every fwgraph module ``path`` imports, one entry per imported module (``from fwgraph import a, b`` is two)."""
+    names = {_name(p) for p in MODULES}
+    out: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "fwgraph":
+            subs = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in names]
+            out += subs or [node.module]
+        elif isinstance(node, ast.Import):
+            out += [a.name for a in node.names if a.name.split(".")[0] == "fwgraph"]
+    return out
+
+
+def test_blueprints_reach_the_library_only_through_the_service():
+    blueprints = _blueprint_modules()
+    assert len(blueprints) >= 10, [p.name for p in blueprints]  # the check finds the blueprints it guards
+    wrong = [f"{p.name} imports {m}" for p in blueprints for m in _fwgraph_imports(p) if m not in BLUEPRINT_IMPORTS]
+    assert not wrong, wrong
+
+
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
 def test_every_module_states_its_purpose(path):
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import Graph
 
-from fwgraph.convert import to_ox
+from fwgraph.convert import from_ox, to_ox
 from fwgraph.errors import InputError, QueryError
 from fwgraph.graph import load_store
 from fwgraph.namespace import PREFIXES
 from fwgraph.results import QueryResult, capped, serialise_within
-from fwgraph.sparql import PreparedQuery, prepare, undeclared
+from fwgraph.sparql import PreparedQuery, lex, prepare, undeclared
 
 #: Who the current request asks for: the key waiting requests are served by, set by the web layer around a
 #: query (:func:`asking`); requests that set none share one key, and are served first come, first served.
@@ -71,6 +72,57 @@ class Answer:
         return cls(400, "", b"", message=exc.message, line=exc.line, column=exc.column)
 
 
+#: Values for a query's variables, by name without ``?``: one RDF term each (an IRI as a ``pyoxigraph.NamedNode``,
+#: which refuses what is no IRI). A query that names a resource takes it here, never spliced into its text.
+Bindings = Mapping[str, "ox.NamedNode | ox.Literal"]
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def iri_term(iri: str) -> ox.NamedNode | None:
+    """``iri`` as a term to bind, or None when it is no IRI (a space, ``>``, ``{``...: it names nothing here).
+
+    >>> iri_term("https://w3id.org/fwgraph/framework/flask"), iri_term("x> } ?s ?p ?o {")
+    (<NamedNode value=https://w3id.org/fwgraph/framework/flask>, None)
+    """
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        return None
+
+
+def bound(query: PreparedQuery, bindings: Bindings | None) -> PreparedQuery:
+    """``query`` with ``bindings`` as its trailing VALUES clause, for an engine that receives query text (the
+    pool's workers, a remote store): each term is written by pyoxigraph, so no value can end its term and change
+    the query. The embedded engine substitutes instead (SEP-0007), with the same answers for the queries that
+    bind a resource they describe or select."""
+    if not bindings:
+        return query
+    names = list(bindings)
+    if not all(_VARIABLE.fullmatch(n) for n in names):
+        raise QueryError(f"not a variable name among {names!r}")
+    clause = " ".join(f"?{n}" for n in names), " ".join(str(bindings[n]) for n in names)
+    return PreparedQuery(f"{query.text}\nVALUES ({clause[0]}) {{ ({clause[1]}) }}", query.form)
+
+
+def substituted(query: PreparedQuery, bindings: Bindings | None) -> PreparedQuery:
+    """``query`` with each variable token of ``bindings`` replaced by its term as pyoxigraph writes it (found by
+    the lexer, so never inside a string, an IRI or a comment): for a DESCRIBE sent to a store that takes no
+    trailing VALUES after one (Virtuoso 7). A variable of a SELECT's projection takes :func:`bound` instead.
+
+    >>> substituted(PreparedQuery('DESCRIBE ?r WHERE {} # ?r', "describe"), {"r": ox.NamedNode("http://e/x")}).text
+    'DESCRIBE <http://e/x> WHERE {} # ?r'
+    """
+    if not bindings:
+        return query
+    text, out, pos = query.text, [], 0
+    for kind, start, end in lex(query.text):
+        term = bindings.get(text[start + 1:end]) if kind == "var" else None
+        if term is not None:
+            out += [text[pos:start], str(term)]
+            pos = end
+    return PreparedQuery("".join(out) + text[pos:], query.form)
+
+
 class Engine(Protocol):
     """What the server and the CLI need of a query engine.
 
@@ -82,7 +134,7 @@ class Engine(Protocol):
     @property
     def timeout(self) -> float | None: ...
 
-    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult: ...
+    def query(self, query: PreparedQuery, *, max_rows: int, bindings: Bindings | None = None) -> QueryResult: ...
 
     def execute(self, query: PreparedQuery, *, max_rows: int, fmt: str, max_bytes: int | None = None) -> Answer: ...
 
@@ -97,7 +149,7 @@ class InProcessEngine:
     version: str = ""
     timeout: float | None = None  # nothing can stop a query running in this process
 
-    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+    def query(self, query: PreparedQuery, *, max_rows: int, bindings: Bindings | None = None) -> QueryResult:
         raise NotImplementedError
 
     def check(self, query: PreparedQuery) -> QueryError | None:
@@ -249,10 +301,15 @@ class OxigraphEngine(InProcessEngine):
         """The ontology and data of ``root`` (default: the shipped sources), parsed straight into the store."""
         return cls(load_store(root), version)
 
-    def query(self, query: PreparedQuery, *, max_rows: int, max_bytes: int | None = None) -> QueryResult:
-        """The result, at most ``max_rows`` rows and (by its terms' sizes) ``max_bytes`` bytes."""
+    def query(self, query: PreparedQuery, *, max_rows: int, max_bytes: int | None = None,
+              bindings: Bindings | None = None) -> QueryResult:
+        """The result, at most ``max_rows`` rows and (by its terms' sizes) ``max_bytes`` bytes; ``bindings``
+        substituted for their variables (pyoxigraph's substitutions)."""
+        substitutions: dict[ox.Variable, Any] | None = ({ox.Variable(k): v for k, v in bindings.items()}
+                                                          if bindings else None)
         try:
-            result = self.store.query(query.text, base_iri=self.base_iri, prefixes=PREFIXES)
+            result = self.store.query(query.text, base_iri=self.base_iri, prefixes=PREFIXES,
+                                      substitutions=substitutions)
         except SyntaxError as exc:
             raise parser_error(exc, query.text) from None
         if isinstance(result, ox.QueryBoolean):
@@ -280,9 +337,10 @@ class RdflibEngine(InProcessEngine):
         self.graph = graph
         self.version = version
 
-    def query(self, query: PreparedQuery, *, max_rows: int) -> QueryResult:
+    def query(self, query: PreparedQuery, *, max_rows: int, bindings: Bindings | None = None) -> QueryResult:
+        initial = {k: from_ox(v) for k, v in bindings.items()} if bindings else None
         try:
-            result = self.graph.query(query.text, initNs=PREFIXES)
+            result = self.graph.query(query.text, initNs=PREFIXES, initBindings=initial)
         except Exception as exc:  # rdflib raises pyparsing errors and plain exceptions
             raise QueryError(f"syntax error: {exc}") from None
         if result.type == "ASK":
@@ -296,9 +354,10 @@ class RdflibEngine(InProcessEngine):
         return QueryResult(form=query.form, triples=triples, truncated=truncated)
 
 
-def run(engine: Engine, text: str, *, max_rows: int = 10_000, max_bytes: int | None = None) -> QueryResult:
-    """Check ``text`` and run it on ``engine``."""
-    return engine.query(prepare(text, max_bytes=max_bytes), max_rows=max_rows)
+def run(engine: Engine, text: str, *, max_rows: int = 10_000, max_bytes: int | None = None,
+        bindings: Bindings | None = None) -> QueryResult:
+    """Check ``text`` and run it on ``engine`` with ``bindings`` for its variables."""
+    return engine.query(prepare(text, max_bytes=max_bytes), max_rows=max_rows, bindings=bindings)
 
 
 def store_triples(path: Path) -> int:

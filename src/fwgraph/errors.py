@@ -47,6 +47,10 @@ class RefusedQuery(QueryError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
+class TooManyIds(InputError):
+    """A data extension query names more entities than one query may (answered 413: send fewer per query)."""
+
+
 class BuildError(FwgraphError):
     """The sources do not validate, so no distribution is written."""
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from rdflib.namespace import DOAP, RDFS, SDO, SKOS, XSD
 
 from fwgraph.engine import Engine, run
-from fwgraph.errors import InputError
+from fwgraph.errors import InputError, TooManyIds
 from fwgraph.namespace import BASE, FW
 from fwgraph.reconcile import TYPES, load_json, type_id
 from fwgraph.settings import active
@@ -106,10 +106,6 @@ PROPERTIES: tuple[Property, ...] = (
              f"OPTIONAL {{ ?a a <{FW.SecurityAdvisory}> ; <{FW.affects}> ?s }} }} GROUP BY ?s }}"),
 )
 BY_ID: dict[str, Property] = {p.id: p for p in PROPERTIES}
-
-
-class TooManyIds(InputError):
-    """An extension query names more entities than one query may (answered 413: send fewer per query)."""
 
 
 def _version_key(text: str) -> tuple[tuple[int, str], ...]:

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fwgraph.engine import ASKING, TIME_LIMIT, Answer
+from fwgraph.engine import ASKING, TIME_LIMIT, Answer, Bindings, bound
 from fwgraph.errors import QueryError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.settings import Settings, activate, active
 from fwgraph.sparql import shape
@@ -824,10 +824,12 @@ class PooledEngine:
     def check(self, query: Any) -> QueryError | None:
         return self.pool.check(query.text, shape=query.shape)
 
-    def query(self, query: Any, *, max_rows: int) -> Any:
-        """Run ``query`` in a worker and read its answer back as a QueryResult (pyoxigraph terms)."""
+    def query(self, query: Any, *, max_rows: int, bindings: Bindings | None = None) -> Any:
+        """Run ``query`` in a worker and read its answer back as a QueryResult (pyoxigraph terms); ``bindings``
+        sent as a VALUES clause written by pyoxigraph (:func:`fwgraph.engine.bound`)."""
         from fwgraph.results import result_from_bytes
 
+        query = bound(query, bindings)
         answer = self.pool.execute(query.text, max_rows=max_rows, fmt="nt" if query.is_graph else "json",
                                    form=query.form, shape=query.shape)
         if answer.status != 200:

@@ -4,7 +4,6 @@ everything it mentions — an engine and an IRI in, plain dataclasses out (the w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import DCTERMS, DOAP, OWL, RDF, RDFS, SDO, SKOS
 
 from fwgraph.dates import month_label
-from fwgraph.engine import Engine
+from fwgraph.engine import Bindings, Engine, iri_term
 from fwgraph.namespace import FW, QB, REUSED_TERM_LABELS, curie_or_iri, label_of
 from fwgraph.results import to_rdflib
 from fwgraph.sparql import prepare
@@ -22,21 +21,22 @@ from fwgraph.sparql import prepare
 #: Most triples a description (or the claims about a resource) may have; more are cut.
 MAX_TRIPLES = 100_000
 #: IRIs that can be written between <> in a query (anything else never names a resource here).
-_SAFE_IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
 
 #: Maps an IRI to where this server shows it (a local path), or None when it is not ours.
 Linker = Callable[[str], "str | None"]
 
 
-def _query(engine: Engine, text: str, max_rows: int = MAX_TRIPLES) -> Any:
-    return engine.query(prepare(text), max_rows=max_rows)
+def _query(engine: Engine, text: str, max_rows: int = MAX_TRIPLES, bindings: Bindings | None = None) -> Any:
+    return engine.query(prepare(text), max_rows=max_rows, bindings=bindings)
 
 
 def describe(engine: Engine, iri: str) -> list[ox.Triple]:
-    """The resource's Concise Bounded Description (its triples, blank-node closure included)."""
-    if not _SAFE_IRI.match(iri):
+    """The resource's Concise Bounded Description (its triples, blank-node closure included); none for a
+    string that is no IRI (bound as a term, never spliced into the query)."""
+    term = iri_term(iri)
+    if term is None:
         return []
-    return _query(engine, f"DESCRIBE <{iri}>").triples
+    return _query(engine, "DESCRIBE ?resource WHERE {}", bindings={"resource": term}).triples
 
 
 # --------------------------------------------------------------------------- the view model
@@ -164,9 +164,9 @@ class Labels:
 
     def __init__(self, engine: Engine | None, iris: set[str], *, reused: bool = True) -> None:
         ranked: dict[str, tuple[int, str]] = {}
-        safe = sorted(i for i in iris if i and _SAFE_IRI.match(i))
-        for chunk in _chunks(safe, 400) if engine is not None else ():
-            values = " ".join(f"<{i}>" for i in chunk)
+        terms = sorted(str(t) for t in map(iri_term, iris) if t is not None)  # each written by pyoxigraph
+        for chunk in _chunks(terms, 400) if engine is not None else ():
+            values = " ".join(chunk)
             query = f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x <{RDFS.label}>|<{SKOS.prefLabel}> ?l }}"
             for x, label in _query(engine, query).rows:  # type: ignore[arg-type]
                 key = (0 if label.language in (None, "", "en") else 1, label.value)

@@ -41,13 +41,16 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
     from fwgraph.app import http
 
     http.init_app(app)
+    from fwgraph.app import sparql
+
+    sparql.init_app(app, app.extensions["fwgraph"])
     from fwgraph.dates import month_label
 
     app.jinja_env.filters["month_label"] = month_label  # "2026-10" as "Oct 2026" in every template
     _register_blueprints(app)
     # The finder's grid (also every profile page's summary) is built once per process from whole-graph queries:
-    # started now, in the background, so that the first page does not wait for it (it waits on the property's
-    # lock only if it comes first). A failure here is left to the first request, which reports it.
+    # started now, in the background, so that the first page does not wait for it (it waits on the Service's
+    # lock for it only if it comes first). A failure here is left to the first request, which reports it.
     threading.Thread(target=_warm_catalogue, args=(app.extensions["fwgraph"],), name="fwgraph-warm",
                      daemon=True).start()
     # The common query request skips Flask (same core as the view); inside the per-client limits.
@@ -62,7 +65,9 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
     if settings.cache_entries > 0:
         from fwgraph.app.frontcache import FrontCache
 
-        app.wsgi_app = FrontCache(app.wsgi_app)  # type: ignore[method-assign]
+        # Not /sparql: its answers are kept once, by the Service's answer cache, which also serves POST and every
+        # spelling of Accept (bench/query_caches.py); this one keeps pages.
+        app.wsgi_app = FrontCache(app.wsgi_app, passes=frozenset({"/sparql"}))  # type: ignore[method-assign]
     # gzip and Brotli for clients that accept them, outside the caches (they keep identity answers).
     from fwgraph.app import compression
 
@@ -125,6 +130,6 @@ def _warm_catalogue(service: Service) -> None:
 
     try:
         with own_time_limit(service.settings.warm_timeout):  # its own limit, not a request's (fwgraph.server.warm)
-            service.catalogue  # noqa: B018  (computed and kept by the cached property)
+            service.catalogue  # noqa: B018  (computed and kept by the Service)
     except Exception:  # noqa: BLE001  (the first request that needs it computes it again and reports the error)
         pass

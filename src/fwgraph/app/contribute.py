@@ -11,20 +11,9 @@ import json
 from flask import Blueprint, Response, abort, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import (
-    error_response,
-    form_model,
-    negotiate,
-    service,
-    settings,
-    validation_sandbox,
-    wants_html,
-)
+from fwgraph.app.http import error_response, negotiate, service, settings, wants_html
 from fwgraph.app.ratelimit import limited_client
-from fwgraph.errors import ClientBusy, InputError, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
-from fwgraph.form import KINDS, advice_map
-from fwgraph.graph import format_for
-from fwgraph.validation import check_contribution
+from fwgraph.errors import FwgraphError, InputError, TimeLimitExceeded, WorkerFailed, WorkStopped, http_status
 
 bp = Blueprint("contribute", __name__)
 
@@ -46,7 +35,7 @@ def _too_large() -> None:
     abort(413, f"the contribution is larger than the limit of {_limit()} bytes")
 
 
-def _read_contribution() -> tuple[bytes, str, str]:
+def _read_contribution() -> tuple[bytes, str | None, str]:
     """The contribution's bytes, parser format and source name, from a raw body or an HTML form."""
     if request.content_length is not None and request.content_length > _limit():
         _too_large()
@@ -66,8 +55,7 @@ def _read_contribution() -> tuple[bytes, str, str]:
                 _too_large()
             name = upload.filename
             fmt = (_input_format(fmt_field) if fmt_field else None) or _input_format(upload.mimetype or "")
-            fmt = fmt or format_for(name)
-            return data, fmt, name
+            return data, fmt, name  # None: the Service reads the format from the file's name
         text = request.form.get("data")
         if text is not None and text.strip():
             data = text.encode("utf-8")
@@ -109,7 +97,7 @@ def _parse_error(exc: InputError) -> Response:
 
 @bp.get("/validate")
 def form() -> Response:
-    validation_sandbox().start()  # the contributor reads the form first: validation gets ready meanwhile
+    service().validation_sandbox().start()  # the contributor reads the form first: validation gets ready meanwhile
     return Response(
         render_template("validate_form.html", error=None, data="", fmt="turtle"),
         content_type=formats.HTML.content_type,
@@ -126,20 +114,12 @@ def validate() -> Response:
     limits = settings()
     client = limited_client(request.environ, limits.client_address_header, limits.rate_limit_loopback)
     try:  # parsed and validated in a killable child process, never in the web process (fwgraph.sandbox)
-        outcome = validation_sandbox().run_for(client, check_contribution, data, fmt, source, str(svc.dist),
-                                               max_triples=limits.validate_max_triples,
-                                               max_results=limits.validate_max_results,
-                                               want_turtle=media == formats.TURTLE.media_type)
-    except ClientBusy as exc:  # its own validation keeps it out: its share, not the service, is used up
-        return _unavailable(str(exc), retry_after=2, status=429)
-    except (ServiceBusy, WorkStopped) as exc:
-        return _unavailable(str(exc) if isinstance(exc, ServiceBusy) else f"validation stopped: {exc}",
-                            retry_after=2)
-    except TimeLimitExceeded as exc:
-        return _unavailable(f"validation exceeded the time limit of {exc.limit:g} s and was stopped; send a "
-                            "smaller contribution (one file per resource)", retry_after=int(exc.limit))
-    except WorkerFailed as exc:
-        return _unavailable(f"validation failed: {exc}", retry_after=2, status=500)
+        outcome = svc.check_contribution(client, data, fmt, source, want_turtle=media == formats.TURTLE.media_type)
+    except FwgraphError as exc:  # the sandbox's limits and failures (its errors are reported in the outcome)
+        mapped = http_status(exc)  # the one mapping (fwgraph.errors): 429 for the client's own share, else 503
+        if mapped is None and not isinstance(exc, WorkerFailed):
+            raise
+        return _unavailable(_why(exc), mapped)
     if "error" in outcome:
         err = outcome["error"]
         return _parse_error(InputError(err["message"], source=err.get("source"), line=err.get("line"),
@@ -166,17 +146,28 @@ def validate() -> Response:
 
 
 def _advice() -> dict[str, dict[str, str]]:
-    """The contribution forms' plain-words messages by shape, for the report page (fwgraph.form.advice_map)."""
-    out: dict[str, dict[str, str]] = {}
-    for name in KINDS:
-        model = form_model(name)
-        if model is not None:
-            out.update(advice_map(model))
-    return out
+    """The contribution forms' plain-words messages by shape, for the report page."""
+    return service().form_advice()
 
 
-def _unavailable(message: str, *, retry_after: int, status: int = 503) -> Response:
+def _why(exc: Exception) -> str:
+    """What a validation that did not finish tells the contributor."""
+    if isinstance(exc, TimeLimitExceeded):
+        return (f"validation exceeded the time limit of {exc.limit:g} s and was stopped; send a smaller "
+                "contribution (one file per resource)")
+    if isinstance(exc, WorkStopped):
+        return f"validation stopped: {exc}"
+    if isinstance(exc, WorkerFailed):
+        return f"validation failed: {exc}"
+    return str(exc)
+
+
+def _unavailable(message: str, mapped: tuple[int, int | None] | None) -> Response:
+    """A validation that could not run or finish: the status and Retry-After of ``mapped`` (a failed worker,
+    which no mapping covers, is a 500 the contributor may retry)."""
+    status, retry_after = mapped or (500, 2)
     response = error_response(status, message)
-    response.headers["Retry-After"] = str(max(1, retry_after))
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, retry_after))
     response.headers["Cache-Control"] = "no-store"
     return response

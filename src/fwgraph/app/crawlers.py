@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
-from fwgraph import formats, sitemap
+from fwgraph import formats
 from fwgraph.app.http import cache_headers, conditional, page_etag, service
 
 bp = Blueprint("crawlers", __name__)
@@ -21,7 +21,7 @@ def robots() -> Response:
     cached = conditional(etag)
     if cached is not None:
         return cached
-    body = sitemap.robots(_url("sitemap.xml"))
+    body = service().robots(_url("sitemap.xml"))
     return cache_headers(Response(body, content_type=formats.TEXT.content_type), etag)
 
 
@@ -33,13 +33,8 @@ def sitemap_xml() -> Response:
     cached = conditional(etag)
     if cached is not None:
         return cached
-    files = list(sitemap.chunks(sitemap.all_pages(service().engine)))
-    if page:
-        if not page.isdigit() or not 1 <= int(page) <= len(files):
-            abort(404, f"no sitemap page {page!r}; there are {len(files)}")
-        body = sitemap.urlset(files[int(page) - 1], _url)
-    elif len(files) <= 1:
-        body = sitemap.urlset(files[0] if files else [], _url)
-    else:
-        body = sitemap.index(len(files), lambda n: _url(f"sitemap.xml?page={n}"))
+    count = service().sitemap_files()
+    if page and (not page.isdigit() or not 1 <= int(page) <= count):
+        abort(404, f"no sitemap page {page!r}; there are {count}")
+    body = service().sitemap_xml(int(page) if page else 0, _url)
     return cache_headers(Response(body, content_type=formats.XML_DOCUMENT.content_type), etag)

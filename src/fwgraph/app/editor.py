@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from fwgraph import formats
 from fwgraph.app.http import cache_headers, conditional, page_etag, service
-from fwgraph.terms import editor_terms
 
 bp = Blueprint("editor", __name__)
 
@@ -19,9 +16,5 @@ def terms() -> Response:
     cached = conditional(etag)
     if cached is not None:
         return cached
-    body = current_app.extensions.get("fwgraph.terms")
-    if body is None:  # the data never changes while the server runs: computed once
-        svc = service()
-        body = current_app.extensions["fwgraph.terms"] = json.dumps(editor_terms(svc.engine, svc.ontology),
-                                                                    ensure_ascii=False)
+    body = service().editor_terms()  # the data never changes while the server runs: computed once
     return cache_headers(Response(body, content_type=formats.JSON.content_type), etag)

@@ -11,8 +11,9 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from fwgraph import finder, formats
+from fwgraph import formats
 from fwgraph.app.http import cache_headers, conditional, href, negotiate, page_etag, service
+from fwgraph.service import FinderError
 
 bp = Blueprint("finder", __name__)
 
@@ -31,12 +32,10 @@ def find() -> Response:
     if cached is not None:
         return cached
     try:
-        found = service().catalogue.find(finder.parse_selection(_args()))
-    except finder.FinderError as exc:
+        page = service().find_page(_args())
+    except FinderError as exc:
         abort(400, str(exc))
-    body = render_template("find.html", found=found, sel=found.selection, kinds=finder.KINDS,
-                           levels=finder.LEVELS, sorts=finder.SORTS, default_order=finder.DEFAULT_ORDER,
-                           features=service().catalogue.features, max_q=finder.MAX_QUERY_CHARS)
+    body = render_template("find.html", **page)
     return cache_headers(Response(body, content_type=formats.HTML.content_type), etag)
 
 
@@ -52,13 +51,13 @@ def search() -> Response:
     if cached is not None:
         return cached
     try:
-        hits = service().catalogue.search(q)
-    except finder.FinderError as exc:
+        found = service().search(q)
+    except FinderError as exc:
         abort(400, str(exc))
-    q = finder.search_text(q)
     if fmt is formats.JSON:
-        body = json.dumps({"q": q, "count": len(hits), "results": [h.to_json(href(h.iri)) for h in hits]},
+        hits = found["hits"]
+        body = json.dumps({"q": found["q"], "count": len(hits), "results": [h.to_json(href(h.iri)) for h in hits]},
                           ensure_ascii=False) + "\n"
     else:
-        body = render_template("search.html", q=q, hits=hits, kinds=finder.KINDS, max_q=finder.MAX_QUERY_CHARS)
+        body = render_template("search.html", **found)
     return cache_headers(Response(body, content_type=fmt.content_type), etag, vary=True)

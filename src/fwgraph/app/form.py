@@ -12,63 +12,40 @@ import json
 from flask import Blueprint, Response, abort, render_template, request
 
 from fwgraph import formats
-from fwgraph.app.http import form_model, service, validation_sandbox
+from fwgraph.app.http import service
 from fwgraph.errors import InputError
-from fwgraph.form import (
-    KINDS,
-    SLUG,
-    FormModel,
-    advice_map,
-    choices_from_rows,
-    choices_query,
-    file_name,
-    placeholder_slug,
-    read_record,
-    record_turtle,
-    record_values,
-    stored_record,
-    turtle_of,
-)
-from fwgraph.sparql import prepare
+from fwgraph.service import FormModel
 
 bp = Blueprint("form", __name__)
 
 
 def _model(kind_name: str) -> FormModel:
-    model = form_model(kind_name)
+    model = service().form_model(kind_name)
     if model is None:
-        abort(404, f"no form for {kind_name!r}: choose one of " + ", ".join(KINDS))
+        abort(404, f"no form for {kind_name!r}: choose one of " + ", ".join(service().form_kinds()))
     return model
-
-
-def _records(kind_name: str) -> list[dict[str, str]]:
-    rows = service().engine.query(prepare(choices_query(str(KINDS[kind_name].cls))), max_rows=10_000).rows
-    base = KINDS[kind_name].iri("")
-    return [dict(c, slug=c["value"][len(base):]) for c in choices_from_rows(rows) if c["value"].startswith(base)]
 
 
 @bp.get("/contribute")
 def form() -> Response:
     kind_name = request.args.get("kind", "")
     if not kind_name:
-        body = render_template("contribute_start.html", kinds=list(KINDS),
-                               records={k: _records(k) for k in KINDS})
+        kinds = service().form_kinds()
+        body = render_template("contribute_start.html", kinds=kinds, records={k: service().records(k) for k in kinds})
         return Response(body, content_type=formats.HTML.content_type)
     model = _model(kind_name)
-    validation_sandbox().start()  # the form's report comes from /validate: its process gets ready meanwhile
+    service().validation_sandbox().start()  # the form's report comes from /validate: its process gets ready meanwhile
     slug = request.args.get("edit", "").strip()
     values: dict = {}
     extra = ""
     if slug:
-        svc = service()
-        graph = stored_record(model.kind, slug, svc.root, svc.describe) if SLUG.match(slug) else None
-        if graph is None:
+        stored = service().form_values(model, slug)
+        if stored is None:
             abort(404, f"there is no {kind_name} {slug!r} to edit")
-        values, rest = record_values(model, graph, model.kind.iri(slug))
-        extra = turtle_of(rest)
+        values, extra = stored
     body = render_template("contribute.html", model=model, values=values, extra=extra, slug=slug,
-                           advice=advice_map(model),
-                           editing=bool(slug), file_name=file_name(model, slug or "your-" + kind_name))
+                           advice=service().form_advice(model),
+                           editing=bool(slug), file_name=service().file_name(model, slug or "your-" + kind_name))
     response = Response(body, content_type=formats.HTML.content_type)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -81,17 +58,15 @@ def record() -> Response:
     fields = {k: request.form.getlist(k) for k in request.form if k not in ("kind", "slug", "extra", "action")}
     wants_json = request.accept_mimetypes.best == formats.JSON.media_type
     try:
-        graph, problems = read_record(model, fields, slug, request.form.get("extra", ""))
+        filled = service().filled_form(model, fields, slug, request.form.get("extra", ""))
     except InputError as exc:
         if wants_json:
             problem = dict(exc.as_dict(), field=exc.source, status=400)
             return Response(json.dumps(problem, ensure_ascii=False), status=400, content_type=formats.JSON.content_type)
         abort(400, str(exc))
-    slug = slug.strip() if not any(p.source == "slug" for p in problems) else placeholder_slug(model)
-    turtle = record_turtle(model, graph, slug)
-    name = file_name(model, slug)
+    slug, turtle, name, problems = filled["slug"], filled["turtle"], filled["file"], filled["problems"]
     if wants_json:  # every problem at once, and the record without them, which the page still validates
-        doc = {"file": name, "turtle": turtle, "triples": len(graph), "subject": str(model.kind.iri(slug)),
+        doc = {"file": name, "turtle": turtle, "triples": filled["triples"], "subject": filled["subject"],
                "problems": [dict(p.as_dict(), field=p.source) for p in problems]}
         return Response(json.dumps(doc, ensure_ascii=False), status=422 if problems else 200,
                         content_type=formats.JSON.content_type, headers={"Cache-Control": "no-store"})

@@ -4,7 +4,8 @@ It behaves like a small reverse proxy inside the process: a GET response that th
 ``Cache-Control: public`` with status 200 is kept (bounded by entries and bytes) under the request's
 path, query string, Accept and Host, and the same request is then answered without entering Flask at
 all — no routing, no request context, no content negotiation. ``If-None-Match`` against the stored
-ETag gives 304. Everything else (POST, errors, private answers) goes to the app untouched.
+ETag gives 304. Everything else (POST, errors, private answers, and the paths in ``passes``, whose answers are
+kept behind it already: /sparql's by the Service's answer cache) goes to the app untouched.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ class FrontCache:
     settings': CACHE_ENTRIES, half of CACHE_BYTES (the other half is the query results' cache), CACHE_ENTRY_BYTES."""
 
     def __init__(self, app: Callable, *, entries: int | None = None, max_bytes: int | None = None,
-                 max_entry_bytes: int | None = None) -> None:
+                 max_entry_bytes: int | None = None, passes: frozenset[str] = frozenset()) -> None:
         settings = active()
         self.app = app
+        self.passes = passes
         self.entries = settings.cache_entries if entries is None else entries
         self.max_bytes = settings.cache_bytes // 2 if max_bytes is None else max_bytes
         self.max_entry_bytes = settings.cache_entry_bytes if max_entry_bytes is None else max_entry_bytes
@@ -46,7 +48,7 @@ class FrontCache:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if (method != "GET" and method != "HEAD") or not self.entries:
+        if (method != "GET" and method != "HEAD") or not self.entries or environ.get("PATH_INFO") in self.passes:
             return self.app(environ, start_response)
         key = self._key(environ)
         hit = self._data.get(key)  # a plain dict read: atomic under the GIL, no lock on the hot path

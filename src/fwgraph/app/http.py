@@ -10,24 +10,20 @@ import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from html import escape
 from http import HTTPStatus
 
 from flask import Flask, Response, current_app, request
 from rdflib import Graph
 from werkzeug.http import parse_etags
 
-from fwgraph import formats
+from fwgraph import formats, markup
 from fwgraph._version import __version__
 from fwgraph.description import as_served
-from fwgraph.form import KINDS, FormModel, build_model, choices_from_rows, choices_query
 from fwgraph.formats import Format, Offer
 from fwgraph.graph import rebase
 from fwgraph.namespace import BASE
-from fwgraph.sandbox import Sandbox
 from fwgraph.service import Service
 from fwgraph.settings import Settings
-from fwgraph.sparql import prepare
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -118,30 +114,6 @@ def settings() -> Settings:
     return service().settings
 
 
-def form_model(kind_name: str) -> FormModel | None:
-    """The contribution form of a record kind (fwgraph.form), built once per process; None for an unknown kind."""
-    kind = KINDS.get(kind_name)
-    if kind is None:
-        return None
-    models = current_app.extensions.setdefault("fwgraph.forms", {})
-    if kind_name not in models:  # the shapes and the data never change while the server runs
-        svc = service()
-
-        def choices(cls: str) -> list[dict[str, str]]:
-            return choices_from_rows(svc.engine.query(prepare(choices_query(cls)), max_rows=5000).rows)
-
-        models[kind_name] = build_model(kind, svc.shapes, svc.ontology, choices)
-    return models[kind_name]
-
-
-def validation_sandbox() -> Sandbox:
-    """The current app's sandbox for validation jobs (made on first use), prepared for the served build."""
-    box = current_app.extensions.get("fwgraph.validate")
-    if box is None:
-        box = current_app.extensions["fwgraph.validate"] = Sandbox(warm=str(service().dist), settings=settings())
-    return box
-
-
 # ---------------------------------------------------------------------------------------------- negotiation
 
 def negotiate(choices: tuple[Offer, ...], format_param: str | None = None) -> Offer | None:
@@ -171,8 +143,7 @@ def error_body(status: int, message: str, accept: str, *, text: str | None = Non
     fmt = chosen[1] if chosen else formats.JSON
     reason = reason_phrase(status)
     if fmt is formats.HTML:
-        body = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{status} {escape(reason)}"
-                f"</title><h1>{status} {escape(reason)}</h1><pre>{escape(message)}</pre></html>")
+        body = markup.render("error.html", status=status, reason=reason, message=message)
     elif fmt is formats.TEXT:
         body = (text or message) + "\n"
     else:
@@ -286,6 +257,11 @@ def local_path(iri: str) -> str | None:
 def href(iri: str) -> str:
     """A link target for ``iri``: its local page when it is ours, else the IRI itself."""
     return local_path(iri) or iri
+
+
+def canonical_iri(path: str) -> str:
+    """The canonical IRI of a path below the base (``framework/flask``), whatever base the server answers for."""
+    return BASE + path
 
 
 def public_iri(iri: str) -> str:

@@ -3,7 +3,7 @@ and dataset description, also as each shipped release had them; downloads, also 
 
 The data keeps its canonical IRIs; the server answers for ``base + path`` at ``/path`` for the configured
 public base and for the canonical base, so the same data runs on localhost, behind a proxy or at w3id.org.
-The views come from ``fwgraph.resource``; this module only maps requests to them and renders.
+The views come from the Service (``fwgraph.resource``); this module only maps requests to them and renders.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, abort, render_template, request
-from rdflib.namespace import OWL, VOID
 
-from fwgraph import formats, schemaorg
+from fwgraph import formats
 from fwgraph.app.http import (
     alternates,
     bases,
     cache_headers,
+    canonical_iri,
     conditional,
     endpoint_url,
     error_response,
@@ -36,14 +35,8 @@ from fwgraph.app.http import (
     service,
     signposting,
 )
-from fwgraph.dist import Dist
 from fwgraph.formats import Format
-from fwgraph.namespace import BASE
-from fwgraph.resource import describe, document_view, resource_view
-from fwgraph.results import graph_bytes, rdf_bytes, to_rdflib
-from fwgraph.vocabulary import vocabulary_view
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+from fwgraph.service import Description, Dist, Service
 
 bp = Blueprint("linkeddata", __name__)
 
@@ -148,9 +141,10 @@ def void() -> Response:
     cached = conditional(etag, vary=True)
     if cached is not None:
         return cached
-    body = rdf_bytes(served(service().void, dataset=True), fmt, form)
+    body = service().graph_bytes(served(service().void, dataset=True), fmt, form)
     response = Response(body, content_type=_content_type(fmt, media, form))
-    response.headers["Link"] = signposting(BASE + "dataset", licence=service().licence, types=(str(VOID.Dataset),))
+    response.headers["Link"] = signposting(canonical_iri("dataset"), licence=service().licence,
+                                           types=(Service.DOCUMENT_TYPES["dataset"],))
     return cache_headers(response, etag, vary=True)
 
 
@@ -213,55 +207,41 @@ def _answer(key: str, media: str, fmt: Format, rdf: Callable[[str], bytes], html
     return cache_headers(response, etag, vary=vary)
 
 
-def _resource(iri: str, triples: list[ox.Triple], media: str, fmt: Format, *, vary: bool) -> Response:
+def _resource(found: Description, media: str, fmt: Format, *, vary: bool) -> Response:
     def page() -> str:
-        catalogue = service().catalogue
-        order = [f"{BASE}feature/{slug}" for slug in catalogue.features]
-        view = resource_view(service().engine, iri, triples, local_path, feature_order=order)
-        record = catalogue.row(iri)
-        markup = schemaorg.resource(to_rdflib(triples), iri, public_iri, service().ontology)
-        return render_template("resource.html", **vars(view), alternates=alternates(iri), record=record,
-                               similar=catalogue.similar(record) if record else [],
-                               structured_data=schemaorg.script_json(markup))
+        return render_template("resource.html", **service().resource_page(found, local_path, public_iri),
+                               alternates=alternates(found.iri))
 
-    types = tuple(sorted(str(t.object.value) for t in triples if isinstance(t.subject, ox.NamedNode)
-                         and t.subject.value == iri and t.predicate.value == RDF_TYPE and
-                         isinstance(t.object, ox.NamedNode)))
-    links = signposting(iri, licence=service().licence, types=types)
-    return _answer(iri, media, fmt, lambda form: graph_bytes(triples, fmt, form), page, vary=vary, links=links)
+    links = signposting(found.iri, licence=service().licence, types=found.types)
+    return _answer(found.iri, media, fmt, lambda form: service().description_bytes_of(found, fmt, form), page,
+                   vary=vary, links=links)
 
 
 #: The documents served from the distribution, not the store: the vocabulary, the shapes and the dataset
 #: description, each also as it was in every shipped release (``ns/0.1.0``).
-DOCUMENT_TYPES = {"ns": str(OWL.Ontology), "shapes": str(OWL.Ontology), "dataset": str(VOID.Dataset)}
 _DOCUMENT = re.compile(r"^(ns|shapes|dataset)(?:/([0-9]+\.[0-9]+\.[0-9]+))?$")
 
 
 def _document(stem: str, kind: str, version: str | None, media: str, fmt: Format, *, vary: bool) -> Response:
     graph = service().document(kind, version)
-    iri = BASE + stem
-    subject = iri if kind == "dataset" else BASE + kind  # a version of the vocabulary is described by its header
+    iri = canonical_iri(stem)
+    subject = iri if kind == "dataset" else canonical_iri(kind)  # a version of the vocabulary: by its header
     if graph is None:
         return cache_headers(_not_found(public_base() + stem, media, fmt), page_etag("404", stem, media), vary=vary)
 
     is_dataset = kind == "dataset"
 
     def page() -> str:
-        shown = served(graph, dataset=is_dataset)
-        if kind == "ns":
-            return render_template("vocabulary.html", **vars(vocabulary_view(subject, shown, local_path,
-                                                                             service().engine)),
-                                   alternates=alternates(iri), version=version,
-                                   releases=list(reversed(service().releases)))
-        view = document_view(public_iri(subject), shown, local_path)
-        markup = schemaorg.dataset(shown, public_iri(iri), canonical=iri) if is_dataset else None
-        return render_template("document.html", **vars(view), alternates=alternates(iri), kind=kind,
-                               version=version, releases=list(reversed(service().releases)),
-                               structured_data=schemaorg.script_json(markup))
+        template, shown = service().document_page(kind, iri, subject, served(graph, dataset=is_dataset),
+                                                  local_path, public_iri)
+        extra = {} if kind == "ns" else {"kind": kind}
+        return render_template(template, **shown, **extra, alternates=alternates(iri), version=version,
+                               releases=list(reversed(service().releases)))
 
-    links = signposting(iri, licence=service().licence, types=(DOCUMENT_TYPES[kind],))
+    links = signposting(iri, licence=service().licence, types=(Service.DOCUMENT_TYPES[kind],))
     return _answer(f"{stem}|{endpoint_url()}", media, fmt,
-                   lambda form: rdf_bytes(served(graph, dataset=is_dataset), fmt, form), page, vary=vary, links=links)
+                   lambda form: service().graph_bytes(served(graph, dataset=is_dataset), fmt, form), page,
+                   vary=vary, links=links)
 
 
 @bp.get("/<path:path>")
@@ -274,12 +254,10 @@ def resource(path: str) -> Response:
     document = _DOCUMENT.match(stem)
     if document:
         return _document(stem, document.group(1), document.group(2), media, fmt, vary=vary)
-    svc = service()
     for base in bases():
-        iri = base + stem
-        triples = describe(svc.engine, iri)
-        if triples:
-            return _resource(iri, triples, media, fmt, vary=vary)
+        found = service().description(base + stem)
+        if found is not None:
+            return _resource(found, media, fmt, vary=vary)
     return cache_headers(_not_found(public_base() + stem, media, fmt), page_etag("404", stem, media), vary=vary)
 
 

@@ -1,17 +1,16 @@
 """The reconciliation service at /reconcile (W3C Entity Reconciliation Service API 0.2, as OpenRefine uses it):
 the manifest, query batches (``queries=``) and data extension (``extend=``) by GET or POST, property proposals,
 suggest services for entities, types and properties, and HTML previews. Every JSON answer can be JSONP
-(``callback=``, a checked name); every error below /reconcile is JSON to a JSON client. fwgraph.reconcile,
-fwgraph.extension and fwgraph.suggest do the work."""
+(``callback=``, a checked name); every error below /reconcile is JSON to a JSON client. The Service's verbs
+(fwgraph.reconcile, fwgraph.extension and fwgraph.suggest) do the work."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from fwgraph import formats, suggest
+from fwgraph import formats
 from fwgraph.app.http import (
     PREVIEW_POLICY,
     cache_headers,
@@ -24,17 +23,10 @@ from fwgraph.app.http import (
     service,
     settings,
 )
-from fwgraph.errors import InputError
-from fwgraph.extension import TooManyIds, parse_extension, parse_limit
-from fwgraph.reconcile import PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS, TYPES, answer, manifest, parse_batch
+from fwgraph.errors import InputError, TooManyIds
+from fwgraph.service import MAX_TYPE, PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS
 
 bp = Blueprint("reconcile", __name__)
-SUGGESTERS: dict[str, Callable[[str, int, int], dict[str, Any]]] = {
-    "entity": lambda prefix, cursor, limit: suggest.entities(service().reconcile_index(), prefix, cursor, limit,
-                                                             service().extension().popularity, _type()),
-    "type": suggest.types,
-    "property": suggest.properties,
-}
 
 
 def _type() -> str | None:
@@ -70,8 +62,8 @@ def _checked() -> Response | None:
     if refused is not None:
         return refused
     type_ = request.args.get("type")
-    if type_ is not None and len(type_) > suggest.MAX_TYPE:
-        return error_response(400, f"type is {len(type_)} characters long; at most {suggest.MAX_TYPE}")
+    if type_ is not None and len(type_) > MAX_TYPE:
+        return error_response(400, f"type is {len(type_)} characters long; at most {MAX_TYPE}")
     callback = request.args.get("callback")
     if callback is not None and not is_callback_name(callback):
         return error_response(400, "callback must be a JavaScript name (letters, digits, _ and $, not starting "
@@ -98,7 +90,7 @@ def _manifest() -> Response:
     cached = conditional(etag, private=True)
     if cached is not None:
         return cached
-    return cache_headers(_json(manifest(public_base(), request.url_root)), etag, private=True)
+    return cache_headers(_json(service().reconcile_manifest(public_base(), request.url_root)), etag, private=True)
 
 
 @bp.route("/reconcile", methods=["GET", "POST"])
@@ -113,11 +105,7 @@ def reconcile() -> Response:
     if request.method == "GET" and (cached := conditional(etag)) is not None:
         return cached  # only a 200 for this very URL gave the client that tag
     try:
-        if extend is not None:
-            query = parse_extension(extend)
-            doc = service().extension().extend(query)
-        else:
-            doc = answer(service().reconcile_index(), parse_batch(str(queries)))
+        doc = service().extend(extend) if extend is not None else service().reconcile(str(queries))
     except TooManyIds as exc:
         return error_response(413, str(exc))
     except InputError as exc:
@@ -131,44 +119,38 @@ def reconcile() -> Response:
 def propose_properties() -> Response:
     """The properties entities of a type can be extended with (``type=``, ``limit=``)."""
     try:
-        limit = parse_limit(request.args.get("limit"))
+        proposal = service().proposal(_type(), request.args.get("limit"))
     except InputError as exc:
         return error_response(400, str(exc))
-    return _cached("reconcile-propose", lambda: service().extension().propose(_type(), limit))
+    return _cached("reconcile-propose", proposal)
 
 
 @bp.get("/reconcile/suggest/<kind>")
 def suggestions(kind: str) -> Response:
     """Auto-completion of entities, types or properties by ``prefix`` (``cursor``, ``limit``)."""
-    suggester = SUGGESTERS.get(kind)
-    if suggester is None:
+    if kind not in SUGGEST_PATHS:
         return error_response(404, f"no suggest service {kind[:50]!r}; there are " + ", ".join(SUGGEST_PATHS.values()))
+    args = request.args
     try:
-        prefix, cursor, limit = suggest.parse_request(request.args.get("prefix"), request.args.get("cursor"),
-                                                      request.args.get("limit"))
+        suggester = service().suggester(kind, args.get("prefix"), args.get("cursor"), args.get("limit"), _type())
     except InputError as exc:
         return error_response(400, str(exc))
-    return _cached(f"reconcile-suggest-{kind}", lambda: suggester(prefix, cursor, limit))
+    assert suggester is not None  # a known kind
+    return _cached(f"reconcile-suggest-{kind}", suggester)
 
 
 @bp.get(PREVIEW_PATH)
 def preview() -> Response:
     """A candidate, or an entity a data extension gave as a value (an interface, a feature, a status)."""
     cid = request.args.get("id", "")
-    candidate = service().reconcile_index().candidates.get(cid)
-    value = service().extension().entities.get(cid)
-    if candidate is None and value is None:
+    found = service().preview(cid)
+    if found is None:
         abort(404, f"no entity {cid[:100]!r} to preview; ids are paths below {public_base()}")
     etag = page_etag("reconcile-preview", cid)
     cached = conditional(etag)
     if cached is not None:
         return cached
-    if candidate is not None:
-        shown = {"name": candidate.name, "description": candidate.description}
-        types = [dict(TYPES)[t] for t in candidate.types]
-    else:
-        assert value is not None  # one of the two, checked above
-        shown, types = {"name": value[0], "description": None}, [value[1]]
+    shown, types = found
     body = render_template("reconcile_preview.html", candidate=shown, iri=public_base() + cid, types=types)
     response = Response(body, content_type=formats.HTML.content_type)
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY

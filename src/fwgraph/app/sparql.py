@@ -8,10 +8,7 @@ which for the embedded store is a pool of killable worker processes (``fwgraph.p
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -21,7 +18,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from fwgraph import formats
 from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
 from fwgraph.app.ratelimit import ClientSlots, Runaways, client_address
-from fwgraph.engine import Answer
 from fwgraph.errors import (
     QueryError,
     RefusedQuery,
@@ -31,9 +27,7 @@ from fwgraph.errors import (
     WorkStopped,
     http_status,
 )
-from fwgraph.results import rdf_bytes
-from fwgraph.service import query_base
-from fwgraph.sparql import PreparedQuery, prepare
+from fwgraph.service import Service
 
 bp = Blueprint("sparql", __name__)
 
@@ -43,86 +37,31 @@ GRAPH_OFFERS = formats.offers(*formats.RDF_FORMATS)
 SD_OFFERS = formats.offers(*formats.RDF_FORMATS, formats.HTML)
 
 
-# ---------------------------------------------------------------------------------------------- cache
-
-class ResultCache:
-    """A bounded LRU of serialised answers keyed by (data version, query text, format).
-
-    Bounded by bytes, not only entries: the answers' bodies plus the query texts never exceed
-    ``max_bytes``, and an answer larger than ``max_entry_bytes`` is not kept at all.
-    """
-
-    def __init__(self, entries: int, max_bytes: int, max_entry_bytes: int) -> None:
-        self.entries = max(0, int(entries))
-        self.max_bytes = max(0, int(max_bytes))
-        self.max_entry_bytes = max(0, int(max_entry_bytes))
-        self._data: OrderedDict[tuple[str, str, str], tuple[Answer, str]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.size = 0
-        self.hits = self.misses = 0
-
-    @staticmethod
-    def _cost(key: tuple[str, str, str], value: tuple[Answer, str]) -> int:
-        return len(value[0].body) + len(key[1]) + len(value[0].message or "") + 256
-
-    def get(self, key: tuple[str, str, str]) -> tuple[Answer, str] | None:
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return item
-
-    def put(self, key: tuple[str, str, str], value: tuple[Answer, str]) -> None:
-        cost = self._cost(key, value)
-        if not self.entries or cost > self.max_entry_bytes or cost > self.max_bytes:
-            return
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self.size -= self._cost(key, old)
-            self._data[key] = value
-            self.size += cost
-            while self._data and (len(self._data) > self.entries or self.size > self.max_bytes):
-                old_key, evicted = self._data.popitem(last=False)
-                self.size -= self._cost(old_key, evicted)
-
+# ---------------------------------------------------------------------------------------------- state
 
 class _Endpoint:
-    """Per-app state of the endpoint: settings, cache, service description, prepared-query memo."""
+    """Per-app state of the endpoint: the Service (its answer cache and prepared-query memo), the limits, and the
+    per-client query slots and time-limit lanes (web-layer state, fwgraph.app.ratelimit)."""
 
-    def __init__(self, app: Any) -> None:
-        self.service = app.extensions["fwgraph"]
-        limits = self.service.settings
-        self.engine = self.service.engine
-        self.version = str(self.engine.version or self.service.etag)
-        self.base_iri = query_base(limits)
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        limits = service.settings
+        self.version = str(service.engine.version or service.etag)
         self.max_rows = limits.max_rows
         self.max_answer_bytes = limits.max_answer_bytes
-        self.max_query_bytes = limits.max_query_bytes
         self.max_body_bytes = limits.max_body_bytes
-        self.max_age = limits.cache_max_age
-        self.cache = ResultCache(limits.cache_entries, limits.cache_bytes // 2, limits.cache_entry_bytes)
-        self.cache_control = f"public, max-age={self.max_age}"
-        self.sd_cache: dict[tuple[str, str], tuple[str, bytes]] = {}
-        self._prepared = lru_cache(maxsize=limits.prepared_queries)(self._prepare)
+        self.cache = service.answers
+        self.cache_control = f"public, max-age={limits.cache_max_age}"
+        self.prepare = service.prepare
         self.slots = ClientSlots(limits.client_queries, limit_loopback=limits.rate_limit_loopback)
         self.client_header = limits.client_address_header
         self.runaways = Runaways(max(1, limits.query_workers - 1), seconds=max(60.0, 6 * limits.query_timeout),
                                  limit_loopback=limits.rate_limit_loopback)
 
-    def prepare(self, text: str) -> PreparedQuery | QueryError:
-        """The checked query, memoised for short texts only (the memo's memory stays bounded: PREPARED_QUERIES
-        x 2 KiB)."""
-        return self._prepared(text) if len(text) <= 2048 else self._prepare(text)
-
-    def _prepare(self, text: str) -> PreparedQuery | QueryError:
-        try:
-            return prepare(text, max_bytes=self.max_query_bytes)
-        except QueryError as exc:
-            return exc
+    @property
+    def engine(self) -> Any:
+        """The Service's engine (read at each use: the service owns it)."""
+        return self.service.engine
 
     def etag(self, text: str, fmt: str) -> str:
         return hashlib.blake2b(f"{self.version}\x00{fmt}\x00{text}".encode(), digest_size=16).hexdigest()
@@ -131,11 +70,14 @@ class _Endpoint:
         return 304, [("ETag", f'"{etag}"'), ("Cache-Control", self.cache_control), ("Vary", "Accept")], b""
 
 
+def init_app(app: Any, service: Service) -> None:
+    """Make the endpoint's state for ``app`` (with the app, as every per-process part is)."""
+    app.extensions["fwgraph.sparql"] = _Endpoint(service)
+
+
 def endpoint_state(app: Any) -> _Endpoint:
-    """The endpoint's state for ``app``, made on first use."""
-    state = app.extensions.get("fwgraph.sparql")
-    if state is None:
-        state = app.extensions["fwgraph.sparql"] = _Endpoint(app)
+    """The endpoint's state for ``app`` (made by :func:`init_app`)."""
+    state: _Endpoint = app.extensions["fwgraph.sparql"]
     return state
 
 
@@ -371,14 +313,8 @@ def _service_description(state: _Endpoint) -> Response:
     if fmt is formats.HTML:  # a browser: the landing page has the query editor
         moved = Response(status=303, headers={"Location": "/", "Vary": "Accept"})
         return moved
-    endpoint = request.base_url
-    key = (endpoint, media)
-    cached = state.sd_cache.get(key)
-    if cached is None:
-        cached = (fmt.content_type_for(media), rdf_bytes(state.service.service_description(endpoint), fmt))
-        if len(state.sd_cache) < 64:  # keyed by the Host a client sends: keep only a few
-            state.sd_cache[key] = cached
-    response = Response(cached[1], status=200, content_type=cached[0])
+    body = state.service.description_bytes(request.base_url, fmt)  # kept for a few Host names
+    response = Response(body, status=200, content_type=fmt.content_type_for(media))
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = state.cache_control
     return response
