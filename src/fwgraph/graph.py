@@ -24,10 +24,11 @@ from fwgraph.settings import active
 
 def source_root() -> Path:
     """The directory holding ontology/, data/ and queries/: packaged with the wheel, else the source tree."""
-    packaged = Path(__file__).parent / "_sources"
+    package = Path(__file__).resolve().parents[__name__.count(".") - 1]  # src/fwgraph, wherever this module sits
+    packaged = package / "_sources"
     if (packaged / "ontology").is_dir():
         return packaged
-    tree = Path(__file__).resolve().parents[2]
+    tree = package.parents[1]
     if (tree / "ontology").is_dir():
         return tree
     raise FileNotFoundError("fwgraph sources not found: neither packaged nor in a source tree")
