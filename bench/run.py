@@ -125,8 +125,8 @@ def fallback_dist(tree: Path, shipped_dist: Path, out: Path) -> None:
     with open(out / "fwgraph.nt", "wb") as fh:
         for f in files:
             ox.serialize(ox.parse(path=str(f), format=ox.RdfFormat.TURTLE), fh, ox.RdfFormat.N_TRIPLES)
-    from fwgraph.dist import STORE_DIR
-    from fwgraph.engine import write_store
+    from fwgraph.publish.dist import STORE_DIR
+    from fwgraph.store.engine import write_store
 
     write_store(out / "fwgraph.nt", out / STORE_DIR)  # as `fwgraph build` does
 

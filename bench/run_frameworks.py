@@ -7,7 +7,7 @@ For each framework of bench/frameworks/frameworks.toml: a virtual environment of
 ``venv``), the framework and its servers installed from the package index at the pinned versions, the app of
 bench/frameworks/apps/ started under the common server of its interface (WSGI: gunicorn, ASGI: uvicorn; one
 worker each) and then under each server its record recommends (fw:recommendedServer in data/frameworks/, read
-through fwgraph.harvest.benchmarks.recommended_servers) that is not the common one, or under its own server;
+through fwgraph.publish.harvest.benchmarks.recommended_servers) that is not the common one, or under its own server;
 every scenario's answer checked before it is timed (a wrong answer: not measured), then ``wrk`` for ``--rounds``
 rounds per scenario: the median requests per second with the min and max, median p50/p99 latency, errors and
 non-2xx answers counted. A framework or server that fails to install, start or answer is reported and the run
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import lib  # noqa: E402
 
-from fwgraph.harvest.benchmarks import recommended_servers, run_turtle  # noqa: E402 (the one home of both)
+from fwgraph.publish.harvest.benchmarks import recommended_servers, run_turtle  # noqa: E402 (the one home of both)
 
 HERE = Path(__file__).resolve().parent / "frameworks"
 SPEC = HERE / "frameworks.toml"
@@ -84,7 +84,7 @@ class Result:
     p50: list[float]
     p99: list[float]
     errors: int
-    role: str  # common, recommended or own (fwgraph.harvest.benchmarks.SERVER_ROLES)
+    role: str  # common, recommended or own (fwgraph.publish.harvest.benchmarks.SERVER_ROLES)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from fwgraph.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
-from fwgraph.dist import Version
-from fwgraph.examples import executables
-from fwgraph.graph import Sources, load_files, load_shapes, parse_file
-from fwgraph.validation import describe_in_files, validate_contribution, validate_graph
+from fwgraph.data.examples import executables
+from fwgraph.data.graph import Sources, load_files, load_shapes, parse_file
+from fwgraph.publish.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
+from fwgraph.publish.dist import Version
+from fwgraph.publish.validation import describe_in_files, validate_contribution, validate_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,10 +11,10 @@ from packaging.version import Version
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, DOAP, RDF, RDFS, SDO, SKOS, XSD
 
-from fwgraph.errors import InputError
-from fwgraph.harvest import advisories as adv
-from fwgraph.harvest import downloads as dl
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.errors import InputError
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.publish.harvest import advisories as adv
+from fwgraph.publish.harvest import downloads as dl
 from tests.cli import fwgraph
 
 from .conftest import ROOT
@@ -333,7 +333,7 @@ def test_a_range_that_cannot_be_evaluated_gives_no_verdict_and_says_why(database
 
 def test_the_generated_files_conform_to_the_shapes(database, records, tmp_path):
     """The advisories written for the fixture pass the advisory and range shapes (with the fixture's records)."""
-    from fwgraph.validation import validate
+    from fwgraph.publish.validation import validate
 
     out = tmp_path / "out"
     dl.write(derive(database[0], records), out)

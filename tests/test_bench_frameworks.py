@@ -13,8 +13,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from fwgraph.namespace import BASE, FW, QB, RUNS_IRI
-from fwgraph.validation import validate
+from fwgraph.core.namespace import BASE, FW, QB, RUNS_IRI
+from fwgraph.publish.validation import validate
 
 from .conftest import ROOT
 

@@ -8,10 +8,10 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from fwgraph.errors import InputError
-from fwgraph.harvest.benchmarks import harvest_benchmarks, parse_post
-from fwgraph.namespace import FW, PUBLISHED_BENCH_IRI, QB
-from fwgraph.validation import validate
+from fwgraph.core.errors import InputError
+from fwgraph.core.namespace import FW, PUBLISHED_BENCH_IRI, QB
+from fwgraph.publish.harvest.benchmarks import harvest_benchmarks, parse_post
+from fwgraph.publish.validation import validate
 from tests.cli import fwgraph
 
 from .conftest import ROOT

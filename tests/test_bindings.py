@@ -7,10 +7,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from fwgraph.engine import OxigraphEngine, RdflibEngine, bound, iri_term, substituted
-from fwgraph.errors import QueryError
-from fwgraph.resource import describe
-from fwgraph.sparql import prepare
+from fwgraph.core.errors import QueryError
+from fwgraph.data.querycheck import prepare
+from fwgraph.store.engine import OxigraphEngine, RdflibEngine, bound, iri_term, substituted
+from fwgraph.views.resource import describe
 
 X, Y, P = "http://example.org/x", "http://example.org/y", "http://example.org/p"
 HOSTILE_IRIS = [f"{X}> <{Y}", f"{X}> . ?s ?p ?o . <{Y}", f"{X} {Y}", f"{X}>}} UNION {{ ?s ?p ?o"]

@@ -19,7 +19,7 @@ import pytest
 import requests
 from rdflib import Graph
 
-from fwgraph.graph import parse_file
+from fwgraph.data.graph import parse_file
 from tests.graphs import isomorphic
 from tests.live import ROOT, live_server
 

@@ -12,10 +12,10 @@ from pyld import jsonld
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, VOID
 
-from fwgraph.build import build
-from fwgraph.dist import COMPRESSED, DUMPS
-from fwgraph.errors import BuildError
-from fwgraph.namespace import CONTEXT_IRI, DATASET_IRI, SPDX_TERMS
+from fwgraph.core.errors import BuildError
+from fwgraph.core.namespace import CONTEXT_IRI, DATASET_IRI, SPDX_TERMS
+from fwgraph.publish.build import build
+from fwgraph.publish.dist import COMPRESSED, DUMPS
 from tests.graphs import isomorphic
 
 from .conftest import ROOT
@@ -100,7 +100,7 @@ def test_refuses_to_build_invalid_sources(tmp_path):
 ], ids=["unprefixed-iris", "generated-prefix"])
 def test_the_build_writes_turtle_as_rdflib_does(turtle):
     """The build's Turtle writer remembers prefixed names (issue 21 item 6); its bytes are rdflib's own."""
-    from fwgraph.build import _turtle
+    from fwgraph.publish.build import _turtle
 
     graph = Graph().parse(data=turtle, format="turtle")
     assert _turtle(graph) == graph.serialize(format="turtle", encoding="utf-8")
@@ -122,7 +122,7 @@ def _canonical(graph: Graph) -> list[str]:
     when these are equal (rdflib's own isomorphism test took 66 s of the 76 this test needed)."""
     import pyoxigraph as ox
 
-    from fwgraph.convert import to_ox
+    from fwgraph.data.convert import to_ox
 
     dataset = ox.Dataset([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in graph])
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
@@ -133,8 +133,8 @@ def test_each_file_parses_like_rdflib_and_keeps_its_blank_nodes_apart(tmp_path):
     """The sources are parsed once, by pyoxigraph: every shipped file gives rdflib's own graph, and ``_:b`` in two
     files (or two parses of one file) are distinct nodes, as the Turtle spec scopes labels to a document."""
 
-    from fwgraph.graph import Sources, load_files, parse_file
-    from fwgraph.namespace import BASE
+    from fwgraph.core.namespace import BASE
+    from fwgraph.data.graph import Sources, load_files, parse_file
 
     sources = Sources.at(None)
     for path in [sources.ontology, sources.shapes, *sources.data]:
@@ -152,9 +152,9 @@ def test_the_store_straight_from_the_sources_holds_the_graph_load_gives(tmp_path
     of `load()` (version stamp included), and a broken file is still an error with its line and column."""
     import pyoxigraph as ox
 
-    from fwgraph.engine import OxigraphEngine
-    from fwgraph.errors import InputError
-    from fwgraph.graph import load, load_store
+    from fwgraph.core.errors import InputError
+    from fwgraph.data.graph import load, load_store
+    from fwgraph.store.engine import OxigraphEngine
 
     def canonical(store: ox.Store) -> list[str]:
         dataset = ox.Dataset(store)
@@ -176,8 +176,8 @@ def test_the_store_straight_from_the_sources_holds_the_graph_load_gives(tmp_path
                          ids=["invalid-utf8", "missing-object"])
 def test_a_turtle_error_states_its_position_once(data, column):
     """Both forms of pyoxigraph's position prefix are moved into line and column, not repeated in the message."""
-    from fwgraph.errors import InputError
-    from fwgraph.graph import parse_bytes
+    from fwgraph.core.errors import InputError
+    from fwgraph.data.graph import parse_bytes
 
     with pytest.raises(InputError) as caught:
         parse_bytes(data, "turtle")

@@ -166,7 +166,7 @@ def test_interfaces_cover_the_charts_interfaces_and_their_frameworks():
 
 
 def test_markdown_escapes_pipes_in_cells():
-    from fwgraph.chart import Cell, Column, Table, render_markdown
+    from fwgraph.views.chart import Cell, Column, Table, render_markdown
 
     table = Table("t", [Column("a", "A|B"), Column("b", "C")], [[Cell("x|y"), Cell("back\\slash")]], ["s"], "")
     header, rows = gfm_rows(render_markdown(table))
@@ -211,7 +211,7 @@ def test_server_comparison_has_every_server_with_its_interfaces(runner, graph):
 
     from rdflib.namespace import RDF
 
-    from fwgraph.namespace import FW
+    from fwgraph.core.namespace import FW
 
     result = runner("chart", "--servers", "--format", "csv")
     assert result.exit_code == 0, result.output
@@ -232,7 +232,7 @@ def test_every_servers_latest_release_is_in_the_server_chart(runner, graph):
 
     from rdflib.namespace import DOAP, RDF, RDFS
 
-    from fwgraph.namespace import FW
+    from fwgraph.core.namespace import FW
 
     rows = list(csvmod.DictReader(iomod.StringIO(runner("chart", "--servers", "--format", "csv").output)))
     shown = {r["Server"]: r["Latest release"] for r in rows}

@@ -13,7 +13,7 @@ import requests
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SH
 
-from fwgraph.namespace import BASE
+from fwgraph.core.namespace import BASE
 from tests.live import ROOT, live_server
 
 CONTRIBUTIONS = ROOT / "tests" / "fixtures" / "contributions"
@@ -200,7 +200,7 @@ def test_the_validation_forkserver_leaves_no_constraint_query_to_compile(dist):
     `warm` changes no report."""
     script = (
         "import json, sys\n"
-        "from fwgraph.validation import _prepared, check_contribution, warm\n"
+        "from fwgraph.publish.validation import _prepared, check_contribution, warm\n"
         "dist = sys.argv[1]\n"
         "files = [open(f, 'rb').read() for f in sys.argv[2:]]\n"
         "cold = [check_contribution(d, 'turtle', 'c.ttl', dist)['report'] for d in files]\n"
@@ -229,9 +229,9 @@ def test_validation_jobs_start_from_the_warmed_forkserver(dist, tmp_path):
     script = tmp_path / "probe.py"
     script.write_text(
         "import sys\n"
-        "from fwgraph.sandbox import Sandbox\n\n\n"
+        "from fwgraph.publish.sandbox import Sandbox\n\n\n"
         "def compiled():\n"
-        "    from fwgraph.validation import _contexts\n"
+        "    from fwgraph.publish.validation import _contexts\n"
         "    return len(_contexts)\n\n\n"
         "if __name__ == '__main__':\n"
         "    print(Sandbox(warm=sys.argv[1] or None).run(compiled))\n")

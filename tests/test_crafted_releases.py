@@ -19,8 +19,8 @@ import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from fwgraph.errors import InputError
-from fwgraph.namespace import SPDX_TERMS
+from fwgraph.core.errors import InputError
+from fwgraph.core.namespace import SPDX_TERMS
 from tests.cli import fwgraph
 from tests.server import ROOT, dist, free_port, spawn
 
@@ -85,7 +85,7 @@ LINKS = {"notes-to-a-file-outside": _link_notes_outside, "dump-to-a-file-inside"
 @pytest.mark.parametrize("link", sorted(LINKS))
 def test_the_release_loader_refuses_symbolic_links(tmp_path, link):
     """The root of /download/<version>/: every reader of releases (build, serve, release, diff) lists them here."""
-    from fwgraph.dist import shipped_releases
+    from fwgraph.publish.dist import shipped_releases
 
     root = _sources(tmp_path)
     LINKS[link](root / "releases" / "0.1.0", tmp_path)
@@ -132,8 +132,8 @@ def test_serve_refuses_a_distribution_with_a_symbolic_link_in_a_release(tmp_path
 def test_a_distribution_offers_no_linked_file_for_download(tmp_path):
     """/download/<file> serves the distribution's own files: a link there, even to identical bytes, is refused at
     start and never offered."""
-    from fwgraph.dist import Dist
-    from fwgraph.errors import StartError
+    from fwgraph.core.errors import StartError
+    from fwgraph.publish.dist import Dist
 
     copy = tmp_path / "dist"
     shutil.copytree(dist(), copy, ignore=shutil.ignore_patterns("fwgraph.oxigraph", "releases"))
@@ -164,7 +164,7 @@ def _peak_while(call) -> tuple[BaseException | None, int]:
 
 def test_a_tampered_gzip_dump_is_refused_before_it_is_decompressed(tmp_path):
     """The dump was decompressed first and checked afterwards: a 2 MB bomb cost the build 4.3 GB."""
-    from fwgraph.dist import shipped_releases
+    from fwgraph.publish.dist import shipped_releases
 
     root = _sources(tmp_path)
     (root / "releases" / "0.1.0" / "fwgraph.nt.gz").write_bytes(_bomb())
@@ -181,7 +181,7 @@ def test_a_tampered_gzip_dump_is_refused_before_it_is_decompressed(tmp_path):
 def test_a_gzip_dump_stops_at_the_size_its_release_states(tmp_path):
     """A release crafted whole (its void.ttl states the bomb's own checksum): decompression stops past the size
     the release states for the uncompressed dump."""
-    from fwgraph.dist import shipped_releases
+    from fwgraph.publish.dist import shipped_releases
 
     root = _sources(tmp_path)
     release = root / "releases" / "0.1.0"
@@ -196,9 +196,9 @@ def test_a_gzip_dump_stops_at_the_size_its_release_states(tmp_path):
 
 def test_a_gzip_dump_stops_at_the_cap_whatever_its_release_states(tmp_path, monkeypatch):
     """The release states the bomb's size too: the cap (``MAX_DUMP_BYTES``, set low here) still holds."""
-    from fwgraph.dist import shipped_releases
+    from fwgraph.publish.dist import shipped_releases
 
-    monkeypatch.setattr("fwgraph.dist.MAX_DUMP_BYTES", 1 << 20)
+    monkeypatch.setattr("fwgraph.publish.dist.MAX_DUMP_BYTES", 1 << 20)
     root = _sources(tmp_path)
     release = root / "releases" / "0.1.0"
     bomb = _bomb()
@@ -213,9 +213,9 @@ def test_a_gzip_dump_stops_at_the_cap_whatever_its_release_states(tmp_path, monk
 
 def test_diff_bounds_a_gzip_dump(tmp_path, monkeypatch):
     """`fwgraph diff` of a bare gzip dump (no release around it to state a checksum) stops at the cap."""
-    from fwgraph.diff import read_triples
+    from fwgraph.publish.diff import read_triples
 
-    monkeypatch.setattr("fwgraph.dist.MAX_DUMP_BYTES", 1 << 20)
+    monkeypatch.setattr("fwgraph.publish.dist.MAX_DUMP_BYTES", 1 << 20)
     bomb = tmp_path / "bomb.nt.gz"
     bomb.write_bytes(_bomb())
     raised, peak = _peak_while(lambda: read_triples(bomb))

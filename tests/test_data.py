@@ -8,9 +8,9 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from fwgraph.namespace import BASE, FW
-from fwgraph.query import examples
-from fwgraph.validation import validate
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.publish.validation import validate
+from fwgraph.store.query import examples
 
 from .conftest import FIXTURES, ROOT
 

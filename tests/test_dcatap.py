@@ -10,8 +10,8 @@ from pyshacl import validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, SH, VOID
 
-from fwgraph.dist import COMPRESSED, DUMPS, VOID_FILE, Version, shipped_releases
-from fwgraph.namespace import BASE, DATASET_IRI, SPDX_TERMS
+from fwgraph.core.namespace import BASE, DATASET_IRI, SPDX_TERMS
+from fwgraph.publish.dist import COMPRESSED, DUMPS, VOID_FILE, Version, shipped_releases
 
 from .conftest import FIXTURES, ROOT
 
@@ -134,7 +134,7 @@ def _conforms_as_release(g: Graph, shapes: Graph) -> None:
 def test_a_release_description_conforms_too(shapes, graph, dist):
     """The description of a release, made in-process from the session's graph and files (what `fwgraph build
     --version` writes; the build itself: the ``system`` test below)."""
-    from fwgraph.description import void_description
+    from fwgraph.publish.description import void_description
 
     prior = shipped_releases(ROOT / "releases")[-1].version
     files = {p.name: p.read_bytes() for p in sorted(dist.iterdir()) if p.is_file() and p.name != VOID_FILE}
@@ -144,7 +144,7 @@ def test_a_release_description_conforms_too(shapes, graph, dist):
 
 @pytest.mark.system  # a whole second build (a minute of CPU); the description it writes is checked in-process above
 def test_a_release_build_describes_the_release(shapes, tmp_path):
-    from fwgraph.build import build
+    from fwgraph.publish.build import build
 
     out = build(tmp_path / "release", version="99.0.0", issued="2026-12-24").out
     _conforms_as_release(Graph().parse(out / VOID_FILE), shapes)
@@ -186,7 +186,7 @@ def test_agents_are_resources(description):
 
 
 def _count(engine, query: str) -> int:
-    from fwgraph.engine import run
+    from fwgraph.store.engine import run
 
     return int(run(engine, query).rows[0][0].value)
 

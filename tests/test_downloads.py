@@ -10,7 +10,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from fwgraph.harvest.downloads import (
+from fwgraph.core.namespace import BASE, DOWNLOADS_IRI, FW, QB
+from fwgraph.publish.harvest.downloads import (
     DATASET_FILE,
     harvest_downloads,
     monthly,
@@ -20,7 +21,6 @@ from fwgraph.harvest.downloads import (
     top_list,
     write,
 )
-from fwgraph.namespace import BASE, DOWNLOADS_IRI, FW, QB
 from tests.cli import fwgraph
 
 from .conftest import ROOT

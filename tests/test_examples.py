@@ -10,10 +10,10 @@ import requests
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SDO, SH
 
-from fwgraph.examples import EXAMPLES_BASE, SPEX, published_text
-from fwgraph.graph import load_store
-from fwgraph.namespace import BASE
-from fwgraph.query import examples
+from fwgraph.core.namespace import BASE
+from fwgraph.data.examples import EXAMPLES_BASE, SPEX, published_text
+from fwgraph.data.graph import load_store
+from fwgraph.store.query import examples
 from tests.server import ROOT, server
 
 EXAMPLES = examples()

@@ -111,7 +111,7 @@ def test_requests_waiting_for_a_query_worker_are_bounded():
     import threading
     import time
 
-    from fwgraph.pool import _IdleWorkers
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers(max_waiting=2)
     waiting = [threading.Thread(target=lambda: idle.get(timeout=5)) for _ in range(2)]
@@ -161,7 +161,7 @@ def _queue_waiters(idle, clients: list[str], timeout: float = 10, **kinds: bool)
 def test_clients_waiting_for_a_query_worker_take_turns():
     """A client with three queries waiting and a client with one: freed workers alternate between them, the
     client served longest ago first (first come, first served made the one wait behind all three)."""
-    from fwgraph.pool import _IdleWorkers
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers()
     threads, outcomes = _queue_waiters(idle, ["heavy", "heavy", "heavy", "polite"])
@@ -179,7 +179,7 @@ def test_a_client_with_fewer_waiting_takes_the_place_of_the_heaviest():
     takes the place of the heavy client's newest, which is refused; the heavy client's next is refused at once."""
     import queue
 
-    from fwgraph.pool import _IdleWorkers
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers(max_waiting=3)
     threads, outcomes = _queue_waiters(idle, ["heavy", "heavy", "heavy", "polite"])
@@ -201,7 +201,7 @@ def test_a_cheap_query_is_served_before_slow_ones_and_may_take_a_slow_ones_place
     first, and with every place taken by slow ones, takes the newest slow one's place (it was refused)."""
     import threading
 
-    from fwgraph.pool import _IdleWorkers
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers(max_waiting=3)
     threads, outcomes = _queue_waiters(idle, ["a", "b", "c"])
@@ -231,7 +231,7 @@ def test_a_slow_query_never_takes_a_cheap_ones_place():
     import threading
     import time
 
-    from fwgraph.pool import _IdleWorkers
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers(max_waiting=2)
     idle.put(object())
@@ -257,8 +257,8 @@ def test_a_slow_query_never_takes_a_cheap_ones_place():
 def test_the_pool_knows_a_query_shape_that_ran_fast():
     """What makes a request cheap: its query's shape (comments and blanks aside) last ran in a worker under
     the cheap_query_seconds setting; a shape never run, or one stopped at the time limit, is not cheap."""
-    from fwgraph.pool import PooledEngine
-    from fwgraph.sparql import prepare
+    from fwgraph.data.querycheck import prepare
+    from fwgraph.store.pool import PooledEngine
     from tests.server import dist
 
     engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=1.0)
@@ -311,7 +311,7 @@ def test_every_query_a_request_runs_waits_as_its_networks():
     """The queries a page runs (the finder, a profile, /compare) wait for a worker as their client's network, as
     /sparql's do: they were all one anonymous client, so one busy page kept every other page's queries behind."""
     from fwgraph.app.ratelimit import client_group
-    from fwgraph.engine import ASKING
+    from fwgraph.store.engine import ASKING
 
     seen: list[str] = []
 
@@ -334,7 +334,7 @@ def test_heavy_queries_leave_a_worker_for_everyone_else():
     heavy one gets the first worker a heavy request gives back (or whose replacement is forked)."""
     import queue
 
-    from fwgraph.pool import _IdleWorkers
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers(heavy_limit=1)
     workers = [object(), object()]
@@ -363,8 +363,8 @@ def test_cheap_requests_have_waiting_places_that_slow_ones_cannot_take():
     refused 432 times with them all taken by slow requests."""
     import queue
 
-    from fwgraph.pool import _IdleWorkers
-    from fwgraph.settings import Settings
+    from fwgraph.core.settings import Settings
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers(max_waiting=4, max_slow_waiting=1)
     slow, slow_outcomes = _queue_waiters(idle, ["a"])
@@ -387,11 +387,11 @@ def test_cheap_requests_have_waiting_places_that_slow_ones_cannot_take():
 def test_a_block_with_its_own_time_limit_and_a_pool_from_the_settings():
     """A warm-up's queries run under their own limit (``own_time_limit``), not the pool's, which is a request's;
     and a pool given no size or limit takes them from its settings (they repeated the settings' defaults)."""
-    from fwgraph.engine import own_time_limit
-    from fwgraph.errors import TimeLimitExceeded
-    from fwgraph.pool import PooledEngine
-    from fwgraph.settings import Settings
-    from fwgraph.sparql import prepare
+    from fwgraph.core.errors import TimeLimitExceeded
+    from fwgraph.core.settings import Settings
+    from fwgraph.data.querycheck import prepare
+    from fwgraph.store.engine import own_time_limit
+    from fwgraph.store.pool import PooledEngine
     from tests.server import dist
 
     settings = Settings(query_workers=1, query_timeout=30.0, threads=8)
@@ -408,8 +408,8 @@ def test_a_block_with_its_own_time_limit_and_a_pool_from_the_settings():
 def test_the_pool_reads_a_prepared_querys_shape_without_lexing_it_again(monkeypatch):
     """``prepare`` lexes a query that is not of the common form once for all its checks, and its shape comes from
     that pass: the pool's cost table reads it from the prepared query (it lexed the text a second time)."""
-    from fwgraph import sparql
-    from fwgraph.pool import _Costs
+    from fwgraph.data import querycheck as sparql
+    from fwgraph.store.pool import _Costs
 
     text = 'SELECT ?s WHERE { ?s ?p "SERVICE # not a comment" } # a comment\r'
     query = sparql.prepare(text)
@@ -425,8 +425,8 @@ def test_the_pool_reads_a_prepared_querys_shape_without_lexing_it_again(monkeypa
 def test_a_block_with_its_own_time_limit_sends_it_to_the_store_too():
     """Behind --store the warm-up's own limit is the one the store is sent and fwgraph waits for (a request's
     otherwise)."""
-    from fwgraph.engine import own_time_limit
-    from fwgraph.remote import StoreClient
+    from fwgraph.store.engine import own_time_limit
+    from fwgraph.store.remote import StoreClient
 
     client = StoreClient("http://127.0.0.1:9/sparql", timeout=10)
     with own_time_limit(120):

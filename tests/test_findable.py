@@ -11,9 +11,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from fwgraph import formats
-from fwgraph.engine import run
-from fwgraph.namespace import BASE, FW
+from fwgraph.core import formats
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.store.engine import run
 from tests.graphs import isomorphic
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -129,7 +129,7 @@ def test_a_dataset_served_by_another_host_is_the_same_as_its_w3id_iri():
     from rdflib import Literal
     from rdflib.namespace import DCAT, DCTERMS, OWL
 
-    from fwgraph.schemaorg import dataset
+    from fwgraph.publish.schemaorg import dataset
 
     host = "https://fwgraph.example.test/dataset"
     void = Graph()
@@ -172,7 +172,7 @@ def test_pages_without_a_schema_org_type_carry_none(client):
 
 
 def test_data_in_a_block_cannot_close_it():
-    from fwgraph.schemaorg import script_json
+    from fwgraph.publish.schemaorg import script_json
 
     text = script_json({"name": "</script><script>alert(1)</script>"})
     assert "</script>" not in text and "<" not in text

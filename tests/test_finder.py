@@ -16,7 +16,7 @@ from packaging.specifiers import SpecifierSet
 from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import DOAP, RDFS, SKOS
 
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.namespace import BASE, FW
 
 CASES = Path(__file__).parent / "fixtures" / "finder"
 HTML = {"Accept": "text/html"}
@@ -360,7 +360,7 @@ def test_no_query_runs_per_request_once_warm(app, client, monkeypatch):
 
 
 def test_month_labels():
-    from fwgraph.finder import month_label
+    from fwgraph.views.finder import month_label
 
     assert [month_label(t) for t in ("2026-10", "2026-01", "2025-12-05", "2026-13", "soon")] == \
         ["Oct 2026", "Jan 2026", "5 Dec 2025", "2026-13", "soon"]

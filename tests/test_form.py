@@ -1,4 +1,4 @@
-"""The contribution form generated from the shapes (fwgraph.form, /contribute) and the editor's terms (/terms.json).
+"""The contribution form generated from the shapes (fwgraph.views.form, /contribute) and the editor's terms (/terms.json).
 
 Every shipped framework and server record goes through the form and comes back the same graph; a property
 added to a temporary copy of the shapes appears as a field of the served form with no code change.
@@ -13,9 +13,11 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from fwgraph.errors import InputError
-from fwgraph.examples import read_example
-from fwgraph.form import (
+from fwgraph.core.errors import InputError
+from fwgraph.data.examples import read_example
+from fwgraph.data.graph import parse_bytes, parse_file
+from fwgraph.data.querycheck import prepare
+from fwgraph.views.form import (
     KINDS,
     advice_map,
     build_model,
@@ -28,8 +30,6 @@ from fwgraph.form import (
     stored_record,
     turtle_of,
 )
-from fwgraph.graph import parse_bytes, parse_file
-from fwgraph.sparql import prepare
 from tests.conftest import ROOT
 from tests.graphs import isomorphic
 
@@ -39,8 +39,8 @@ RECORDS = sorted(p for kind in KINDS.values() for p in (ROOT / "data" / kind.fol
 
 @pytest.fixture(scope="module")
 def service():
+    from fwgraph.core.settings import Settings
     from fwgraph.service import Service
-    from fwgraph.settings import Settings
 
     return Service.load(Settings(query_workers=0))
 

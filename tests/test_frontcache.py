@@ -149,7 +149,7 @@ def test_an_answer_too_large_to_keep_still_honours_if_none_match():
 def test_bounds_not_given_are_the_active_settings():
     """The cache's bounds default to the settings the process runs with (they were constants repeating the
     settings' defaults, which a changed setting left behind)."""
-    from fwgraph import settings as config
+    from fwgraph.core import settings as config
 
     saved = config.active()
     config.activate(saved.replace({"cache_entries": 7, "cache_bytes": 1000, "cache_entry_bytes": 10}))

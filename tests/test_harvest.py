@@ -10,9 +10,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, DOAP, RDF
 
-from fwgraph.errors import InputError
-from fwgraph.harvest import Catalogue, Limits, harvest
-from fwgraph.namespace import BASE, FW, SPDX
+from fwgraph.core.errors import InputError
+from fwgraph.core.namespace import BASE, FW, SPDX
+from fwgraph.publish.harvest import Catalogue, Limits, harvest
 from tests.cli import fwgraph
 
 from .conftest import FIXTURES, ROOT
@@ -195,7 +195,7 @@ def test_repository_with_no_tags(repo):
     ("v0.1.0-alpha.1", "0.1.0a1"), ("rel_1_4_54", "1.4.54"), ("tg2.5.0", "2.5.0"), ("webpy-0.70", "0.70"),
     ("2.0.x", None), ("interface-based", None), ("backups/z4-zmi@124419", None)])
 def test_tag_names_and_the_versions_they_name(tag, version):
-    from fwgraph.harvest.releases import tag_version
+    from fwgraph.publish.harvest.releases import tag_version
 
     found = tag_version(tag)
     assert (str(found) if found else None) == version
@@ -385,8 +385,8 @@ def test_cli_check_stale_record_exits_1_and_reports_each_fact(tmp_path):
 
 
 def test_check_keeps_curator_overrides_and_reports_facts_the_record_lacks(tmp_path):
-    from fwgraph.graph import parse_file
-    from fwgraph.harvest.check import check
+    from fwgraph.data.graph import parse_file
+    from fwgraph.publish.harvest.check import check
 
     _demo(tmp_path / "example+demo")
     text = (RECORDS / "demo.ttl").read_text(encoding="utf-8")
@@ -405,8 +405,8 @@ def test_check_keeps_curator_overrides_and_reports_facts_the_record_lacks(tmp_pa
 
 
 def test_check_honours_a_curator_override_only_for_the_values_it_answers(tmp_path):
-    from fwgraph.graph import parse_file
-    from fwgraph.harvest.check import check
+    from fwgraph.data.graph import parse_file
+    from fwgraph.publish.harvest.check import check
 
     _demo(tmp_path / "example+demo", newer=True)  # the repository states 1.3.0 and >=3.11; the record 1.2.0, >=3.10
     text = (RECORDS / "demo.ttl").read_text(encoding="utf-8")
@@ -457,7 +457,7 @@ def test_cli_check_never_writes_into_data(tmp_path):
                                  "https://github.com/example/.", "https://github.com/example/../"])
 def test_check_pairs_no_record_with_a_folder_outside_repos(tmp_path, url):
     """``…/...git`` was read as the name ``..`` (``.git`` stripped), so --check harvested the folder above --repos."""
-    from fwgraph.harvest.check import find_repository
+    from fwgraph.publish.harvest.check import find_repository
 
     outer = tmp_path / "outer"
     _demo(outer)  # a repository that is not under --repos
@@ -473,7 +473,7 @@ def test_check_pairs_no_record_with_a_folder_outside_repos(tmp_path, url):
 
 
 def test_github_addresses_name_no_dot_folders():
-    from fwgraph.harvest.repository import github_base
+    from fwgraph.publish.harvest.repository import github_base
 
     for url in ("https://github.com/example/...git", "https://github.com/example/..", "git@github.com:example/.git",
                 "https://github.com/example/."):
@@ -566,8 +566,8 @@ def test_a_git_object_that_inflates_past_its_size_fails_its_repository_and_the_c
 
 def test_a_harvest_whose_process_dies_fails_only_its_repository(tmp_path):
     """A harvest process killed (memory, a crash) escaped as WorkStopped and ended the whole --check."""
-    from fwgraph.errors import WorkStopped
-    from fwgraph.harvest.record import harvest_bounded
+    from fwgraph.core.errors import WorkStopped
+    from fwgraph.publish.harvest.record import harvest_bounded
 
     class Dying:
         def run(self, *args, **kwargs):
@@ -587,7 +587,7 @@ def test_every_object_of_a_deltified_pack_is_read(tmp_path):
     from dulwich.pack import write_pack_objects
     from dulwich.repo import Repo
 
-    from fwgraph.harvest.objects import read_object
+    from fwgraph.publish.harvest.objects import read_object
 
     rng = random.Random(1)
     words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 9))) for _ in range(400)]

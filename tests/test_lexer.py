@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fwgraph.errors import RefusedQuery
-from fwgraph.settings import Settings
-from fwgraph.sparql import bounded, check_structure, mask, prepare
+from fwgraph.core.errors import RefusedQuery
+from fwgraph.core.settings import Settings
+from fwgraph.data.querycheck import bounded, check_structure, mask, prepare
 
 MAX_DEPTH = Settings().query_max_depth
 

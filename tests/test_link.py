@@ -9,8 +9,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, RDF, XSD
 
-from fwgraph.link import BY_PID, PS, WIKIDATA_ENDPOINT, spellings
-from fwgraph.namespace import BASE
+from fwgraph.core.namespace import BASE
+from fwgraph.views.link import BY_PID, PS, WIKIDATA_ENDPOINT, spellings
 from tests.cli import fwgraph
 from tests.conftest import FIXTURES
 from tests.server import ROOT, free_port

@@ -12,7 +12,7 @@ import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH, VOID, XSD
 
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.namespace import BASE, FW
 from tests.graphs import isomorphic
 from tests.live import ROOT, live_server
 from tests.server import mode_options

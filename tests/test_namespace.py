@@ -1,4 +1,4 @@
-"""One home per naming concept: compact names (CURIEs) and English labels come from `fwgraph.namespace` alone."""
+"""One home per naming concept: compact names (CURIEs) and English labels come from `fwgraph.core.namespace` alone."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 
-from fwgraph.namespace import BASE, FW, PREFIXES, RECORD_KINDS, curie, curie_or_iri, label_of, segment_and_slug
+from fwgraph.core.namespace import BASE, FW, PREFIXES, RECORD_KINDS, curie, curie_or_iri, label_of, segment_and_slug
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "fwgraph"
 OTHER_MODULES = sorted(p for p in SRC.rglob("*.py") if p.name != "namespace.py")

@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS
 
-from fwgraph.namespace import FW
+from fwgraph.core.namespace import FW
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = sorted(p.stem for p in (ROOT / "data" / "frameworks").glob("*.ttl"))
@@ -161,7 +161,7 @@ def test_a_server_page_has_the_same_summary(client):
 
 
 def test_reused_terms_have_labels():
-    from fwgraph.namespace import REUSED_TERM_LABELS
+    from fwgraph.core.namespace import REUSED_TERM_LABELS
 
     assert all(isinstance(v, str) and v and not CURIE.match(v) for v in REUSED_TERM_LABELS.values())
 

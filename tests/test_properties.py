@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from fwgraph import formats
-from fwgraph.errors import InputError, QueryError, RefusedQuery
-from fwgraph.graph import parse_bytes
-from fwgraph.harvest.releases import tag_parts, tag_version
-from fwgraph.results import QueryResult, to_html
-from fwgraph.settings import active
-from fwgraph.sparql import PreparedQuery, mask, prepare
+from fwgraph.core import formats
+from fwgraph.core.errors import InputError, QueryError, RefusedQuery
+from fwgraph.core.settings import active
+from fwgraph.data.graph import parse_bytes
+from fwgraph.data.querycheck import PreparedQuery, mask, prepare
+from fwgraph.publish.harvest.releases import tag_parts, tag_version
+from fwgraph.store.results import QueryResult, to_html
 
 MAX_NESTING = active().contribution_max_nesting  # the bound a contribution's nesting is held to
 MAX_DEPTH = active().query_max_depth  # the bound a query's brackets are held to

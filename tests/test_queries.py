@@ -8,9 +8,9 @@ import pytest
 from rdflib import RDF, Graph, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
-from fwgraph.engine import OxigraphEngine, RdflibEngine, run
-from fwgraph.query import examples
-from fwgraph.results import to_rdflib
+from fwgraph.store.engine import OxigraphEngine, RdflibEngine, run
+from fwgraph.store.query import examples
+from fwgraph.store.results import to_rdflib
 from tests.graphs import isomorphic
 
 EXAMPLES = examples()

@@ -39,7 +39,7 @@ def graph_summary(graph) -> str:
     from rdflib import Literal
     from rdflib.namespace import DOAP, OWL, RDF, SKOS
 
-    from fwgraph.namespace import FW
+    from fwgraph.core.namespace import FW
 
     def of(cls):
         return set(graph.subjects(RDF.type, cls))

@@ -10,8 +10,8 @@ import json
 import pytest
 import requests
 
-from fwgraph.engine import OxigraphEngine, run
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.store.engine import OxigraphEngine, run
 from tests.live import live_server
 from tests.reconciliation_api import validate
 
@@ -249,7 +249,7 @@ def test_the_work_of_a_batch_grows_with_its_values_not_with_the_candidates(monke
     name is never compared character by character."""
     from difflib import SequenceMatcher
 
-    from fwgraph import reconcile as rc
+    from fwgraph.views import reconcile as rc
 
     index = rc.Index(OxigraphEngine.from_sources())
     values = ["/" * 300] * 9 + ["https://github.com/pallets/flask"]

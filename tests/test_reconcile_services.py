@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from rdflib import Literal, URIRef
 from rdflib.namespace import DOAP, RDFS
 
-from fwgraph import extension, reconcile, suggest
 from fwgraph.app.http import is_callback_name, json_response
-from fwgraph.errors import InputError
-from fwgraph.namespace import BASE, FW
-from fwgraph.settings import Settings
+from fwgraph.core.errors import InputError
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.core.settings import Settings
+from fwgraph.views import extension, reconcile, suggest
 from tests.reconciliation_api import validate
 
 FRAMEWORK, SERVER, INTERFACE = (str(FW.WebFramework), str(FW.ApplicationServer), str(FW.ServerInterface))

@@ -17,7 +17,7 @@ import requests
 from rdflib import URIRef
 from rdflib.namespace import DOAP, RDFS
 
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.namespace import BASE, FW
 from tests.conftest import FIXTURES
 from tests.live import live_server
 from tests.reconciliation_api import validate

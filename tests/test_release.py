@@ -14,8 +14,8 @@ import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
-from fwgraph.dist import RELEASE_FILES, Dist
-from fwgraph.namespace import BASE, DCAT3, FW
+from fwgraph.core.namespace import BASE, DCAT3, FW
+from fwgraph.publish.dist import RELEASE_FILES, Dist
 from tests.cli import fwgraph
 from tests.server import ROOT, once_per_run, server
 

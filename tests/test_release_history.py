@@ -9,11 +9,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DOAP, XSD
 
-from fwgraph.dates import day_span
-from fwgraph.graph import parse_file
-from fwgraph.harvest import harvest
-from fwgraph.harvest.check import check
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.data.dates import day_span
+from fwgraph.data.graph import parse_file
+from fwgraph.publish.harvest import harvest
+from fwgraph.publish.harvest.check import check
 from tests.cli import fwgraph
 
 from .conftest import FIXTURES, ROOT
@@ -170,8 +170,8 @@ def test_every_shipped_history_belongs_to_a_record_and_says_where_it_comes_from(
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 def test_a_shipped_history_is_as_the_tool_writes_it(path):
     """Re-rendered from its own triples, each file gives back its bytes: sorted, one layout, nothing by hand."""
-    from fwgraph.harvest.history import History, to_turtle
-    from fwgraph.harvest.releases import Release
+    from fwgraph.publish.harvest.history import History, to_turtle
+    from fwgraph.publish.harvest.releases import Release
 
     text = path.read_text(encoding="utf-8")
     g = Graph().parse(data=text, format="turtle")
@@ -196,7 +196,7 @@ def test_a_shipped_history_is_as_the_tool_writes_it(path):
 
 
 def test_the_dataset_period_ends_with_the_latest_release_in_its_own_precision():
-    from fwgraph.description import _dates
+    from fwgraph.publish.description import _dates
 
     g = Graph()
     for n, created in enumerate(('"2026-10-03"^^xsd:date', '"2026-10"^^xsd:gYearMonth', '"2025-01-31"^^xsd:date')):

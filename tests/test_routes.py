@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
-from fwgraph import formats
+from fwgraph.core import formats
 
 FLASK = URIRef("https://w3id.org/fwgraph/framework/flask")
 RDF_CASES = [(mt, fmt) for mt, fmt in formats.offers(*formats.RDF_FORMATS)]
@@ -125,7 +125,7 @@ def test_an_unexpected_error_on_the_fast_path_is_a_500_like_the_views(dist):
     """GET /sparql?query= skips Flask; an error nobody expected must still be a 500 in the client's format, with
     CORS, as the Flask view's error handler gives (fault injected: an engine whose evaluation raises)."""
     from fwgraph.app import create_app
-    from fwgraph.engine import OxigraphEngine
+    from fwgraph.store.engine import OxigraphEngine
 
     class Broken(OxigraphEngine):
         def execute(self, query, *, max_rows, fmt):

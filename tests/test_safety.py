@@ -76,7 +76,7 @@ def _runs_within(code: str, seconds: float) -> None:
 def test_prologue_regex_is_linear(blank):
     # 26 blanks and an X took 8.5 s, doubling per blank; 64 KiB of them must take milliseconds.
     _runs_within(f"""
-        from fwgraph.sparql import prepare
+        from fwgraph.data.querycheck import prepare
         for n in (26, 40, 30000):
             try:
                 prepare({blank!r} * n + "X")
@@ -241,8 +241,8 @@ def test_a_broken_dist_is_refused_at_start(tmp_path, damage):
 def test_rebuild_replaces_the_whole_directory(tmp_path):
     import shutil
 
-    from fwgraph.build import build
-    from fwgraph.dist import verify_dist
+    from fwgraph.publish.build import build
+    from fwgraph.publish.dist import verify_dist
     from tests.server import dist
 
     out = tmp_path / "dist"
@@ -260,7 +260,7 @@ def test_a_killed_build_leaves_the_old_distribution_whole(tmp_path):
     import signal
     import time
 
-    from fwgraph.dist import verify_dist
+    from fwgraph.publish.dist import verify_dist
     from tests.server import ROOT, dist
 
     out = tmp_path / "dist"
@@ -310,8 +310,8 @@ def test_build_refuses_to_replace_a_directory_that_is_not_a_dist(tmp_path):
 # ------------------------------------------------------------------------------------------ memory (item 5)
 
 def test_result_cache_is_bounded_by_bytes():
-    from fwgraph.pool import Answer
     from fwgraph.service import ResultCache
+    from fwgraph.store.pool import Answer
 
     cache = ResultCache(entries=2048, max_bytes=8 * 1024 * 1024, max_entry_bytes=2 * 1024 * 1024)
     for i in range(100):  # 100 distinct queries with 1 MiB answers
@@ -340,7 +340,7 @@ def test_front_cache_is_bounded_by_bytes():
 
 
 def test_the_cache_bound_is_configurable_and_published():
-    from fwgraph.settings import Settings
+    from fwgraph.core.settings import Settings
 
     assert Settings().cache_bytes > 0
     assert Settings.from_env({"FWGRAPH_CACHE_BYTES": "1000"}).cache_bytes == 1000
@@ -354,7 +354,7 @@ INJECTION = sorted((Path(__file__).parent / "fixtures" / "injection").glob("*.tt
 @pytest.mark.parametrize("path", INJECTION, ids=[p.stem for p in INJECTION])
 def test_a_contribution_cannot_switch_validation_off_cli(path):
     from fwgraph.cli import main
-    from fwgraph.validation import validate
+    from fwgraph.publish.validation import validate
 
     report = validate([path])
     assert not report.conforms
@@ -403,8 +403,8 @@ def test_malformed_contributions_get_400(srv, name):
 
 
 def test_nesting_errors_have_a_position():
-    from fwgraph.errors import InputError
-    from fwgraph.graph import parse_bytes
+    from fwgraph.core.errors import InputError
+    from fwgraph.data.graph import parse_bytes
 
     with pytest.raises(InputError) as info:
         parse_bytes(b"<http://a> <http://p>\n" + b"[ <http://p> " * 100 + b"1" + b" ]" * 100 + b" .", "turtle")
@@ -446,8 +446,8 @@ def test_validation_has_a_time_limit_and_a_concurrency_limit():
 
 
 def test_a_client_holds_one_validation_slot_at_a_time():
-    from fwgraph.errors import ClientBusy, ServiceBusy
-    from fwgraph.sandbox import FairQueue
+    from fwgraph.core.errors import ClientBusy, ServiceBusy
+    from fwgraph.publish.sandbox import FairQueue
 
     queue = FairQueue(2)  # no wait: refused at once
     with queue.slot("a"):
@@ -483,8 +483,8 @@ def _queued(queue, client: str, order: list[str]):
 
 def test_validation_slots_go_first_come_first_served():
     """The slot used to go to whoever asked the moment it was freed: looping clients always won it."""
-    from fwgraph.errors import ClientBusy
-    from fwgraph.sandbox import FairQueue
+    from fwgraph.core.errors import ClientBusy
+    from fwgraph.publish.sandbox import FairQueue
 
     queue, order = FairQueue(1, wait=60), []
     with queue.slot("looper"):
@@ -499,7 +499,7 @@ def test_validation_slots_go_first_come_first_served():
 
 
 def test_a_looping_client_waits_behind_the_others():
-    from fwgraph.sandbox import FairQueue
+    from fwgraph.publish.sandbox import FairQueue
 
     queue, order = FairQueue(2, wait=60), []
     with queue.slot("looper"):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from fwgraph.errors import StartError
-from fwgraph.settings import README_END, README_START, SETTINGS_VAR, SettingError, Settings, readme_tables
+from fwgraph.core.errors import StartError
+from fwgraph.core.settings import README_END, README_START, SETTINGS_VAR, SettingError, Settings, readme_tables
 
 from .conftest import ROOT
 
@@ -66,7 +66,7 @@ def test_a_bad_variable_stops_serve_with_the_message():
 def test_the_readme_tables_are_generated_from_settings():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = readme[readme.index(README_START) + len(README_START):readme.index(README_END)]
-    assert documented == readme_tables(), ("the README's settings are stale: python -c 'from fwgraph.settings "
+    assert documented == readme_tables(), ("the README's settings are stale: python -c 'from fwgraph.core.settings "
                                            "import write_readme; write_readme(\"README.md\")'")
     for f in dataclasses.fields(Settings):
         assert f"| `{f.name.upper()}` |" in documented and f.metadata["doc"]

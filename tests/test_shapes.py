@@ -4,7 +4,7 @@ Witness files live in tests/shapes/ and are named ``<Shape>-valid[-NN].ttl`` or
 ``<Shape>-<what>-invalid.ttl``. Line 1 says why (``# Valid: …`` / ``# Invalid: …``); an invalid
 file's line 2 states the expected result: ``# expect: <Shape> <path CURIE> <Violation|Warning>``,
 where an alternative path is written ``fw:a|fw:b`` and a sequence path ``fw:a/fw:b``. Each witness is
-validated as a contribution, merged with the ontology and the shipped data (fwgraph.validation.validate), with
+validated as a contribution, merged with the ontology and the shipped data (fwgraph.publish.validation.validate), with
 the SPARQL-based constraints evaluated by Oxigraph (the default) and by rdflib (the reference): the two reports
 must be the same.
 """
@@ -20,7 +20,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
 
-from fwgraph.validation import Result, ValidationReport, validate
+from fwgraph.publish.validation import Result, ValidationReport, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES_FILE = ROOT / "ontology" / "shapes.ttl"
@@ -94,7 +94,7 @@ def witness_report(witness: Path) -> ValidationReport:
 
 
 def canonical_report(report: ValidationReport) -> bytes:
-    from fwgraph.canonical import canonical_nt, canonical_quads
+    from fwgraph.publish.canonical import canonical_nt, canonical_quads
 
     return canonical_nt(canonical_quads(report.report_graph))
 

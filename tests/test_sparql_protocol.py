@@ -476,9 +476,9 @@ def test_service_description_sends_browsers_to_the_editor(url):
 # ---------------------------------------------------------------------------------------------- the worker pool itself
 
 def test_pool_workers_are_isolated_and_replaced():
-    from fwgraph.errors import TimeLimitExceeded
-    from fwgraph.pool import PooledEngine
-    from fwgraph.sparql import prepare
+    from fwgraph.core.errors import TimeLimitExceeded
+    from fwgraph.data.querycheck import prepare
+    from fwgraph.store.pool import PooledEngine
     from tests.server import dist
 
     engine = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=1.0)
@@ -507,9 +507,9 @@ def test_json_error_bodies_are_json(url):
 
 def test_pool_workers_retire_after_growing():
     """A worker whose memory grew past the allowance answers, then is replaced by a fresh fork."""
-    from fwgraph.pool import PooledEngine
-    from fwgraph.settings import Settings
-    from fwgraph.sparql import prepare
+    from fwgraph.core.settings import Settings
+    from fwgraph.data.querycheck import prepare
+    from fwgraph.store.pool import PooledEngine
     from tests.server import dist
 
     every_query_retires = Settings(worker_retire_bytes=-1)  # handed to the zygote
@@ -533,7 +533,7 @@ def test_a_freed_worker_goes_to_the_request_that_waited_longest():
     import queue
     import threading
 
-    from fwgraph.pool import _IdleWorkers
+    from fwgraph.store.pool import _IdleWorkers
 
     idle = _IdleWorkers()
     got: list[tuple[int, object]] = []
@@ -586,8 +586,8 @@ NATIVE_QUERIES = {
 
 @pytest.fixture(scope="module")
 def engines():
-    from fwgraph.engine import OxigraphEngine
-    from fwgraph.pool import PooledEngine
+    from fwgraph.store.engine import OxigraphEngine
+    from fwgraph.store.pool import PooledEngine
     from tests.server import dist
 
     pooled = PooledEngine.start(dist() / "fwgraph.nt", workers=1, timeout=10.0)
@@ -603,8 +603,8 @@ def test_the_workers_native_answers_match_the_general_path(engines, name, fmt, c
 
     import pyoxigraph as ox
 
-    from fwgraph import formats
-    from fwgraph.sparql import prepare
+    from fwgraph.core import formats
+    from fwgraph.data.querycheck import prepare
 
     pooled, reference = engines
     query = prepare(_NATIVE_PREFIX + NATIVE_QUERIES[name])
@@ -625,8 +625,8 @@ def test_the_workers_native_answers_match_the_general_path(engines, name, fmt, c
 def test_a_limit_past_any_count_gets_the_engines_own_answer(engines):
     """A LIMIT of 5,000 digits is not rewritten by the worker (converting it raised ValueError, answered as a
     failed evaluation): the query goes the general way and gets the same answer as in-process."""
-    from fwgraph.errors import QueryError
-    from fwgraph.sparql import prepare
+    from fwgraph.core.errors import QueryError
+    from fwgraph.data.querycheck import prepare
 
     pooled, reference = engines
     query = prepare(_NATIVE_PREFIX + _FRAMEWORKS + " LIMIT " + "9" * 5000)
@@ -715,7 +715,7 @@ def _answer(endpoint: str, query: str) -> tuple[int, object]:
 
 @pytest.mark.parametrize("query", list(PARITY.values()), ids=list(PARITY))
 def test_every_engine_gives_the_embedded_engines_answer(url, query):
-    """Issue 26: behind --store, fwgraph rewrites what a store would answer otherwise or refuse (fwgraph.sparql.
+    """Issue 26: behind --store, fwgraph rewrites what a store would answer otherwise or refuse (fwgraph.data.querycheck.
     for_store): a LIMIT or OFFSET past 32 bits or the row cap, an OFFSET alone (Virtuoso: "TOP parameter < 0"),
     relative IRIs (resolved against the endpoint's IRI), blank nodes in patterns (fresh variables, not projected),
     and reads a SELECT answer back on the embedded engine's variables (Virtuoso's `_star_fake` for `SELECT * {}`)."""

@@ -11,7 +11,7 @@ import pytest
 import requests
 from rdflib import Graph
 
-from fwgraph import formats
+from fwgraph.core import formats
 from tests.server import server
 
 JSONLD_PROFILE = 'application/ld+json;profile="http://www.w3.org/ns/json-ld#{}"'

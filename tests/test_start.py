@@ -207,9 +207,9 @@ def test_a_web_process_is_warm_before_it_takes_requests():
     """What pages build once per process from whole-graph queries (the finder's grid and search index, the
     reconciliation index, the extension table) is built by the factory Granian calls before the process accepts
     connections: the soak's first requests paid for it, and /healthz waited behind them (p99 of 15 s)."""
+    from fwgraph.core.settings import Settings
     from fwgraph.server import warm
     from fwgraph.service import Service
-    from fwgraph.settings import Settings
 
     service = Service.load(Settings(dist_dir=str(dist()), query_workers=0))
     assert not service._built

@@ -1,6 +1,6 @@
 """Every record's maintenance status agrees with the stated rule, recomputed from the record's own releases.
 
-The rule (data/README.md, "Maintenance status"; README, "Harvest"; fwgraph.harvest.releases.STATUS_RULE):
+The rule (data/README.md, "Maintenance status"; README, "Harvest"; fwgraph.publish.harvest.releases.STATUS_RULE):
 active when there is a release in the last 365 days; slow when there is none in the last 365 days but one in the
 last 730 days, or a commit on the default branch in the last 365 days; unmaintained otherwise. "Limited
 maintenance" and "archived" are the maintainers' or the host's word and are never derived (archived is
@@ -22,10 +22,10 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DOAP, RDF, RDFS
 
-from fwgraph.dates import day_span
-from fwgraph.graph import load_files
-from fwgraph.harvest.releases import derive_status, status_span
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.data.dates import day_span
+from fwgraph.data.graph import load_files
+from fwgraph.publish.harvest.releases import derive_status, status_span
 
 from .conftest import ROOT
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from fwgraph.errors import TimeLimitExceeded, WorkerFailed
-from fwgraph.remote import RemoteEngine
-from fwgraph.sparql import prepare
+from fwgraph.core.errors import TimeLimitExceeded, WorkerFailed
+from fwgraph.data.querycheck import prepare
+from fwgraph.store.remote import RemoteEngine
 
 ASK_TRUE = json.dumps({"head": {}, "boolean": True}).encode()
 SELECT_ONE = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": "literal", "value": "1"}}]}})
@@ -120,7 +120,7 @@ def test_other_sparqlwrapper_clients_in_the_process_still_follow_redirects(peer)
 def test_a_store_refusing_a_valid_query_is_an_upstream_failure(peer):
     """Issue 26: fwgraph has parsed the query, so a store's 400 is the store's failure, not the client's: 502
     with the store's words (it was a 400 "the store rejected the query")."""
-    from fwgraph.errors import StoreFailed
+    from fwgraph.core.errors import StoreFailed
 
     error = _query(peer, "SELECT ?x WHERE { ?x ?p ?o }")
     assert isinstance(error, StoreFailed) and "transitive start not given" in str(error)
@@ -130,7 +130,7 @@ def test_an_unreachable_store_is_unavailable_for_now():
     """Issue 26: a store that refuses connections is 503 with Retry-After (ServiceBusy), not a 500."""
     import socket
 
-    from fwgraph.errors import ServiceBusy, StoreUnavailable
+    from fwgraph.core.errors import ServiceBusy, StoreUnavailable
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

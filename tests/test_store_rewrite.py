@@ -1,4 +1,4 @@
-"""What a store behind --store is sent (fwgraph.sparql.for_store) answers what the query answers: property tests with
+"""What a store behind --store is sent (fwgraph.data.querycheck.for_store) answers what the query answers: property tests with
 pyoxigraph as the oracle, which runs both on one small graph (issue 26).
 
 Queries are generated with blank nodes in every position of a pattern (labelled, anonymous, starting and ending
@@ -16,8 +16,8 @@ import pyoxigraph as ox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fwgraph.results import QueryResult
-from fwgraph.sparql import for_store
+from fwgraph.data.querycheck import for_store
+from fwgraph.store.results import QueryResult
 
 STORE = ox.Store()
 for s, o in [("a", "b"), ("b", "c"), ("c", "a"), ("a", "d")]:

@@ -18,9 +18,9 @@ import uuid
 import pytest
 import requests
 
-from fwgraph.remote import StoreClient
-from fwgraph.settings import Settings
-from fwgraph.sparql import prepare
+from fwgraph.core.settings import Settings
+from fwgraph.data.querycheck import prepare
+from fwgraph.store.remote import StoreClient
 from tests.server import ROOT, dist, free_port, mode_options, server
 from tests.stores import (
     GRAPH,
@@ -97,7 +97,7 @@ def test_the_dataset_named_in_the_store_url_applies_to_every_request(store):
         assert count(plain) == dump_triples()
         url = plain + "?default-graph-uri=" + urllib.parse.quote("urn:x-fwgraph:empty", safe="")
         expected = 0
-    from fwgraph.remote import RemoteEngine
+    from fwgraph.store.remote import RemoteEngine
 
     engine = RemoteEngine(url, timeout=10)
     for text in (COUNT, COUNT + " # " + "y" * Settings().store_get_url_bytes):  # GET, then POST
@@ -205,7 +205,7 @@ def test_virtuoso_blank_nodes_are_read_across_any_read_boundary():
 
     import pyoxigraph as ox
 
-    from fwgraph.remote import _Body
+    from fwgraph.store.remote import _Body
 
     query = "SELECT ?f ?r WHERE { ?f <https://w3id.org/fwgraph/ns#latestRelease> ?r } ORDER BY ?f"
     url = STORES["virtuoso"]().url + "&" + urllib.parse.urlencode({"query": query})

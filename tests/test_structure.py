@@ -61,7 +61,7 @@ def test_no_blueprint_imports_another():
 
 #: What a blueprint may import of fwgraph: the web layer's toolkit and its per-client limits (middleware), and of
 #: the library only its façade, the format table and the errors (issue 25). Anything else is a Service verb.
-BLUEPRINT_IMPORTS = {"fwgraph.app.http", "fwgraph.app.ratelimit", "fwgraph.formats", "fwgraph.errors",
+BLUEPRINT_IMPORTS = {"fwgraph.app.http", "fwgraph.app.ratelimit", "fwgraph.core.formats", "fwgraph.core.errors",
                      "fwgraph.service"}
 
 
@@ -104,7 +104,7 @@ def test_every_module_states_its_purpose(path):
 
 @pytest.mark.parametrize("path", [p for p in MODULES if p.name != "formats.py"], ids=lambda p: str(p.relative_to(SRC)))
 def test_media_types_are_stated_only_in_formats(path):
-    """Every media type lives in fwgraph.formats; other modules name formats, never their types."""
+    """Every media type lives in fwgraph.core.formats; other modules name formats, never their types."""
     text = path.read_text(encoding="utf-8")
     tree = ast.parse(text)
     found = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
@@ -113,10 +113,10 @@ def test_media_types_are_stated_only_in_formats(path):
 
 
 def test_the_typed_namespace_names_every_term_of_the_vocabulary():
-    """fwgraph.namespace.FW fails on unknown terms; it must know every term ontology/fwgraph.ttl defines."""
+    """fwgraph.core.namespace.FW fails on unknown terms; it must know every term ontology/fwgraph.ttl defines."""
     from rdflib import Graph, URIRef
 
-    from fwgraph.namespace import FW
+    from fwgraph.core.namespace import FW
 
     ns = str(FW._NS)
     vocabulary = Graph().parse(SRC.parents[1] / "ontology" / "fwgraph.ttl")
@@ -125,18 +125,18 @@ def test_the_typed_namespace_names_every_term_of_the_vocabulary():
     assert terms == set(FW.__annotations__)
 
 
-#: The one FWGRAPH_ variable outside fwgraph.settings: not a setting but the build a validation forkserver
-#: prepares, which a forkserver can only be told through its environment (fwgraph.sandbox).
+#: The one FWGRAPH_ variable outside fwgraph.core.settings: not a setting but the build a validation forkserver
+#: prepares, which a forkserver can only be told through its environment (fwgraph.publish.sandbox).
 _FORKSERVER_VARIABLE = "FWGRAPH_SANDBOX_WARM"
 
 
 @pytest.mark.parametrize("path", [p for p in MODULES if p.name != "settings.py"], ids=lambda p: str(p.relative_to(SRC)))
 def test_settings_are_read_as_attributes_of_settings_only(path):
-    """Every setting is a typed attribute of fwgraph.settings.Settings: no module reads one by a string key
+    """Every setting is a typed attribute of fwgraph.core.settings.Settings: no module reads one by a string key
     (``cfg["MAX_ROWS"]``, ``config.get("FWGRAPH_MAX_ROWS")``, ``settings["max_rows"]``) or from the environment."""
     import dataclasses
 
-    from fwgraph.settings import Settings
+    from fwgraph.core.settings import Settings
 
     names = {f.name for f in dataclasses.fields(Settings)}
     tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 
-from fwgraph import validation
-from fwgraph.canonical import canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
-from fwgraph.dist import Version
-from fwgraph.graph import Sources, parse_file
+from fwgraph.data.graph import Sources, parse_file
+from fwgraph.publish import validation
+from fwgraph.publish.canonical import canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
+from fwgraph.publish.dist import Version
 
 SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
 ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:message "needs p"@en ] .
@@ -23,7 +23,7 @@ def _cached(data: str, shapes_text: str = SHAPES) -> validation.ValidationReport
     shapes = Graph().parse(data=shapes_text, format="turtle")  # pySHACL adds axioms to the shapes it is given
     graph = Graph().parse(data=data, format="turtle")
     quads = canonical_quads(graph)
-    from fwgraph.canonical import canonical_graph
+    from fwgraph.publish.canonical import canonical_graph
 
     return validation.validate_graph_cached(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads),
                                             shapes=shapes, shapes_nt=canonical_nt(canonical_quads(shapes)))
@@ -79,7 +79,7 @@ def test_a_report_validated_beside_is_the_report_validated_here(tmp_path, monkey
     monkeypatch.setattr(validation, "_cores", lambda: 4)  # and a core is spare
     shapes = Graph().parse(data=SHAPES, format="turtle")
     quads = canonical_quads(Graph().parse(data=INVALID, format="turtle"))
-    from fwgraph.canonical import canonical_graph
+    from fwgraph.publish.canonical import canonical_graph
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "here"))
     here = _cached(INVALID)

@@ -8,8 +8,8 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDFS
 
-from fwgraph.engine import run
-from fwgraph.namespace import BASE, FW
+from fwgraph.core.namespace import BASE, FW
+from fwgraph.store.engine import run
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDFS, VOID
 
-from fwgraph.dist import Dist
-from fwgraph.namespace import BASE
-from fwgraph.w3id import PLACEHOLDER
+from fwgraph.core.namespace import BASE
+from fwgraph.publish.dist import Dist
+from fwgraph.publish.w3id import PLACEHOLDER
 from tests.apache import Apache
 from tests.cli import fwgraph
 from tests.server import ROOT, dist, free_port, server

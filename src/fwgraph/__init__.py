@@ -7,9 +7,9 @@
 True
 """
 
-from fwgraph._version import __version__
-from fwgraph.graph import load
-from fwgraph.query import run_query
-from fwgraph.validation import validate
+from fwgraph.core._version import __version__
+from fwgraph.data.graph import load
+from fwgraph.publish.validation import validate
+from fwgraph.store.query import run_query
 
 __all__ = ["__version__", "load", "run_query", "validate"]

@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fwgraph import formats
-from fwgraph.errors import EXIT_ERROR, EXIT_INVALID, EXIT_OK, BuildError, FwgraphError, InputError, exit_code
-from fwgraph.settings import describe
+from fwgraph.core import formats
+from fwgraph.core.errors import EXIT_ERROR, EXIT_INVALID, EXIT_OK, BuildError, FwgraphError, InputError, exit_code
+from fwgraph.core.settings import describe
 
 if TYPE_CHECKING:
-    from fwgraph.harvest.downloads import Output
+    from fwgraph.publish.harvest.downloads import Output
 
 
 
 class _Commands(click.Group):
     """The command group; an error no command handled itself ends it with one line on stderr and the exit code
-    of :func:`fwgraph.errors.exit_code` (2), never a traceback."""
+    of :func:`fwgraph.core.errors.exit_code` (2), never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -38,7 +38,7 @@ class _Commands(click.Group):
 @click.version_option(package_name="fwgraph")
 def cli() -> None:
     """fwgraph: a Linked Data knowledge graph of Python web frameworks."""
-    from fwgraph.settings import Settings, activate
+    from fwgraph.core.settings import Settings, activate
 
     try:  # the limits library code checks (query nesting, ...) as FWGRAPH_* variables set them
         activate(Settings.from_env())
@@ -54,7 +54,7 @@ def cli() -> None:
               help="A directory with ontology/ and data/ (default: the shipped sources).")
 def build(out: Path, data: Path | None) -> None:
     """Validate the sources and write the dumps, gzip copies and the VoID description."""
-    from fwgraph.build import build as do_build
+    from fwgraph.publish.build import build as do_build
 
     with _build_errors():
         result = do_build(out, root=data)
@@ -85,7 +85,7 @@ def release(version: str, data: Path | None, issued: str | None, no_changelog: b
     entries under it. Exit 0 released, 1 sources do not conform, 2 bad version, existing release or unreadable
     sources.
     """
-    from fwgraph.release import cut_release
+    from fwgraph.publish.release import cut_release
 
     with _build_errors():
         result = cut_release(version, root=data, issued=issued, changelog=not no_changelog)
@@ -104,7 +104,7 @@ def diff(old: Path, new: Path, fmt: str) -> None:
     added and removed. OLD and NEW are distribution or release directories, or dumps (.nt, .ttl, .jsonld, .gz).
     Blank nodes are compared canonically. Exit 0 (changes or none), 2 when a build cannot be read.
     """
-    from fwgraph.diff import diff_builds
+    from fwgraph.publish.diff import diff_builds
 
     result = diff_builds(old, new)
     text = {"text": result.to_text, "markdown": result.to_markdown, "json": result.to_json}[fmt]()
@@ -126,7 +126,7 @@ def validate(files: tuple[Path, ...], fmt: str, data: Path | None, dist: Path | 
     $XDG_CACHE_HOME/fwgraph/validation under the digest of the data and shapes (unchanged data is
     not validated again).
     """
-    from fwgraph.validation import validate as do_validate
+    from fwgraph.publish.validation import validate as do_validate
 
     report = do_validate(list(files) or None, root=data, dist=dist)
     if fmt == "json":
@@ -152,8 +152,8 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
 
     Exit 0 on success, 2 on a malformed or refused query or an unreachable endpoint.
     """
-    from fwgraph import results as res
-    from fwgraph.engine import OxigraphEngine, run
+    from fwgraph.store import results as res
+    from fwgraph.store.engine import OxigraphEngine, run
 
     text = query
     if query.endswith(".rq") or _names_a_file(query):
@@ -163,7 +163,7 @@ def query(query: str, fmt: str, endpoint: str | None, data: Path | None, max_row
             click.echo(f"error: cannot read {query}: {exc.strerror}", err=True)
             sys.exit(EXIT_ERROR)
     if endpoint:
-        from fwgraph.remote import RemoteEngine
+        from fwgraph.store.remote import RemoteEngine
 
         result = run(RemoteEngine(endpoint, timeout=60), text, max_rows=max_rows)
     else:
@@ -209,8 +209,8 @@ def serve(host, port, base_iri, data, dist, store, timeout, max_rows, engine_sto
     """Serve the graph: SPARQL endpoint, Linked Data pages, downloads, validation (read-only).
 
     Every setting is also an environment variable (FWGRAPH_<NAME>, README: Limits and safety); an option wins."""
+    from fwgraph.core.settings import Settings
     from fwgraph.server import serve as do_serve
-    from fwgraph.settings import Settings
 
     do_serve(Settings.from_env().replace({
         "host": host, "port": port, "base_iri": base_iri, "data_dir": str(data) if data else None,
@@ -247,8 +247,8 @@ def chart(frameworks: tuple[str, ...], columns: str | None, as_of: str, fmt: str
 
     Exit 2 for an unknown framework slug or column.
     """
-    from fwgraph import chart as ch
-    from fwgraph.engine import OxigraphEngine
+    from fwgraph.store.engine import OxigraphEngine
+    from fwgraph.views import chart as ch
 
     try:
         engine = OxigraphEngine.from_sources(data)
@@ -294,16 +294,16 @@ def harvest(paths: tuple[Path, ...], check_mode: bool, releases_out: Path | None
     """
     from datetime import UTC, datetime
 
-    from fwgraph.graph import Sources, load, parse_file
-    from fwgraph.harvest import Catalogue
-    from fwgraph.harvest.check import check, release_history_files
-    from fwgraph.harvest.record import harvest_bounded
-    from fwgraph.sandbox import Sandbox
+    from fwgraph.data.graph import Sources, load, parse_file
+    from fwgraph.publish.harvest import Catalogue
+    from fwgraph.publish.harvest.check import check, release_history_files
+    from fwgraph.publish.harvest.record import harvest_bounded
+    from fwgraph.publish.sandbox import Sandbox
 
     day = as_of.date() if as_of else datetime.now(UTC).date()
     sandbox = Sandbox(slots=1, timeout=timeout)
     if releases_out is not None:
-        from fwgraph.harvest.history import write_histories
+        from fwgraph.publish.harvest.history import write_histories
 
         files = list(paths) or list(Sources.at(data).data)
         lines = write_histories([(f, parse_file(f)) for f in files], repos, releases_out, day,
@@ -346,9 +346,9 @@ def advisories(repo: Path, data: Path | None, out: Path | None, no_libraries: bo
     the record's latest release is affected; and the snapshot's description. Read-only on REPO, offline,
     byte-stable. Exit 0 written (or, with --check, up to date), 1 stale with --check, 2 unreadable input.
     """
-    from fwgraph.graph import Sources, load
-    from fwgraph.harvest import advisories as adv
-    from fwgraph.namespace import RECORD_KINDS
+    from fwgraph.core.namespace import RECORD_KINDS
+    from fwgraph.data.graph import Sources, load
+    from fwgraph.publish.harvest import advisories as adv
 
     kinds = tuple(k for k in RECORD_KINDS if not no_libraries or k != "library")
     root = Sources.at(data).root
@@ -393,8 +393,8 @@ def downloads(repo: Path, data: Path | None, out: Path | None, check_mode: bool)
     Read-only on REPO, offline, byte-stable. Exit 0 written (or, with --check, up to date), 1 stale with --check,
     2 unreadable input.
     """
-    from fwgraph.graph import Sources
-    from fwgraph.harvest import downloads as dl
+    from fwgraph.data.graph import Sources
+    from fwgraph.publish.harvest import downloads as dl
 
     with _build_errors():  # unreadable input: exit 2
         root = Sources.at(data).root
@@ -407,7 +407,7 @@ def downloads(repo: Path, data: Path | None, out: Path | None, check_mode: bool)
 
 def _write_folder(result: Output, folder: Path, check_mode: bool, summary: str) -> None:
     """Write a harvest's files into its folder (or, with --check, exit 1 when they differ), then the summary."""
-    from fwgraph.harvest import downloads as dl
+    from fwgraph.publish.harvest import downloads as dl
 
     if check_mode:
         differing = dl.stale(result, folder)
@@ -452,10 +452,10 @@ def link_wikidata(endpoint: str | None, dump: Path | None, output: Path | None, 
     written and no conflicts, 1 written with conflicts reported (on stderr and in the Turtle's header),
     2 an unreachable endpoint, an unreadable dump or a refused --output.
     """
-    from fwgraph.engine import Engine, OxigraphEngine
-    from fwgraph.graph import Sources
-    from fwgraph.link import WIKIDATA_ENDPOINT, run_link, wikidata_endpoint
-    from fwgraph.remote import RemoteEngine
+    from fwgraph.data.graph import Sources
+    from fwgraph.store.engine import Engine, OxigraphEngine
+    from fwgraph.store.remote import RemoteEngine
+    from fwgraph.views.link import WIKIDATA_ENDPOINT, run_link, wikidata_endpoint
 
     if endpoint and dump:
         click.echo("error: give --endpoint or --dump, not both", err=True)
@@ -499,7 +499,7 @@ def w3id(host: str, out: Path | None) -> None:
     and README.md with HOST written in for the placeholder. Exit 0 printed or written, 2 a host that is not a
     plain http(s) URL.
     """
-    from fwgraph.w3id import FILES, folder, write
+    from fwgraph.publish.w3id import FILES, folder, write
 
     files = folder(host)
     if out is not None:
@@ -519,9 +519,9 @@ def benchmarks(repo: Path, data: Path | None, out: Path | None, check_mode: bool
     citing its post at a commit; and the data set with the method from docs/methodic.md. Read-only on REPO,
     offline, byte-stable. Exit 0 written (or, with --check, up to date), 1 stale with --check, 2 unreadable input.
     """
-    from fwgraph.graph import Sources
-    from fwgraph.harvest import benchmarks as bm
-    from fwgraph.harvest import downloads as dl
+    from fwgraph.data.graph import Sources
+    from fwgraph.publish.harvest import benchmarks as bm
+    from fwgraph.publish.harvest import downloads as dl
 
     with _build_errors():  # unreadable input: exit 2
         root = Sources.at(data).root

@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fwgraph.errors import StartError
-from fwgraph.settings import Settings
+from fwgraph.core.errors import StartError
+from fwgraph.core.settings import Settings
 
 
 def listen_address(host: str, port: int) -> str:
@@ -128,7 +128,7 @@ def is_loopback(host: str) -> bool:
 def probe_store(settings: Settings) -> Settings:
     """Ask the store once how to talk to it (dialect, POST form) and log it; the settings every web process
     gets then carry the answer."""
-    from fwgraph.remote import StoreClient
+    from fwgraph.store.remote import StoreClient
 
     assert settings.store_url is not None
     client = StoreClient(settings.store_url, timeout=settings.query_timeout, post=settings.store_post,
@@ -140,7 +140,7 @@ def probe_store(settings: Settings) -> Settings:
 def check_store(dist: Path, settings: Settings) -> None:
     """Write (when missing) and check, once, here, the on-disk store every process will open; rebuild it when
     it is damaged, and say so."""
-    from fwgraph.dist import GRAPH_DUMP, STORE_DIR, Dist
+    from fwgraph.publish.dist import GRAPH_DUMP, STORE_DIR, Dist
     from fwgraph.service import store_source
 
     if store_source(dist, settings).is_dir():
@@ -159,7 +159,7 @@ def warm(service: Any) -> None:
     holding a thread, until no thread was left for /healthz (p99 of 15 s in the soak's first interval, issue 20).
     What fails here is left to the first request that needs it (it builds it within its own limit).
     """
-    from fwgraph.engine import own_time_limit
+    from fwgraph.store.engine import own_time_limit
 
     with own_time_limit(service.settings.warm_timeout):
         for build in (lambda: service.catalogue, service.reconcile_index, service.extension):
@@ -194,7 +194,7 @@ def serve(settings: Settings) -> None:
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
-    from fwgraph.dist import verify_dist
+    from fwgraph.publish.dist import verify_dist
     from fwgraph.service import ensure_dist
 
     port = settings.port

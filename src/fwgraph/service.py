@@ -1,7 +1,7 @@
 """The serving state and the web layer's one façade: a built distribution, its query engine, and every
 per-process table, cache and sandbox derived from them, each made once on first use, with the verbs routes need.
 
-Blueprints (``fwgraph.app``) import this module, ``fwgraph.formats``, ``fwgraph.errors`` and ``fwgraph.app.http``
+Blueprints (``fwgraph.app``) import this module, ``fwgraph.core.formats``, ``fwgraph.core.errors`` and ``fwgraph.app.http``
 only (``tests/test_structure.py``): what they need of the library is a verb here, and the few types and constants
 they name (in signatures, route paths and ``except`` clauses) are named here too.
 """
@@ -24,25 +24,25 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, VOID
 
-from fwgraph._version import __version__
-from fwgraph.build import build
-from fwgraph.chart import ChartError, Table
-from fwgraph.dist import RELEASES_DIR, VOID_FILE, Dist
-from fwgraph.engine import Answer, Engine, OxigraphEngine, run
-from fwgraph.errors import QueryError
-from fwgraph.examples import ExampleQuery
-from fwgraph.extension import Extension
-from fwgraph.finder import Catalogue, FinderError, catalogue
-from fwgraph.form import FormModel
-from fwgraph.graph import Sources
-from fwgraph.namespace import DATASET_IRI, FW, label_of
-from fwgraph.query import examples
-from fwgraph.reconcile import PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS, Index
-from fwgraph.sandbox import Sandbox
-from fwgraph.settings import Settings
-from fwgraph.sparql import PreparedQuery, prepare
-from fwgraph.suggest import MAX_TYPE
-from fwgraph.validation import ValidationReport, describer, validate_contribution
+from fwgraph.core._version import __version__
+from fwgraph.core.errors import QueryError
+from fwgraph.core.namespace import DATASET_IRI, FW, label_of
+from fwgraph.core.settings import Settings
+from fwgraph.data.examples import ExampleQuery
+from fwgraph.data.graph import Sources
+from fwgraph.data.querycheck import PreparedQuery, prepare
+from fwgraph.publish.build import build
+from fwgraph.publish.dist import RELEASES_DIR, VOID_FILE, Dist
+from fwgraph.publish.sandbox import Sandbox
+from fwgraph.publish.validation import ValidationReport, describer, validate_contribution
+from fwgraph.store.engine import Answer, Engine, OxigraphEngine, run
+from fwgraph.store.query import examples
+from fwgraph.views.chart import ChartError, Table
+from fwgraph.views.extension import Extension
+from fwgraph.views.finder import Catalogue, FinderError, catalogue
+from fwgraph.views.form import FormModel
+from fwgraph.views.reconcile import PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS, Index
+from fwgraph.views.suggest import MAX_TYPE
 
 
 def _sources_digest(src: Sources) -> str:
@@ -174,7 +174,7 @@ class Service:
         dist = Dist(ensure_dist(data_dir, settings.dist_dir))
         engine: Engine
         if settings.store_url:
-            from fwgraph.remote import RemoteEngine
+            from fwgraph.store.remote import RemoteEngine
 
             engine = RemoteEngine(settings.store_url, timeout=settings.query_timeout, version=dist.digest,
                                   post=settings.store_post, dialect=settings.store_dialect,
@@ -184,8 +184,8 @@ class Service:
             engine.max_bytes = 4 * settings.max_answer_bytes + 1024 * 1024
         elif settings.query_workers > 0:
             # Queries run in killable worker processes forked from one zygote holding the store
-            # (fwgraph.pool): the only way to stop a pyoxigraph query at the time limit.
-            from fwgraph.pool import PooledEngine
+            # (fwgraph.store.pool): the only way to stop a pyoxigraph query at the time limit.
+            from fwgraph.store.pool import PooledEngine
 
             engine = PooledEngine.start(store_source(dist.path, settings), workers=settings.query_workers,
                                         timeout=settings.query_timeout, version=dist.digest,
@@ -210,12 +210,12 @@ class Service:
         return self._built[key]
 
     def reconcile_index(self) -> Index:
-        """The reconciliation candidates of the served data (fwgraph.reconcile), built on first use."""
+        """The reconciliation candidates of the served data (fwgraph.views.reconcile), built on first use."""
         index: Index = self._once("reconcile", lambda: Index(self.engine))
         return index
 
     def extension(self) -> Extension:
-        """Every data-extension value of the served data (fwgraph.extension), read on first use."""
+        """Every data-extension value of the served data (fwgraph.views.extension), read on first use."""
         table: Extension = self._once("extension", lambda: Extension(self.engine))
         return table
 
@@ -322,8 +322,8 @@ class Service:
         from rdflib import BNode, Namespace
         from rdflib.namespace import XSD
 
-        from fwgraph import formats
-        from fwgraph.namespace import bind_prefixes
+        from fwgraph.core import formats
+        from fwgraph.core.namespace import bind_prefixes
 
         cfg = self.settings
         sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -404,7 +404,7 @@ class Service:
     def description_bytes(self, endpoint: str, fmt: Any) -> bytes:
         """The service description of ``endpoint`` serialised as ``fmt``, kept for a few endpoints (the Host a
         client sends names it)."""
-        from fwgraph.results import rdf_bytes
+        from fwgraph.store.results import rdf_bytes
 
         kept: dict[tuple[str, str], bytes] = self._once("descriptions", dict)
         key = (endpoint, fmt.name)
@@ -419,7 +419,7 @@ class Service:
 
     def graph_bytes(self, graph: Graph, fmt: Any, jsonld_form: str = "compacted") -> bytes:
         """An rdflib graph (a document, the dataset description) serialised as ``fmt``."""
-        from fwgraph.results import rdf_bytes
+        from fwgraph.store.results import rdf_bytes
 
         return rdf_bytes(graph, fmt, jsonld_form)
 
@@ -427,7 +427,7 @@ class Service:
         """The stored description of ``iri``, or None when the store says nothing about it."""
         import pyoxigraph as ox
 
-        from fwgraph.resource import describe
+        from fwgraph.views.resource import describe
 
         triples = describe(self.engine, iri)
         if not triples:
@@ -439,7 +439,7 @@ class Service:
 
     def description_bytes_of(self, found: Description, fmt: Any, jsonld_form: str = "compacted") -> bytes:
         """A resource's description serialised as ``fmt``."""
-        from fwgraph.results import graph_bytes
+        from fwgraph.store.results import graph_bytes
 
         return graph_bytes(found.triples, fmt, jsonld_form)
 
@@ -447,10 +447,10 @@ class Service:
                       public: Callable[[str], str]) -> dict[str, Any]:
         """What a resource's HTML page shows: its view, its finder record and similar records, its schema.org
         markup (``link`` maps an IRI to a local path, ``public`` to the public IRI)."""
-        from fwgraph import schemaorg
-        from fwgraph.namespace import BASE
-        from fwgraph.resource import resource_view
-        from fwgraph.results import to_rdflib
+        from fwgraph.core.namespace import BASE
+        from fwgraph.publish import schemaorg
+        from fwgraph.store.results import to_rdflib
+        from fwgraph.views.resource import resource_view
 
         order = [f"{BASE}feature/{slug}" for slug in self.catalogue.features]
         view = resource_view(self.engine, found.iri, found.triples, link, feature_order=order)
@@ -466,9 +466,9 @@ class Service:
                       public: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
         """The template and what it shows for a document's HTML page: the vocabulary's own page for ``ns``, a
         generic document page (with schema.org markup for the dataset) otherwise."""
-        from fwgraph import schemaorg
-        from fwgraph.resource import document_view
-        from fwgraph.vocabulary import vocabulary_view
+        from fwgraph.publish import schemaorg
+        from fwgraph.views.resource import document_view
+        from fwgraph.views.vocabulary import vocabulary_view
 
         if kind == "ns":
             return "vocabulary.html", vars(vocabulary_view(subject, shown, link, self.engine))
@@ -485,7 +485,7 @@ class Service:
                      public: Callable[[str], str], served_void: Graph) -> dict[str, Any]:
         """What the landing page shows: the dataset's title and counts, the examples, the frameworks, the
         downloads, and its schema.org markup (``served_void``: the dataset description as served)."""
-        from fwgraph import schemaorg
+        from fwgraph.publish import schemaorg
 
         counts: dict[str, int | None] = {name: self.count(cls) for name, cls in self.COUNTED.items()}
         counts["triples"] = self.triples()
@@ -506,15 +506,15 @@ class Service:
     # ------------------------------------------------------------------ the query editor, crawlers
 
     def editor_terms(self) -> str:
-        """What the query editor completes (fwgraph.terms), as JSON text, computed once."""
-        from fwgraph.terms import editor_terms
+        """What the query editor completes (fwgraph.views.terms), as JSON text, computed once."""
+        from fwgraph.views.terms import editor_terms
 
         text: str = self._once("terms", lambda: json.dumps(editor_terms(self.engine, self.ontology),
                                                            ensure_ascii=False))
         return text
 
     def robots(self, sitemap_url: str) -> str:
-        from fwgraph import sitemap
+        from fwgraph.publish import sitemap
 
         return sitemap.robots(sitemap_url)
 
@@ -523,7 +523,7 @@ class Service:
         return len(self._sitemap())
 
     def _sitemap(self) -> list[Any]:
-        from fwgraph import sitemap
+        from fwgraph.publish import sitemap
 
         files: list[Any] = self._once("sitemap", lambda: list(sitemap.chunks(sitemap.all_pages(self.engine))))
         return files
@@ -531,7 +531,7 @@ class Service:
     def sitemap_xml(self, page: int, url: Callable[[str], str]) -> bytes:
         """Sitemap file ``page`` (1-based), or for 0 the sitemap: the one file, or past 50,000 pages an index of
         ``sitemap.xml?page=N`` (``url`` makes a page's absolute URL from its path)."""
-        from fwgraph import sitemap
+        from fwgraph.publish import sitemap
 
         files = self._sitemap()
         if page:
@@ -544,7 +544,7 @@ class Service:
 
     def find_page(self, args: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         """What /find shows for the request's arguments (raises FinderError for one it cannot read)."""
-        from fwgraph import finder
+        from fwgraph.views import finder
 
         found = self.catalogue.find(finder.parse_selection(args))
         return {"found": found, "sel": found.selection, "kinds": finder.KINDS, "levels": finder.LEVELS,
@@ -554,7 +554,7 @@ class Service:
     def search(self, q: str) -> dict[str, Any]:
         """/search's answer for ``q`` (raises FinderError past the bounds): the text searched, the hits, and what
         the page needs besides."""
-        from fwgraph import finder
+        from fwgraph.views import finder
 
         hits = self.catalogue.search(q)
         return {"q": finder.search_text(q), "hits": hits, "kinds": finder.KINDS, "max_q": finder.MAX_QUERY_CHARS}
@@ -564,7 +564,7 @@ class Service:
     def compare_table(self, as_of: str, frameworks: list[str], columns: list[str]) -> Table:
         """The frameworks' table as of ``as_of`` for these framework slugs (all when empty) and column names
         (all when empty); raises ChartError for a name it does not know."""
-        from fwgraph import chart
+        from fwgraph.views import chart
 
         if as_of not in chart.AS_OF:
             raise ChartError(f"unknown as_of {as_of!r}; choose one of: {', '.join(chart.AS_OF)}")
@@ -576,8 +576,8 @@ class Service:
     def compare_page(self, table: Table, as_of: str, frameworks: list[str],
                      href: Callable[[str], str]) -> dict[str, Any]:
         """What /compare shows besides the table: the choices, the queries behind it, its HTML."""
-        from fwgraph import chart
-        from fwgraph.namespace import RECORD_KINDS
+        from fwgraph.core.namespace import RECORD_KINDS
+        from fwgraph.views import chart
 
         every = chart.framework_slugs(self.engine)
         extra = []
@@ -590,7 +590,7 @@ class Service:
 
     def table_queries(self, table: Table, extra: Sequence[tuple[str, str]] = ()) -> list[dict[str, str]]:
         """The queries behind a table, with links to the query editor."""
-        from fwgraph import chart
+        from fwgraph.views import chart
 
         items = [("The table", table.query), *extra]
         return [{"title": title, "text": text, **chart.editor_links(text)} for title, text in items]
@@ -600,7 +600,7 @@ class Service:
 
     def aspect_table(self, aspect: str) -> Table:
         """The table of comparison ``aspect`` (one of ASPECTS), computed once."""
-        from fwgraph import chart
+        from fwgraph.views import chart
 
         build = {"interfaces": chart.interface_table, "servers": chart.server_table}[aspect]
         table: Table = self._once(f"chart-{aspect}", lambda: build(self.engine))
@@ -609,7 +609,7 @@ class Service:
     def table_text(self, table: Table, fmt: str, href: Callable[[str], str] | None = None, *,
                    sortable: bool = False) -> str:
         """A table as ``csv``, ``md`` or ``html`` (links through ``href``)."""
-        from fwgraph import chart
+        from fwgraph.views import chart
 
         if fmt == "html":
             return chart.render_html(table, href or str, sortable=sortable)
@@ -618,13 +618,13 @@ class Service:
     # ------------------------------------------------------------------ contributions: forms and validation
 
     def form_kinds(self) -> list[str]:
-        from fwgraph.form import KINDS
+        from fwgraph.views.form import KINDS
 
         return list(KINDS)
 
     def form_model(self, kind_name: str) -> FormModel | None:
-        """The contribution form of a record kind (fwgraph.form), built once; None for an unknown kind."""
-        from fwgraph.form import KINDS, build_model, choices_from_rows, choices_query
+        """The contribution form of a record kind (fwgraph.views.form), built once; None for an unknown kind."""
+        from fwgraph.views.form import KINDS, build_model, choices_from_rows, choices_query
 
         kind = KINDS.get(kind_name)
         if kind is None:
@@ -639,7 +639,7 @@ class Service:
 
     def form_advice(self, model: FormModel | None = None) -> dict[str, dict[str, str]]:
         """The forms' plain-words messages by shape: of ``model``, or of every form."""
-        from fwgraph.form import advice_map
+        from fwgraph.views.form import advice_map
 
         if model is not None:
             return advice_map(model)
@@ -652,7 +652,7 @@ class Service:
 
     def records(self, kind_name: str) -> list[dict[str, str]]:
         """The stored records of a kind that a contributor may edit: value (IRI), label and slug."""
-        from fwgraph.form import KINDS, choices_from_rows, choices_query
+        from fwgraph.views.form import KINDS, choices_from_rows, choices_query
 
         kind = KINDS[kind_name]
         rows = self.engine.query(prepare(choices_query(str(kind.cls))), max_rows=10_000).rows
@@ -662,7 +662,7 @@ class Service:
     def form_values(self, model: FormModel, slug: str) -> tuple[dict[str, Any], str] | None:
         """The form's values for stored record ``slug`` and the Turtle of what the form has no field for; None
         when there is no such record."""
-        from fwgraph.form import SLUG, record_values, stored_record, turtle_of
+        from fwgraph.views.form import SLUG, record_values, stored_record, turtle_of
 
         graph = stored_record(model.kind, slug, self.root, self.describe) if SLUG.match(slug) else None
         if graph is None:
@@ -671,7 +671,7 @@ class Service:
         return values, turtle_of(rest)
 
     def file_name(self, model: FormModel, slug: str) -> str:
-        from fwgraph.form import file_name
+        from fwgraph.views.form import file_name
 
         return file_name(model, slug)
 
@@ -679,7 +679,7 @@ class Service:
                     extra: str) -> dict[str, Any]:
         """A filled form as a record file: its slug (a placeholder when the slug is wrong), file name, Turtle,
         triple count, subject and every problem (raises InputError when ``extra`` cannot be read)."""
-        from fwgraph.form import file_name, placeholder_slug, read_record, record_turtle
+        from fwgraph.views.form import file_name, placeholder_slug, read_record, record_turtle
 
         graph, problems = read_record(model, fields, slug, extra)
         slug = slug.strip() if not any(p.source == "slug" for p in problems) else placeholder_slug(model)
@@ -687,7 +687,7 @@ class Service:
                 "triples": len(graph), "subject": str(model.kind.iri(slug)), "problems": problems}
 
     def validation_sandbox(self) -> Sandbox:
-        """The sandbox validation jobs run in (fwgraph.sandbox), made on first use, prepared for the build."""
+        """The sandbox validation jobs run in (fwgraph.publish.sandbox), made on first use, prepared for the build."""
         box: Sandbox = self._once("sandbox", lambda: Sandbox(warm=str(self.dist), settings=self.settings))
         return box
 
@@ -695,8 +695,8 @@ class Service:
                            want_turtle: bool) -> dict[str, Any]:
         """Parse and validate a contribution in a killable child process (never in this one), as one of the
         client's jobs; ``fmt`` None reads the format from ``source``'s name. Raises the sandbox's limits."""
-        from fwgraph.graph import format_for
-        from fwgraph.validation import check_contribution
+        from fwgraph.data.graph import format_for
+        from fwgraph.publish.validation import check_contribution
 
         cfg = self.settings
         outcome: dict[str, Any] = self.validation_sandbox().run_for(
@@ -708,20 +708,20 @@ class Service:
 
     def reconcile(self, queries: str) -> dict[str, Any]:
         """A reconciliation batch's answer (raises InputError for a batch it cannot read)."""
-        from fwgraph.reconcile import answer, parse_batch
+        from fwgraph.views.reconcile import answer, parse_batch
 
         return answer(self.reconcile_index(), parse_batch(queries))
 
     def extend(self, extend: str) -> dict[str, Any]:
         """A data extension's answer (raises InputError, TooManyIds past the ids one query may name)."""
-        from fwgraph.extension import parse_extension
+        from fwgraph.views.extension import parse_extension
 
         return self.extension().extend(parse_extension(extend))
 
     def proposal(self, type_: str | None, limit: str | None) -> Callable[[], dict[str, Any]]:
         """The properties entities of ``type_`` can be extended with, to be computed (the arguments are read now:
         raises InputError for a bad limit)."""
-        from fwgraph.extension import parse_limit
+        from fwgraph.views.extension import parse_limit
 
         count = parse_limit(limit)
         return lambda: self.extension().propose(type_, count)
@@ -730,7 +730,7 @@ class Service:
                   type_: str | None) -> Callable[[], dict[str, Any]] | None:
         """Auto-completion of ``kind`` (entity, type, property), to be computed; None for no such service (the
         arguments are read now: raises InputError)."""
-        from fwgraph import suggest
+        from fwgraph.views import suggest
 
         if kind not in SUGGEST_PATHS:
             return None
@@ -742,14 +742,14 @@ class Service:
         return lambda: chosen(text, start, count)
 
     def reconcile_manifest(self, base: str, service_root: str) -> dict[str, Any]:
-        from fwgraph.reconcile import manifest
+        from fwgraph.views.reconcile import manifest
 
         return manifest(base, service_root)
 
     def preview(self, cid: str) -> tuple[dict[str, str | None], list[str]] | None:
         """A reconciliation candidate, or an entity a data extension gave as a value, as (name and description,
         type names); None for neither."""
-        from fwgraph.reconcile import TYPES
+        from fwgraph.views.reconcile import TYPES
 
         candidate = self.reconcile_index().candidates.get(cid)
         if candidate is not None:

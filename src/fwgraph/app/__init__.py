@@ -10,12 +10,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from fwgraph import formats
 from fwgraph.app.ratelimit import Deliveries, RateLimit
 from fwgraph.app.sparql import FastPath
-from fwgraph.errors import http_status
+from fwgraph.core import formats
+from fwgraph.core.errors import http_status
+from fwgraph.core.settings import Settings, activate
 from fwgraph.service import Service
-from fwgraph.settings import Settings, activate
 
 #: /healthz answers plain text (load balancers) unless JSON is asked for.
 HEALTH_OFFERS = formats.offers(formats.TEXT, formats.JSON)
@@ -33,7 +33,7 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if settings.network_guard:
-        from fwgraph import guard
+        from fwgraph.core import guard
 
         guard.install([settings.store_url] if settings.store_url else [])
     app.extensions["fwgraph"] = service or Service.load(settings)
@@ -44,7 +44,7 @@ def create_app(test_config: Settings | Mapping[str, Any] | None = None, service:
     from fwgraph.app import sparql
 
     sparql.init_app(app, app.extensions["fwgraph"])
-    from fwgraph.dates import month_label
+    from fwgraph.data.dates import month_label
 
     app.jinja_env.filters["month_label"] = month_label  # "2026-10" as "Oct 2026" in every template
     _register_blueprints(app)
@@ -126,7 +126,7 @@ __all__ = ["create_app"]
 
 
 def _warm_catalogue(service: Service) -> None:
-    from fwgraph.engine import own_time_limit
+    from fwgraph.store.engine import own_time_limit
 
     try:
         with own_time_limit(service.settings.warm_timeout):  # its own limit, not a request's (fwgraph.server.warm)

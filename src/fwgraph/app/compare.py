@@ -1,6 +1,6 @@
 """The comparison chart on the web: /compare (frameworks) and /compare/interfaces, with CSV and Markdown downloads.
 
-Server-rendered from a GET form (works without JavaScript); the tables come from ``fwgraph.chart``, whose
+Server-rendered from a GET form (works without JavaScript); the tables come from ``fwgraph.views.chart``, whose
 SPARQL queries the page shows and links to the query editor. Every value links to its resource page on
 this server (IRIs under the public or the canonical base map to the same path here).
 """
@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from fwgraph import formats
 from fwgraph.app.http import href, service
+from fwgraph.core import formats
 from fwgraph.service import ChartError, Table
 
 bp = Blueprint("compare", __name__)

@@ -17,7 +17,7 @@ from typing import Any, cast
 from flask import Flask, Response
 from flask_compress import Compress
 
-from fwgraph import formats
+from fwgraph.core import formats
 
 #: Offered in this order when a client accepts several equally (Brotli is smaller at the same speed).
 ALGORITHMS = ["br", "gzip"]

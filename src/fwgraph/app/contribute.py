@@ -10,10 +10,10 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from fwgraph import formats
 from fwgraph.app.http import error_response, negotiate, service, settings, wants_html
 from fwgraph.app.ratelimit import limited_client
-from fwgraph.errors import FwgraphError, InputError, TimeLimitExceeded, WorkerFailed, WorkStopped, http_status
+from fwgraph.core import formats
+from fwgraph.core.errors import FwgraphError, InputError, TimeLimitExceeded, WorkerFailed, WorkStopped, http_status
 
 bp = Blueprint("contribute", __name__)
 
@@ -113,10 +113,10 @@ def validate() -> Response:
     svc = service()
     limits = settings()
     client = limited_client(request.environ, limits.client_address_header, limits.rate_limit_loopback)
-    try:  # parsed and validated in a killable child process, never in the web process (fwgraph.sandbox)
+    try:  # parsed and validated in a killable child process, never in the web process (fwgraph.publish.sandbox)
         outcome = svc.check_contribution(client, data, fmt, source, want_turtle=media == formats.TURTLE.media_type)
     except FwgraphError as exc:  # the sandbox's limits and failures (its errors are reported in the outcome)
-        mapped = http_status(exc)  # the one mapping (fwgraph.errors): 429 for the client's own share, else 503
+        mapped = http_status(exc)  # the one mapping (fwgraph.core.errors): 429 for the client's own share, else 503
         if mapped is None and not isinstance(exc, WorkerFailed):
             raise
         return _unavailable(_why(exc), mapped)

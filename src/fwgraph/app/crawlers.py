@@ -1,11 +1,11 @@
-"""What search engines read: /robots.txt and /sitemap.xml (built by fwgraph.sitemap; this module only serves)."""
+"""What search engines read: /robots.txt and /sitemap.xml (built by fwgraph.publish.sitemap; this module only serves)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
-from fwgraph import formats
 from fwgraph.app.http import cache_headers, conditional, page_etag, service
+from fwgraph.core import formats
 
 bp = Blueprint("crawlers", __name__)
 

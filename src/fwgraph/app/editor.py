@@ -1,11 +1,11 @@
-"""GET /terms.json: what the query editor completes (prefixes, classes, properties, resources), from fwgraph.terms."""
+"""GET /terms.json: what the query editor completes (prefixes, classes, properties, resources), from fwgraph.views.terms."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from fwgraph import formats
 from fwgraph.app.http import cache_headers, conditional, page_etag, service
+from fwgraph.core import formats
 
 bp = Blueprint("editor", __name__)
 

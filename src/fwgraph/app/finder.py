@@ -1,7 +1,7 @@
 """The finder on the web: /find (a grid of frameworks or servers with facets, sorting and "compare selected")
 and /search (free text over names, aliases, descriptions, PyPI names and repositories; HTML or JSON).
 
-Thin: it parses the request, asks the Service's catalogue (``fwgraph.finder``, computed once per process) and
+Thin: it parses the request, asks the Service's catalogue (``fwgraph.views.finder``, computed once per process) and
 renders. Both pages are plain GET forms that work without JavaScript; the URL reproduces the view.
 """
 
@@ -11,8 +11,8 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from fwgraph import formats
 from fwgraph.app.http import cache_headers, conditional, href, negotiate, page_etag, service
+from fwgraph.core import formats
 from fwgraph.service import FinderError
 
 bp = Blueprint("finder", __name__)

@@ -1,4 +1,4 @@
-"""/contribute: the contribution form generated from the shapes (fwgraph.form), for a new or an existing record.
+"""/contribute: the contribution form generated from the shapes (fwgraph.views.form), for a new or an existing record.
 
 GET renders the form (starting from the stored record when editing); POST turns a filled form into the Turtle
 file for data/<folder>/: as JSON for the page's script (which validates it through /validate as you type), as a
@@ -11,9 +11,9 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from fwgraph import formats
 from fwgraph.app.http import service
-from fwgraph.errors import InputError
+from fwgraph.core import formats
+from fwgraph.core.errors import InputError
 from fwgraph.service import FormModel
 
 bp = Blueprint("form", __name__)

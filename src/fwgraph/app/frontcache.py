@@ -18,7 +18,7 @@ from typing import Any
 from werkzeug.http import unquote_etag
 
 from fwgraph.app.http import etag_matches
-from fwgraph.settings import active
+from fwgraph.core.settings import active
 
 _KEEP_ON_304 = {"etag", "cache-control", "vary", "content-location", "expires"}
 

@@ -16,14 +16,14 @@ from flask import Flask, Response, current_app, request
 from rdflib import Graph
 from werkzeug.http import parse_etags
 
-from fwgraph import formats, markup
-from fwgraph._version import __version__
-from fwgraph.description import as_served
-from fwgraph.formats import Format, Offer
-from fwgraph.graph import rebase
-from fwgraph.namespace import BASE
+from fwgraph.core import formats, markup
+from fwgraph.core._version import __version__
+from fwgraph.core.formats import Format, Offer
+from fwgraph.core.namespace import BASE
+from fwgraph.core.settings import Settings
+from fwgraph.data.graph import rebase
+from fwgraph.publish.description import as_served
 from fwgraph.service import Service
-from fwgraph.settings import Settings
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",

@@ -3,7 +3,7 @@ and dataset description, also as each shipped release had them; downloads, also 
 
 The data keeps its canonical IRIs; the server answers for ``base + path`` at ``/path`` for the configured
 public base and for the canonical base, so the same data runs on localhost, behind a proxy or at w3id.org.
-The views come from the Service (``fwgraph.resource``); this module only maps requests to them and renders.
+The views come from the Service (``fwgraph.views.resource``); this module only maps requests to them and renders.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from fwgraph import formats
 from fwgraph.app.http import (
     alternates,
     bases,
@@ -35,7 +34,8 @@ from fwgraph.app.http import (
     service,
     signposting,
 )
-from fwgraph.formats import Format
+from fwgraph.core import formats
+from fwgraph.core.formats import Format
 from fwgraph.service import Description, Dist, Service
 
 bp = Blueprint("linkeddata", __name__)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from fwgraph import formats
 from fwgraph.app.http import (
     cache_headers,
     conditional,
@@ -17,6 +16,7 @@ from fwgraph.app.http import (
     service,
     settings,
 )
+from fwgraph.core import formats
 
 bp = Blueprint("pages", __name__)
 

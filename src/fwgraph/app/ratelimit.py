@@ -33,10 +33,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fwgraph import formats
 from fwgraph.app.buckets import Buckets
 from fwgraph.app.http import CORS_HEADERS
-from fwgraph.engine import asking
+from fwgraph.core import formats
+from fwgraph.store.engine import asking
 
 LIMITED_PATHS = ("/sparql", "/validate", "/contribute", "/reconcile")
 

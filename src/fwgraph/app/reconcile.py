@@ -2,7 +2,7 @@
 the manifest, query batches (``queries=``) and data extension (``extend=``) by GET or POST, property proposals,
 suggest services for entities, types and properties, and HTML previews. Every JSON answer can be JSONP
 (``callback=``, a checked name); every error below /reconcile is JSON to a JSON client. The Service's verbs
-(fwgraph.reconcile, fwgraph.extension and fwgraph.suggest) do the work."""
+(fwgraph.views.reconcile, fwgraph.views.extension and fwgraph.views.suggest) do the work."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from fwgraph import formats
 from fwgraph.app.http import (
     PREVIEW_POLICY,
     cache_headers,
@@ -23,7 +22,8 @@ from fwgraph.app.http import (
     service,
     settings,
 )
-from fwgraph.errors import InputError, TooManyIds
+from fwgraph.core import formats
+from fwgraph.core.errors import InputError, TooManyIds
 from fwgraph.service import MAX_TYPE, PREVIEW_PATH, PROPOSE_PATH, SUGGEST_PATHS
 
 bp = Blueprint("reconcile", __name__)

@@ -1,8 +1,8 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql: query by GET and POST, content negotiation, limits, caching.
 
 The web layer only parses the HTTP request, negotiates the output format and keeps a result cache;
-the query is checked by ``fwgraph.sparql.prepare`` and evaluated (and serialised) by the engine,
-which for the embedded store is a pool of killable worker processes (``fwgraph.pool``).
+the query is checked by ``fwgraph.data.querycheck.prepare`` and evaluated (and serialised) by the engine,
+which for the embedded store is a pool of killable worker processes (``fwgraph.store.pool``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from fwgraph import formats
 from fwgraph.app.http import SANDBOX_POLICY, error_body, etag_matches, missing_headers, negotiate, reason_phrase
 from fwgraph.app.ratelimit import ClientSlots, Runaways, client_address
-from fwgraph.errors import (
+from fwgraph.core import formats
+from fwgraph.core.errors import (
     QueryError,
     RefusedQuery,
     ServiceBusy,
