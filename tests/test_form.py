@@ -1,4 +1,5 @@
-"""The contribution form generated from the shapes (fwgraph.views.form, /contribute) and the editor's terms (/terms.json).
+"""The contribution form generated from the shapes (fwgraph.views.form, /contribute) and the editor's terms
+(/terms.json).
 
 Every shipped framework and server record goes through the form and comes back the same graph; a property
 added to a temporary copy of the shapes appears as a field of the served form with no code change.

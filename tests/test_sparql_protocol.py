@@ -715,10 +715,11 @@ def _answer(endpoint: str, query: str) -> tuple[int, object]:
 
 @pytest.mark.parametrize("query", list(PARITY.values()), ids=list(PARITY))
 def test_every_engine_gives_the_embedded_engines_answer(url, query):
-    """Issue 26: behind --store, fwgraph rewrites what a store would answer otherwise or refuse (fwgraph.data.querycheck.
-    for_store): a LIMIT or OFFSET past 32 bits or the row cap, an OFFSET alone (Virtuoso: "TOP parameter < 0"),
-    relative IRIs (resolved against the endpoint's IRI), blank nodes in patterns (fresh variables, not projected),
-    and reads a SELECT answer back on the embedded engine's variables (Virtuoso's `_star_fake` for `SELECT * {}`)."""
+    """Issue 26: behind --store, fwgraph rewrites what a store would answer otherwise or refuse
+    (fwgraph.data.querycheck.for_store): a LIMIT or OFFSET past 32 bits or the row cap, an OFFSET alone
+    (Virtuoso: "TOP parameter < 0"), relative IRIs (resolved against the endpoint's IRI), blank nodes in patterns
+    (fresh variables, not projected), and reads a SELECT answer back on the embedded engine's variables
+    (Virtuoso's `_star_fake` for `SELECT * {}`)."""
     expected = _answer(server().sparql, query)
     assert expected[0] == 200, expected
     assert _answer(url, query) == expected

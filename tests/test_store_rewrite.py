@@ -1,5 +1,5 @@
-"""What a store behind --store is sent (fwgraph.data.querycheck.for_store) answers what the query answers: property tests with
-pyoxigraph as the oracle, which runs both on one small graph (issue 26).
+"""What a store behind --store is sent (fwgraph.data.querycheck.for_store) answers what the query answers: property
+tests with pyoxigraph as the oracle, which runs both on one small graph (issue 26).
 
 Queries are generated with blank nodes in every position of a pattern (labelled, anonymous, starting and ending
 property paths), the same text inside strings, IRIs and comments (where it is no blank node), CONSTRUCT templates

@@ -1,4 +1,4 @@
-"""What search engines read: /robots.txt and /sitemap.xml (built by fwgraph.publish.sitemap; this module only serves)."""
+"""What search engines read: /robots.txt and /sitemap.xml (built by fwgraph.publish.sitemap; served here)."""
 
 from __future__ import annotations
 

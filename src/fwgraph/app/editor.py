@@ -1,4 +1,4 @@
-"""GET /terms.json: what the query editor completes (prefixes, classes, properties, resources), from fwgraph.views.terms."""
+"""GET /terms.json: what the query editor completes (prefixes, classes, properties, resources): fwgraph.views.terms."""
 
 from __future__ import annotations
 

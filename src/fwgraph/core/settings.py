@@ -407,7 +407,8 @@ def _shown(f: dataclasses.Field[Any]) -> str:
 
 
 #: The README's generated part lies between these lines.
-README_START, README_END = "<!-- settings: generated from fwgraph.core.settings.Settings -->\n", "<!-- end of settings -->"
+README_START = "<!-- settings: generated from fwgraph.core.settings.Settings -->\n"
+README_END = "<!-- end of settings -->"
 
 
 def write_readme(path: str | os.PathLike[str]) -> None:

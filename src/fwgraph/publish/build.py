@@ -103,9 +103,10 @@ def build(out: Path | str = "dist", root: Path | str | None = None, *, version: 
 
     With ``version`` (MAJOR.MINOR.PATCH, above every shipped release) the build is that release: version IRIs,
     the release before as prior version, ``issued`` (ISO date, default today) as its date, and a description of
-    ``dataset/<version>`` with its files under ``download/<version>/`` (see :mod:`fwgraph.publish.release`). Without, the
-    build states the latest shipped release when the sources are that release, else ``<latest>+dev``; it also
-    carries every shipped release (``releases/<version>/``), checked against its checksums, for the server.
+    ``dataset/<version>`` with its files under ``download/<version>/`` (see :mod:`fwgraph.publish.release`).
+    Without, the build states the latest shipped release when the sources are that release, else
+    ``<latest>+dev``; it also carries every shipped release (``releases/<version>/``), checked against its
+    checksums, for the server.
     Two builds of the same sources write identical bytes.
     """
     src = Sources.at(root)

@@ -23,7 +23,8 @@ from typing import Any
 from fwgraph.core.errors import ClientBusy, ServiceBusy, TimeLimitExceeded, WorkerFailed, WorkStopped
 from fwgraph.core.settings import Settings, activate, active
 
-_PRELOAD = ["fwgraph.publish.validation", "fwgraph.data.graph", "pyshacl", "rdflib", "pyoxigraph", "fwgraph.publish.sandbox"]
+_PRELOAD = ["fwgraph.publish.validation", "fwgraph.data.graph", "pyshacl", "rdflib", "pyoxigraph",
+            "fwgraph.publish.sandbox"]
 #: Set only while the forkserver starts: the build whose validation context it prepares (see ``_warm``). Not a
 #: setting: the forkserver's only inputs are its command line, which multiprocessing writes itself (the names of
 #: the modules to preload, the parent's main path and sys.path, in CPython 3.11), and the environment it

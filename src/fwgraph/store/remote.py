@@ -399,8 +399,8 @@ class RemoteEngine(InProcessEngine):
         error, variables = self._parse(bound(query, bindings))  # parsed here first, so errors carry line and column
         if error is not None:
             raise error
-        # What the store must be sent to answer as the embedded engine does (fwgraph.data.querycheck.for_store), with the
-        # prefixes fwgraph declares for every query written out (the store knows none of them).
+        # What the store must be sent to answer as the embedded engine does (fwgraph.data.querycheck.for_store),
+        # with the prefixes fwgraph declares for every query written out (the store knows none of them).
         sent = for_store(declared(query.text, PREFIXES), base_iri=self.base_iri, variables=variables, cap=max_rows)
         # the bindings as terms written by pyoxigraph: in place of a DESCRIBE's variables (Virtuoso 7 takes no
         # VALUES after a DESCRIBE), else as a trailing VALUES clause after the rewrite's LIMIT

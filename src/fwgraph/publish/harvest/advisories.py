@@ -491,7 +491,8 @@ def _prologue(names: Iterable[str]) -> str:
 @dataclass
 class Result:
     """What a run derives: file name -> Turtle (UTF-8), the advisories by file, and notes for the user; written
-    (or checked) by :func:`fwgraph.publish.harvest.downloads.write` and ``stale``, as every harvest that owns a folder."""
+    (or checked) by :func:`fwgraph.publish.harvest.downloads.write` and ``stale``, as every harvest that owns a
+    folder."""
 
     files: dict[str, bytes]
     advisories: dict[str, list[Advisory]]
