@@ -1,8 +1,8 @@
 """The serving state and the web layer's one façade: a built distribution, its query engine, and every
 per-process table, cache and sandbox derived from them, each made once on first use, with the verbs routes need.
 
-Blueprints (``fwgraph.app``) import this module, ``fwgraph.core.formats``, ``fwgraph.core.errors`` and ``fwgraph.app.http``
-only (``tests/test_structure.py``): what they need of the library is a verb here, and the few types and constants
+Blueprints (``fwgraph.app``) import this module, ``fwgraph.core.formats``, ``fwgraph.core.errors`` and
+``fwgraph.app.http`` only (``tests/test_structure.py``): what they need of the library is a verb here, and the few types and constants
 they name (in signatures, route paths and ``except`` clauses) are named here too.
 """
 

@@ -270,8 +270,8 @@ class StoreClient:
 
     @property
     def timeout(self) -> float:
-        """The time limit of a query sent now: the block's own (:func:`fwgraph.store.engine.own_time_limit`: a warm-up's),
-        else the client's (a request's)."""
+        """The time limit of a query sent now: the block's own (:func:`fwgraph.store.engine.own_time_limit`: a
+        warm-up's), else the client's (a request's)."""
         return TIME_LIMIT.get() or self.limit
 
     def _method(self, text: str, extra: list[tuple[str, str]]) -> str:
