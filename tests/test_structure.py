@@ -1,4 +1,4 @@
-"""The code's shape, checked: no import cycles, a purpose line in every file, one format table, thin routes."""
+"""The code's shape, checked: layers, no import cycles, a purpose line in every file, one format table, thin routes."""
 
 from __future__ import annotations
 
@@ -26,10 +26,16 @@ def _imports() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for path in MODULES:
         deps: set[str] = set()
+        package = _name(path) if path.name == "__init__.py" else _name(path).rsplit(".", 1)[0]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("fwgraph"):
-                subs = {f"{node.module}.{a.name}" for a in node.names} & names  # from fwgraph import formats
-                deps |= subs or {node.module}
+            if isinstance(node, ast.ImportFrom) and node.level:  # from . import x, from ..store import pool
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("fwgraph"):
+                subs = {f"{module}.{a.name}" for a in node.names} & names  # from fwgraph import formats
+                deps |= subs or {module}
             elif isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names if a.name.startswith("fwgraph")}
         graph[_name(path)] = deps & names
@@ -94,6 +100,55 @@ def test_blueprints_reach_the_library_only_through_the_service():
     assert len(blueprints) >= 10, [p.name for p in blueprints]  # the check finds the blueprints it guards
     wrong = [f"{p.name} imports {m}" for p in blueprints for m in _fwgraph_imports(p) if m not in BLUEPRINT_IMPORTS]
     assert not wrong, wrong
+
+
+#: The layers, lowest first (README "Layout"): a module imports only its own layer package and the layers before
+#: it. publish and views share a rank and import neither each other nor anything above; the entry points above
+#: service (the web app, the Granian runner, the command line) each import only what sits below them.
+LAYERS = (("fwgraph.core",), ("fwgraph.data",), ("fwgraph.store",), ("fwgraph.publish", "fwgraph.views"),
+          ("fwgraph.service",), ("fwgraph.app",), ("fwgraph.server",), ("fwgraph.cli",), ("fwgraph.__main__",))
+
+
+def _layer(name: str) -> tuple[int, str] | None:
+    """The rank and the layer package of module ``name``, or None if it sits in no layer."""
+    for rank, homes in enumerate(LAYERS):
+        for home in homes:
+            if name == home or name.startswith(home + "."):
+                return rank, home
+    return None
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """The imports of ``graph`` that reach a later layer or a sibling layer."""
+    wrong = []
+    for name, deps in sorted(graph.items()):
+        here = _layer(name)
+        for dep in sorted(deps):
+            there = _layer(dep)
+            if here and there and (there[0] > here[0] or there[0] == here[0] and there[1] != here[1]):
+                wrong.append(f"{name} imports {dep}")
+    return wrong
+
+
+def test_every_module_sits_in_a_layer():
+    """No flat module: each lives in a layer package or is one of the entry points; only the package's own
+    ``__init__`` (its documented API, ``fwgraph.load`` and friends) stands above the layers."""
+    loose = sorted(n for n in _imports() if n != "fwgraph" and _layer(n) is None)
+    assert not loose, f"modules in no layer (give each a home in tools/layers.py and LAYERS): {loose}"
+
+
+def test_a_layer_imports_only_the_layers_before_it():
+    wrong = _upward(_imports())
+    assert not wrong, wrong
+
+
+def test_the_layer_rule_sees_an_upward_import():
+    """The check above can fail: a store module importing a view, or a view importing publish, is reported."""
+    graph = _imports()
+    graph["fwgraph.store.engine"] = graph["fwgraph.store.engine"] | {"fwgraph.views.resource"}
+    graph["fwgraph.views.form"] = graph["fwgraph.views.form"] | {"fwgraph.publish.dist"}
+    assert _upward(graph) == ["fwgraph.store.engine imports fwgraph.views.resource",
+                              "fwgraph.views.form imports fwgraph.publish.dist"]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))

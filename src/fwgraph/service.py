@@ -2,8 +2,8 @@
 per-process table, cache and sandbox derived from them, each made once on first use, with the verbs routes need.
 
 Blueprints (``fwgraph.app``) import this module, ``fwgraph.core.formats``, ``fwgraph.core.errors`` and
-``fwgraph.app.http`` only (``tests/test_structure.py``): what they need of the library is a verb here, and the few types and constants
-they name (in signatures, route paths and ``except`` clauses) are named here too.
+``fwgraph.app.http`` only (``tests/test_structure.py``): what they need of the library is a verb here, and the few
+types and constants they name (in signatures, route paths and ``except`` clauses) are named here too.
 """
 
 from __future__ import annotations
