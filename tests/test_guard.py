@@ -33,7 +33,7 @@ def test_guard_blocks_urllib_and_sockets_but_allows_the_store():
     allowed, seen_allowed, t2 = _listener()
     code = textwrap.dedent(f"""
         import socket, urllib.request
-        from fwgraph import guard
+        from fwgraph.core import guard
         guard.install(["http://127.0.0.1:{allowed.getsockname()[1]}/query"])
         for attempt in (lambda: urllib.request.urlopen("http://127.0.0.1:{blocked.getsockname()[1]}/x", timeout=2),
                         lambda: socket.create_connection(("127.0.0.1", {blocked.getsockname()[1]}), timeout=2)):
