@@ -71,3 +71,21 @@ def test_a_describe_for_a_store_has_its_variable_replaced_by_the_term_only(engin
     sent = substituted(query, {"r": ox.NamedNode(X)})
     assert sent.text == f'DESCRIBE <{X}> WHERE {{ OPTIONAL {{ <{X}> ?p "?r" }} }} # ?r'
     assert {t.subject.value for t in engine.query(sent, max_rows=100).triples} == {X}
+
+
+def test_the_reference_engine_runs_rdflibs_own_processor_after_a_validation(monkeypatch):
+    """Validation registers its own processor as rdflib's "sparql" plugin for the whole process (pySHACL looks
+    it up by name); the reference engine must still be rdflib's SPARQL engine, not run through it."""
+    from fwgraph.publish import validation
+
+    validation._use_prepared_queries()  # what every validation does first
+    seen: list[str] = []
+    original = validation._ValidationQueryProcessor.query
+
+    def spy(self, query, *args, **kwargs):
+        seen.append(str(query))
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(validation._ValidationQueryProcessor, "query", spy)
+    assert _objects(RdflibEngine(_graph()), "SELECT ?o WHERE { ?s ?p ?o }", None) == {"of x", "of y"}
+    assert seen == []

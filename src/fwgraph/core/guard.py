@@ -25,12 +25,8 @@ def _hook(event: str, args: tuple) -> None:
     elif event == "urllib.Request":
         url = urlsplit(args[0])
         port = url.port or (443 if url.scheme == "https" else 80)
-        if (url.hostname or "", port) not in _allowed and not _resolves_to_allowed(url.hostname, port):
+        if (url.hostname or "", port) not in _allowed:
             raise PermissionError(f"fwgraph: request to {args[0]} is not allowed")
-
-
-def _resolves_to_allowed(host: str | None, port: int) -> bool:
-    return any(h == host and p == port for h, p in _allowed)
 
 
 def allow(url: str) -> None:

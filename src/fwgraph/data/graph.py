@@ -60,7 +60,6 @@ class Sources:
 
 # --------------------------------------------------------------------------- parsing
 
-_JSON_LINE_COL = re.compile(r"line (\d+) column (\d+)")
 
 
 def local_context() -> dict[str, Any]:

@@ -273,7 +273,7 @@ def _refuse(words: list[tuple[str, int]], source: str, allow_dataset: bool) -> N
             line, col = _line_col(source, offset)
             raise RefusedQuery("FROM / FROM NAMED are not supported: the dataset has one default graph and "
                                "remote graphs are never loaded", line=line, column=col, reason="dataset")
-        if word in _UPDATES and _looks_like_update(words, word):
+        if word in _UPDATES and _looks_like_update(word):
             line, col = _line_col(source, offset)
             raise RefusedQuery(f"SPARQL Update ({word}) is not allowed: this is a read-only endpoint",
                                line=line, column=col, reason="update")
@@ -354,7 +354,7 @@ def _quick_form(text: str) -> str | None:
     return _FORMS[m.group(1).upper()] if m else None
 
 
-def _looks_like_update(words: list[tuple[str, int]], word: str) -> bool:
+def _looks_like_update(word: str) -> bool:
     # A second operation after ';' (e.g. "SELECT ... ; INSERT DATA") is rejected by the parser anyway;
     # only LOAD/CLEAR/DROP/CREATE as bare words are unambiguous update keywords in query text.
     return word in ("LOAD", "CLEAR", "DROP", "CREATE")

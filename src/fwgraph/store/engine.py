@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import Graph
+from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from fwgraph.core.errors import InputError, QueryError
 from fwgraph.core.namespace import PREFIXES
@@ -340,7 +341,10 @@ class RdflibEngine(InProcessEngine):
     def query(self, query: PreparedQuery, *, max_rows: int, bindings: Bindings | None = None) -> QueryResult:
         initial = {k: from_ox(v) for k, v in bindings.items()} if bindings else None
         try:
-            result = self.graph.query(query.text, initNs=PREFIXES, initBindings=initial)
+            # rdflib's own processor, named: the "sparql" plugin may be fwgraph's validation processor, which
+            # validation registers for the whole process (pySHACL looks the plugin up by name).
+            result = self.graph.query(query.text, processor=SPARQLProcessor(self.graph), initNs=PREFIXES,
+                                      initBindings=initial)
         except Exception as exc:  # rdflib raises pyparsing errors and plain exceptions
             raise QueryError(f"syntax error: {exc}") from None
         if result.type == "ASK":

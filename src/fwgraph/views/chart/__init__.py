@@ -35,7 +35,6 @@ Normalisation of the chart's wording (what ``--as-of chart`` prints, and what th
 """
 
 from fwgraph.views.chart.render import (
-    local_link,
     render,
     render_csv,
     render_html,
@@ -67,5 +66,5 @@ from fwgraph.views.chart.tables import (
 
 __all__ = ["AS_OF", "CHART_COLUMNS", "FORMATS", "FRAMEWORK_COLUMNS", "INTERFACE_COLUMNS", "SERVER_COLUMNS", "Cell",
            "ChartError", "Column", "Dispute", "Table", "corrections", "corrections_query", "editor_links",
-           "framework_slugs", "framework_table", "interface_table", "resolve_columns", "server_table", "local_link",
+           "framework_slugs", "framework_table", "interface_table", "resolve_columns", "server_table",
            "render", "render_csv", "render_html", "render_json", "render_markdown", "render_table"]

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fwgraph.core import markup
-from fwgraph.core.namespace import BASE
 from fwgraph.views.chart.tables import FORMATS, ChartError, Table
 
 # --------------------------------------------------------------------------------------------
@@ -199,15 +198,6 @@ def render_csv(table: Table) -> str:
 
 def render_json(table: Table) -> str:
     return json.dumps(table.to_json(), ensure_ascii=False, indent=2) + "\n"
-
-
-def local_link(base: str = BASE, prefix: str = "") -> Callable[[str], str]:
-    """Map IRIs under ``base`` to the same path on this server (``prefix`` + path); others stay as they are."""
-    def link(iri: str) -> str:
-        if iri.startswith(base):
-            return prefix + "/" + iri[len(base):]
-        return iri
-    return link
 
 
 def render_html(table: Table, link: Callable[[str], str] | None = None, *, sortable: bool = False) -> str:
