@@ -20,6 +20,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 #: Set in every test process's environment to its own id: each process the suite starts inherits it (servers,
 #: stores, their workers, whatever they start in turn, including those reparented to init when a parent dies).
 OWNER = "PYTEST_FWGRAPH_OWNER"
+#: The suite's `fwgraph build` runs validate in the building process: its parallel tests keep both cores busy,
+#: where a second validating process only adds an interpreter's start-up (Settings.validate_beside).
+os.environ["FWGRAPH_VALIDATE_BESIDE"] = "0"
 
 
 #: What in a test module starts something outside the test process: a server, a store, a browser, Apache, git, a

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 
+from fwgraph.core.settings import Settings
 from fwgraph.data.graph import Sources, parse_file
 from fwgraph.publish import validation
 from fwgraph.publish.canonical import canonical_nt, canonical_quads, load_sources, stamp_quads, stamped
@@ -77,6 +78,7 @@ def test_a_report_validated_beside_is_the_report_validated_here(tmp_path, monkey
     the same nodes, paths, shapes and messages as a validation in this process, and is kept in the cache."""
     monkeypatch.setattr(validation, "BESIDE_BYTES", 0)  # any graph is "large"
     monkeypatch.setattr(validation, "_cores", lambda: 4)  # and a core is spare
+    monkeypatch.setattr(validation, "active", lambda: Settings(validate_beside=True))  # whatever the session set
     shapes = Graph().parse(data=SHAPES, format="turtle")
     quads = canonical_quads(Graph().parse(data=INVALID, format="turtle"))
     from fwgraph.publish.canonical import canonical_graph
@@ -102,9 +104,30 @@ def test_a_validating_process_that_fails_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(validation, "BESIDE_BYTES", 0)
     monkeypatch.setattr(validation, "_cores", lambda: 4)
+    monkeypatch.setattr(validation, "active", lambda: Settings(validate_beside=True))
     shapes = Graph().parse(data=SHAPES, format="turtle")
     with validation.validate_beside(Graph, b"this is no N-Triples\n", shapes=shapes,
                                     shapes_nt=canonical_nt(canonical_quads(shapes))) as pending:
         with pytest.raises(RuntimeError, match="(?s)validation failed: .*SyntaxError"):
             pending.report()
     assert not (tmp_path / "fwgraph" / "validation").exists()
+
+
+@pytest.mark.parametrize("cores", [2, 4])
+def test_validating_beside_can_be_turned_off(tmp_path, monkeypatch, cores):
+    """``VALIDATE_BESIDE=0``: validated in the building process (done before the dumps are written), on two
+    cores as on more; on, a second process validates on two cores too (a core is free while this one writes)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(validation, "BESIDE_BYTES", 0)
+    monkeypatch.setattr(validation, "_cores", lambda: cores)
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    quads = canonical_quads(Graph().parse(data=INVALID, format="turtle"))
+    from fwgraph.publish.canonical import canonical_graph
+
+    for beside in (False, True):
+        monkeypatch.setattr(validation, "active", lambda beside=beside: Settings(validate_beside=beside))
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / str(beside)))
+        with validation.validate_beside(lambda: canonical_graph(quads, "Memory"), canonical_nt(quads),
+                                        shapes=shapes, shapes_nt=canonical_nt(canonical_quads(shapes))) as pending:
+            assert pending.done is not beside
+            assert not pending.report().conforms

@@ -19,6 +19,7 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from fwgraph.core.namespace import BASE, bind_prefixes, curie_or_iri, label_of
+from fwgraph.core.settings import active
 from fwgraph.data.examples import executables
 from fwgraph.data.graph import Sources, load_files, load_shapes, parse_file
 from fwgraph.publish.canonical import canonical_graph, canonical_nt, canonical_quads, load_sources, stamp_quads
@@ -393,8 +394,9 @@ class PendingValidation:
 
 def _cores() -> int:
     """The CPU cores this process may run on. Validating in another process pays for a second interpreter
-    (start-up, imports, parsing the graph again): a gain in wall time only where a core is spare — not on two
-    cores, where CI's parallel tests measured the whole suite three minutes slower with it."""
+    (start-up, imports, parsing the graph again, about 3 s of CPU): a gain in wall time where a core is free
+    for it — on two cores, unless other work keeps them busy (``Settings.validate_beside``: CI's parallel tests
+    measured the whole suite three minutes slower with it)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -417,7 +419,7 @@ def validate_beside(data: Callable[[], Graph], data_nt: bytes, *, shapes: Graph,
     cached = _cached_report(path, shapes, origin)
     if cached is not None:
         return PendingValidation(cached)
-    if len(data_nt) < BESIDE_BYTES or _cores() <= 2:  # with two cores the writing and validating share them anyway
+    if len(data_nt) < BESIDE_BYTES or _cores() < 2 or not active().validate_beside:
         return PendingValidation(validate_graph_cached(data, data_nt, shapes=shapes, shapes_nt=shapes_nt,
                                                        origin=origin))
     context = multiprocessing.get_context("spawn")
