@@ -123,25 +123,27 @@ def test_a_killed_web_process_is_replaced_and_the_others_keep_serving():
     os.kill(before[0], signal.SIGKILL)
     _wait_dead(before[0])  # requests start once it is gone: one it accepted while dying could not be answered
     failures = []
-    deadline = time.monotonic() + 30
+    dead = time.monotonic()
+    deadline = dead + 30
     while time.monotonic() < deadline:
         try:  # a request the replacement takes may wait while it starts its query workers: not a failure
             status = requests.get(srv.sparql, params={"query": "ASK {}"}, timeout=60).status_code
         except requests.ConnectionError as exc:
             status = repr(exc)
         if status != 200:
-            failures.append(status)
+            failures.append((time.monotonic() - dead, status))
         if len(set(_web_processes(srv.process.pid)) - set(before)) == 1:
             break
         time.sleep(0.2)
     assert srv.process.poll() is None, "the server exited when one web process died"
     after = _web_processes(srv.process.pid)
     assert len(after) == 2 and before[0] not in after and before[1] in after
-    # Granian gives each web process its own SO_REUSEPORT listener: a connection the kernel had queued on the
-    # dead process's listener is reset (seen once in about three runs). Nothing else may fail: no HTTP
-    # error, no second reset, and the server answers throughout the replacement.
-    resets = [f for f in failures if isinstance(f, str) and "reset" in f.lower()]
-    assert len(resets) <= 1 and len(failures) == len(resets), failures
+    # Granian gives each web process its own SO_REUSEPORT listener: a connection the kernel had routed to the
+    # dead process's listener is reset or refused (seen once in about three runs; twice on a loaded CI run, both
+    # refused). Nothing else may fail: no HTTP error, at most two such connections, none later than three seconds
+    # after the death, and the server answers throughout the replacement.
+    lost = [(at, f) for at, f in failures if isinstance(f, str) and ("reset" in f.lower() or "refused" in f)]
+    assert len(lost) <= 2 and len(failures) == len(lost) and all(at < 3.0 for at, _ in lost), failures
     alive(srv)
 
 
