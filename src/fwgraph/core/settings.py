@@ -201,10 +201,10 @@ class Settings:
     validate_concurrency: int = _setting(
         1, "Validations running at once per web process, first come first served, at most one per client "
            "(loopback exempt, `RATE_LIMIT_LOOPBACK`).",
-        sees="503 with `Retry-After: 2` when no slot came in time; 429 with `Retry-After: 2` when the client's own "
+        sees="503 with `Retry-After: 1` when no slot came in time; 429 with `Retry-After: 2` when the client's own "
              "validation kept it out, or it already has one waiting")
     validate_wait: float = _setting(10.0, "Seconds a validation waits for a slot.", unit="s",
-                                    sees="503 or 429 with `Retry-After: 2`")
+                                    sees="503 (`Retry-After: 1`) or 429 (`Retry-After: 2`)")
     validate_memory: int = _setting(1024 ** 3, "Address space of one validation process, in bytes.", unit="bytes",
                                     sees="500 for that request only")
     validate_max_results: int = _setting(500, "Results reported at most in a validation report.",
